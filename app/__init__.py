@@ -1,0 +1,35 @@
+"""The web tier: webhook receiver, login, setup pages, status, health.
+
+``create_app`` is the application factory (gunicorn serves ``app:create_app()``); it imports
+the engine from ``worker`` and never the other way round.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from worker.config import Settings, load_settings
+from worker.runtime import Runtime, build_runtime
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
+    """Build the app; tests pass ``settings``/``runtime``, production reads the environment."""
+    settings = (settings or load_settings()).require()
+    runtime = runtime or build_runtime(settings)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    app.extensions["lockme_runtime"] = runtime
+    # Behind a PaaS router TLS ends before the dyno: trust one hop of X-Forwarded-*.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    from app import webhooks
+
+    app.register_blueprint(webhooks.bp)
+    return app

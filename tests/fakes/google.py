@@ -1,0 +1,799 @@
+"""In-memory fake of Google's OAuth 2.0 server and the Calendar API v3 events/calendarList.
+
+It copies the behaviour the sync depends on (docs/google-calendar-oauth-rq.md A-C): client
+event ids, 409 on a taken id even when the event is cancelled, delete = cancel with 410 on
+a second delete, update replacing the resource, patch merging extended properties, list
+filters, PKCE, and Google's error body format, so that google-api-python-client and
+google-auth behave against it as they do against Google.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+import re
+import secrets
+import threading
+import time
+import zlib
+from collections import deque
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from werkzeug.wrappers import Request, Response
+
+from .server import FakeServer, Faults, json_response, utc_now_rfc3339
+
+SCOPE_EVENTS = "https://www.googleapis.com/auth/calendar.events"
+SCOPE_CALENDARLIST_READONLY = "https://www.googleapis.com/auth/calendar.calendarlist.readonly"
+_AUTH = "https://www.googleapis.com/auth/"
+_LIST_SCOPES = {
+    _AUTH + "calendar",
+    _AUTH + "calendar.readonly",
+    _AUTH + "calendar.calendarlist",
+    _AUTH + "calendar.calendarlist.readonly",
+}
+_EVENT_WRITE_SCOPES = {
+    _AUTH + "calendar",
+    _AUTH + "calendar.events",
+    _AUTH + "calendar.events.owned",
+}
+_EVENT_READ_SCOPES = _EVENT_WRITE_SCOPES | {
+    _AUTH + "calendar.readonly",
+    _AUTH + "calendar.events.readonly",
+    _AUTH + "calendar.events.owned.readonly",
+}
+_ROLE_RANK = {"freeBusyReader": 0, "reader": 1, "writer": 2, "owner": 3}
+_EVENT_ID_RE = re.compile(r"^[a-v0-9]{5,1024}$")
+_STATUS_NAMES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ALREADY_EXISTS",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
+_DEFAULT_ERRORS = {
+    400: ("invalid", "Invalid Value"),
+    401: ("authError", "Invalid Credentials"),
+    403: ("rateLimitExceeded", "Rate Limit Exceeded"),
+    404: ("notFound", "Not Found"),
+    409: ("duplicate", "The requested identifier already exists."),
+    410: ("deleted", "Resource has been deleted"),
+    412: ("conditionNotMet", "Precondition Failed"),
+    429: ("rateLimitExceeded", "Rate Limit Exceeded"),
+    500: ("backendError", "Backend Error"),
+    502: ("backendError", "Backend Error"),
+    503: ("backendError", "Backend Error"),
+    504: ("backendError", "Backend Error"),
+}
+_OAUTH_DEFAULT_ERRORS = {
+    400: ("invalid_grant", "Bad Request"),
+    401: ("invalid_client", "Unauthorized"),
+    429: ("rate_limit_exceeded", "Rate limit exceeded"),
+    500: ("internal_failure", "Backend Error"),
+    503: ("temporarily_unavailable", "Service Unavailable"),
+}
+# Fields the server owns: kept across update/patch whatever the client sends.
+_SERVER_FIELDS = ("kind", "id", "created", "htmlLink", "iCalUID", "creator", "organizer")
+
+
+def google_error_body(
+    code: int, reason: str, message: str, status: str | None = None
+) -> dict[str, Any]:
+    """Google's JSON error envelope, as googleapiclient's ``HttpError`` parses it."""
+    error: dict[str, Any] = {
+        "code": code,
+        "message": message,
+        "errors": [{"domain": "global", "reason": reason, "message": message}],
+    }
+    status = status or _STATUS_NAMES.get(code)
+    if status:
+        error["status"] = status
+    return {"error": error}
+
+
+def _gerr(code: int, reason: str, message: str, status: str | None = None) -> Response:
+    return json_response(google_error_body(code, reason, message, status), code)
+
+
+def _oauth_error(status: int, error: str, description: str) -> Response:
+    return json_response({"error": error, "error_description": description}, status)
+
+
+class _BadRequest(Exception):
+    """Raised inside event validation; carries Google's reason and message for a 400."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def _parse_rfc3339(value: str) -> datetime:
+    """Parse an RFC 3339 timestamp that must carry an offset (timeMin/timeMax rules)."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("offset required")
+    return parsed
+
+
+class FakeGoogle(FakeServer):
+    """Fake of ``accounts.google.com`` / ``oauth2.googleapis.com`` and the Calendar API.
+
+    OAuth: ``GET /o/oauth2/auth`` and ``POST /token``. API: ``/calendar/v3/...``.
+    """
+
+    def __init__(
+        self,
+        client_id: str = "g-client",
+        client_secret: str = "g-secret",
+        access_ttl: int = 3600,
+        email: str = "staff@example.com",
+        granted_scopes: list[str] | None = None,
+        rotate_refresh_tokens: bool = False,
+        *,
+        faults: Faults | None = None,
+        time_zone: str = "Europe/Warsaw",
+        rate_limit_per_s: float | None = None,
+    ) -> None:
+        super().__init__(faults)
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.access_ttl = access_ttl
+        self.email = email
+        self.granted_scopes: list[str] = list(
+            granted_scopes
+            if granted_scopes is not None
+            else [SCOPE_EVENTS, SCOPE_CALENDARLIST_READONLY]
+        )
+        self.rotate_refresh_tokens = rotate_refresh_tokens
+        self.time_zone = time_zone
+        self.rate_limit_per_s: float | None = rate_limit_per_s
+        """Calendar API requests allowed per user in any 1 s window; ``None`` = no limit."""
+        self.lock = threading.RLock()
+        self.access_tokens: dict[str, dict[str, Any]] = {}
+        """access token -> {"expiry", "scopes", "user"}."""
+        self.refresh_tokens: dict[str, dict[str, Any]] = {}
+        self.codes: dict[str, dict[str, Any]] = {}
+        self.last_auth_params: dict[str, str] | None = None
+        self.calendars: dict[str, dict[str, Any]] = {}
+        """calendar id -> {"summary", "accessRole", "timeZone", "events": {id: event}}."""
+        self._etag_counter = int(time.time() * 1000)
+        self._rate_windows: dict[str, deque[float]] = {}
+        self.add_calendar(email, email, "owner")
+
+    # -- tokens --------------------------------------------------------------------
+
+    def _mint_access(self, scopes: list[str]) -> str:
+        token = "ya29." + secrets.token_urlsafe(32)
+        with self.lock:
+            self.access_tokens[token] = {
+                "expiry": time.time() + self.access_ttl,
+                "scopes": list(scopes),
+                "user": self.email,
+            }
+        return token
+
+    def _mint_refresh(self, scopes: list[str]) -> str:
+        token = "1//" + secrets.token_urlsafe(32)
+        with self.lock:
+            self.refresh_tokens[token] = {"client_id": self.client_id, "scopes": list(scopes)}
+        return token
+
+    def issue_token(self) -> dict[str, Any]:
+        """A valid access/refresh pair with the granted scopes, for seeding tests."""
+        scopes = list(self.granted_scopes)
+        return {
+            "access_token": self._mint_access(scopes),
+            "refresh_token": self._mint_refresh(scopes),
+            "expires_in": self.access_ttl,
+        }
+
+    def expire_access_tokens(self) -> None:
+        """Expire every access token; refresh tokens keep working."""
+        with self.lock:
+            for info in self.access_tokens.values():
+                info["expiry"] = time.time() - 1
+
+    def revoke(self) -> None:
+        """Invalidate all grants, like the user removing the app from their account."""
+        with self.lock:
+            self.access_tokens.clear()
+            self.refresh_tokens.clear()
+
+    # -- calendars and helpers -----------------------------------------------------
+
+    def add_calendar(self, calendar_id: str, summary: str, access_role: str = "owner") -> None:
+        """Add a calendar to the user's calendar list with the given role."""
+        if access_role not in _ROLE_RANK:
+            raise ValueError(f"unknown access role {access_role!r}")
+        with self.lock:
+            self.calendars[calendar_id] = {
+                "summary": summary,
+                "accessRole": access_role,
+                "timeZone": self.time_zone,
+                "events": {},
+            }
+
+    def _resolve(self, calendar_id: str) -> str:
+        return self.email if calendar_id == "primary" else calendar_id
+
+    def calendar_ids(self) -> list[str]:
+        """Real ids of every calendar (the primary one is the account email)."""
+        with self.lock:
+            return list(self.calendars)
+
+    def events(self, calendar_id: str, include_cancelled: bool = False) -> list[dict[str, Any]]:
+        """Copies of the stored events of one calendar, in insertion order."""
+        with self.lock:
+            calendar = self.calendars[self._resolve(calendar_id)]
+            return [
+                copy.deepcopy(e)
+                for e in calendar["events"].values()
+                if include_cancelled or e.get("status") != "cancelled"
+            ]
+
+    def event(self, calendar_id: str, event_id: str) -> dict[str, Any] | None:
+        """One stored event (cancelled ones included), or ``None``."""
+        with self.lock:
+            found = self.calendars[self._resolve(calendar_id)]["events"].get(event_id)
+            return copy.deepcopy(found) if found is not None else None
+
+    def live_events_by_reservation(self) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+        """Confirmed events grouped by ``extendedProperties.private.lockmeReservationId``.
+
+        A correct sync has exactly one entry per live reservation.
+        """
+        result: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        with self.lock:
+            for cid, calendar in self.calendars.items():
+                for event in calendar["events"].values():
+                    if event.get("status", "confirmed") != "confirmed":
+                        continue
+                    private = (event.get("extendedProperties") or {}).get("private") or {}
+                    rid = private.get("lockmeReservationId")
+                    if rid is not None:
+                        result.setdefault(str(rid), []).append((cid, copy.deepcopy(event)))
+        return result
+
+    # -- HTTP entry ----------------------------------------------------------------
+
+    def default_error_body(self, status: int, path: str) -> Any:
+        if path == "/token" or path.startswith("/o/oauth2"):
+            error, description = _OAUTH_DEFAULT_ERRORS.get(status, ("server_error", "Error"))
+            return {"error": error, "error_description": description}
+        reason, message = _DEFAULT_ERRORS.get(status, ("backendError", "Backend Error"))
+        return google_error_body(status, reason, message)
+
+    def dispatch(self, request: Request) -> Response:
+        path = request.path
+        if path in ("/o/oauth2/auth", "/o/oauth2/v2/auth"):
+            return self._auth(request)
+        if path == "/token":
+            if request.method != "POST":
+                return _gerr(405, "httpMethodNotAllowed", "Method Not Allowed")
+            return self._token(request)
+        if path.startswith("/calendar/v3/"):
+            return self._calendar_api(request, path[len("/calendar/v3/") :])
+        return _gerr(404, "notFound", "Not Found")
+
+    # -- OAuth ---------------------------------------------------------------------
+
+    def _auth(self, request: Request) -> Response:
+        params = request.args.to_dict()
+        with self.lock:
+            self.last_auth_params = params
+        if params.get("client_id") != self.client_id:
+            return _oauth_error(401, "invalid_client", "The OAuth client was not found.")
+        if params.get("response_type") != "code":
+            return _oauth_error(400, "unsupported_response_type", "Invalid response_type")
+        redirect_uri = params.get("redirect_uri")
+        if not redirect_uri:
+            return _oauth_error(400, "invalid_request", "Missing required parameter: redirect_uri")
+        challenge = params.get("code_challenge")
+        method = params.get("code_challenge_method", "plain" if challenge else None)
+        if challenge and method not in ("plain", "S256"):
+            return _oauth_error(400, "invalid_request", "Invalid code_challenge_method")
+        code = "4/" + secrets.token_urlsafe(32)
+        with self.lock:
+            self.codes[code] = {
+                "client_id": params["client_id"],
+                "redirect_uri": redirect_uri,
+                "code_challenge": challenge,
+                "code_challenge_method": method,
+                "offline": params.get("access_type") == "offline",
+                "scopes": list(self.granted_scopes),
+            }
+        query = {"code": code}
+        if "state" in params:
+            query["state"] = params["state"]
+        query["scope"] = " ".join(self.granted_scopes)
+        parts = urlsplit(redirect_uri)
+        joined = f"{parts.query}&{urlencode(query)}" if parts.query else urlencode(query)
+        return Response(status=302, headers={"Location": urlunsplit(parts._replace(query=joined))})
+
+    def _client_credentials(self, request: Request) -> tuple[str | None, str | None]:
+        header = request.headers.get("Authorization", "")
+        if header.lower().startswith("basic "):
+            try:
+                cid, _, secret = base64.b64decode(header[6:].strip()).decode().partition(":")
+                return cid, secret
+            except (ValueError, UnicodeDecodeError):
+                return None, None
+        return request.form.get("client_id"), request.form.get("client_secret")
+
+    def _token(self, request: Request) -> Response:
+        cid, secret = self._client_credentials(request)
+        if cid != self.client_id:
+            return _oauth_error(401, "invalid_client", "The OAuth client was not found.")
+        if secret != self.client_secret:
+            return _oauth_error(401, "invalid_client", "Unauthorized")
+        grant = request.form.get("grant_type")
+        if grant == "authorization_code":
+            return self._exchange_code(request)
+        if grant == "refresh_token":
+            return self._refresh(request)
+        return _oauth_error(400, "unsupported_grant_type", "Invalid grant_type: " + str(grant))
+
+    def _exchange_code(self, request: Request) -> Response:
+        with self.lock:
+            info = self.codes.pop(request.form.get("code", ""), None)
+        if info is None:
+            return _oauth_error(400, "invalid_grant", "Malformed auth code.")
+        if info["redirect_uri"] != request.form.get("redirect_uri"):
+            return _oauth_error(400, "redirect_uri_mismatch", "Bad Request")
+        if info["code_challenge"]:
+            verifier = request.form.get("code_verifier")
+            if not verifier:
+                return _oauth_error(400, "invalid_grant", "Missing code verifier.")
+            if info["code_challenge_method"] == "S256":
+                digest = hashlib.sha256(verifier.encode("ascii")).digest()
+                computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+            else:
+                computed = verifier
+            if computed != info["code_challenge"]:
+                return _oauth_error(400, "invalid_grant", "Invalid code verifier.")
+        scopes = info["scopes"]
+        body: dict[str, Any] = {
+            "access_token": self._mint_access(scopes),
+            "expires_in": self.access_ttl,
+            "scope": " ".join(scopes),
+            "token_type": "Bearer",
+        }
+        if info["offline"]:
+            body["refresh_token"] = self._mint_refresh(scopes)
+        return json_response(body)
+
+    def _refresh(self, request: Request) -> Response:
+        refresh = request.form.get("refresh_token", "")
+        with self.lock:
+            info = self.refresh_tokens.get(refresh)
+            if info is None:
+                return _oauth_error(400, "invalid_grant", "Token has been expired or revoked.")
+            scopes = info["scopes"]
+            body: dict[str, Any] = {
+                "access_token": self._mint_access(scopes),
+                "expires_in": self.access_ttl,
+                "scope": " ".join(scopes),
+                "token_type": "Bearer",
+            }
+            if self.rotate_refresh_tokens:
+                del self.refresh_tokens[refresh]
+                body["refresh_token"] = self._mint_refresh(scopes)
+        return json_response(body)
+
+    # -- Calendar API --------------------------------------------------------------
+
+    def _authenticate(self, request: Request) -> tuple[dict[str, Any] | None, Response | None]:
+        header = request.headers.get("Authorization", "")
+        info = None
+        if header.lower().startswith("bearer "):
+            with self.lock:
+                info = self.access_tokens.get(header[7:].strip())
+        if info is None or info["expiry"] <= time.time():
+            response = _gerr(401, "authError", "Invalid Credentials", "UNAUTHENTICATED")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="https://accounts.google.com/"'
+            return None, response
+        return info, None
+
+    def _over_rate_limit(self, user: str) -> bool:
+        limit = self.rate_limit_per_s
+        if limit is None:
+            return False
+        now = time.monotonic()
+        with self.lock:
+            window = self._rate_windows.setdefault(user, deque())
+            while window and window[0] <= now - 1.0:
+                window.popleft()
+            if len(window) >= limit:
+                return True
+            window.append(now)
+            return False
+
+    def _calendar_api(self, request: Request, sub: str) -> Response:
+        token, denied = self._authenticate(request)
+        if denied is not None or token is None:
+            return denied or _gerr(401, "authError", "Invalid Credentials")
+        if self._over_rate_limit(token["user"]):
+            return _gerr(403, "rateLimitExceeded", "Rate Limit Exceeded")
+        scopes = set(token["scopes"])
+        method = request.method
+        parts = sub.split("/")
+        if parts[:3] == ["users", "me", "calendarList"] and len(parts) in (3, 4):
+            if not scopes & _LIST_SCOPES:
+                return self._insufficient_scopes()
+            if method != "GET":
+                return _gerr(405, "httpMethodNotAllowed", "Method Not Allowed")
+            with self.lock:
+                if len(parts) == 3:
+                    return self._calendar_list(request)
+                return self._calendar_list_entry(parts[3])
+        if parts[0] == "calendars" and len(parts) >= 2:
+            write = method not in ("GET", "HEAD")
+            if not scopes & (_EVENT_WRITE_SCOPES if write else _EVENT_READ_SCOPES):
+                return self._insufficient_scopes()
+            with self.lock:
+                cid = self._resolve(parts[1])
+                calendar = self.calendars.get(cid)
+                if calendar is None:
+                    return _gerr(404, "notFound", "Not Found")
+                if len(parts) == 2 and method == "GET":
+                    return json_response(
+                        {
+                            "kind": "calendar#calendar",
+                            "etag": self._etag(),
+                            "id": cid,
+                            "summary": calendar["summary"],
+                            "timeZone": calendar["timeZone"],
+                        }
+                    )
+                if len(parts) in (3, 4) and parts[2] == "events":
+                    return self._events(
+                        request, cid, calendar, parts[3] if len(parts) == 4 else None
+                    )
+        return _gerr(404, "notFound", "Not Found")
+
+    @staticmethod
+    def _insufficient_scopes() -> Response:
+        body = google_error_body(
+            403, "insufficientPermissions", "Request had insufficient authentication scopes."
+        )
+        body["error"]["errors"][0]["message"] = "Insufficient Permission"
+        return json_response(body, 403)
+
+    def _etag(self) -> str:
+        with self.lock:
+            self._etag_counter += 1
+            return f'"{self._etag_counter}"'
+
+    def _calendar_entry(self, cid: str, calendar: dict[str, Any]) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "kind": "calendar#calendarListEntry",
+            "etag": f'"{zlib.crc32(cid.encode())}"',
+            "id": cid,
+            "summary": calendar["summary"],
+            "timeZone": calendar["timeZone"],
+            "accessRole": calendar["accessRole"],
+            "defaultReminders": [],
+        }
+        if cid == self.email:
+            entry["primary"] = True
+        return entry
+
+    def _calendar_list(self, request: Request) -> Response:
+        min_role = request.args.get("minAccessRole")
+        if min_role is not None and min_role not in _ROLE_RANK:
+            return _gerr(400, "invalidParameter", f"Invalid value for minAccessRole: {min_role}")
+        entries = [
+            self._calendar_entry(cid, cal)
+            for cid, cal in self.calendars.items()
+            if min_role is None or _ROLE_RANK[cal["accessRole"]] >= _ROLE_RANK[min_role]
+        ]
+        page = self._page(request, entries, default_max=100, max_cap=250)
+        if isinstance(page, Response):
+            return page
+        items, next_token = page
+        body: dict[str, Any] = {
+            "kind": "calendar#calendarList",
+            "etag": self._etag(),
+            "items": items,
+        }
+        if next_token:
+            body["nextPageToken"] = next_token
+        return json_response(body)
+
+    def _calendar_list_entry(self, raw_id: str) -> Response:
+        cid = self._resolve(raw_id)
+        calendar = self.calendars.get(cid)
+        if calendar is None:
+            return _gerr(404, "notFound", "Not Found")
+        return json_response(self._calendar_entry(cid, calendar))
+
+    @staticmethod
+    def _page(
+        request: Request, items: list[dict[str, Any]], default_max: int, max_cap: int
+    ) -> tuple[list[dict[str, Any]], str | None] | Response:
+        raw_max = request.args.get("maxResults")
+        try:
+            max_results = int(raw_max) if raw_max is not None else default_max
+        except ValueError:
+            return _gerr(
+                400, "invalid", f"Invalid value '{raw_max}'. Values must match type integer"
+            )
+        if max_results < 1:
+            return _gerr(400, "invalid", f"Invalid value '{raw_max}'.")
+        max_results = min(max_results, max_cap)
+        token = request.args.get("pageToken")
+        start = 0
+        if token:
+            try:
+                start = int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("o:"))
+            except (ValueError, UnicodeDecodeError):
+                return _gerr(400, "invalid", "Invalid page token value.")
+        chunk = items[start : start + max_results]
+        end = start + max_results
+        next_token = (
+            base64.urlsafe_b64encode(f"o:{end}".encode()).decode() if end < len(items) else None
+        )
+        return chunk, next_token
+
+    # -- events --------------------------------------------------------------------
+
+    def _events(
+        self, request: Request, cid: str, calendar: dict[str, Any], event_id: str | None
+    ) -> Response:
+        method = request.method
+        writable = _ROLE_RANK[calendar["accessRole"]] >= _ROLE_RANK["writer"]
+        if method != "GET" and not writable:
+            return _gerr(403, "forbidden", "You need to have writer access to this calendar.")
+        if event_id is None:
+            if method == "GET":
+                return self._list_events(request, cid, calendar)
+            if method == "POST":
+                return self._insert(request, cid, calendar)
+            return _gerr(405, "httpMethodNotAllowed", "Method Not Allowed")
+        events = calendar["events"]
+        existing = events.get(event_id)
+        if existing is None:
+            return _gerr(404, "notFound", "Not Found")
+        if method == "GET":
+            return json_response(existing)
+        if_match = request.headers.get("If-Match")
+        if if_match and if_match not in ("*", existing["etag"]):
+            return _gerr(412, "conditionNotMet", "Precondition Failed")
+        if method == "DELETE":
+            if existing.get("status") == "cancelled":
+                return _gerr(410, "deleted", "Resource has been deleted")
+            existing["status"] = "cancelled"
+            existing["etag"] = self._etag()
+            existing["updated"] = utc_now_rfc3339()
+            return Response(status=204)
+        if method in ("PUT", "PATCH"):
+            body = self._json_body(request)
+            if isinstance(body, Response):
+                return body
+            if method == "PUT":
+                updated = {k: v for k, v in body.items() if k not in _SERVER_FIELDS}
+                if "status" not in updated:
+                    # Omitting status does not undelete: restoring needs status "confirmed".
+                    cancelled = existing.get("status") == "cancelled"
+                    updated["status"] = "cancelled" if cancelled else "confirmed"
+            else:
+                updated = self._merge_patch(existing, body)
+            for key in _SERVER_FIELDS:
+                if key in existing:
+                    updated[key] = existing[key]
+            try:
+                self._validate_times(updated, calendar)
+                self._validate_status(updated)
+            except _BadRequest as exc:
+                return _gerr(400, exc.reason, exc.message)
+            timing_changed = any(
+                updated.get(k) != existing.get(k) for k in ("start", "end", "status")
+            )
+            updated["sequence"] = existing.get("sequence", 0) + (1 if timing_changed else 0)
+            updated.setdefault("reminders", {"useDefault": True})
+            updated.setdefault("eventType", "default")
+            updated["etag"] = self._etag()
+            updated["updated"] = utc_now_rfc3339()
+            events[event_id] = updated
+            return json_response(updated)
+        return _gerr(405, "httpMethodNotAllowed", "Method Not Allowed")
+
+    @staticmethod
+    def _json_body(request: Request) -> dict[str, Any] | Response:
+        try:
+            body = json.loads(request.get_data(as_text=True) or "null")
+        except ValueError:
+            return _gerr(400, "parseError", "Parse Error")
+        if not isinstance(body, dict):
+            return _gerr(400, "parseError", "Parse Error")
+        return body
+
+    @staticmethod
+    def _merge_patch(existing: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        merged = copy.deepcopy(existing)
+        for key, value in body.items():
+            if key == "extendedProperties" and isinstance(value, dict):
+                props = merged.setdefault("extendedProperties", {})
+                for scope in ("private", "shared"):
+                    if scope not in value:
+                        continue
+                    if value[scope] is None:
+                        props.pop(scope, None)
+                        continue
+                    target = props.setdefault(scope, {})
+                    for prop, prop_value in value[scope].items():
+                        if prop_value is None:
+                            target.pop(prop, None)
+                        else:
+                            target[prop] = prop_value
+            elif value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = copy.deepcopy(value)
+        return merged
+
+    def _insert(self, request: Request, cid: str, calendar: dict[str, Any]) -> Response:
+        body = self._json_body(request)
+        if isinstance(body, Response):
+            return body
+        event = {k: v for k, v in body.items() if k not in _SERVER_FIELDS}
+        event_id = body.get("id")
+        if event_id is not None:
+            if not isinstance(event_id, str) or not _EVENT_ID_RE.match(event_id):
+                return _gerr(400, "invalid", "Invalid resource id value.")
+            if event_id in calendar["events"]:
+                return _gerr(409, "duplicate", "The requested identifier already exists.")
+        else:
+            event_id = secrets.token_hex(13)
+        try:
+            self._validate_times(event, calendar)
+            self._validate_status(event)
+        except _BadRequest as exc:
+            return _gerr(400, exc.reason, exc.message)
+        now = utc_now_rfc3339()
+        eid = base64.b64encode(f"{event_id} {cid}".encode()).decode().rstrip("=")
+        event.update(
+            {
+                "kind": "calendar#event",
+                "etag": self._etag(),
+                "id": event_id,
+                "status": event.get("status", "confirmed"),
+                "htmlLink": f"https://www.google.com/calendar/event?eid={eid}",
+                "created": now,
+                "updated": now,
+                "creator": {"email": self.email, "self": True},
+                "organizer": {"email": cid, "self": True},
+                "iCalUID": body.get("iCalUID") or f"{event_id}@google.com",
+                "sequence": 0,
+            }
+        )
+        if cid != self.email:
+            event["organizer"]["displayName"] = calendar["summary"]
+        event.setdefault("reminders", {"useDefault": True})
+        event.setdefault("eventType", "default")
+        calendar["events"][event_id] = event
+        return json_response(event)
+
+    @staticmethod
+    def _validate_status(event: dict[str, Any]) -> None:
+        if event.get("status", "confirmed") not in ("confirmed", "tentative", "cancelled"):
+            raise _BadRequest("invalid", "Invalid Value")
+
+    def _validate_times(self, event: dict[str, Any], calendar: dict[str, Any]) -> None:
+        start, end = event.get("start"), event.get("end")
+        if not isinstance(start, dict) or not (start.get("dateTime") or start.get("date")):
+            raise _BadRequest("required", "Missing start time.")
+        if not isinstance(end, dict) or not (end.get("dateTime") or end.get("date")):
+            raise _BadRequest("required", "Missing end time.")
+        if bool(start.get("date")) != bool(end.get("date")):
+            raise _BadRequest(
+                "invalid", "Start and end times must either both be date or both be dateTime."
+            )
+        start_at = self._instant(start, calendar, "start")
+        end_at = self._instant(end, calendar, "end")
+        if end_at < start_at:
+            raise _BadRequest("timeRangeEmpty", "The specified time range is empty.")
+
+    @staticmethod
+    def _instant(value: dict[str, Any], calendar: dict[str, Any], which: str) -> datetime:
+        """Absolute time of an EventDateTime: its offset, else its timeZone, else the calendar."""
+        zone_name = value.get("timeZone") or calendar["timeZone"]
+        try:
+            zone = ZoneInfo(zone_name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise _BadRequest("invalid", f"Invalid time zone definition for {which} time.") from exc
+        try:
+            if value.get("dateTime"):
+                raw = str(value["dateTime"]).replace("Z", "+00:00")
+                parsed = datetime.fromisoformat(raw)
+                if parsed.tzinfo is None:
+                    parsed = parsed.replace(tzinfo=zone)
+                return parsed.astimezone(UTC)
+            day = date.fromisoformat(str(value["date"]))
+            return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+        except ValueError as exc:
+            raise _BadRequest("invalid", f"Invalid {which} time.") from exc
+
+    def _list_events(self, request: Request, cid: str, calendar: dict[str, Any]) -> Response:
+        args = request.args
+        show_deleted = args.get("showDeleted", "false").lower() == "true"
+        single_events = args.get("singleEvents", "false").lower() == "true"
+        order_by = args.get("orderBy")
+        if order_by not in (None, "startTime", "updated"):
+            return _gerr(400, "invalidParameter", f"Invalid value for orderBy: {order_by}")
+        if order_by == "startTime" and not single_events:
+            return _gerr(
+                400,
+                "badRequest",
+                "The requested ordering is not available for the particular query.",
+            )
+        try:
+            time_min = _parse_rfc3339(args["timeMin"]) if "timeMin" in args else None
+            time_max = _parse_rfc3339(args["timeMax"]) if "timeMax" in args else None
+        except ValueError:
+            return _gerr(400, "badRequest", "Bad Request")
+        if time_min and time_max and time_max <= time_min:
+            return _gerr(400, "timeRangeEmpty", "The specified time range is empty.")
+        wanted: dict[str, list[tuple[str, str]]] = {}
+        for scope, param in (
+            ("private", "privateExtendedProperty"),
+            ("shared", "sharedExtendedProperty"),
+        ):
+            for constraint in args.getlist(param):
+                key, sep, value = constraint.partition("=")
+                if not sep:
+                    return _gerr(
+                        400, "invalid", f"Invalid extended property constraint: {constraint}"
+                    )
+                wanted.setdefault(scope, []).append((key, value))
+        ical_uid = args.get("iCalUID")
+        selected: list[tuple[datetime, dict[str, Any]]] = []
+        for event in calendar["events"].values():
+            if event.get("status") == "cancelled" and not show_deleted:
+                continue
+            if ical_uid is not None and event.get("iCalUID") != ical_uid:
+                continue
+            props = event.get("extendedProperties") or {}
+            if any(
+                (props.get(scope) or {}).get(key) != value
+                for scope, constraints in wanted.items()
+                for key, value in constraints
+            ):
+                continue
+            start_at = self._instant(event["start"], calendar, "start")
+            end_at = self._instant(event["end"], calendar, "end")
+            if time_min is not None and not end_at > time_min:
+                continue
+            if time_max is not None and not start_at < time_max:
+                continue
+            selected.append((start_at, event))
+        if order_by == "startTime":
+            selected.sort(key=lambda pair: pair[0])
+        elif order_by == "updated":
+            selected.sort(key=lambda pair: pair[1].get("updated", ""))
+        page = self._page(request, [e for _, e in selected], default_max=250, max_cap=2500)
+        if isinstance(page, Response):
+            return page
+        items, next_token = page
+        body: dict[str, Any] = {
+            "kind": "calendar#events",
+            "etag": self._etag(),
+            "summary": calendar["summary"],
+            "updated": utc_now_rfc3339(),
+            "timeZone": calendar["timeZone"],
+            "accessRole": calendar["accessRole"],
+            "defaultReminders": [],
+            "items": items,
+        }
+        if next_token:
+            body["nextPageToken"] = next_token
+        return json_response(body)

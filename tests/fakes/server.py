@@ -1,0 +1,344 @@
+"""Loopback HTTP server base and fault injection shared by the Lockme and Google fakes.
+
+The fakes run as real HTTP servers (not mocks) so that the code under test, including
+worker processes started by the tests, goes through its real HTTP stack: timeouts,
+connection errors and retries behave as they would against the real services.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import re
+import socket
+import struct
+import threading
+import time
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+JSON_CONTENT_TYPE = "application/json; charset=UTF-8"
+
+
+def json_response(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """Serialise ``payload`` the way both real APIs do: UTF-8 JSON with an explicit charset."""
+    return Response(
+        json.dumps(payload), status=status, headers=headers, content_type=JSON_CONTENT_TYPE
+    )
+
+
+@dataclass
+class FaultRule:
+    """One injected fault; ``hits`` counts how often it fired so tests can assert on it."""
+
+    method: str | None
+    path_regex: str
+    status: int | None = None
+    body: dict[str, Any] | None = None
+    times: int | None = None
+    probability: float = 1.0
+    delay: float = 0.0
+    drop_after_apply: bool = False
+    timeout: bool = False
+    hits: int = 0
+    _pattern: re.Pattern[str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._pattern = re.compile(self.path_regex)
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether this rule targets the request, ignoring ``times`` and ``probability``."""
+        if self.method is not None and self.method.upper() != method.upper():
+            return False
+        return self._pattern.search(path) is not None
+
+
+class Faults:
+    """Thread-safe fault plan consulted before every request a fake serves.
+
+    A seeded random generator keeps probabilistic chaos runs reproducible.
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[FaultRule] = []
+        self._rng = random.Random(seed)
+        self.latency: float = 0.0
+        """Seconds added to every request; may be changed at any time."""
+        self.timeout_seconds: float = 30.0
+        """How long a ``timeout`` rule holds the request (longer than any client timeout)."""
+
+    def seed(self, seed: int) -> None:
+        """Reseed the generator used for ``probability`` draws."""
+        with self._lock:
+            self._rng.seed(seed)
+
+    def add(
+        self,
+        method: str | None,
+        path_regex: str,
+        *,
+        status: int | None = None,
+        body: dict[str, Any] | None = None,
+        times: int | None = None,
+        probability: float = 1.0,
+        delay: float = 0.0,
+        drop_after_apply: bool = False,
+        timeout: bool = False,
+    ) -> FaultRule:
+        """Append a rule; earlier rules win when several match the same request."""
+        rule = FaultRule(
+            method=method,
+            path_regex=path_regex,
+            status=status,
+            body=body,
+            times=times,
+            probability=probability,
+            delay=delay,
+            drop_after_apply=drop_after_apply,
+            timeout=timeout,
+        )
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def remove(self, rule: FaultRule) -> None:
+        """Withdraw one rule (no error if it is already gone)."""
+        with self._lock, contextlib.suppress(ValueError):
+            self._rules.remove(rule)
+
+    def clear(self) -> None:
+        """Drop every rule and the latency, e.g. to let the system recover in a chaos test."""
+        with self._lock:
+            self._rules.clear()
+            self.latency = 0.0
+
+    @property
+    def rules(self) -> list[FaultRule]:
+        """Snapshot of the current rules."""
+        with self._lock:
+            return list(self._rules)
+
+    def pick(self, method: str, path: str) -> FaultRule | None:
+        """Return the rule that fires for this request and consume one of its ``times``."""
+        with self._lock:
+            for rule in self._rules:
+                if not rule.matches(method, path):
+                    continue
+                if rule.times is not None and rule.times <= 0:
+                    continue
+                if rule.probability < 1.0 and self._rng.random() >= rule.probability:
+                    continue
+                if rule.times is not None:
+                    rule.times -= 1
+                rule.hits += 1
+                return rule
+        return None
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Request handler that keeps werkzeug's per-request log lines out of test output."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        if type == "error":
+            super().log(type, message, *args)
+
+
+class _DropConnection(ConnectionAbortedError):
+    """Raised after the socket was shut down; werkzeug treats it as a dropped connection."""
+
+
+class FakeServer:
+    """A WSGI fake served on 127.0.0.1 in a daemon thread, with faults and a request log.
+
+    Subclasses implement :meth:`dispatch` and :meth:`default_error_body`.
+    """
+
+    def __init__(self, faults: Faults | None = None) -> None:
+        self.faults = faults if faults is not None else Faults()
+        self._log_lock = threading.Lock()
+        self._requests: list[tuple[str, str, int]] = []
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Bind an ephemeral loopback port and serve until :meth:`stop`."""
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        self._server = make_server(
+            "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"{type(self).__name__}-server",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; requests held by ``timeout`` faults are released."""
+        self._stopping.set()
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """Base URL without a trailing slash, e.g. ``http://127.0.0.1:41234``."""
+        if self._server is None:
+            raise RuntimeError("server not started")
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    @property
+    def latency(self) -> float:
+        """Shortcut for ``faults.latency``."""
+        return self.faults.latency
+
+    @latency.setter
+    def latency(self, value: float) -> None:
+        self.faults.latency = value
+
+    # -- request log ---------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[tuple[str, str, int]]:
+        """Snapshot of ``(method, path, status)`` for every request served so far.
+
+        ``path`` is percent-decoded and has no query string. A request dropped by
+        ``drop_after_apply`` is logged with the status it would have had.
+        """
+        with self._log_lock:
+            return list(self._requests)
+
+    def count(self, method: str | None, path_regex: str) -> int:
+        """Number of logged requests with this method (``None`` = any) and a matching path."""
+        pattern = re.compile(path_regex)
+        return sum(
+            1
+            for m, p, _ in self.requests
+            if (method is None or m == method.upper()) and pattern.search(p)
+        )
+
+    def status_counts(self) -> Counter[int]:
+        """How many responses of each status were produced, for quick chaos summaries."""
+        return Counter(status for _, _, status in self.requests)
+
+    def clear_requests(self) -> None:
+        """Forget the request log, e.g. between the phases of one test."""
+        with self._log_lock:
+            self._requests.clear()
+
+    def _record(self, method: str, path: str, status: int) -> None:
+        with self._log_lock:
+            self._requests.append((method, path, status))
+
+    # -- subclass hooks ------------------------------------------------------------
+
+    def dispatch(self, request: Request) -> Response:
+        """Handle one request against the fake's state."""
+        raise NotImplementedError
+
+    def default_error_body(self, status: int, path: str) -> Any:
+        """Error body in the real service's format, used when a fault gives no body."""
+        return {"message": f"HTTP {status}"}
+
+    # -- WSGI plumbing -------------------------------------------------------------
+
+    def _sleep(self, seconds: float) -> None:
+        """Sleep that ends early when the server stops, so ``stop()`` never hangs."""
+        if seconds > 0:
+            self._stopping.wait(seconds)
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        method = request.method.upper()
+        path = request.path
+        self._sleep(self.faults.latency)
+        rule = self.faults.pick(method, path)
+        if rule is not None:
+            self._sleep(rule.delay)
+            if rule.timeout and not rule.drop_after_apply:
+                self._sleep(self.faults.timeout_seconds)
+                if rule.status is None:
+                    self._record(method, path, 0)
+                    self._drop(environ)
+            if rule.status is not None:
+                body = rule.body
+                if body is None:
+                    body = self.default_error_body(rule.status, path)
+                response = json_response(body, rule.status)
+                self._record(method, path, rule.status)
+                return response(environ, start_response)
+        response = self._safe_dispatch(request)
+        self._record(method, path, response.status_code)
+        if rule is not None and rule.drop_after_apply:
+            if rule.timeout:
+                self._sleep(self.faults.timeout_seconds)
+            self._drop(environ)
+        return response(environ, start_response)
+
+    def _safe_dispatch(self, request: Request) -> Response:
+        try:
+            return self.dispatch(request)
+        except Exception as exc:  # a bug in a fake must show up as a 500, not a hang
+            traceback.print_exc()
+            body = self.default_error_body(500, request.path)
+            if isinstance(body, dict) and "message" in body:
+                body = {**body, "message": f"{body['message']} ({exc!r})"}
+            return json_response(body, 500)
+
+    @staticmethod
+    def _drop(environ: dict[str, Any]) -> None:
+        """Close the client's connection without sending a status line.
+
+        The client reads EOF where it expects a response (``RemoteDisconnected``), which
+        ``requests`` reports as ``ConnectionError`` and httplib2 as an ``HTTPException`` /
+        ``OSError``. The exception raised here is a ``ConnectionError`` subclass, which
+        werkzeug handles as a dropped connection and so writes nothing back.
+        """
+        sock: socket.socket = environ["werkzeug.socket"]
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 0, 0))
+            sock.shutdown(socket.SHUT_RDWR)
+        raise _DropConnection("fault injection: connection dropped")
+
+
+def utc_now_rfc3339() -> str:
+    """Current time in Google's timestamp format (UTC, milliseconds, ``Z``)."""
+    now = time.time()
+    millis = int((now - int(now)) * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{millis:03d}Z"

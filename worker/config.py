@@ -1,0 +1,132 @@
+"""Settings read once from the environment.
+
+Every other module receives a :class:`Settings`; nothing else reads ``os.environ`` for
+configuration, so a deployment's behaviour is fully described by the table in the README.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_REDIS_URL = "redis://localhost:6379/0"
+REQUIRED = ("SECRET_KEY", "ADMIN_PASSWORD", "WEBHOOK_SECRET")
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names it in one line."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The deployment's configuration; see the README for the meaning of each field."""
+
+    redis_url: str = DEFAULT_REDIS_URL
+    secret_key: str = ""
+    secret_key_fallbacks: tuple[str, ...] = ()
+    admin_password: str = ""
+    webhook_secret: str = ""
+    lockme_client_id: str = ""
+    lockme_client_secret: str = ""
+    lockme_api_url: str = "https://api.lock.me"
+    lockme_api_version: str = "v2.4"
+    google_client_id: str = ""
+    google_client_secret: str = ""
+    google_auth_uri: str = "https://accounts.google.com/o/oauth2/auth"
+    google_token_uri: str = "https://oauth2.googleapis.com/token"
+    google_calendar_api_url: str = "https://www.googleapis.com/calendar/v3/"
+    venue_timezone: str = "Europe/Warsaw"
+    default_duration_minutes: int = 60
+    public_url: str = ""
+    queue_name: str = "lockme"
+    log_level: str = "INFO"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.venue_timezone)
+
+    @property
+    def lockme_base(self) -> str:
+        """Host of OAuth endpoints; the versioned API lives under it."""
+        return self.lockme_api_url.rstrip("/")
+
+    @property
+    def lockme_api_base(self) -> str:
+        return f"{self.lockme_base}/{self.lockme_api_version}"
+
+    def missing(self) -> list[str]:
+        """Names of required settings that are empty."""
+        return [name for name in REQUIRED if not getattr(self, name.lower())]
+
+    def require(self) -> Settings:
+        """Raise :class:`ConfigError` naming the first missing required setting."""
+        missing = self.missing()
+        if missing:
+            raise ConfigError(f"{missing[0]} is not set (required; see README, Configuration)")
+        return self
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse a development ``.env`` file (KEY=value lines); real env vars take precedence."""
+    if not path.is_file():
+        return {}
+    values: dict[str, str] = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return values
+
+
+def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+    """Build :class:`Settings` from ``env`` (default: the process environment plus ``.env``).
+
+    Validation of formats happens here so that a typo fails at start-up, not at the first
+    booking. Required values are checked by :meth:`Settings.require`, because some commands
+    (``check``, ``status``) must run and report even when they are missing.
+    """
+    if env is None:
+        merged = read_dotenv(dotenv or Path.cwd() / ".env")
+        merged.update(os.environ)
+        env = merged
+
+    def get(name: str, default: str = "") -> str:
+        return env.get(name, "").strip() or default
+
+    tz_name = get("VENUE_TIMEZONE", "Europe/Warsaw")
+    try:
+        ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"VENUE_TIMEZONE {tz_name!r} is not an IANA time zone") from None
+    duration_raw = get("DEFAULT_DURATION_MINUTES", "60")
+    if not duration_raw.isdigit() or not 1 <= int(duration_raw) <= 24 * 60:
+        raise ConfigError("DEFAULT_DURATION_MINUTES must be a whole number from 1 to 1440")
+    api_url = get("GOOGLE_CALENDAR_API_URL", Settings.google_calendar_api_url)
+    return Settings(
+        redis_url=get("REDIS_URL", DEFAULT_REDIS_URL),
+        secret_key=get("SECRET_KEY"),
+        secret_key_fallbacks=tuple(
+            key.strip() for key in get("SECRET_KEY_FALLBACKS").split(",") if key.strip()
+        ),
+        admin_password=get("ADMIN_PASSWORD"),
+        webhook_secret=get("WEBHOOK_SECRET"),
+        lockme_client_id=get("LOCKME_CLIENT_ID"),
+        lockme_client_secret=get("LOCKME_CLIENT_SECRET"),
+        lockme_api_url=get("LOCKME_API_URL", Settings.lockme_api_url),
+        lockme_api_version=get("LOCKME_API_VERSION", Settings.lockme_api_version),
+        google_client_id=get("GOOGLE_CLIENT_ID"),
+        google_client_secret=get("GOOGLE_CLIENT_SECRET"),
+        google_auth_uri=get("GOOGLE_AUTH_URI", Settings.google_auth_uri),
+        google_token_uri=get("GOOGLE_TOKEN_URI", Settings.google_token_uri),
+        google_calendar_api_url=api_url if api_url.endswith("/") else api_url + "/",
+        venue_timezone=tz_name,
+        default_duration_minutes=int(duration_raw),
+        public_url=get("PUBLIC_URL").rstrip("/"),
+        queue_name=get("LOCKME_QUEUE", "lockme"),
+        log_level=get("LOG_LEVEL", "INFO").upper(),
+    )

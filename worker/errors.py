@@ -1,0 +1,42 @@
+"""Failure classes shared by the API gateways, so that the job layer decides retries by class.
+
+- :class:`TransientError`: worth retrying later (network, timeouts, 5xx, 429, rate limits).
+- :class:`PermanentError`: retrying the same request cannot help (400, 403 without a rate
+  reason, a malformed message); the message goes to the dead letters.
+- :class:`AuthError`: a connection needs a person (revoked grant, refresh refused, never
+  connected); its messages are parked until it is reconnected.
+"""
+
+from __future__ import annotations
+
+
+class SyncError(Exception):
+    """Base class; ``service`` names the remote side ("lockme" or "google")."""
+
+    def __init__(self, message: str, *, service: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.service = service
+        self.status = status
+
+
+class TransientError(SyncError):
+    """Retry with backoff; ``retry_after`` carries a server's hint in seconds, if any."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        service: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, service=service, status=status)
+        self.retry_after = retry_after
+
+
+class PermanentError(SyncError):
+    """The same request will fail the same way."""
+
+
+class AuthError(SyncError):
+    """The connection to ``service`` must be re-established by a person."""

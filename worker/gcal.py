@@ -1,0 +1,280 @@
+"""The Google Calendar gateway: credentials from the store, typed errors, idempotent writes.
+
+The service object is built once per process (building it parses the discovery document,
+which costs milliseconds that a per-job build would pay on every booking).
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import google_auth_httplib2
+import httplib2
+from google.auth.exceptions import RefreshError, TransportError
+from google.oauth2.credentials import Credentials
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from worker.config import Settings
+from worker.errors import AuthError, PermanentError, TransientError
+from worker.store import Store
+
+SERVICE = "google"
+SCOPES = (
+    "https://www.googleapis.com/auth/calendar.events",
+    "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
+)
+HTTP_TIMEOUT_S = 20
+RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+NETWORK_ERRORS = (
+    httplib2.HttpLib2Error,
+    TransportError,
+    ConnectionError,
+    TimeoutError,
+    socket.timeout,
+    ssl.SSLError,
+    OSError,
+)
+
+
+class Conflict(PermanentError):
+    """409: the event id is taken (an earlier insert landed, maybe with a lost response)."""
+
+
+def _expiry(record: dict[str, Any]) -> datetime | None:
+    # google-auth compares expiry against a naive UTC "now".
+    at = record.get("expires_at")
+    return datetime.fromtimestamp(at, UTC).replace(tzinfo=None) if at else None
+
+
+class StoredCredentials(Credentials):
+    """Google credentials whose refresh is serialised across processes and saved to the store.
+
+    Google does not rotate refresh tokens by default, but it may, and a reconnect through the
+    setup page replaces them; so a refresh first re-reads the store and adopts a newer token.
+    """
+
+    def __init__(self, store: Store, settings: Settings, record: dict[str, Any]) -> None:
+        super().__init__(
+            token=record.get("access_token"),
+            refresh_token=record.get("refresh_token"),
+            token_uri=settings.google_token_uri,
+            client_id=settings.google_client_id,
+            client_secret=settings.google_client_secret,
+            expiry=_expiry(record),
+        )
+        self._store = store
+        self._record = record
+
+    def adopt(self, record: dict[str, Any]) -> None:
+        self.token = record.get("access_token")
+        self._refresh_token = record.get("refresh_token")
+        self.expiry = _expiry(record)
+        self._record = record
+
+    def refresh(self, request: Any) -> None:
+        with self._store.lock("refresh:google"):
+            stored = self._store.load_token(SERVICE)
+            if stored is None:
+                raise AuthError("Google is not connected", service=SERVICE)
+            fresh = stored.get("access_token") and stored.get("access_token") != self.token
+            if fresh and stored.get("expires_at", 0) - 60 > time.time():
+                self.adopt(stored)
+                return
+            self.adopt(stored)
+            try:
+                super().refresh(request)
+            except RefreshError as exc:
+                if exc.retryable:
+                    raise TransientError(f"Google token refresh: {exc}", service=SERVICE) from exc
+                reason = f"{exc.args[0] if exc.args else exc}: reconnect needed"
+                self._store.set_connection(SERVICE, error=reason)
+                raise AuthError(reason, service=SERVICE) from exc
+            record = {
+                **stored,
+                "access_token": self.token,
+                "refresh_token": self.refresh_token or stored.get("refresh_token"),
+                "expires_at": self.expiry.replace(tzinfo=UTC).timestamp() if self.expiry else 0,
+            }
+            self._store.save_token(SERVICE, record)
+            self._record = record
+
+
+class GoogleCalendar:
+    """Calendar operations used by the sync; each raises only the classes in ``errors``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        throttle: Callable[[], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.throttle = throttle
+        self._credentials: StoredCredentials | None = None
+        self._service: Any = None
+
+    def _events(self) -> Any:
+        return self._api().events()
+
+    def _api(self) -> Any:
+        """The service object, built on first use; tokens are re-read so reconnects apply."""
+        record = self.store.load_token(SERVICE)
+        if record is None or not record.get("refresh_token"):
+            raise AuthError("Google is not connected", service=SERVICE)
+        if self._credentials is None:
+            self._credentials = StoredCredentials(self.store, self.settings, record)
+            http = google_auth_httplib2.AuthorizedHttp(
+                self._credentials, http=httplib2.Http(timeout=HTTP_TIMEOUT_S)
+            )
+            self._service = build(
+                "calendar",
+                "v3",
+                http=http,
+                cache_discovery=False,
+                static_discovery=True,
+                client_options={"api_endpoint": self.settings.google_calendar_api_url},
+            )
+        elif record.get("refresh_token") != self._credentials.refresh_token:
+            self._credentials.adopt(record)
+        return self._service
+
+    def connect(self, record: dict[str, Any], account: str) -> None:
+        """Store a new grant (from the OAuth callback) and mark the connection healthy."""
+        self.store.save_token(SERVICE, record)
+        self.store.set_connection(SERVICE, account=account, error="")
+        if self._credentials is not None:
+            self._credentials.adopt(record)
+
+    def _execute(self, request: Any, what: str) -> Any:
+        if self.throttle is not None:
+            self.throttle()
+        try:
+            return request.execute(num_retries=0)
+        except HttpError as exc:
+            raise _classify(exc, what) from exc
+        except (AuthError, TransientError, PermanentError):
+            raise
+        except NETWORK_ERRORS as exc:
+            raise TransientError(f"Google {what}: {type(exc).__name__}", service=SERVICE) from exc
+
+    # --- events -------------------------------------------------------------------------
+    def get(self, calendar_id: str, event_id: str) -> dict[str, Any] | None:
+        """The event, cancelled ones included (Google's get returns them); None if absent."""
+        try:
+            return self._execute(
+                self._events().get(calendarId=calendar_id, eventId=event_id), "get"
+            )
+        except PermanentError as exc:
+            if exc.status in (404, 410):
+                return None
+            raise
+
+    def insert(self, calendar_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._execute(self._events().insert(calendarId=calendar_id, body=body), "insert")
+
+    def update(
+        self, calendar_id: str, event_id: str, body: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Replace the event (restores a cancelled one); None when it does not exist."""
+        request = self._events().update(calendarId=calendar_id, eventId=event_id, body=body)
+        try:
+            return self._execute(request, "update")
+        except PermanentError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def delete(self, calendar_id: str, event_id: str) -> bool:
+        """Cancel the event; False when it was already gone (404/410 mean done)."""
+        try:
+            self._execute(self._events().delete(calendarId=calendar_id, eventId=event_id), "delete")
+        except PermanentError as exc:
+            if exc.status in (404, 410):
+                return False
+            raise
+        return True
+
+    def list_events(
+        self,
+        calendar_id: str,
+        *,
+        time_min: datetime | None = None,
+        time_max: datetime | None = None,
+        reservation_id: int | None = None,
+        show_deleted: bool = False,
+    ) -> Iterator[dict[str, Any]]:
+        """Events carrying our private properties, following pages."""
+        params: dict[str, Any] = {
+            "calendarId": calendar_id,
+            "showDeleted": show_deleted,
+            "singleEvents": True,
+            "maxResults": 250,
+        }
+        params["privateExtendedProperty"] = (
+            f"lockmeReservationId={reservation_id}" if reservation_id else None
+        )
+        if time_min:
+            params["timeMin"] = time_min.isoformat()
+        if time_max:
+            params["timeMax"] = time_max.isoformat()
+        params = {k: v for k, v in params.items() if v is not None}
+        page_token = None
+        while True:
+            page = self._execute(self._events().list(pageToken=page_token, **params), "list")
+            for event in page.get("items", []):
+                if (
+                    event.get("extendedProperties", {})
+                    .get("private", {})
+                    .get("lockmeReservationId")
+                ):
+                    yield event
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return
+
+    # --- calendars ----------------------------------------------------------------------
+    def calendars(self) -> list[dict[str, Any]]:
+        """Calendars the account can write to, for the room picker."""
+        items: list[dict[str, Any]] = []
+        page_token = None
+        while True:
+            request = (
+                self._api()
+                .calendarList()
+                .list(minAccessRole="writer", pageToken=page_token, maxResults=250)
+            )
+            page = self._execute(request, "calendarList")
+            items.extend(page.get("items", []))
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return items
+
+    def primary_id(self) -> str:
+        """The primary calendar's id, which is the account's email address."""
+        entry = self._execute(self._api().calendarList().get(calendarId="primary"), "calendarList")
+        return entry["id"]
+
+
+def _classify(exc: HttpError, what: str) -> Exception:
+    status = exc.resp.status
+    details = exc.error_details if isinstance(exc.error_details, list) else []
+    reasons = {d.get("reason") for d in details if isinstance(d, dict)}
+    text = f"Google {what}: {status} {exc.reason or ''}".strip()
+    retry_after = exc.resp.get("retry-after")
+    hint = float(retry_after) if retry_after and retry_after.isdigit() else None
+    if status >= 500 or status == 429 or (status == 403 and reasons & RATE_REASONS):
+        return TransientError(text, service=SERVICE, status=status, retry_after=hint)
+    if status == 403 and "quotaExceeded" in reasons:
+        return TransientError(text, service=SERVICE, status=status, retry_after=hint or 600)
+    if status == 401:
+        return AuthError(f"{text}: reconnect needed", service=SERVICE, status=status)
+    if status == 409:
+        return Conflict(text, service=SERVICE, status=status)
+    return PermanentError(text, service=SERVICE, status=status)

@@ -1,0 +1,227 @@
+"""The Lockme API client: OAuth tokens, messages and acks, rooms and reservations.
+
+Refresh tokens are treated as single-use (rotating), as Lockme's own SDK does: a refresh
+happens under a cross-process Redis lock, re-reads the stored token first (another process
+may have refreshed already), and saves the new pair in one write.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+
+from worker.config import Settings
+from worker.errors import AuthError, PermanentError, TransientError
+from worker.store import Store
+
+SERVICE = "lockme"
+TIMEOUT = (5.0, 20.0)
+EXPIRY_MARGIN_S = 60
+SCOPE = "rooms_manage"
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    return float(value) if value.isdigit() else None
+
+
+def _error_text(response: requests.Response) -> str:
+    """Lockme's error text lives in ``message`` (OAuth errors use ``error``)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason or f"HTTP {response.status_code}"
+    if isinstance(body, dict):
+        parts = [body.get("error"), body.get("error_description"), body.get("message")]
+        text = ": ".join(str(p) for p in parts if p)
+        if text:
+            return text[:300]
+    return response.reason or f"HTTP {response.status_code}"
+
+
+def token_record(body: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Normalise a token response to what we store: access, refresh and an absolute expiry."""
+    if not isinstance(body, dict) or not body.get("access_token"):
+        raise PermanentError("token response has no access_token", service=SERVICE)
+    if body.get("expires_in"):
+        expires_at = time.time() + float(body["expires_in"])
+    elif body.get("expires"):
+        expires_at = float(body["expires"])
+    else:
+        expires_at = time.time() + 3600
+    refresh = body.get("refresh_token") or (previous or {}).get("refresh_token")
+    return {
+        "access_token": body["access_token"],
+        "refresh_token": refresh,
+        "expires_at": expires_at,
+    }
+
+
+class LockmeClient:
+    """One per process: it holds a pooled HTTP session and the current access token."""
+
+    def __init__(self, settings: Settings, store: Store, session: requests.Session | None = None):
+        self.settings = settings
+        self.store = store
+        self.http = session or requests.Session()
+        self.http.headers["User-Agent"] = "lockme-calendar-sync"
+        self._token: dict[str, Any] | None = None
+
+    # --- OAuth --------------------------------------------------------------------------
+    def authorize_url(self, redirect_uri: str, state: str) -> str:
+        query = {
+            "response_type": "code",
+            "client_id": self.settings.lockme_client_id,
+            "redirect_uri": redirect_uri,
+            "state": state,
+            "scope": SCOPE,
+        }
+        return f"{self.settings.lockme_base}/authorize?{urlencode(query)}"
+
+    def exchange_code(self, code: str, redirect_uri: str) -> dict[str, Any]:
+        """Trade an authorization code for tokens and store them."""
+        token = self._token_call(
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        )
+        return self.connect(token)
+
+    def connect(self, token: dict[str, Any]) -> dict[str, Any]:
+        """Store a token pair (from the OAuth callback or pasted JSON) and mark it healthy."""
+        record = token_record(token)
+        self.store.save_token(SERVICE, record)
+        self.store.set_connection(SERVICE, error="")
+        self._token = record
+        return record
+
+    def _token_call(self, form: dict[str, str], previous: dict[str, Any] | None = None) -> dict:
+        form = {
+            **form,
+            "client_id": self.settings.lockme_client_id,
+            "client_secret": self.settings.lockme_client_secret,
+        }
+        try:
+            response = self.http.post(
+                f"{self.settings.lockme_base}/access_token", data=form, timeout=TIMEOUT
+            )
+        except requests.RequestException as exc:
+            raise TransientError(
+                f"token endpoint unreachable: {type(exc).__name__}", service=SERVICE
+            ) from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise TransientError(
+                f"token endpoint: {_error_text(response)}",
+                service=SERVICE,
+                status=response.status_code,
+                retry_after=_retry_after(response),
+            )
+        if response.status_code >= 400:
+            raise AuthError(_error_text(response), service=SERVICE, status=response.status_code)
+        return token_record(response.json(), previous)
+
+    def _current_token(self) -> dict[str, Any]:
+        token = self._token or self.store.load_token(SERVICE)
+        if token is None:
+            raise AuthError("Lockme is not connected", service=SERVICE)
+        self._token = token
+        if token.get("expires_at", 0) - EXPIRY_MARGIN_S < time.time():
+            return self._refresh(token["access_token"])
+        return token
+
+    def _refresh(self, stale_access: str) -> dict[str, Any]:
+        """Refresh once across all processes; whoever holds the lock second reuses the result."""
+        with self.store.lock("refresh:lockme"):
+            stored = self.store.load_token(SERVICE)
+            if stored is None:
+                raise AuthError("Lockme is not connected", service=SERVICE)
+            fresh = stored["access_token"] != stale_access
+            if fresh and stored.get("expires_at", 0) - EXPIRY_MARGIN_S > time.time():
+                self._token = stored
+                return stored
+            if not stored.get("refresh_token"):
+                self._mark_broken("token expired and no refresh token: reconnect needed")
+            try:
+                token = self._token_call(
+                    {"grant_type": "refresh_token", "refresh_token": stored["refresh_token"]},
+                    stored,
+                )
+            except AuthError as exc:
+                self._mark_broken(f"{exc}: reconnect needed")
+            self.store.save_token(SERVICE, token)
+            self._token = token
+            return token
+
+    def _mark_broken(self, reason: str) -> None:
+        self.store.set_connection(SERVICE, error=reason)
+        self._token = None
+        raise AuthError(reason, service=SERVICE)
+
+    # --- API ----------------------------------------------------------------------------
+    def call(self, method: str, path: str, *, allow_404: bool = False) -> Any:
+        """Call ``/{version}{path}``; refresh once on 401; classify failures by type."""
+        token = self._current_token()
+        for attempt in (1, 2):
+            try:
+                response = self.http.request(
+                    method,
+                    f"{self.settings.lockme_api_base}{path}",
+                    headers={"Authorization": f"Bearer {token['access_token']}"},
+                    timeout=TIMEOUT,
+                )
+            except requests.RequestException as exc:
+                raise TransientError(
+                    f"Lockme {method} {path}: {type(exc).__name__}", service=SERVICE
+                ) from exc
+            if response.status_code == 401 and attempt == 1:
+                token = self._refresh(token["access_token"])
+                continue
+            break
+        status = response.status_code
+        if status == 404 and allow_404:
+            return None
+        if status == 401:
+            self._mark_broken(f"Lockme refused the token: {_error_text(response)}")
+        if status >= 500 or status == 429:
+            raise TransientError(
+                f"Lockme {method} {path}: {status} {_error_text(response)}",
+                service=SERVICE,
+                status=status,
+                retry_after=_retry_after(response),
+            )
+        if status >= 400:
+            raise PermanentError(
+                f"Lockme {method} {path}: {status} {_error_text(response)}",
+                service=SERVICE,
+                status=status,
+            )
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise TransientError(
+                f"Lockme {method} {path}: body is not JSON", service=SERVICE
+            ) from exc
+
+    def message(self, message_id: int) -> Any:
+        return self.call("GET", f"/message/{message_id}")
+
+    def ack(self, message_id: int) -> None:
+        self.call("POST", f"/message/{message_id}")
+
+    def reservation(self, room_id: int, reservation_id: int) -> dict[str, Any] | None:
+        """The current reservation, or None when Lockme no longer has it (deleted)."""
+        return self.call("GET", f"/room/{room_id}/reservation/{reservation_id}", allow_404=True)
+
+    def reservations(self, room_id: int, day: date) -> list[dict[str, Any]]:
+        return self.call("GET", f"/room/{room_id}/reservations/{day.isoformat()}") or []
+
+    def rooms(self) -> list[dict[str, Any]]:
+        return self.call("GET", "/rooms") or []
+
+    def me(self) -> dict[str, Any]:
+        return self.call("GET", "/me")
+
+    def test(self) -> bool:
+        return self.call("GET", "/test") == "OK"

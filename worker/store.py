@@ -1,0 +1,262 @@
+"""Every Redis key the product keeps, behind one small API.
+
+Keys (all under ``lms:``): encrypted OAuth tokens, connection health, room routes,
+reservation → event mappings, finished-message markers, bounded sync history, dead letters
+(failures) and parked messages. Retention is bounded everywhere so that a busy venue's
+Redis stays small: history keeps the last ``HISTORY_LIMIT`` syncs, failures the last
+``FAILURE_LIMIT`` for ``FAILURE_DAYS`` days, mappings ``MAPPING_DAYS`` after their last write.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from worker.booking import Route
+
+PREFIX = "lms:"
+HISTORY_LIMIT = 1000
+FAILURE_LIMIT = 1000
+FAILURE_DAYS = 30
+MAPPING_DAYS = 400
+DONE_SECONDS = 3 * 24 * 3600
+DAY_COUNT_DAYS = 35
+PROVIDERS = ("lockme", "google")
+
+
+def connect_redis(url: str, **kwargs: Any) -> redis.Redis:
+    """Open Redis from a URL; ``rediss://`` accepts self-signed certificates (Heroku's add-on).
+
+    Heroku Key-Value Store serves TLS with a self-signed certificate and no way to pin it,
+    so verification is off for ``rediss`` unless the URL sets ``ssl_cert_reqs`` itself.
+    """
+    if url.startswith("rediss://") and "ssl_cert_reqs" not in url:
+        kwargs.setdefault("ssl_cert_reqs", None)
+    kwargs.setdefault("socket_timeout", 10)
+    kwargs.setdefault("socket_connect_timeout", 5)
+    kwargs.setdefault("health_check_interval", 30)
+    return redis.Redis.from_url(url, **kwargs)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _fernet(secret: str) -> Fernet:
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"lockme-calendar-sync tokens"
+    ).derive(secret.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """Where a reservation's event lives and which message last shaped it."""
+
+    reservation_id: int
+    room_id: int
+    calendar_id: str
+    event_id: str
+    stamp: int
+    deleted: bool = False
+
+
+class Store:
+    """Typed access to the product's Redis keys."""
+
+    def __init__(
+        self, client: redis.Redis, secret_key: str, fallback_keys: tuple[str, ...] = ()
+    ) -> None:
+        self.redis = client
+        keys = [secret_key, *fallback_keys] if secret_key else []
+        self._crypto = MultiFernet([_fernet(k) for k in keys]) if keys else None
+
+    # --- tokens -------------------------------------------------------------------------
+    def load_token(self, provider: str) -> dict[str, Any] | None:
+        """The decrypted token, or None when absent or unreadable (e.g. SECRET_KEY changed)."""
+        raw = self.redis.get(f"{PREFIX}token:{provider}")
+        if raw is None or self._crypto is None:
+            return None
+        try:
+            return json.loads(self._crypto.decrypt(raw))
+        except (InvalidToken, ValueError):
+            return None
+
+    def save_token(self, provider: str, token: dict[str, Any]) -> None:
+        """Write the whole token in one SET, so a rotated refresh token is never half-saved."""
+        if self._crypto is None:
+            raise RuntimeError("SECRET_KEY is required to store tokens")
+        self.redis.set(
+            f"{PREFIX}token:{provider}", self._crypto.encrypt(json.dumps(token).encode())
+        )
+
+    def delete_token(self, provider: str) -> None:
+        self.redis.delete(f"{PREFIX}token:{provider}", f"{PREFIX}conn:{provider}")
+
+    def lock(self, name: str, timeout: float = 30) -> Any:
+        """A cross-process lock (token refresh must be serialised: refresh tokens rotate)."""
+        return self.redis.lock(f"{PREFIX}lock:{name}", timeout=timeout, blocking_timeout=timeout)
+
+    # --- connection health --------------------------------------------------------------
+    def set_connection(self, provider: str, *, account: str | None = None, error: str = "") -> None:
+        fields = {"error": error, "checked_at": now_iso()}
+        if account is not None:
+            fields["account"] = account
+        self.redis.hset(f"{PREFIX}conn:{provider}", mapping=fields)
+
+    def connection(self, provider: str) -> dict[str, Any]:
+        """``connected``, ``account`` and ``error`` as the status page and CLI show them."""
+        fields = {
+            k.decode(): v.decode()
+            for k, v in self.redis.hgetall(f"{PREFIX}conn:{provider}").items()
+        }
+        has_token = self.load_token(provider) is not None
+        error = fields.get("error") or (None if has_token else "not connected")
+        return {
+            "connected": has_token and not fields.get("error"),
+            "account": fields.get("account") or None,
+            "error": error,
+        }
+
+    # --- routes -------------------------------------------------------------------------
+    def routes(self) -> dict[int, Route]:
+        raw = self.redis.hgetall(f"{PREFIX}routes")
+        routes = {int(k): Route(**json.loads(v)) for k, v in raw.items()}
+        return dict(sorted(routes.items()))
+
+    def route(self, room_id: int) -> Route:
+        """The room's route, or the default one (``primary``) when none is set."""
+        raw = self.redis.hget(f"{PREFIX}routes", str(room_id))
+        return Route(**json.loads(raw)) if raw else Route(room_id=room_id)
+
+    def set_route(self, route: Route) -> None:
+        self.redis.hset(f"{PREFIX}routes", str(route.room_id), json.dumps(asdict(route)))
+
+    def delete_route(self, room_id: int) -> None:
+        self.redis.hdel(f"{PREFIX}routes", str(room_id))
+
+    def calendars(self) -> list[str]:
+        """Every calendar a booking may sit in: ``primary`` plus each routed one."""
+        return list(dict.fromkeys(["primary", *(r.calendar_id for r in self.routes().values())]))
+
+    # --- mappings -----------------------------------------------------------------------
+    def mapping(self, reservation_id: int) -> Mapping | None:
+        raw = self.redis.get(f"{PREFIX}res:{reservation_id}")
+        return Mapping(**json.loads(raw)) if raw else None
+
+    def save_mapping(self, mapping: Mapping) -> None:
+        self.redis.set(
+            f"{PREFIX}res:{mapping.reservation_id}",
+            json.dumps(asdict(mapping)),
+            ex=MAPPING_DAYS * 24 * 3600,
+        )
+
+    # --- message lifecycle --------------------------------------------------------------
+    def is_done(self, message_id: int) -> bool:
+        return bool(self.redis.exists(f"{PREFIX}done:{message_id}"))
+
+    def mark_done(self, message_id: int) -> None:
+        """Remember an acknowledged message long enough to cover Lockme's 24 h redelivery."""
+        self.redis.set(f"{PREFIX}done:{message_id}", "1", ex=DONE_SECONDS)
+
+    def note_webhook(self, message_id: int) -> None:
+        self.redis.set(
+            f"{PREFIX}last-webhook", json.dumps({"message_id": message_id, "at": now_iso()})
+        )
+
+    def last_webhook(self) -> dict[str, Any] | None:
+        raw = self.redis.get(f"{PREFIX}last-webhook")
+        return json.loads(raw) if raw else None
+
+    # --- history ------------------------------------------------------------------------
+    def record_sync(self, entry: dict[str, Any]) -> None:
+        """Append to the bounded history and count the result for today."""
+        entry = {**entry, "at": now_iso()}
+        day = entry["at"][:10]
+        pipe = self.redis.pipeline()
+        pipe.lpush(f"{PREFIX}recent", json.dumps(entry))
+        pipe.ltrim(f"{PREFIX}recent", 0, HISTORY_LIMIT - 1)
+        pipe.hincrby(f"{PREFIX}daily:{day}", entry.get("result", "unknown"), 1)
+        pipe.expire(f"{PREFIX}daily:{day}", DAY_COUNT_DAYS * 24 * 3600)
+        pipe.execute()
+
+    def recent(self, limit: int = 50) -> list[dict[str, Any]]:
+        return [json.loads(raw) for raw in self.redis.lrange(f"{PREFIX}recent", 0, limit - 1)]
+
+    def daily_counts(self, days: list[str]) -> dict[str, dict[str, int]]:
+        pipe = self.redis.pipeline()
+        for day in days:
+            pipe.hgetall(f"{PREFIX}daily:{day}")
+        return {
+            day: {k.decode(): int(v) for k, v in counts.items()}
+            for day, counts in zip(days, pipe.execute(), strict=True)
+        }
+
+    # --- failures (dead letters) and parked messages ------------------------------------
+    def record_failure(
+        self,
+        message_id: int,
+        reason: str,
+        *,
+        payload: Any = None,
+        reservation_id: int | None = None,
+        kind: str = "permanent",
+    ) -> dict[str, Any]:
+        """Keep a failed message with its payload and reason; counts attempts across replays."""
+        key = f"{PREFIX}failures"
+        old = self.failure(message_id)
+        record = {
+            "message_id": message_id,
+            "reservation_id": reservation_id,
+            "reason": reason,
+            "kind": kind,
+            "attempts": (old["attempts"] if old else 0) + 1,
+            "at": now_iso(),
+            "payload": payload if payload is not None else (old or {}).get("payload"),
+        }
+        cutoff = time.time() - FAILURE_DAYS * 24 * 3600
+        pipe = self.redis.pipeline()
+        pipe.hset(key, str(message_id), json.dumps(record))
+        pipe.zadd(f"{key}:at", {str(message_id): time.time()})
+        pipe.execute()
+        expired = self.redis.zrangebyscore(f"{key}:at", 0, cutoff)
+        overflow = self.redis.zrange(f"{key}:at", 0, -FAILURE_LIMIT - 1)
+        for stale in {*expired, *overflow}:
+            self.clear_failure(int(stale))
+        return record
+
+    def failure(self, message_id: int) -> dict[str, Any] | None:
+        raw = self.redis.hget(f"{PREFIX}failures", str(message_id))
+        return json.loads(raw) if raw else None
+
+    def failures(self, limit: int = 100) -> list[dict[str, Any]]:
+        ids = self.redis.zrevrange(f"{PREFIX}failures:at", 0, limit - 1)
+        if not ids:
+            return []
+        raws = self.redis.hmget(f"{PREFIX}failures", ids)
+        return [json.loads(raw) for raw in raws if raw]
+
+    def clear_failure(self, message_id: int) -> None:
+        pipe = self.redis.pipeline()
+        pipe.hdel(f"{PREFIX}failures", str(message_id))
+        pipe.zrem(f"{PREFIX}failures:at", str(message_id))
+        pipe.execute()
+
+    def park(self, message_id: int, provider: str) -> None:
+        """Hold a message while ``provider`` is disconnected: neither acked nor dropped."""
+        self.redis.hset(f"{PREFIX}parked", str(message_id), provider)
+
+    def parked(self) -> dict[int, str]:
+        return {int(k): v.decode() for k, v in self.redis.hgetall(f"{PREFIX}parked").items()}
+
+    def unpark(self, message_id: int) -> None:
+        self.redis.hdel(f"{PREFIX}parked", str(message_id))

@@ -1,0 +1,251 @@
+"""The use case: handle one Lockme message (fetch → decide → write → record → ack).
+
+Convergence whatever the delivery order rests on three rules, chosen so the common path
+costs exactly three API calls (read the message, write the event, acknowledge):
+
+1. **Order by message id.** Lockme numbers messages from one sequence, so a message with a
+   lower id than the one that last shaped a reservation is stale and is skipped. The id is
+   kept in the mapping *and* on the event (``lockmeStamp``), so ordering survives a lost store.
+2. **A delete is final.** Lockme never revives a deleted reservation under the same id, so a
+   delete always applies and leaves a tombstone. An add or edit that arrives after it is
+   skipped when older, and checked against Lockme's current reservation when newer.
+3. **Ask Lockme only when the calendar and store disagree**: a cancelled event with no
+   mapping (store lost) is restored only if ``GET /room/{id}/reservation/{id}`` still has it.
+
+Every write is idempotent (deterministic event ids; update replaces the whole event), so a
+job that runs twice, or three copies of one message at once, end in the same calendar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from worker.booking import (
+    Booking,
+    MalformedMessage,
+    Message,
+    event_body,
+    event_id,
+    parse_booking,
+    parse_message,
+)
+from worker.config import Settings
+from worker.errors import TransientError
+from worker.gcal import Conflict, GoogleCalendar
+from worker.lockme import LockmeClient
+from worker.store import Mapping, Store
+
+LOCK_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one message did to the calendar; ``result`` is shown in history and status."""
+
+    result: str
+    calendar_id: str | None = None
+    event_id: str | None = None
+
+
+class Syncer:
+    """Applies messages and reservations to the calendar; owns no I/O clients of its own."""
+
+    def __init__(
+        self, settings: Settings, store: Store, lockme: LockmeClient, calendar: GoogleCalendar
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.lockme = lockme
+        self.calendar = calendar
+
+    # --- messages -----------------------------------------------------------------------
+    def handle(self, message_id: int, payload: Any = None) -> Outcome:
+        """Process one message end to end; the ack comes only after the calendar write.
+
+        ``payload`` is given on replay of a recorded malformed message; otherwise the message
+        is read from Lockme.
+        """
+        if payload is None:
+            payload = self.lockme.message(message_id)
+        try:
+            message = parse_message(message_id, payload)
+        except MalformedMessage as exc:
+            reservation = payload.get("reservationid") if isinstance(payload, dict) else None
+            self.store.record_failure(
+                message_id,
+                str(exc),
+                payload=payload,
+                reservation_id=reservation if isinstance(reservation, int) else None,
+                kind="malformed",
+            )
+            # Recorded with its payload, so replay works from the record: safe to ack.
+            self._acknowledge(message_id, clear_failure=False)
+            self._history(message_id, None, "invalid", Outcome("failed"))
+            return Outcome("failed")
+        if message.action == "test":
+            outcome = Outcome("tested")
+        else:
+            with self.store.lock(f"res:{message.reservation_id}", timeout=LOCK_SECONDS):
+                outcome = self.apply(message)
+        self._acknowledge(message_id)
+        self._history(message_id, message.reservation_id, message.action, outcome)
+        return outcome
+
+    def _acknowledge(self, message_id: int, *, clear_failure: bool = True) -> None:
+        self.lockme.ack(message_id)
+        self.store.mark_done(message_id)
+        self.store.unpark(message_id)
+        if clear_failure:
+            self.store.clear_failure(message_id)
+
+    def _history(
+        self, message_id: int, reservation_id: int | None, action: str, outcome: Outcome
+    ) -> None:
+        self.store.record_sync(
+            {
+                "message_id": message_id,
+                "reservation_id": reservation_id,
+                "action": action,
+                "calendar_id": outcome.calendar_id,
+                "event_id": outcome.event_id,
+                "result": outcome.result,
+            }
+        )
+
+    def apply(self, message: Message) -> Outcome:
+        """Decide what a validated add/edit/delete means for the calendar, and do it."""
+        assert message.reservation_id is not None and message.room_id is not None
+        mapping = self.store.mapping(message.reservation_id)
+        if message.action == "delete":
+            return self._delete(message, mapping)
+        if mapping and message.message_id < mapping.stamp:
+            return Outcome("stale", mapping.calendar_id, mapping.event_id)
+        if mapping and message.message_id == mapping.stamp:
+            # Written already; only the ack was lost (a retried job).
+            return Outcome("unchanged", mapping.calendar_id, mapping.event_id)
+        booking = message.booking
+        assert booking is not None
+        if mapping and mapping.deleted:
+            current = self.lockme.reservation(message.room_id, message.reservation_id)
+            if current is None:
+                self.store.save_mapping(replace(mapping, stamp=message.message_id))
+                return Outcome("ignored", mapping.calendar_id, mapping.event_id)
+            booking = parse_booking(current, message.reservation_id, message.room_id)
+        return self.upsert(booking, message.message_id, mapping, sweep=message.action == "edit")
+
+    def _delete(self, message: Message, mapping: Mapping | None) -> Outcome:
+        assert message.reservation_id is not None and message.room_id is not None
+        eid = event_id(message.reservation_id)
+        if mapping and mapping.deleted:
+            calendars: list[str] = []
+        elif mapping:
+            calendars = [mapping.calendar_id]
+        else:
+            # Store lost or delete before add: the event may be in any calendar we route to.
+            target = self.store.route(message.room_id).calendar_id
+            calendars = list(dict.fromkeys([target, *self.store.calendars()]))
+        removed = [cal for cal in calendars if self.calendar.delete(cal, eid)]
+        calendar_id = removed[0] if removed else (mapping.calendar_id if mapping else None)
+        self.store.save_mapping(
+            Mapping(
+                reservation_id=message.reservation_id,
+                room_id=message.room_id,
+                calendar_id=calendar_id or self.store.route(message.room_id).calendar_id,
+                event_id=eid,
+                stamp=max(message.message_id, mapping.stamp if mapping else 0),
+                deleted=True,
+            )
+        )
+        return Outcome("deleted" if removed else "absent", calendar_id, eid)
+
+    # --- writes shared by messages and reconcile ----------------------------------------
+    def upsert(
+        self, booking: Booking, stamp: int, mapping: Mapping | None, *, sweep: bool = False
+    ) -> Outcome:
+        """Make the booking's one event exist in its room's calendar with current content.
+
+        ``sweep`` removes copies in other calendars when the mapping cannot say where the
+        event was (an edit after a lost store may be a room move).
+        """
+        route = self.store.route(booking.room_id)
+        target = route.calendar_id
+        eid = event_id(booking.reservation_id)
+        body = event_body(
+            booking, route, self.settings.tz, self.settings.default_duration_minutes, stamp
+        )
+        in_place = mapping is not None and not mapping.deleted and mapping.calendar_id == target
+        result = "updated" if in_place and self.calendar.update(target, eid, body) else ""
+        if not result:
+            result = self._insert(target, eid, body, booking, stamp, mapping)
+        if result in ("stale", "ignored"):
+            return Outcome(result, target, eid)
+        if mapping and not mapping.deleted and mapping.calendar_id != target:
+            self.calendar.delete(mapping.calendar_id, eid)
+            result = "moved"
+        elif mapping is None and sweep:
+            for other in self.store.calendars():
+                if other != target and _live(self.calendar.get(other, eid)):
+                    self.calendar.delete(other, eid)
+                    result = "moved"
+        self.store.save_mapping(
+            Mapping(booking.reservation_id, booking.room_id, target, eid, stamp, deleted=False)
+        )
+        return Outcome(result, target, eid)
+
+    def _insert(
+        self,
+        calendar_id: str,
+        eid: str,
+        body: dict[str, Any],
+        booking: Booking,
+        stamp: int,
+        mapping: Mapping | None,
+    ) -> str:
+        """Insert by deterministic id; a 409 means the event exists (maybe cancelled)."""
+        try:
+            self.calendar.insert(calendar_id, body)
+            return "created"
+        except Conflict:
+            existing = self.calendar.get(calendar_id, eid)
+        if existing is None:
+            raise TransientError(
+                "event id taken but the event is not readable yet", service="google"
+            )
+        existing_stamp = _stamp(existing)
+        if existing_stamp > stamp:
+            self.store.save_mapping(
+                Mapping(
+                    booking.reservation_id,
+                    booking.room_id,
+                    calendar_id,
+                    eid,
+                    existing_stamp,
+                    deleted=not _live(existing),
+                )
+            )
+            return "stale"
+        if not _live(existing) and mapping is None:
+            current = self.lockme.reservation(booking.room_id, booking.reservation_id)
+            if current is None:
+                self.store.save_mapping(
+                    Mapping(booking.reservation_id, booking.room_id, calendar_id, eid, stamp, True)
+                )
+                return "ignored"
+            fresh = parse_booking(current, booking.reservation_id, booking.room_id)
+            route = self.store.route(booking.room_id)
+            body = event_body(
+                fresh, route, self.settings.tz, self.settings.default_duration_minutes, stamp
+            )
+        if self.calendar.update(calendar_id, eid, body) is None:
+            raise TransientError("event vanished between get and update", service="google")
+        return "updated" if _live(existing) else "restored"
+
+
+def _live(event: dict[str, Any] | None) -> bool:
+    return bool(event) and event.get("status") != "cancelled"
+
+
+def _stamp(event: dict[str, Any]) -> int:
+    raw = event.get("extendedProperties", {}).get("private", {}).get("lockmeStamp", "0")
+    return int(raw) if str(raw).isdigit() else 0
