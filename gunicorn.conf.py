@@ -1,0 +1,19 @@
+"""Gunicorn settings for the PaaS web process (``web:`` in the Procfile).
+
+Binds ``0.0.0.0:$PORT`` (the platform's router sends traffic there); ``GUNICORN_CMD_ARGS``
+still overrides anything here. The webhook only validates and enqueues, so a few sync
+workers with threads answer far faster than the router's 30 s limit.
+"""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# TLS ends at the platform's router; trust its X-Forwarded-* headers (ProxyFix reads them).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+accesslog = None
+errorlog = "-"

@@ -1,0 +1,118 @@
+"""Shared fixtures: a real Redis database, the HTTP fakes on loopback, a wired runtime.
+
+Tests use Redis database 14 (``TEST_REDIS_URL`` overrides it) and flush it before and after
+each test, so they never touch data of a developer's running instance on database 0.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from rq import SimpleWorker
+
+from app import create_app
+from tests.fakes import FakeGoogle, FakeLockme
+from worker import jobs
+from worker.config import Settings, load_settings
+from worker.runtime import Runtime, build_runtime
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+WEBHOOK_SECRET = "hook-secret-123"
+ADMIN_PASSWORD = "correct horse"
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def fake_lockme() -> Iterator[FakeLockme]:
+    with FakeLockme() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_google() -> Iterator[FakeGoogle]:
+    with FakeGoogle() as fake:
+        yield fake
+
+
+def make_settings(redis_url: str, lockme: FakeLockme, google: FakeGoogle, **extra: str) -> Settings:
+    env = {
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret-key",
+        "ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "LOCKME_CLIENT_ID": lockme.client_id,
+        "LOCKME_CLIENT_SECRET": lockme.client_secret,
+        "LOCKME_API_URL": lockme.url,
+        "GOOGLE_CLIENT_ID": google.client_id,
+        "GOOGLE_CLIENT_SECRET": google.client_secret,
+        "GOOGLE_AUTH_URI": f"{google.url}/o/oauth2/auth",
+        "GOOGLE_TOKEN_URI": f"{google.url}/token",
+        "GOOGLE_CALENDAR_API_URL": f"{google.url}/calendar/v3/",
+        **extra,
+    }
+    return load_settings(env=env)
+
+
+@pytest.fixture
+def settings(redis_url: str, fake_lockme: FakeLockme, fake_google: FakeGoogle) -> Settings:
+    return make_settings(redis_url, fake_lockme, fake_google)
+
+
+def google_record(token: dict[str, Any]) -> dict[str, Any]:
+    """What the OAuth callback stores for a Google grant."""
+    return {
+        "access_token": token["access_token"],
+        "refresh_token": token["refresh_token"],
+        "expires_at": time.time() + float(token.get("expires_in", 3600)),
+    }
+
+
+def connect_both(rt: Runtime, lockme: FakeLockme, google: FakeGoogle) -> None:
+    rt.lockme.connect(lockme.issue_token())
+    rt.store.set_connection("lockme", account=lockme.nick)
+    rt.calendar.connect(google_record(google.issue_token()), account=google.email)
+
+
+@pytest.fixture
+def runtime(
+    settings: Settings, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> Iterator[Runtime]:
+    rt = build_runtime(settings)
+    jobs.configure(rt)
+    connect_both(rt, fake_lockme, fake_google)
+    yield rt
+    jobs.configure(None)
+    rt.redis.close()
+
+
+@pytest.fixture
+def client(settings: Settings, runtime: Runtime) -> Any:
+    return create_app(settings, runtime).test_client()
+
+
+def drain(rt: Runtime) -> None:
+    """Run every queued job in this process, as the worker would."""
+    SimpleWorker([rt.queue], connection=rt.redis, serializer=rt.queue.serializer).work(
+        burst=True, with_scheduler=False
+    )
+
+
+def deliver(client: Any, message_id: int | str) -> Any:
+    """Call the webhook the way Lockme does: POST, empty body, X-MessageId header."""
+    return client.post(
+        f"/webhooks/lockme?secret={WEBHOOK_SECRET}",
+        headers={"X-MessageId": str(message_id), "User-Agent": "LockMe/1.0"},
+    )

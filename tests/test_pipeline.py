@@ -1,0 +1,371 @@
+"""The sync pipeline end to end: webhook → RQ job → Google Calendar event → ack."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from rq.registry import ScheduledJobRegistry
+
+from tests.conftest import connect_both, deliver, drain, google_record
+from tests.fakes import FakeGoogle
+from worker.booking import Route, event_id
+from worker.jobs import replay
+from worker.runtime import Runtime, build_runtime
+
+PRIMARY = "staff@example.com"
+
+
+def live(google: FakeGoogle) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    return google.live_events_by_reservation()
+
+
+def only_event(google: FakeGoogle, rid: int) -> tuple[str, dict[str, Any]]:
+    copies = live(google).get(str(rid), [])
+    assert len(copies) == 1, f"expected one live event for {rid}, got {copies}"
+    return copies[0]
+
+
+def sync(client: Any, runtime: Runtime, *message_ids: int) -> None:
+    for mid in message_ids:
+        assert deliver(client, mid).status_code == 200
+    drain(runtime)
+
+
+def test_add_edit_delete_round_trip(client, runtime, fake_lockme, fake_google):
+    rid, m_add = fake_lockme.create_reservation(1398, "2026-03-14", "18:30:00", name="Jan")
+    sync(client, runtime, m_add)
+    calendar_id, event = only_event(fake_google, rid)
+    assert calendar_id == PRIMARY
+    assert event["id"] == event_id(rid)
+    assert event["start"] == {"dateTime": "2026-03-14T18:30:00+01:00", "timeZone": "Europe/Warsaw"}
+    assert event["end"]["dateTime"] == "2026-03-14T19:30:00+01:00"
+    assert "Jan Kowalski" in event["summary"]
+    assert event["extendedProperties"]["private"]["lockmeReservationId"] == str(rid)
+    assert event["extendedProperties"]["private"]["lockmeRoomId"] == "1398"
+    assert "People: 4" in event["description"]
+    assert m_add in fake_lockme.acked
+
+    m_edit = fake_lockme.edit_reservation(rid, hour="19:30:00", people=5, status=1)
+    sync(client, runtime, m_edit)
+    _, event = only_event(fake_google, rid)
+    assert event["start"]["dateTime"] == "2026-03-14T19:30:00+01:00"
+    assert "People: 5" in event["description"] and "Payment: paid" in event["description"]
+
+    m_del = fake_lockme.delete_reservation(rid)
+    sync(client, runtime, m_del)
+    assert str(rid) not in live(fake_google)
+    assert fake_google.event(PRIMARY, event_id(rid))["status"] == "cancelled"
+    assert {m_add, m_edit, m_del} <= fake_lockme.acked
+
+
+def test_common_path_costs_three_api_calls(client, runtime, fake_lockme, fake_google):
+    _rid, m_add = fake_lockme.create_reservation(1398, "2026-05-02", "10:00")
+    fake_lockme.clear_requests()
+    fake_google.clear_requests()
+    sync(client, runtime, m_add)
+    lockme_calls = [(m, p) for m, p, _ in fake_lockme.requests]
+    google_calls = [(m, p) for m, p, _ in fake_google.requests]
+    assert lockme_calls == [("GET", f"/v2.4/message/{m_add}"), ("POST", f"/v2.4/message/{m_add}")]
+    assert google_calls == [("POST", "/calendar/v3/calendars/primary/events")]
+
+
+def test_room_move_changes_calendar(client, runtime, fake_lockme, fake_google):
+    fake_google.add_calendar("room-b@group.calendar.google.com", "Room B")
+    runtime.store.set_route(Route(room_id=2, calendar_id="room-b@group.calendar.google.com"))
+    rid, m_add = fake_lockme.create_reservation(1, "2026-06-01", "12:00:00")
+    sync(client, runtime, m_add)
+    assert only_event(fake_google, rid)[0] == PRIMARY
+    m_move = fake_lockme.edit_reservation(rid, roomid=2)
+    sync(client, runtime, m_move)
+    calendar_id, event = only_event(fake_google, rid)
+    assert calendar_id == "room-b@group.calendar.google.com"
+    assert event["extendedProperties"]["private"]["lockmeRoomId"] == "2"
+    assert fake_google.event(PRIMARY, event_id(rid))["status"] == "cancelled"
+
+
+def test_edit_before_add_and_stale_add(client, runtime, fake_lockme, fake_google):
+    rid, m_add = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    m_edit = fake_lockme.edit_reservation(rid, hour="18:00:00")
+    sync(client, runtime, m_edit)
+    sync(client, runtime, m_add)
+    _, event = only_event(fake_google, rid)
+    assert event["start"]["dateTime"].startswith("2026-04-10T18:00:00")
+    assert {m_add, m_edit} <= fake_lockme.acked
+
+
+def test_stale_edit_after_newer_edit(client, runtime, fake_lockme, fake_google):
+    rid, m_add = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    m_first = fake_lockme.edit_reservation(rid, hour="18:00:00")
+    m_second = fake_lockme.edit_reservation(rid, hour="20:00:00")
+    sync(client, runtime, m_add, m_second)
+    sync(client, runtime, m_first)
+    _, event = only_event(fake_google, rid)
+    assert event["start"]["dateTime"].startswith("2026-04-10T20:00:00")
+    assert m_first in fake_lockme.acked
+
+
+def test_add_redelivered_after_delete_does_not_resurrect(client, runtime, fake_lockme, fake_google):
+    rid, m_add = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    m_del = fake_lockme.delete_reservation(rid)
+    sync(client, runtime, m_add, m_del)
+    runtime.redis.delete(f"lms:done:{m_add}")  # as if the ack had been lost
+    sync(client, runtime, m_add)
+    assert str(rid) not in live(fake_google)
+
+
+def test_delete_before_add(client, runtime, fake_lockme, fake_google):
+    rid, m_add = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    m_del = fake_lockme.delete_reservation(rid)
+    sync(client, runtime, m_del)
+    sync(client, runtime, m_add)
+    assert str(rid) not in live(fake_google)
+    assert {m_add, m_del} <= fake_lockme.acked
+
+
+def test_same_message_three_times_makes_one_job(client, runtime, fake_lockme, fake_google):
+    rid, m_add = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    answers = [deliver(client, m_add).get_json()["status"] for _ in range(3)]
+    assert answers == ["queued", "known", "known"]
+    assert runtime.queue.count == 1
+    drain(runtime)
+    only_event(fake_google, rid)
+    assert fake_lockme.ack_count[m_add] == 1
+    assert deliver(client, m_add).get_json()["status"] == "known"
+    assert runtime.queue.count == 0
+
+
+def test_same_message_processed_concurrently_is_idempotent(runtime, fake_lockme, fake_google):
+    """Three runs of one message (e.g. a replay racing a redelivery) leave one event."""
+
+    rid, m_add = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    runtimes = [build_runtime(runtime.settings) for _ in range(3)]
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda rt: rt.syncer.handle(m_add).result, runtimes))
+    assert sorted(results)[0] == "created"
+    only_event(fake_google, rid)
+
+
+def test_dst_spring_forward_gap_moves_forward(client, runtime, fake_lockme, fake_google):
+    rid, mid = fake_lockme.create_reservation(5, "2026-03-29", "02:30:00")
+    sync(client, runtime, mid)
+    _, event = only_event(fake_google, rid)
+    assert event["start"]["dateTime"] == "2026-03-29T03:30:00+02:00"
+    assert event["end"]["dateTime"] == "2026-03-29T04:30:00+02:00"
+
+
+def test_dst_fall_back_uses_elapsed_minutes(client, runtime, fake_lockme, fake_google):
+    runtime.store.set_route(Route(room_id=5, duration_minutes=120))
+    rid, mid = fake_lockme.create_reservation(5, "2026-10-25", "01:30:00")
+    sync(client, runtime, mid)
+    _, event = only_event(fake_google, rid)
+    start = datetime.fromisoformat(event["start"]["dateTime"])
+    end = datetime.fromisoformat(event["end"]["dateTime"])
+    assert (end - start).total_seconds() == 120 * 60
+    assert event["end"]["dateTime"] == "2026-10-25T02:30:00+01:00"
+
+
+def test_dst_repeated_hour_takes_first_occurrence(client, runtime, fake_lockme, fake_google):
+    rid, mid = fake_lockme.create_reservation(5, "2026-10-25", "02:30:00")
+    sync(client, runtime, mid)
+    _, event = only_event(fake_google, rid)
+    assert event["start"]["dateTime"] == "2026-10-25T02:30:00+02:00"
+
+
+def test_test_message_is_acked_and_writes_nothing(client, runtime, fake_lockme, fake_google):
+    mid = fake_lockme.test_message()
+    sync(client, runtime, mid)
+    assert mid in fake_lockme.acked
+    assert fake_google.count("POST", "/events") == 0
+    assert runtime.store.recent(1)[0]["result"] == "tested"
+
+
+def test_malformed_message_is_recorded_and_replayable(client, runtime, fake_lockme, fake_google):
+    mid = fake_lockme.put_message(
+        {
+            "action": "add",
+            "roomid": 5,
+            "reservationid": 990001,
+            "data": {"date": "2026-01-01", "hour": "25:99"},
+        }
+    )
+    sync(client, runtime, mid)
+    failure = runtime.store.failure(mid)
+    assert failure["reason"] == "hour '25:99' is not a time"
+    assert failure["reservation_id"] == 990001
+    assert failure["payload"]["data"]["hour"] == "25:99"
+    assert mid in fake_lockme.acked
+    assert "990001" not in live(fake_google)
+
+    replay(runtime, [mid])
+    drain(runtime)
+    assert runtime.store.failure(mid)["attempts"] == 2
+
+
+def test_message_shapes_that_are_failures(client, runtime, fake_lockme):
+    bodies = {
+        "unknown action 'cancel'": {
+            "action": "cancel",
+            "roomid": 1,
+            "reservationid": 2,
+            "data": {},
+        },
+        "data is None, not an object": {
+            "action": "edit",
+            "roomid": 1,
+            "reservationid": 2,
+            "data": None,
+        },
+        "date '2026-02-30' is not a date (YYYY-MM-DD)": {
+            "action": "add",
+            "roomid": 1,
+            "reservationid": 2,
+            "data": {"date": "2026-02-30", "hour": "10:00"},
+        },
+        "reservationid 'abc' is not an id": {
+            "action": "delete",
+            "roomid": 1,
+            "reservationid": "abc",
+            "data": {},
+        },
+    }
+    ids = {reason: fake_lockme.put_message(body) for reason, body in bodies.items()}
+    sync(client, runtime, *ids.values())
+    for reason, mid in ids.items():
+        assert runtime.store.failure(mid)["reason"] == reason
+
+
+def test_numeric_strings_and_short_hours_are_accepted(client, runtime, fake_lockme, fake_google):
+    mid = fake_lockme.put_message(
+        {
+            "action": "add",
+            "roomid": "7",
+            "reservationid": "555001",
+            "data": {"date": "2026-07-01", "hour": "9:05", "people": "3"},
+        }
+    )
+    sync(client, runtime, mid)
+    _, event = only_event(fake_google, 555001)
+    assert event["start"]["dateTime"] == "2026-07-01T09:05:00+02:00"
+    assert "People: 3" in event["description"]
+
+
+def test_lost_store_edit_and_delete_find_the_event(client, runtime, fake_lockme, fake_google):
+
+    rid, m_add = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    sync(client, runtime, m_add)
+    runtime.redis.flushdb()
+    status = runtime.store.connection("google")
+    assert status["connected"] is False and status["error"] == "not connected"
+    connect_both(runtime, fake_lockme, fake_google)
+    m_edit = fake_lockme.edit_reservation(rid, hour="19:00:00")
+    sync(client, runtime, m_edit)
+    _, event = only_event(fake_google, rid)
+    assert event["start"]["dateTime"].startswith("2026-04-10T19:00:00")
+    runtime.redis.flushdb()
+    connect_both(runtime, fake_lockme, fake_google)
+    m_del = fake_lockme.delete_reservation(rid)
+    sync(client, runtime, m_del)
+    assert str(rid) not in live(fake_google)
+    runtime.redis.flushdb()
+    connect_both(runtime, fake_lockme, fake_google)
+    sync(client, runtime, m_add)  # a late redelivery of the add must not resurrect it
+    assert str(rid) not in live(fake_google)
+
+
+def test_lost_store_stale_redelivery_does_not_overwrite(client, runtime, fake_lockme, fake_google):
+
+    rid, m_add = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    m_edit = fake_lockme.edit_reservation(rid, hour="21:00:00")
+    sync(client, runtime, m_add, m_edit)
+    runtime.redis.flushdb()
+    connect_both(runtime, fake_lockme, fake_google)
+    sync(client, runtime, m_add)
+    _, event = only_event(fake_google, rid)
+    assert event["start"]["dateTime"].startswith("2026-04-10T21:00:00")
+
+
+def test_lost_store_then_room_move_leaves_one_event(client, runtime, fake_lockme, fake_google):
+
+    fake_google.add_calendar("room-b@group.calendar.google.com", "Room B")
+    runtime.store.set_route(Route(room_id=2, calendar_id="room-b@group.calendar.google.com"))
+    rid, m_add = fake_lockme.create_reservation(1, "2026-06-01", "12:00:00")
+    sync(client, runtime, m_add)
+    routes = runtime.store.routes()
+    runtime.redis.flushdb()
+    connect_both(runtime, fake_lockme, fake_google)
+    for route in routes.values():
+        runtime.store.set_route(route)
+    sync(client, runtime, fake_lockme.edit_reservation(rid, roomid=2))
+    assert only_event(fake_google, rid)[0] == "room-b@group.calendar.google.com"
+
+
+def test_ack_only_after_calendar_write(client, runtime, fake_lockme, fake_google):
+    rid, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    fake_google.faults.add("POST", r"/events$", status=500, times=1)
+    sync(client, runtime, mid)
+    assert mid not in fake_lockme.acked
+    assert str(rid) not in live(fake_google)
+
+    assert ScheduledJobRegistry(queue=runtime.queue).get_job_ids() == [f"msg-{mid}"]
+
+
+def test_lost_insert_response_does_not_duplicate(client, runtime, fake_lockme, fake_google):
+    rid, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    fake_google.faults.add("POST", r"/events$", drop_after_apply=True, times=2)
+    sync(client, runtime, mid)
+    assert mid not in fake_lockme.acked  # the write's outcome was unknown: retried later
+    runtime.store.redis.delete(f"lms:done:{mid}")
+    runtime.syncer.handle(mid)
+    only_event(fake_google, rid)
+    assert mid in fake_lockme.acked
+
+
+def test_revoked_google_parks_then_replays(client, runtime, fake_lockme, fake_google):
+
+    fake_google.revoke()
+    fake_google.expire_access_tokens()
+    rid, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    sync(client, runtime, mid)
+    assert mid not in fake_lockme.acked
+    assert runtime.store.parked() == {mid: "google"}
+    assert runtime.store.connection("google")["connected"] is False
+    assert "reconnect" in runtime.store.connection("google")["error"]
+    runtime.calendar.connect(google_record(fake_google.issue_token()), account=fake_google.email)
+    replay(runtime)
+    drain(runtime)
+    only_event(fake_google, rid)
+    assert mid in fake_lockme.acked
+    assert runtime.store.parked() == {}
+
+
+def test_lockme_refresh_rotates_and_is_serialised(runtime, fake_lockme):
+
+    fake_lockme.expire_access_tokens()
+    runtime.store.save_token("lockme", {**runtime.store.load_token("lockme"), "expires_at": 0})
+    clients = [build_runtime(runtime.settings).lockme for _ in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(lambda c: c.test(), clients))
+    assert fake_lockme.count("POST", "/access_token") == 1
+
+
+def test_lockme_401_triggers_one_refresh(runtime, fake_lockme):
+    fake_lockme.expire_access_tokens()  # the stored expiry still looks valid
+    assert runtime.lockme.me()["nick"] == fake_lockme.nick
+    assert fake_lockme.count("POST", "/access_token") == 1
+
+
+def test_revoked_lockme_parks(client, runtime, fake_lockme):
+    _rid, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    fake_lockme.revoke()
+    sync(client, runtime, mid)
+    assert runtime.store.parked() == {mid: "lockme"}
+    assert runtime.store.connection("lockme")["connected"] is False
+
+
+def test_tokens_are_encrypted_at_rest(runtime):
+    token = runtime.store.load_token("lockme")
+    raw = runtime.redis.get("lms:token:lockme")
+    assert token["access_token"].encode() not in raw
+    assert token["refresh_token"].encode() not in raw

@@ -1,0 +1,115 @@
+"""``lockme-sync dev``: the web app and a worker on a laptop, with Redis started if needed.
+
+It writes a ``.env`` with generated secrets on first run (printing the admin password
+once), so that a fresh checkout runs with no configuration at all.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import redis
+
+from worker.config import load_settings, read_dotenv
+
+
+def ensure_env(path: Path) -> str | None:
+    """Add missing secrets to ``.env``; returns a newly generated admin password, if any."""
+    current = {**read_dotenv(path), **os.environ}
+    generated = {
+        name: secrets.token_urlsafe(length)
+        for name, length in (("SECRET_KEY", 32), ("WEBHOOK_SECRET", 20), ("ADMIN_PASSWORD", 12))
+        if not current.get(name)
+    }
+    if generated:
+        with path.open("a", encoding="utf-8") as env_file:
+            env_file.write("".join(f"{k}={v}\n" for k, v in generated.items()))
+    return generated.get("ADMIN_PASSWORD")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def ensure_redis(url: str) -> tuple[str, Any]:
+    """Start a Redis at ``url`` when none answers: ``redis-server`` if installed, else an
+    embedded in-process server (fakeredis). Returns a description and a handle to stop."""
+    if _answers(url):
+        return "using the Redis already running", None
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or 6379
+    binary = shutil.which("redis-server")
+    if binary:
+        proc = subprocess.Popen(
+            [binary, "--bind", host, "--port", str(port), "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in range(50):
+            if _answers(url):
+                return f"started redis-server on {host}:{port} (data is not kept)", proc
+            time.sleep(0.1)
+        proc.terminate()
+        raise SystemExit(f"redis-server did not start on {host}:{port}")
+    try:
+        from fakeredis import TcpFakeServer
+    except ImportError:
+        raise SystemExit(
+            "No Redis answers and neither redis-server nor fakeredis is installed."
+        ) from None
+    server = TcpFakeServer((host, port))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"started an embedded in-process Redis on {host}:{port} (data is not kept)", server
+
+
+def run(port: int = 5000) -> int:
+    password = ensure_env(Path.cwd() / ".env")
+    settings = load_settings().require()
+    description, redis_handle = ensure_redis(settings.redis_url)
+    print(f"redis: {description}", flush=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # OAuth over plain http is refused unless allowed; only ever for this local server.
+    env.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    env.setdefault("PUBLIC_URL", f"http://127.0.0.1:{port}")
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "app:create_app()"],
+        env=env,
+    )
+    worker = subprocess.Popen([sys.executable, "-m", "worker.cli", "worker"], env=env)
+    base = env["PUBLIC_URL"]
+    print(f"web:   {base}/  (log in with ADMIN_PASSWORD from .env)", flush=True)
+    if password:
+        print(f"       generated admin password: {password}", flush=True)
+    print(f"hook:  {base}/webhooks/lockme?secret=<WEBHOOK_SECRET from .env>", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.is_set() and web.poll() is None and worker.poll() is None:
+            stop.wait(0.5)
+    except KeyboardInterrupt:
+        pass
+    for proc in (web, worker):
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in (web, worker):
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    if isinstance(redis_handle, subprocess.Popen):
+        redis_handle.terminate()
+    elif redis_handle is not None:
+        redis_handle.shutdown()
+    return 0 if (web.returncode or 0) in (0, -15) else 1
