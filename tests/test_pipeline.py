@@ -369,3 +369,30 @@ def test_tokens_are_encrypted_at_rest(runtime):
     raw = runtime.redis.get("lms:token:lockme")
     assert token["access_token"].encode() not in raw
     assert token["refresh_token"].encode() not in raw
+
+
+def test_lost_store_newer_edit_after_delete_asks_lockme(client, runtime, fake_lockme, fake_google):
+    """An edit that never landed, redelivered after the delete and a store loss, must not
+    revive the booking: the event's stamp predates it, so only Lockme can tell."""
+    rid, m_add = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    m_edit = fake_lockme.edit_reservation(rid, hour="18:00:00")
+    m_del = fake_lockme.delete_reservation(rid)
+    sync(client, runtime, m_add, m_del)
+    runtime.redis.flushdb()
+    connect_both(runtime, fake_lockme, fake_google)
+    sync(client, runtime, m_edit)
+    assert str(rid) not in live(fake_google)
+    assert m_edit in fake_lockme.acked
+    assert fake_lockme.count("GET", rf"/reservation/{rid}$") == 1
+
+
+def test_move_there_and_back_restores_the_first_event(client, runtime, fake_lockme, fake_google):
+    fake_google.add_calendar("room-b@group.calendar.google.com", "Room B")
+    runtime.store.set_route(Route(room_id=2, calendar_id="room-b@group.calendar.google.com"))
+    rid, m_add = fake_lockme.create_reservation(1, "2026-06-01", "12:00:00")
+    sync(client, runtime, m_add, fake_lockme.edit_reservation(rid, roomid=2))
+    sync(client, runtime, fake_lockme.edit_reservation(rid, roomid=1, hour="13:00:00"))
+    calendar_id, event = only_event(fake_google, rid)
+    assert calendar_id == PRIMARY
+    assert event["start"]["dateTime"].startswith("2026-06-01T13:00:00")
+    assert runtime.store.recent(1)[0]["result"] == "moved"
