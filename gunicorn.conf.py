@@ -6,6 +6,16 @@ workers with threads answer far faster than the router's 30 s limit.
 """
 
 import os
+import sys
+
+from worker.config import ConfigError, load_settings
+
+try:
+    load_settings().require()
+except ConfigError as exc:
+    # One clear line instead of a traceback per worker process.
+    print(f"configuration error: {exc}", file=sys.stderr)
+    raise SystemExit(2) from None
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))

@@ -158,7 +158,11 @@ class GoogleCalendar:
         try:
             return request.execute(num_retries=0)
         except HttpError as exc:
-            raise _classify(exc, what) from exc
+            error = _classify(exc, what)
+            if isinstance(error, AuthError):
+                # A 401 that survived the client's own refresh: the grant is unusable.
+                self.store.set_connection(SERVICE, error=str(error))
+            raise error from exc
         except (AuthError, TransientError, PermanentError):
             raise
         except NETWORK_ERRORS as exc:
