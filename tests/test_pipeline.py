@@ -396,3 +396,13 @@ def test_move_there_and_back_restores_the_first_event(client, runtime, fake_lock
     assert calendar_id == PRIMARY
     assert event["start"]["dateTime"].startswith("2026-06-01T13:00:00")
     assert runtime.store.recent(1)[0]["result"] == "moved"
+
+
+def test_google_401_after_refresh_marks_connection_broken(client, runtime, fake_lockme, fake_google):
+    rid, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    fake_google.faults.add("POST", r"/events$", status=401)
+    sync(client, runtime, mid)
+    assert runtime.store.parked() == {mid: "google"}
+    state = runtime.store.connection("google")
+    assert state["connected"] is False and "reconnect" in state["error"]
+    assert mid not in fake_lockme.acked
