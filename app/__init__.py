@@ -29,7 +29,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # Behind a PaaS router TLS ends before the dyno: trust one hop of X-Forwarded-*.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
-    from app import webhooks
+    from app import auth, i18n, setup, status, webhooks
 
     app.register_blueprint(webhooks.bp)
+    # auth's before_app_request hooks are the login gate and the CSRF check.
+    app.register_blueprint(i18n.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(setup.bp)
+    app.register_blueprint(status.bp)
     return app

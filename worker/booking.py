@@ -218,6 +218,11 @@ def render_title(template: str, values: dict[str, str]) -> str:
     return re.sub(r"\s+", " ", text).strip(" :-") or f"Booking {values['reservation']}"
 
 
+def unknown_placeholders(template: str) -> list[str]:
+    """Placeholders that :func:`render_title` would leave literal, so a form can reject them."""
+    return [name for name in _PLACEHOLDER.findall(template) if name not in TEMPLATE_FIELDS]
+
+
 def template_values(booking: Booking, route: Route) -> dict[str, str]:
     """Booking fields visible at the route's privacy level (hidden ones render empty)."""
     full = route.privacy == "full"

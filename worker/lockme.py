@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from worker import logs, metrics
 from worker.config import Settings
 from worker.errors import AuthError, PermanentError, TransientError
 from worker.store import Store
@@ -69,7 +70,6 @@ class LockmeClient:
         self.store = store
         self.http = session or requests.Session()
         self.http.headers["User-Agent"] = "lockme-calendar-sync"
-        self._token: dict[str, Any] | None = None
 
     # --- OAuth --------------------------------------------------------------------------
     def authorize_url(self, redirect_uri: str, state: str) -> str:
@@ -94,7 +94,6 @@ class LockmeClient:
         record = token_record(token)
         self.store.save_token(SERVICE, record)
         self.store.set_connection(SERVICE, error="")
-        self._token = record
         return record
 
     def _token_call(self, form: dict[str, str], previous: dict[str, Any] | None = None) -> dict:
@@ -104,9 +103,7 @@ class LockmeClient:
             "client_secret": self.settings.lockme_client_secret,
         }
         try:
-            response = self.http.post(
-                f"{self.settings.lockme_base}/access_token", data=form, timeout=TIMEOUT
-            )
+            response = self._send("POST", f"{self.settings.lockme_base}/access_token", data=form)
         except requests.RequestException as exc:
             raise TransientError(
                 f"token endpoint unreachable: {type(exc).__name__}", service=SERVICE
@@ -123,23 +120,27 @@ class LockmeClient:
         return token_record(response.json(), previous)
 
     def _current_token(self) -> dict[str, Any]:
-        token = self._token or self.store.load_token(SERVICE)
+        """Read from the store on every call (one GET and a decrypt, microseconds), so a
+        disconnect or reconnect made through the web takes effect in every process at once."""
+        token = self.store.load_token(SERVICE)
         if token is None:
             raise AuthError("Lockme is not connected", service=SERVICE)
-        self._token = token
         if token.get("expires_at", 0) - EXPIRY_MARGIN_S < time.time():
             return self._refresh(token["access_token"])
         return token
 
     def _refresh(self, stale_access: str) -> dict[str, Any]:
         """Refresh once across all processes; whoever holds the lock second reuses the result."""
-        with self.store.lock("refresh:lockme"):
+        with (
+            logs.timed("token.refresh", service=SERVICE) as refresh,
+            self.store.lock("refresh:lockme"),
+        ):
             stored = self.store.load_token(SERVICE)
             if stored is None:
                 raise AuthError("Lockme is not connected", service=SERVICE)
             fresh = stored["access_token"] != stale_access
             if fresh and stored.get("expires_at", 0) - EXPIRY_MARGIN_S > time.time():
-                self._token = stored
+                refresh["outcome"] = "reused"
                 return stored
             if not stored.get("refresh_token"):
                 self._mark_broken("token expired and no refresh token: reconnect needed")
@@ -151,12 +152,21 @@ class LockmeClient:
             except AuthError as exc:
                 self._mark_broken(f"{exc}: reconnect needed")
             self.store.save_token(SERVICE, token)
-            self._token = token
+            refresh["outcome"] = "refreshed"
             return token
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Every HTTP request to Lockme, counted by status for ``/metrics``."""
+        try:
+            response = self.http.request(method, url, timeout=TIMEOUT, **kwargs)
+        except requests.RequestException:
+            metrics.api_call(self.store.redis, SERVICE, "network")
+            raise
+        metrics.api_call(self.store.redis, SERVICE, response.status_code)
+        return response
 
     def _mark_broken(self, reason: str) -> None:
         self.store.set_connection(SERVICE, error=reason)
-        self._token = None
         raise AuthError(reason, service=SERVICE)
 
     # --- API ----------------------------------------------------------------------------
@@ -165,11 +175,10 @@ class LockmeClient:
         token = self._current_token()
         for attempt in (1, 2):
             try:
-                response = self.http.request(
+                response = self._send(
                     method,
                     f"{self.settings.lockme_api_base}{path}",
                     headers={"Authorization": f"Bearer {token['access_token']}"},
-                    timeout=TIMEOUT,
                 )
             except requests.RequestException as exc:
                 raise TransientError(

@@ -1,0 +1,397 @@
+"""The setup pages: connecting Lockme and Google, the webhook address, rooms → calendars.
+
+Both OAuth flows keep their ``state`` in the session (it ties the callback to the browser
+that started the flow). Google's PKCE verifier is kept in Redis under the state for ten
+minutes instead: the session is a cookie the browser can read, and the verifier must stay
+secret until the code is exchanged.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import secrets
+import time
+from datetime import UTC
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from google_auth_oauthlib.flow import Flow
+from oauthlib.oauth2 import OAuth2Error
+from werkzeug.wrappers import Response
+
+from app.i18n import t
+from app.runtime import runtime
+from worker import jobs
+from worker.booking import (
+    DEFAULT_TITLE,
+    PRIVACY_LEVELS,
+    TEMPLATE_FIELDS,
+    Route,
+    unknown_placeholders,
+)
+from worker.errors import PermanentError, SyncError
+from worker.gcal import SCOPES
+from worker.store import PREFIX, PROVIDERS
+
+bp = Blueprint("setup", __name__)
+
+PROVIDER_NAMES = {"lockme": "Lockme", "google": "Google"}
+VERIFIER_TTL_S = 10 * 60
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+COLOURS = tuple(str(n) for n in range(1, 12))
+MAX_DURATION = 24 * 60
+
+
+# --- helpers ------------------------------------------------------------------------------
+def redirect_uri(provider: str) -> str:
+    """The callback URL registered with the provider; PUBLIC_URL pins it behind proxies."""
+    base = runtime().settings.public_url
+    if base:
+        return f"{base}/oauth/{provider}/callback"
+    return url_for(f"setup.{provider}_callback", _external=True)
+
+
+def webhook_url() -> str:
+    settings = runtime().settings
+    base = settings.public_url or request.url_root.rstrip("/")
+    return f"{base}/webhooks/lockme?secret={quote(settings.webhook_secret, safe='')}"
+
+
+def _state_matches(session_key: str) -> bool:
+    """The callback's ``state`` equals the one this browser's session started with."""
+    expected = session.pop(session_key, None)
+    sent = request.args.get("state", "")
+    return bool(expected) and hmac.compare_digest(sent.encode(), expected.encode())
+
+
+def _failed(message: str, status: int = 400) -> tuple[str, int]:
+    return render_template("oauth_error.html", message=message), status
+
+
+def _connected(provider: str, account: str) -> Response:
+    """After a (re)connect: release the messages that waited for it, then back to setup."""
+    rt = runtime()
+    waiting = [mid for mid, owner in rt.store.parked().items() if owner == provider]
+    if waiting:
+        jobs.replay(rt, waiting)
+        flash(t("replayed", count=len(waiting)), "ok")
+    flash(t("connected_flash", provider=PROVIDER_NAMES[provider], account=account), "ok")
+    return redirect(url_for("setup.index"))
+
+
+def _lockme_account() -> str:
+    """The nick of the connected Lockme account (``/me``), to show who is connected."""
+    me = runtime().lockme.me()
+    return str(me.get("nick") or me.get("userid") or "") if isinstance(me, dict) else ""
+
+
+# --- pages --------------------------------------------------------------------------------
+@bp.route("/")
+def index() -> Response:
+    return redirect(url_for("setup.page"))
+
+
+@bp.route("/setup")
+def page() -> str:
+    return _render_setup()
+
+
+def _render_setup(check: dict[str, str] | None = None) -> str:
+    rt = runtime()
+    return render_template(
+        "setup.html",
+        webhook_url=webhook_url(),
+        last_webhook=rt.store.last_webhook(),
+        routes=rt.store.routes(),
+        check=check,
+    )
+
+
+@bp.route("/setup/check", methods=["POST"])
+def check() -> str:
+    rt = runtime()
+    results: dict[str, str] = {}
+    try:
+        results["lockme"] = t("check_ok_lockme") if rt.lockme.test() else t("check_bad_answer")
+    except SyncError as exc:
+        results["lockme"] = t("lockme_error", error=exc)
+    try:
+        results["google"] = t("check_ok_google", count=len(rt.calendar.calendars()))
+    except SyncError as exc:
+        results["google"] = t("google_error", error=exc)
+    return _render_setup(check=results)
+
+
+@bp.route("/setup/<provider>/disconnect", methods=["POST"])
+def disconnect(provider: str) -> Response:
+    if provider not in PROVIDERS:
+        abort(404)
+    runtime().store.delete_token(provider)
+    flash(t("disconnected", provider=PROVIDER_NAMES[provider]), "ok")
+    return redirect(url_for("setup.page"))
+
+
+# --- Lockme -------------------------------------------------------------------------------
+@bp.route("/setup/lockme/connect")
+def lockme_connect() -> Response:
+    state = secrets.token_urlsafe(24)
+    session["oauth_lockme"] = state
+    return redirect(runtime().lockme.authorize_url(redirect_uri("lockme"), state))
+
+
+@bp.route("/oauth/lockme/callback")
+def lockme_callback() -> Response | tuple[str, int]:
+    if not _state_matches("oauth_lockme"):
+        return _failed(t("oauth_state"))
+    if "error" in request.args or not request.args.get("code"):
+        error = request.args.get("error_description") or request.args.get("error", "no code")
+        return _failed(t("oauth_denied", provider="Lockme", error=error))
+    try:
+        runtime().lockme.exchange_code(request.args["code"], redirect_uri("lockme"))
+        account = _lockme_account()
+    except SyncError as exc:
+        return _failed(t("oauth_exchange", provider="Lockme", error=exc), 502)
+    runtime().store.set_connection("lockme", account=account)
+    return _connected("lockme", account)
+
+
+@bp.route("/setup/lockme/token", methods=["POST"])
+def lockme_token() -> Response | tuple[str, int]:
+    """Accept a pasted token JSON, for accounts whose OAuth app cannot redirect here."""
+    rt = runtime()
+    try:
+        token = json.loads(request.form.get("token", ""))
+        if not isinstance(token, dict):
+            raise ValueError("a JSON object is expected")
+        rt.lockme.connect(token)
+    except (ValueError, PermanentError) as exc:
+        return _failed(t("token_invalid", reason=exc))
+    try:
+        account = _lockme_account()
+    except SyncError as exc:
+        # Stored only to be tried: a token Lockme refuses must not stay behind.
+        rt.store.delete_token("lockme")
+        return _failed(t("token_invalid", reason=exc))
+    rt.store.set_connection("lockme", account=account)
+    return _connected("lockme", account)
+
+
+# --- Google -------------------------------------------------------------------------------
+def _google_flow(callback: str, code_verifier: str | None = None) -> Flow:
+    settings = runtime().settings
+    config = {
+        "web": {
+            "client_id": settings.google_client_id,
+            "client_secret": settings.google_client_secret,
+            "auth_uri": settings.google_auth_uri,
+            "token_uri": settings.google_token_uri,
+            "redirect_uris": [callback],
+        }
+    }
+    # Explicit, because from_client_config's PKCE default changed between releases.
+    return Flow.from_client_config(
+        config,
+        scopes=list(SCOPES),
+        redirect_uri=callback,
+        code_verifier=code_verifier,
+        autogenerate_code_verifier=True,
+    )
+
+
+def _allow_oauth_over_loopback_http(callback: str) -> None:
+    """oauthlib refuses http; allow it only for a laptop's loopback, never in production."""
+    parts = urlsplit(callback)
+    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+        os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+
+
+@bp.route("/setup/google/connect")
+def google_connect() -> Response:
+    callback = redirect_uri("google")
+    _allow_oauth_over_loopback_http(callback)
+    flow = _google_flow(callback)
+    url, state = flow.authorization_url(access_type="offline", prompt="consent")
+    runtime().redis.set(f"{PREFIX}oauth:{state}", flow.code_verifier, ex=VERIFIER_TTL_S)
+    session["oauth_google"] = state
+    return redirect(url)
+
+
+@bp.route("/oauth/google/callback")
+def google_callback() -> Response | tuple[str, int]:
+    rt = runtime()
+    state = request.args.get("state", "")
+    verifier = rt.redis.getdel(f"{PREFIX}oauth:{state}") if state else None
+    if not _state_matches("oauth_google") or verifier is None:
+        return _failed(t("oauth_state"))
+    if "error" in request.args or not request.args.get("code"):
+        return _failed(t("oauth_denied", provider="Google", error=request.args.get("error", "")))
+    callback = redirect_uri("google")
+    # Users may untick a scope on the consent screen; we check the grant ourselves below.
+    os.environ["OAUTHLIB_RELAX_TOKEN_SCOPE"] = "1"
+    _allow_oauth_over_loopback_http(callback)
+    flow = _google_flow(callback, code_verifier=verifier.decode())
+    try:
+        flow.fetch_token(code=request.args["code"])
+    except (OAuth2Error, requests.RequestException) as exc:
+        return _failed(t("oauth_exchange", provider="Google", error=exc), 502)
+    credentials = flow.credentials
+    granted = set(credentials.granted_scopes or [])
+    missing = [scope for scope in SCOPES if scope not in granted]
+    if missing:
+        return _failed(t("missing_scopes", scopes=", ".join(missing)))
+    if not credentials.refresh_token:
+        return _failed(t("no_refresh_token"))
+    expiry = credentials.expiry
+    record = {
+        "access_token": credentials.token,
+        "refresh_token": credentials.refresh_token,
+        "expires_at": expiry.replace(tzinfo=UTC).timestamp() if expiry else time.time() + 3600,
+        "scopes": sorted(granted),
+    }
+    # The account is the primary calendar's id, which can only be read with the new grant.
+    rt.calendar.connect(record, account="")
+    try:
+        account = rt.calendar.primary_id()
+    except SyncError as exc:
+        return _failed(t("google_error", error=exc), 502)
+    rt.store.set_connection("google", account=account)
+    return _connected("google", account)
+
+
+# --- rooms → calendars ----------------------------------------------------------------------
+def _sources() -> tuple[list[dict[str, Any]], list[dict[str, str]], list[str]]:
+    """Lockme's rooms, the writable calendars as select options, and what went wrong."""
+    rt = runtime()
+    rooms: list[dict[str, Any]] = []
+    options: list[dict[str, str]] = []
+    problems: list[str] = []
+    if rt.store.load_token("lockme") is None:
+        problems.append(t("connect_lockme_first"))
+    else:
+        try:
+            rooms = rt.lockme.rooms()
+        except SyncError as exc:
+            problems.append(t("lockme_error", error=exc))
+    if rt.store.load_token("google") is None:
+        problems.append(t("connect_google_first"))
+    else:
+        try:
+            calendars = rt.calendar.calendars()
+        except SyncError as exc:
+            problems.append(t("google_error", error=exc))
+        else:
+            # The primary calendar is stored as "primary", the id unrouted rooms use, so
+            # that choosing it explicitly is the same calendar to the sync.
+            options = [
+                {
+                    "value": "primary" if entry.get("primary") else entry["id"],
+                    "label": entry.get("summaryOverride") or entry.get("summary") or entry["id"],
+                    "primary": "1" if entry.get("primary") else "",
+                }
+                for entry in calendars
+            ]
+    return rooms, options, problems
+
+
+def _row(room: dict[str, Any], route: Route) -> dict[str, str]:
+    return {
+        "room_id": str(room["roomid"]),
+        "room": str(room.get("room") or room["roomid"]),
+        "department": str(room.get("department") or ""),
+        "calendar_id": route.calendar_id,
+        "duration": str(route.duration_minutes or ""),
+        "color_id": route.color_id,
+        "title_template": route.title_template,
+        "privacy": route.privacy,
+    }
+
+
+def _parse_row(row: dict[str, str], calendars: set[str]) -> tuple[Route | None, list[str]]:
+    """A Route from one room's form fields, or the reasons it cannot be one."""
+    room = row["room"]
+    errors = []
+    if row["calendar_id"] not in calendars:
+        errors.append(t("bad_calendar", room=room))
+    duration = row["duration"].strip()
+    if duration and not (duration.isdigit() and 1 <= int(duration) <= MAX_DURATION):
+        errors.append(t("bad_duration", room=room))
+    if row["color_id"] and row["color_id"] not in COLOURS:
+        errors.append(t("bad_colour", room=room))
+    if row["privacy"] not in PRIVACY_LEVELS:
+        errors.append(t("bad_privacy", room=room))
+    errors += [
+        t("bad_template", room=room, field=f) for f in unknown_placeholders(row["title_template"])
+    ]
+    if errors:
+        return None, errors
+    route = Route(
+        room_id=int(row["room_id"]),
+        calendar_id=row["calendar_id"],
+        duration_minutes=int(duration) if duration else None,
+        color_id=row["color_id"],
+        title_template=row["title_template"].strip(),
+        privacy=row["privacy"],
+        room_name=room,
+    )
+    return route, []
+
+
+@bp.route("/setup/rooms", methods=["GET", "POST"])
+def rooms() -> str | tuple[str, int] | Response:
+    rt = runtime()
+    lockme_rooms, options, problems = _sources()
+    rows = [_row(room, rt.store.route(int(room["roomid"]))) for room in lockme_rooms]
+    errors: list[str] = []
+    if request.method == "POST" and not problems:
+        form = request.form
+        for row in rows:
+            rid = row["room_id"]
+            row.update(
+                calendar_id=form.get(f"calendar-{rid}", ""),
+                duration=form.get(f"duration-{rid}", ""),
+                color_id=form.get(f"color-{rid}", ""),
+                title_template=form.get(f"title-{rid}", ""),
+                privacy=form.get(f"privacy-{rid}", ""),
+            )
+        parsed = [_parse_row(row, {o["value"] for o in options}) for row in rows]
+        errors = [error for _, row_errors in parsed for error in row_errors]
+        if not errors:
+            for route, _ in parsed:
+                assert route is not None
+                rt.store.set_route(route)
+            flash(t("routes_saved", count=len(parsed)), "ok")
+            return redirect(url_for("setup.rooms"))
+    html = render_template(
+        "rooms.html",
+        rows=rows,
+        options=options,
+        problems=problems,
+        errors=errors,
+        colours=COLOURS,
+        privacy_levels=PRIVACY_LEVELS,
+        fields=", ".join(f"{{{f}}}" for f in TEMPLATE_FIELDS),
+        default_title=DEFAULT_TITLE,
+        default_duration=rt.settings.default_duration_minutes,
+    )
+    return (html, 400) if errors else html
+
+
+@bp.route("/setup/resync", methods=["POST"])
+def resync() -> Response:
+    """Queue a reconcile of upcoming bookings, e.g. after changing rooms' calendars."""
+    jobs.enqueue_reconcile(runtime())
+    flash(t("resync_queued"), "ok")
+    return redirect(url_for("setup.rooms"))
