@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import redis
+from flask import Flask
 from rq import SimpleWorker
 
 from app import create_app
@@ -101,6 +102,30 @@ def runtime(
 @pytest.fixture
 def client(settings: Settings, runtime: Runtime) -> Any:
     return create_app(settings, runtime).test_client()
+
+
+@pytest.fixture
+def web_runtime(
+    settings: Settings, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> Iterator[Runtime]:
+    """The engine wired to the fakes with nothing connected yet (the web tests connect), in
+    a small venue: two rooms, a writable calendar beside the primary one, a read-only one."""
+    fake_lockme.add_room(101, "Pharaoh's Tomb", "Kraków")
+    fake_lockme.add_room(102, "Bank Heist", "Kraków")
+    fake_google.add_calendar("rooms-krakow@group.calendar.google.com", "Rooms Kraków", "writer")
+    fake_google.add_calendar("holidays@group.calendar.google.com", "Holidays", "reader")
+    rt = build_runtime(settings)
+    jobs.configure(rt)
+    yield rt
+    jobs.configure(None)
+    rt.redis.close()
+
+
+@pytest.fixture
+def web_app(settings: Settings, web_runtime: Runtime) -> Flask:
+    app = create_app(settings, web_runtime)
+    app.config["TESTING"] = True
+    return app
 
 
 def drain(rt: Runtime) -> None:

@@ -21,8 +21,6 @@ from worker.gcal import SCOPES
 from worker.runtime import Runtime
 from worker.store import PREFIX
 
-pytest_plugins = ("tests.web_fixtures",)
-
 Staff = tuple[FlaskClient, str]
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 

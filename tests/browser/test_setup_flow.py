@@ -31,7 +31,6 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
-pytest_plugins = ("tests.web_fixtures",)
 pytestmark = pytest.mark.browser
 
 CHROMIUM_ARGS = [
