@@ -16,6 +16,7 @@ from app.auth import logged_in
 from app.i18n import t
 from app.runtime import runtime
 from worker.jobs import replay as replay_messages
+from worker.status import queue_stats
 from worker.store import PROVIDERS, Store
 
 bp = Blueprint("status", __name__)
@@ -61,7 +62,7 @@ def localtime(stamp: str | None) -> str:
 @bp.route("/status")
 def index() -> str:
     rt = runtime()
-    queue = rt.queue
+    queue = queue_stats(rt)
     today = datetime.now(UTC).date()
     days = [(today - timedelta(days=n)).isoformat() for n in range(DAYS_SHOWN)]
     daily = [
@@ -76,10 +77,10 @@ def index() -> str:
     return render_template(
         "status.html",
         queue={
-            "queued": queue.count,
-            "started": queue.started_job_registry.count,
-            "scheduled": queue.scheduled_job_registry.count,
-            "failed_jobs": queue.failed_job_registry.count,
+            "queued": queue["queued"],
+            "started": queue["started"],
+            "scheduled": queue["scheduled"],
+            "failed_jobs": queue["failed"],
         },
         recent=rt.store.recent(RECENT_ROWS),
         failures=rt.store.failures(limit=FAILURE_ROWS),

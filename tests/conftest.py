@@ -87,6 +87,12 @@ def connect_both(rt: Runtime, lockme: FakeLockme, google: FakeGoogle) -> None:
     rt.calendar.connect(google_record(google.issue_token()), account=google.email)
 
 
+def establish(rt: Runtime) -> None:
+    """Make the store as old as a running installation's: a new or flushed one checks each
+    booking's first write with Lockme until it has outlived Lockme's 24 h of redelivery."""
+    rt.redis.set("lms:since", time.time() - 2 * 24 * 3600)
+
+
 @pytest.fixture
 def runtime(
     settings: Settings, fake_lockme: FakeLockme, fake_google: FakeGoogle
@@ -94,6 +100,7 @@ def runtime(
     rt = build_runtime(settings)
     jobs.configure(rt)
     connect_both(rt, fake_lockme, fake_google)
+    establish(rt)
     yield rt
     jobs.configure(None)
     rt.redis.close()
@@ -129,7 +136,9 @@ def web_app(settings: Settings, web_runtime: Runtime) -> Flask:
 
 
 def drain(rt: Runtime) -> None:
-    """Run every queued job in this process, as the worker would."""
+    """Turn the webhook inbox into jobs and run every queued job in this process, as the
+    worker's dispatcher and work loop would."""
+    jobs.dispatch(rt)
     SimpleWorker([rt.queue], connection=rt.redis, serializer=rt.queue.serializer).work(
         burst=True, with_scheduler=False
     )

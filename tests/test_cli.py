@@ -84,6 +84,7 @@ def test_status_json_shape(env, client, runtime, fake_lockme, capsys):
     for mid in (ok, bad):
         deliver(client, mid)
     drain(runtime)
+    capsys.readouterr()  # the web's and worker's log lines; status logs to stderr
     assert main(["status", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["connections"]["lockme"] == {

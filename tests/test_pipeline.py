@@ -10,6 +10,7 @@ from rq.registry import ScheduledJobRegistry
 
 from tests.conftest import connect_both, deliver, drain, google_record
 from tests.fakes import FakeGoogle
+from worker import intake, jobs
 from worker.booking import Route, event_id
 from worker.jobs import replay
 from worker.runtime import Runtime, build_runtime
@@ -128,12 +129,17 @@ def test_same_message_three_times_makes_one_job(client, runtime, fake_lockme, fa
     rid, m_add = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
     answers = [deliver(client, m_add).get_json()["status"] for _ in range(3)]
     assert answers == ["queued", "known", "known"]
-    assert runtime.queue.count == 1
+    assert intake.pending(runtime.redis)[0] == 1
+    assert jobs.dispatch(runtime) == 1
+    assert runtime.queue.job_ids == [f"msg-{m_add}"]
+    assert deliver(client, m_add).get_json()["status"] == "queued"  # job exists: no new one
+    jobs.dispatch(runtime)
+    assert runtime.queue.job_ids == [f"msg-{m_add}"]
     drain(runtime)
     only_event(fake_google, rid)
     assert fake_lockme.ack_count[m_add] == 1
     assert deliver(client, m_add).get_json()["status"] == "known"
-    assert runtime.queue.count == 0
+    assert intake.pending(runtime.redis)[0] == 0 and runtime.queue.count == 0
 
 
 def test_same_message_processed_concurrently_is_idempotent(runtime, fake_lockme, fake_google):
@@ -398,8 +404,10 @@ def test_move_there_and_back_restores_the_first_event(client, runtime, fake_lock
     assert runtime.store.recent(1)[0]["result"] == "moved"
 
 
-def test_google_401_after_refresh_marks_connection_broken(client, runtime, fake_lockme, fake_google):
-    rid, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+def test_google_401_after_refresh_marks_connection_broken(
+    client, runtime, fake_lockme, fake_google
+):
+    _rid, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
     fake_google.faults.add("POST", r"/events$", status=401)
     sync(client, runtime, mid)
     assert runtime.store.parked() == {mid: "google"}

@@ -10,6 +10,7 @@ from rq.registry import FailedJobRegistry
 
 from app import create_app
 from tests.conftest import WEBHOOK_SECRET, deliver, drain, make_settings
+from worker import intake, jobs
 from worker.jobs import job_id
 from worker.runtime import build_runtime
 
@@ -18,7 +19,7 @@ def test_wrong_or_missing_secret_is_403_and_queues_nothing(client, runtime):
     assert client.post("/webhooks/lockme", headers={"X-MessageId": "5"}).status_code == 403
     bad = client.post("/webhooks/lockme?secret=nope", headers={"X-MessageId": "5"})
     assert bad.status_code == 403
-    assert runtime.queue.count == 0
+    assert intake.pending(runtime.redis)[0] == 0
 
 
 @pytest.mark.parametrize(
@@ -40,7 +41,7 @@ def test_message_id_validation(client, runtime, fake_lockme, header, status):
     headers = {} if header is None else {"X-MessageId": header}
     response = client.post(f"/webhooks/lockme?secret={WEBHOOK_SECRET}", headers=headers)
     assert response.status_code == status
-    assert runtime.queue.count == (1 if status == 200 else 0)
+    assert intake.pending(runtime.redis)[0] == (1 if status == 200 else 0)
     assert fake_lockme.requests == []  # nothing is fetched by the receiver
 
 
@@ -55,11 +56,14 @@ def test_get_is_accepted_and_header_is_case_insensitive(client, runtime):
 def test_failed_job_is_requeued_on_redelivery(client, runtime, fake_lockme):
     _, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
     deliver(client, mid)
+    jobs.dispatch(runtime)
     job = Job.fetch(job_id(mid), connection=runtime.redis, serializer=runtime.queue.serializer)
     FailedJobRegistry(queue=runtime.queue).add(job, exc_string="boom")
     job.set_status("failed")
     runtime.queue.remove(job)
-    assert deliver(client, mid).get_json()["status"] == "requeued"
+    assert deliver(client, mid).get_json()["status"] == "queued"
+    jobs.dispatch(runtime)
+    assert job.get_status(refresh=True) == "queued"
     drain(runtime)
     assert mid in fake_lockme.acked
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from dataclasses import replace
 from typing import Any
 
 import redis
 
-from worker import devserver, jobs
+from worker import alerts, devserver, jobs, logs, sentry
 from worker.config import ConfigError, Settings, load_settings
 from worker.errors import SyncError
 from worker.reconcile import Reconciler
@@ -29,6 +28,11 @@ def _runtime(settings: Settings) -> Runtime:
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     runtime = _runtime(settings.require())
     jobs.schedule_daily_reconcile(runtime)
+    jobs.schedule_alert_check(runtime)
+    if args.burst:
+        jobs.dispatch(runtime)
+    else:
+        jobs.Dispatcher(runtime).start()
     jobs.run_worker(runtime, burst=args.burst)
     return 0
 
@@ -48,6 +52,10 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         problems.append(f"redis: {type(exc).__name__}: {exc}")
         runtime = None
     if runtime is not None:
+        if settings.secret_key_fallbacks:
+            # The release phase runs this, so a SECRET_KEY rotation completes on deploy.
+            count = runtime.store.reencrypt_tokens()
+            print(f"ok    tokens: {count} re-encrypted with the current SECRET_KEY")
         for provider in PROVIDERS:
             state = runtime.store.connection(provider)
             if runtime.store.load_token(provider) is None:
@@ -87,6 +95,17 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
             f"  {entry['at']} message {entry.get('message_id')} {entry.get('action')}"
             f" → {entry.get('result')} {entry.get('calendar_id') or ''}".rstrip()
         )
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
+    """Check the alert conditions now; a platform scheduler can run it in case the worker,
+    which normally checks every five minutes, is itself down."""
+    runtime = _runtime(settings)
+    for alert in alerts.active(runtime):
+        print(f"{alert.condition}: {alert.text}")
+    sent = alerts.check(runtime)
+    print(f"alerted now: {', '.join(sent) if sent else 'nothing (none due or no channel set)'}")
     return 0
 
 
@@ -139,6 +158,9 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
     sub.add_parser("routes", help="room → calendar routes").set_defaults(func=cmd_routes)
+    sub.add_parser(
+        "alerts", help="check alert conditions now and notify staff of those due"
+    ).set_defaults(func=cmd_alerts)
     route = sub.add_parser("route", help="set a room's calendar and duration")
     route.add_argument("room_id", type=int)
     route.add_argument("calendar_id")
@@ -159,7 +181,11 @@ def main(argv: list[str] | None = None) -> Any:
     args = parser().parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s %(message)s")
+        # Long-running processes log to stdout (the platform's log stream); one-off commands
+        # to stderr, so that their stdout stays data (``status --json | jq``).
+        logs.configure(settings, stream="stdout" if args.command == "worker" else "stderr")
+        if args.command == "worker":
+            sentry.init(settings)
         return args.func(args, settings)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)

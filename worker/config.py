@@ -40,9 +40,17 @@ class Settings:
     google_calendar_api_url: str = "https://www.googleapis.com/calendar/v3/"
     venue_timezone: str = "Europe/Warsaw"
     default_duration_minutes: int = 60
+    google_rate_limit_per_s: float = 8.0
     public_url: str = ""
     queue_name: str = "lockme"
     log_level: str = "INFO"
+    log_format: str = "json"
+    metrics_token: str = ""
+    sentry_dsn: str = ""
+    alert_smtp_url: str = ""
+    alert_email_to: str = ""
+    alert_webhook_url: str = ""
+    retry_backoff_scale: float = 1.0
 
     @property
     def tz(self) -> ZoneInfo:
@@ -106,7 +114,24 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
     duration_raw = get("DEFAULT_DURATION_MINUTES", "60")
     if not duration_raw.isdigit() or not 1 <= int(duration_raw) <= 24 * 60:
         raise ConfigError("DEFAULT_DURATION_MINUTES must be a whole number from 1 to 1440")
+    rate_raw = get("GOOGLE_RATE_LIMIT_PER_S", str(Settings.google_rate_limit_per_s))
+    try:
+        rate = float(rate_raw)
+    except ValueError:
+        rate = 0.0
+    if not 0 < rate <= 10_000:
+        raise ConfigError("GOOGLE_RATE_LIMIT_PER_S must be a number above 0 (requests/s)")
     api_url = get("GOOGLE_CALENDAR_API_URL", Settings.google_calendar_api_url)
+    log_format = get("LOG_FORMAT", "json").lower()
+    if log_format not in ("json", "text"):
+        raise ConfigError("LOG_FORMAT must be json or text")
+    scale_error = "RETRY_BACKOFF_SCALE must be a number above 0 and at most 100"
+    try:
+        retry_backoff_scale = float(get("RETRY_BACKOFF_SCALE", "1"))
+    except ValueError:
+        raise ConfigError(scale_error) from None
+    if not 0 < retry_backoff_scale <= 100:
+        raise ConfigError(scale_error)
     return Settings(
         redis_url=get("REDIS_URL", DEFAULT_REDIS_URL),
         secret_key=get("SECRET_KEY"),
@@ -126,7 +151,15 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
         google_calendar_api_url=api_url if api_url.endswith("/") else api_url + "/",
         venue_timezone=tz_name,
         default_duration_minutes=int(duration_raw),
+        google_rate_limit_per_s=rate,
         public_url=get("PUBLIC_URL").rstrip("/"),
         queue_name=get("LOCKME_QUEUE", "lockme"),
         log_level=get("LOG_LEVEL", "INFO").upper(),
+        log_format=log_format,
+        metrics_token=get("METRICS_TOKEN"),
+        sentry_dsn=get("SENTRY_DSN"),
+        alert_smtp_url=get("ALERT_SMTP_URL"),
+        alert_email_to=get("ALERT_EMAIL_TO"),
+        alert_webhook_url=get("ALERT_WEBHOOK_URL"),
+        retry_backoff_scale=retry_backoff_scale,
     )

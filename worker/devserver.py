@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 import redis
 
 from worker.config import load_settings, read_dotenv
+from worker.store import connect_redis
 
 
 def ensure_env(path: Path) -> str | None:
@@ -39,7 +40,7 @@ def ensure_env(path: Path) -> str | None:
 
 def _answers(url: str) -> bool:
     try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+        return bool(connect_redis(url, socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False
 
@@ -82,6 +83,8 @@ def run(port: int = 5000) -> int:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     # OAuth over plain http is refused unless allowed; only ever for this local server.
     env.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    # Readable lines in a terminal; deployments keep the JSON default.
+    env.setdefault("LOG_FORMAT", "text")
     env.setdefault("PUBLIC_URL", f"http://127.0.0.1:{port}")
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "app:create_app()"],

@@ -10,19 +10,24 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-from datetime import datetime, timedelta
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import redis
 from rq import Callback, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
-from rq.registry import FailedJobRegistry, StartedJobRegistry
-from rq.worker import HerokuWorker
+from rq.queue import Queue
+from rq.registry import FailedJobRegistry
+from rq.worker import BaseWorker, SimpleWorker
 
+from worker import alerts, intake, logs, metrics
 from worker.config import load_settings
 from worker.errors import AuthError, PermanentError
-from worker.runtime import Runtime, build_runtime
-from worker.store import FAILURE_DAYS
+from worker.runtime import Runtime, build_runtime, started_registry
+from worker.store import FAILURE_DAYS, Store
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +36,10 @@ log = logging.getLogger(__name__)
 RETRY_INTERVALS = (5, 20, 60, 180, 600, 1800)
 JITTER = 0.2
 RECONCILE_HOUR = 4
+MAINTENANCE_INTERVAL_S = 15
+REDIS_RETRY_S = 2
+ALERT_CHECK_S = 300
+DISPATCH_BLOCK_S = 2
 
 _runtime: Runtime | None = None
 
@@ -53,9 +62,16 @@ def job_id(message_id: int) -> str:
     return f"msg-{message_id}"
 
 
-def retry_policy() -> Retry:
-    """Jittered intervals so that a burst of failures does not retry in lockstep."""
-    intervals = [round(s * random.uniform(1 - JITTER, 1 + JITTER)) for s in RETRY_INTERVALS]
+def retry_policy(scale: float = 1.0) -> Retry:
+    """Jittered intervals so that a burst of failures does not retry in lockstep.
+
+    ``scale`` (``RETRY_BACKOFF_SCALE``) shrinks the schedule for fault-injection runs; each
+    interval stays at least 1 s so that a retry always waits in the scheduler instead of
+    being re-queued at once and burning the next attempt against the same outage.
+    """
+    intervals = [
+        max(1, round(s * scale * random.uniform(1 - JITTER, 1 + JITTER))) for s in RETRY_INTERVALS
+    ]
     return Retry(max=len(intervals), interval=intervals)
 
 
@@ -71,7 +87,7 @@ def enqueue_message(runtime: Runtime, message_id: int, *, replay: bool = False) 
             replay,
             job_id=jid,
             unique=True,
-            retry=retry_policy(),
+            retry=retry_policy(runtime.settings.retry_backoff_scale),
             on_failure=Callback(record_exhausted_failure),
             result_ttl=0,
             failure_ttl=FAILURE_DAYS * 24 * 3600,
@@ -93,7 +109,7 @@ def _revive(runtime: Runtime, message_id: int) -> str:
     if status == JobStatus.STARTED:
         # Its worker may have died: expired heartbeats are failed (and retried) right now
         # instead of at the next maintenance pass.
-        StartedJobRegistry(queue=runtime.queue).cleanup()
+        started_registry(runtime.queue).cleanup()
         status = job.get_status(refresh=True)
     if status == JobStatus.FAILED:
         FailedJobRegistry(queue=runtime.queue).requeue(jid)
@@ -105,8 +121,35 @@ def _revive(runtime: Runtime, message_id: int) -> str:
 
 
 def process_message(message_id: int, replay: bool = False) -> str:
-    """Job entry point. Transient errors propagate so RQ retries them with backoff."""
+    """Job entry point. Transient errors propagate so RQ retries them with backoff.
+
+    Every line logged while the job runs carries its message id (and, once the message is
+    read, its reservation and room); the outcome is counted for ``/metrics``.
+    """
     runtime = current()
+    started = time.monotonic()
+    with logs.bind(message_id=message_id):
+        logs.event("job.started", outcome="started", replay=replay)
+        try:
+            result = _process(runtime, message_id, replay)
+        except Exception as exc:
+            metrics.incr(runtime.redis, "jobs", outcome="error")
+            logs.event(
+                "job.failed",
+                outcome=type(exc).__name__,
+                duration_ms=logs.elapsed_ms(started),
+                level=logging.WARNING,
+            )
+            raise
+        metrics.incr(runtime.redis, "jobs", outcome=result)
+        if result == "failed":
+            metrics.incr(runtime.redis, "dead_letters")
+        name = "job.failed" if result == "failed" else "job.finished"
+        logs.event(name, outcome=result, duration_ms=logs.elapsed_ms(started))
+        return result
+
+
+def _process(runtime: Runtime, message_id: int, replay: bool) -> str:
     store = runtime.store
     if not replay and store.is_done(message_id):
         return "duplicate"
@@ -119,8 +162,14 @@ def process_message(message_id: int, replay: bool = False) -> str:
     except AuthError as exc:
         # Not acked, not dropped: replayed once the connection is restored.
         store.park(message_id, exc.service or "lockme")
+        if store.is_done(message_id):
+            # A concurrent run of the same message (a redelivery) acknowledged it meanwhile;
+            # checked after parking, so whichever of the two finishes last unparks it.
+            store.unpark(message_id)
+            return "duplicate"
         store.record_sync({"message_id": message_id, "action": "park", "result": "parked"})
         log.warning("message %s parked: %s needs reconnecting", message_id, exc.service)
+        alerts.check(runtime)
         return "parked"
     except PermanentError as exc:
         store.record_failure(message_id, str(exc), kind="permanent")
@@ -130,11 +179,28 @@ def process_message(message_id: int, replay: bool = False) -> str:
 
 
 def record_exhausted_failure(job: Job, connection: Any, exc_type: Any, exc: Any, tb: Any) -> None:
-    """RQ failure callback: a transient failure with no retries left becomes a dead letter."""
-    if job.retries_left:
-        return
+    """RQ failure callback: a transient failure with no retries left becomes a dead letter.
+
+    RQ calls it before deciding on the retry, so ``retries_left`` still counts this attempt.
+    It works from the ``connection`` RQ passes, not the process-wide runtime: the web
+    process runs it too (a replay, or the status page's counts, fail over a dead worker's
+    job) and has no runtime configured there.
+    """
     message_id = int(job.args[0])
-    current().store.record_failure(message_id, f"{exc_type.__name__}: {exc}", kind="transient")
+    if job.retries_left:
+        metrics.incr(connection, "job_retries")
+        logs.event(
+            "job.retried",
+            outcome=exc_type.__name__,
+            message_id=message_id,
+            retries_left=job.retries_left - 1,
+        )
+        return
+    Store(connection, "").record_failure(
+        message_id, f"{exc_type.__name__}: {exc}", kind="transient"
+    )
+    metrics.incr(connection, "dead_letters")
+    logs.event("job.dead_letter", outcome=exc_type.__name__, message_id=message_id)
 
 
 def replay(runtime: Runtime, message_ids: list[int] | None = None) -> list[int]:
@@ -178,37 +244,168 @@ def schedule_daily_reconcile(runtime: Runtime) -> datetime:
     run_at = now.replace(hour=RECONCILE_HOUR, minute=0, second=0, microsecond=0)
     if run_at <= now:
         run_at += timedelta(days=1)
-    with contextlib.suppress(DuplicateJobError):
-        runtime.queue.enqueue_at(
-            run_at,
-            run_reconcile,
-            60,
-            True,
-            job_id=f"reconcile-{run_at:%Y%m%d}",
-            unique=True,
-            job_timeout=1800,
-            result_ttl=0,
-        )
+    _schedule_once(runtime, run_at, f"reconcile-{run_at:%Y%m%d}", run_reconcile, 60, True)
     return run_at
 
 
-class SyncWorker(HerokuWorker):
-    """HerokuWorker (SIGTERM → the job gets a few seconds to finish, then is retried) with
-    short heartbeats, so a job whose worker was SIGKILLed is retried within ~30 s instead
-    of RQ's default of several minutes."""
+def run_alert_check(reschedule: bool = False) -> list[str]:
+    """Job entry point for the alert check; the periodic run schedules its successor first."""
+    runtime = current()
+    if reschedule:
+        schedule_alert_check(runtime)
+    return alerts.check(runtime)
+
+
+def schedule_alert_check(runtime: Runtime) -> datetime:
+    """Keep one alert check scheduled at the next five-minute mark (named by it, so a
+    restarting worker adds none)."""
+    slot = (int(time.time()) // ALERT_CHECK_S + 1) * ALERT_CHECK_S
+    run_at = datetime.fromtimestamp(slot, UTC)
+    _schedule_once(runtime, run_at, f"alerts-{slot}", run_alert_check, True)
+    return run_at
+
+
+def _schedule_once(runtime: Runtime, run_at: datetime, jid: str, func: Any, *args: Any) -> None:
+    """Schedule ``func(*args)`` at ``run_at`` unless a job with id ``jid`` already waits."""
+    with contextlib.suppress(DuplicateJobError):
+        runtime.queue.enqueue_at(
+            run_at, func, *args, job_id=jid, unique=True, job_timeout=1800, result_ttl=0
+        )
+
+
+class ShortHeartbeat:
+    """Worker mixin: heartbeats of ``job_monitoring_interval`` + 10 s, so that a job whose
+    worker was SIGKILLed is retried within ~30 s instead of RQ's default of several minutes."""
 
     HEARTBEAT_GRACE_S = 10
+    job_monitoring_interval: int
 
     def get_heartbeat_ttl(self, job: Job) -> int:
         return self.job_monitoring_interval + self.HEARTBEAT_GRACE_S
 
 
-def run_worker(runtime: Runtime, *, burst: bool = False) -> None:
-    worker = SyncWorker(
-        [runtime.queue],
-        connection=runtime.redis,
-        serializer=runtime.queue.serializer,
-        job_monitoring_interval=5,
-        maintenance_interval=15,
-    )
-    worker.work(burst=burst, with_scheduler=True, logging_level=runtime.settings.log_level)
+class _Heartbeat(threading.Thread):
+    """Keeps a running job's heartbeat alive, as a forking worker's monitor loop does.
+
+    ``stop`` takes the lock a beat holds, so no beat lands after the job has ended (a late
+    one would put the finished job back in the started registry, to be "abandoned" later).
+    """
+
+    def __init__(self, worker: BaseWorker, job: Job) -> None:
+        super().__init__(name=f"heartbeat-{job.id}", daemon=True)
+        self.worker = worker
+        self.job = job
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(self.worker.job_monitoring_interval):
+            with self._lock:
+                if not self._done.is_set():
+                    self.worker.maintain_heartbeats(self.job)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._done.set()
+
+
+class SyncWorker(ShortHeartbeat, SimpleWorker):
+    """Runs each job in the worker process itself instead of a forked child.
+
+    Measured with ``python -m bench``: a forked child per job makes each booking about a
+    third slower, since a child cannot keep warm HTTP connections, the Google service
+    object and cached tokens for the next job. SIGTERM (Heroku's stop signal) is a warm
+    shutdown: the running job finishes, then the worker exits; if the platform's SIGKILL
+    comes first, the short heartbeat gets the job retried within ~30 s.
+    """
+
+    _heartbeat: _Heartbeat | None = None
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        self._heartbeat = _Heartbeat(self, job)
+        self._heartbeat.start()
+        try:
+            super().execute_job(job, queue)
+        finally:
+            self._heartbeat.stop()
+
+    def handle_execution_ended(self, job: Job, queue: Queue, heartbeat_ttl: int) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+        super().handle_execution_ended(job, queue, heartbeat_ttl)
+
+
+def run_worker(
+    runtime: Runtime, *, burst: bool = False, worker_class: type[BaseWorker] = SyncWorker
+) -> None:
+    """Work the queue with the scheduler; ``worker_class`` lets the benchmarks compare kinds.
+
+    RQ's worker quits when Redis goes away in the middle of a job. Left to the platform,
+    that turns a Redis blip into crash restarts with growing cool-downs (up to 20 minutes
+    on Heroku), so a worker that stopped without being asked to is replaced here once
+    Redis answers again.
+    """
+    while True:
+        worker = worker_class(
+            [runtime.queue],
+            connection=runtime.redis,
+            serializer=runtime.queue.serializer,
+            job_monitoring_interval=5,
+            maintenance_interval=MAINTENANCE_INTERVAL_S,
+            # An idle worker blocks in BLPOP for worker_ttl - 15 s and runs maintenance,
+            # which fails over the jobs of dead workers, only between dequeues: RQ's default
+            # of 420 s left a SIGKILLed worker's job alone for ~7 minutes when all was quiet.
+            worker_ttl=MAINTENANCE_INTERVAL_S + 15,
+        )
+        with contextlib.suppress(redis.ConnectionError):  # its teardown needs Redis too
+            worker.work(burst=burst, with_scheduler=True, logging_level=runtime.settings.log_level)
+        if burst or worker._stop_requested:
+            return
+        log.warning("worker stopped unasked (Redis unreachable?); starting a new one")
+        _wait_for_redis(runtime)
+
+
+def _wait_for_redis(runtime: Runtime) -> None:
+    while True:
+        time.sleep(REDIS_RETRY_S)
+        with contextlib.suppress(redis.RedisError):
+            runtime.redis.ping()
+            return
+
+
+def dispatch(runtime: Runtime, block: float = 0) -> int:
+    """Turn every id waiting in the webhook inbox (``worker.intake``) into its job.
+
+    Returns how many. An id leaves the inbox only after its job exists, so a dispatcher
+    killed half-way loses nothing: the next one finds the job and adds no second one. Safe
+    in several processes at once. With ``block``, first wait that long for a wake-up.
+    """
+    client = runtime.redis
+    if block:
+        client.blpop([intake.WAKE], timeout=block)
+    client.delete(intake.WAKE)  # ids pushed after this wake the next round; none is missed
+    ids = client.zrange(intake.PENDING, 0, -1)
+    for raw in ids:
+        enqueue_message(runtime, int(raw))
+        client.zrem(intake.PENDING, raw)
+    return len(ids)
+
+
+class Dispatcher(threading.Thread):
+    """Runs :func:`dispatch` in the background of a worker process until stopped."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(name="inbox-dispatcher", daemon=True)
+        self.runtime = runtime
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                dispatch(self.runtime, block=DISPATCH_BLOCK_S)
+            except redis.RedisError as exc:
+                log.warning("inbox dispatch paused: %s", type(exc).__name__)
+                self.stopped.wait(DISPATCH_BLOCK_S)
+
+    def stop(self) -> None:
+        self.stopped.set()

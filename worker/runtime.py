@@ -10,12 +10,15 @@ from dataclasses import dataclass
 
 import redis
 from rq import Queue
+from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
+from rq.timeouts import TimerDeathPenalty
 
 from worker.config import Settings
 from worker.gcal import GoogleCalendar
 from worker.lockme import LockmeClient
-from worker.store import Store, connect_redis
+from worker.ratelimit import RateLimiter
+from worker.store import PREFIX, Store, connect_redis
 from worker.sync import Syncer
 
 
@@ -43,11 +46,20 @@ def make_queue(settings: Settings, client: redis.Redis) -> Queue:
     )
 
 
+def started_registry(queue: Queue) -> StartedJobRegistry:
+    """The queue's running jobs. Reading it fails over the jobs of dead workers and runs
+    their failure callbacks, under a thread timer: web requests and the worker's dispatcher
+    run in threads, where RQ's default SIGALRM timeout cannot be set."""
+    return StartedJobRegistry(queue=queue, death_penalty_class=TimerDeathPenalty)
+
+
 def build_runtime(settings: Settings, client: redis.Redis | None = None) -> Runtime:
     """Wire the engine; ``client`` lets a caller share an existing Redis connection."""
     client = client or connect_redis(settings.redis_url)
     store = Store(client, settings.secret_key, settings.secret_key_fallbacks)
     lockme = LockmeClient(settings, store)
-    calendar = GoogleCalendar(settings, store)
+    # Google's quota is per user, so every process paces itself through one Redis key.
+    throttle = RateLimiter(client, f"{PREFIX}rate:google", settings.google_rate_limit_per_s)
+    calendar = GoogleCalendar(settings, store, throttle=throttle)
     syncer = Syncer(settings, store, lockme, calendar)
     return Runtime(settings, client, store, lockme, calendar, syncer, make_queue(settings, client))

@@ -29,6 +29,8 @@ FAILURE_LIMIT = 1000
 FAILURE_DAYS = 30
 MAPPING_DAYS = 400
 DONE_SECONDS = 3 * 24 * 3600
+# Lockme redelivers an unacknowledged message for 24 h; two hours' margin for clocks.
+REDELIVERY_HORIZON_S = 26 * 3600
 DAY_COUNT_DAYS = 35
 PROVIDERS = ("lockme", "google")
 
@@ -99,12 +101,38 @@ class Store:
             f"{PREFIX}token:{provider}", self._crypto.encrypt(json.dumps(token).encode())
         )
 
+    def reencrypt_tokens(self) -> int:
+        """Re-encrypt stored tokens under the current SECRET_KEY (readable with a fallback
+        key); returns how many were rewritten. After this, the fallback can be removed."""
+        if self._crypto is None:
+            return 0
+        rewritten = 0
+        for provider in PROVIDERS:
+            key = f"{PREFIX}token:{provider}"
+            raw = self.redis.get(key)
+            if raw is None:
+                continue
+            try:
+                self.redis.set(key, self._crypto.rotate(raw))
+                rewritten += 1
+            except InvalidToken:
+                continue
+        return rewritten
+
     def delete_token(self, provider: str) -> None:
         self.redis.delete(f"{PREFIX}token:{provider}", f"{PREFIX}conn:{provider}")
 
-    def lock(self, name: str, timeout: float = 30) -> Any:
-        """A cross-process lock (token refresh must be serialised: refresh tokens rotate)."""
-        return self.redis.lock(f"{PREFIX}lock:{name}", timeout=timeout, blocking_timeout=timeout)
+    def lock(self, name: str, timeout: float = 30, wait: float | None = None) -> Any:
+        """A cross-process lock (token refresh must be serialised: refresh tokens rotate).
+
+        ``timeout`` is how long a holder may keep it (a killed one keeps it that long);
+        ``wait`` how long to wait for it (default: as long), then ``LockError``.
+        """
+        return self.redis.lock(
+            f"{PREFIX}lock:{name}",
+            timeout=timeout,
+            blocking_timeout=timeout if wait is None else wait,
+        )
 
     # --- connection health --------------------------------------------------------------
     def set_connection(self, provider: str, *, account: str | None = None, error: str = "") -> None:
@@ -159,6 +187,17 @@ class Store:
             json.dumps(asdict(mapping)),
             ex=MAPPING_DAYS * 24 * 3600,
         )
+
+    def covers_redelivery(self) -> bool:
+        """Whether this store has been recording for longer than Lockme redelivers.
+
+        A new or flushed store starts counting again; until then a redelivered message may
+        predate it, so a missing mapping does not prove that no event was written.
+        """
+        now = time.time()
+        self.redis.set(f"{PREFIX}since", now, nx=True)
+        since = float(self.redis.get(f"{PREFIX}since") or now)
+        return now - since > REDELIVERY_HORIZON_S
 
     # --- message lifecycle --------------------------------------------------------------
     def is_done(self, message_id: int) -> bool:
@@ -244,6 +283,9 @@ class Store:
             return []
         raws = self.redis.hmget(f"{PREFIX}failures", ids)
         return [json.loads(raw) for raw in raws if raw]
+
+    def failure_count(self) -> int:
+        return int(self.redis.zcard(f"{PREFIX}failures:at"))
 
     def clear_failure(self, message_id: int) -> None:
         pipe = self.redis.pipeline()

@@ -11,6 +11,9 @@ costs exactly three API calls (read the message, write the event, acknowledge):
    skipped when older, and checked against Lockme's current reservation when newer.
 3. **Ask Lockme only when the calendar and store disagree**: a cancelled event with no
    mapping (store lost) is restored only if ``GET /room/{id}/reservation/{id}`` still has it.
+   A store younger than Lockme's 24 h of redelivery (new, or flushed) cannot vouch for what
+   it has no mapping of, so there the first write of a booking is checked with Lockme, and
+   the other calendars are searched for a copy stamped by a newer message.
 
 Every write is idempotent (deterministic event ids; update replaces the whole event), so a
 job that runs twice, or three copies of one message at once, end in the same calendar.
@@ -18,9 +21,13 @@ job that runs twice, or three copies of one message at once, end in the same cal
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
+from redis.exceptions import LockError
+
+from worker import logs, metrics
 from worker.booking import (
     Booking,
     MalformedMessage,
@@ -37,6 +44,7 @@ from worker.lockme import LockmeClient
 from worker.store import Mapping, Store
 
 LOCK_SECONDS = 120
+LOCK_WAIT_S = 5
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,7 @@ class Syncer:
             message = parse_message(message_id, payload)
         except MalformedMessage as exc:
             reservation = payload.get("reservationid") if isinstance(payload, dict) else None
+            logs.annotate(reservation_id=reservation if isinstance(reservation, int) else None)
             self.store.record_failure(
                 message_id,
                 str(exc),
@@ -83,17 +92,28 @@ class Syncer:
             self._acknowledge(message_id, clear_failure=False)
             self._history(message_id, None, "invalid", Outcome("failed"))
             return Outcome("failed")
+        logs.annotate(reservation_id=message.reservation_id, room=message.room_id)
         if message.action == "test":
             outcome = Outcome("tested")
         else:
-            with self.store.lock(f"res:{message.reservation_id}", timeout=LOCK_SECONDS):
-                outcome = self.apply(message)
+            try:
+                with self.store.lock(
+                    f"res:{message.reservation_id}", timeout=LOCK_SECONDS, wait=LOCK_WAIT_S
+                ):
+                    outcome = self.apply(message)
+            except LockError as exc:
+                # Held by another job, or by a killed worker until it lapses: retry later
+                # rather than hold this worker idle for up to LOCK_SECONDS.
+                raise TransientError(f"reservation {message.reservation_id} is busy") from exc
         self._acknowledge(message_id)
         self._history(message_id, message.reservation_id, message.action, outcome)
         return outcome
 
     def _acknowledge(self, message_id: int, *, clear_failure: bool = True) -> None:
+        started = time.monotonic()
         self.lockme.ack(message_id)
+        logs.event("lockme.ack", outcome="acked", duration_ms=logs.elapsed_ms(started))
+        metrics.observe_sync_latency(self.store.redis, message_id)
         self.store.mark_done(message_id)
         self.store.unpark(message_id)
         if clear_failure:
@@ -126,13 +146,25 @@ class Syncer:
             return Outcome("unchanged", mapping.calendar_id, mapping.event_id)
         booking = message.booking
         assert booking is not None
-        if mapping and mapping.deleted:
+        # A store younger than Lockme's redelivery may have lost a tombstone: a delete that
+        # found no event (it overtook its add) leaves no trace in the calendar either.
+        young = mapping is None and not self.store.covers_redelivery()
+        if (mapping and mapping.deleted) or young:
             current = self.lockme.reservation(message.room_id, message.reservation_id)
+            if current is None and mapping is None:
+                # Deleted, or moved to another room (Lockme answers 404 for the old one):
+                # no tombstone, since a live copy may exist that a later message must find.
+                return Outcome("ignored")
             if current is None:
+                assert mapping is not None
                 self.store.save_mapping(replace(mapping, stamp=message.message_id))
                 return Outcome("ignored", mapping.calendar_id, mapping.event_id)
             booking = parse_booking(current, message.reservation_id, message.room_id)
-        return self.upsert(booking, message.message_id, mapping, sweep=message.action == "edit")
+        # Without a mapping the event may sit in another calendar: an edit may be a room
+        # move, and after a lost store even a redelivered add may be older than a move that
+        # landed before the loss.
+        sweep = message.action == "edit" or young
+        return self.upsert(booking, message.message_id, mapping, sweep=sweep, confirmed=young)
 
     def _delete(self, message: Message, mapping: Mapping | None) -> Outcome:
         assert message.reservation_id is not None and message.room_id is not None
@@ -161,37 +193,78 @@ class Syncer:
 
     # --- writes shared by messages and reconcile ----------------------------------------
     def upsert(
-        self, booking: Booking, stamp: int, mapping: Mapping | None, *, sweep: bool = False
+        self,
+        booking: Booking,
+        stamp: int,
+        mapping: Mapping | None,
+        *,
+        sweep: bool = False,
+        confirmed: bool = False,
     ) -> Outcome:
         """Make the booking's one event exist in its room's calendar with current content.
 
-        ``sweep`` removes copies in other calendars when the mapping cannot say where the
-        event was (an edit after a lost store may be a room move).
+        ``sweep`` looks in the other calendars first when the mapping cannot say where the
+        event is, and removes the copies found there once this one is written.
+        ``confirmed`` says the booking was just read from Lockme, so a cancelled copy
+        needs no second question.
         """
         route = self.store.route(booking.room_id)
         target = route.calendar_id
         eid = event_id(booking.reservation_id)
+        elsewhere: list[str] = []
+        if mapping is None and sweep:
+            early, elsewhere = self._look_elsewhere(target, eid, booking, stamp, confirmed)
+            if early is not None:
+                return early
         body = event_body(
             booking, route, self.settings.tz, self.settings.default_duration_minutes, stamp
         )
         in_place = mapping is not None and not mapping.deleted and mapping.calendar_id == target
         result = "updated" if in_place and self.calendar.update(target, eid, body) else ""
         if not result:
-            result = self._insert(target, eid, body, booking, stamp, mapping)
+            result = self._insert(target, eid, body, booking, stamp, mapping, confirmed)
         if result in ("stale", "ignored"):
             return Outcome(result, target, eid)
         if mapping and not mapping.deleted and mapping.calendar_id != target:
             self.calendar.delete(mapping.calendar_id, eid)
             result = "moved"
-        elif mapping is None and sweep:
-            for other in self.store.calendars():
-                if other != target and _live(self.calendar.get(other, eid)):
-                    self.calendar.delete(other, eid)
-                    result = "moved"
+        for other in elsewhere:
+            self.calendar.delete(other, eid)
+            result = "moved"
         self.store.save_mapping(
             Mapping(booking.reservation_id, booking.room_id, target, eid, stamp, deleted=False)
         )
         return Outcome(result, target, eid)
+
+    def _look_elsewhere(
+        self, target: str, eid: str, booking: Booking, stamp: int, confirmed: bool
+    ) -> tuple[Outcome | None, list[str]]:
+        """Check the other calendars before writing: returns an outcome that ends the
+        message, or the calendars whose live copies the write supersedes.
+
+        A copy stamped by a newer message makes this one stale: writing it would put back
+        an old room (or, for an add, a second event). A cancelled copy means the booking
+        was moved or deleted, which a delete does not stamp: only Lockme can tell.
+        """
+        live: list[str] = []
+        cancelled = False
+        for other in self.store.calendars():
+            existing = None if other == target else self.calendar.get(other, eid)
+            if existing is None:
+                continue
+            if _stamp(existing) > stamp:
+                return Outcome("stale", other, eid), []
+            if _live(existing):
+                live.append(other)
+            else:
+                cancelled = True
+        gone = cancelled and not live and not confirmed
+        if gone and self.lockme.reservation(booking.room_id, booking.reservation_id) is None:
+            self.store.save_mapping(
+                Mapping(booking.reservation_id, booking.room_id, target, eid, stamp, True)
+            )
+            return Outcome("ignored", target, eid), []
+        return None, live
 
     def _insert(
         self,
@@ -201,6 +274,7 @@ class Syncer:
         booking: Booking,
         stamp: int,
         mapping: Mapping | None,
+        confirmed: bool,
     ) -> str:
         """Insert by deterministic id; a 409 means the event exists (maybe cancelled)."""
         try:
@@ -212,20 +286,12 @@ class Syncer:
             raise TransientError(
                 "event id taken but the event is not readable yet", service="google"
             )
-        existing_stamp = _stamp(existing)
-        if existing_stamp > stamp:
-            self.store.save_mapping(
-                Mapping(
-                    booking.reservation_id,
-                    booking.room_id,
-                    calendar_id,
-                    eid,
-                    existing_stamp,
-                    deleted=not _live(existing),
-                )
-            )
+        if _stamp(existing) > stamp:
+            # No mapping is saved for the newer message: only its own job may record it,
+            # once all its writes (such as removing the copy in an old room) are done;
+            # otherwise its retry would take itself for finished.
             return "stale"
-        if not _live(existing) and mapping is None:
+        if not _live(existing) and mapping is None and not confirmed:
             current = self.lockme.reservation(booking.room_id, booking.reservation_id)
             if current is None:
                 self.store.save_mapping(

@@ -1,0 +1,182 @@
+"""Regression tests for faults the chaos runs (tests/chaos) found; fast and in-process."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rq import Queue, SimpleWorker
+from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
+
+from tests.conftest import connect_both, deliver, drain
+from tests.fakes import FakeGoogle, FakeLockme
+from worker import jobs
+from worker.booking import Route
+from worker.errors import TransientError
+from worker.runtime import Runtime
+from worker.status import queue_stats
+from worker.sync import LOCK_SECONDS
+
+ROOM_B = "room-b@group.calendar.google.com"
+
+
+def strand_on_dead_worker(runtime: Runtime, message_id: int) -> None:
+    """Leave the message's job as a SIGKILLed worker does: started, its heartbeat lapsed."""
+    queue = runtime.queue
+    found = Queue.dequeue_any([queue], None, connection=runtime.redis, serializer=queue.serializer)
+    assert found is not None and found[0].id == jobs.job_id(message_id)
+    job = found[0]
+    worker = SimpleWorker([queue], connection=runtime.redis, serializer=queue.serializer)
+    worker.prepare_execution(job)
+    with runtime.redis.pipeline() as pipe:
+        job.prepare_for_execution(worker.name, pipe)
+        pipe.execute()
+    registry = StartedJobRegistry(queue=queue)
+    for member in runtime.redis.zrange(registry.key, 0, -1):
+        runtime.redis.zadd(registry.key, {member: 1})  # expired long ago
+
+
+def test_web_tier_fails_over_a_dead_workers_job_from_a_request_thread(
+    runtime, fake_lockme, fake_google, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    """The status page's counts and its replay button fail over a dead worker's job, which
+    runs the job's failure callback in the web process: in a request thread (gunicorn's
+    threads), where SIGALRM timeouts cannot be set, and with no process-wide runtime (which
+    must not be built from the environment or a stray .env)."""
+    mids = [fake_lockme.create_reservation(5, "2026-04-10", f"1{h}:00:00")[1] for h in (7, 8)]
+    jobs.configure(None)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+
+    web_calls = {mids[0]: queue_stats, mids[1]: lambda rt: jobs.replay(rt, [mids[1]])}
+    with ThreadPoolExecutor(1) as request_thread:
+        for mid, web_call in web_calls.items():
+            assert jobs.enqueue_message(runtime, mid) == "queued"
+            strand_on_dead_worker(runtime, mid)
+            request_thread.submit(web_call, runtime).result()
+    serializer = runtime.queue.serializer
+    revived = [Job.fetch(jobs.job_id(m), runtime.redis, serializer=serializer) for m in mids]
+    assert all(j.get_status() in (JobStatus.QUEUED, JobStatus.SCHEDULED) for j in revived)
+    for job in revived:
+        runtime.queue.enqueue_job(job)  # what the scheduler does once the retry interval passes
+
+    jobs.configure(runtime)
+    drain(runtime)
+    assert set(mids) <= fake_lockme.acked
+
+
+def sync(client: Any, runtime: Runtime, *message_ids: int) -> None:
+    for mid in message_ids:
+        assert deliver(client, mid).status_code == 200
+    drain(runtime)
+
+
+def route_room_2_to_b(runtime: Runtime, google: FakeGoogle) -> None:
+    if ROOM_B not in google.calendar_ids():
+        google.add_calendar(ROOM_B, "Room B")
+    runtime.store.set_route(Route(room_id=2, calendar_id=ROOM_B))
+
+
+def lose_store(runtime: Runtime, lockme: FakeLockme, google: FakeGoogle) -> None:
+    """Redis flushed, then the operator reconnects and sets the room's route again."""
+    runtime.redis.flushdb()
+    connect_both(runtime, lockme, google)
+    route_room_2_to_b(runtime, google)
+
+
+def test_lost_store_stale_add_after_a_move_adds_no_second_event(
+    client, runtime, fake_lockme, fake_google
+):
+    """The move landed before the store was lost; the add, still unacknowledged, comes
+    back after it and must not create a second event in the old room's calendar."""
+    route_room_2_to_b(runtime, fake_google)
+    rid, m_add = fake_lockme.create_reservation(1, "2026-06-01", "12:00:00")
+    m_move = fake_lockme.edit_reservation(rid, roomid=2)
+    sync(client, runtime, m_move)
+    lose_store(runtime, fake_lockme, fake_google)
+    sync(client, runtime, m_add)
+    copies = fake_google.live_events_by_reservation()[str(rid)]
+    assert [calendar_id for calendar_id, _ in copies] == [ROOM_B]
+    assert m_add in fake_lockme.acked
+
+
+def test_lost_store_move_after_a_delete_does_not_resurrect(
+    client, runtime, fake_lockme, fake_google
+):
+    """The delete landed in the old room's calendar (a delete does not restamp the event);
+    the earlier move, redelivered after the store was lost, must not bring it back."""
+    route_room_2_to_b(runtime, fake_google)
+    rid, m_add = fake_lockme.create_reservation(1, "2026-06-01", "12:00:00")
+    m_move = fake_lockme.edit_reservation(rid, roomid=2)
+    m_del = fake_lockme.delete_reservation(rid)
+    sync(client, runtime, m_add, m_del)
+    lose_store(runtime, fake_lockme, fake_google)
+    sync(client, runtime, m_move)
+    assert str(rid) not in fake_google.live_events_by_reservation()
+    assert m_move in fake_lockme.acked
+
+
+def test_reservation_locked_by_a_killed_worker_does_not_hold_this_worker(runtime, fake_lockme):
+    """A SIGKILLed worker's reservation lock lives on for LOCK_SECONDS; another job for
+    that booking gives way (to be retried) instead of idling its worker until then."""
+    rid, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    assert runtime.store.lock(f"res:{rid}", timeout=LOCK_SECONDS).acquire()
+    started = time.monotonic()
+    with pytest.raises(TransientError):
+        runtime.syncer.handle(mid)
+    assert time.monotonic() - started < LOCK_SECONDS / 4
+    assert mid not in fake_lockme.acked
+
+
+def test_lost_store_add_after_a_delete_that_found_nothing_does_not_resurrect(
+    client, runtime, fake_lockme, fake_google
+):
+    """The delete overtook its add and found no event to cancel; the store, with the only
+    trace of that delete, is lost; then the add comes."""
+    rid, m_add = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    m_del = fake_lockme.delete_reservation(rid)
+    sync(client, runtime, m_del)
+    lose_store(runtime, fake_lockme, fake_google)
+    sync(client, runtime, m_add)
+    assert str(rid) not in fake_google.live_events_by_reservation()
+    assert m_add in fake_lockme.acked
+
+
+def test_stale_message_does_not_mark_an_unfinished_move_as_done(
+    client, runtime, fake_lockme, fake_google
+):
+    """The newest message wrote the new room's event but failed to cancel the old one; an
+    older message then meets that event. The newer message's retry must still finish."""
+    route_room_2_to_b(runtime, fake_google)
+    rid, m_add = fake_lockme.create_reservation(1, "2026-06-01", "12:00:00")
+    m_move = fake_lockme.edit_reservation(rid, roomid=2)
+    m_people = fake_lockme.edit_reservation(rid, people=6)
+    sync(client, runtime, m_add)
+    fake_google.faults.add("DELETE", r"/events/", status=500, times=1)
+    sync(client, runtime, m_people)
+    assert m_people not in fake_lockme.acked
+    sync(client, runtime, m_move)
+    runtime.syncer.handle(m_people)  # the scheduled retry
+    copies = fake_google.live_events_by_reservation()[str(rid)]
+    assert [calendar_id for calendar_id, _ in copies] == [ROOM_B]
+
+
+def test_lost_store_message_for_a_room_left_since_does_not_hide_the_event(
+    client, runtime, fake_lockme, fake_google
+):
+    """After the loss, an edit for the room the booking has since left is ignored (Lockme
+    no longer has it there); the later move must still find and cancel the old copy."""
+    route_room_2_to_b(runtime, fake_google)
+    rid, m_add = fake_lockme.create_reservation(1, "2026-06-01", "12:00:00")
+    m_edit = fake_lockme.edit_reservation(rid, hour="13:00:00")
+    m_move = fake_lockme.edit_reservation(rid, roomid=2)
+    sync(client, runtime, m_add)
+    lose_store(runtime, fake_lockme, fake_google)
+    sync(client, runtime, m_edit, m_move)
+    copies = fake_google.live_events_by_reservation()[str(rid)]
+    assert [calendar_id for calendar_id, _ in copies] == [ROOM_B]
+    assert {m_edit, m_move} <= fake_lockme.acked
