@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from worker import logs, sentry
 from worker.config import Settings, load_settings
 from worker.runtime import Runtime, build_runtime
 
@@ -16,6 +17,8 @@ from worker.runtime import Runtime, build_runtime
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
     """Build the app; tests pass ``settings``/``runtime``, production reads the environment."""
     settings = (settings or load_settings()).require()
+    logs.configure(settings)
+    sentry.init(settings)
     runtime = runtime or build_runtime(settings)
     app = Flask(__name__)
     app.config.update(
@@ -29,9 +32,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # Behind a PaaS router TLS ends before the dyno: trust one hop of X-Forwarded-*.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
-    from app import auth, i18n, setup, status, webhooks
+    from app import auth, i18n, metrics, setup, status, webhooks
 
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(metrics.bp)
     # auth's before_app_request hooks are the login gate and the CSRF check.
     app.register_blueprint(i18n.bp)
     app.register_blueprint(auth.bp)

@@ -27,6 +27,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.i18n import t
+from app.metrics import bearer_allowed
 from app.runtime import runtime
 from worker.store import PREFIX
 
@@ -83,7 +84,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.before_app_request
 def require_login() -> BaseResponse | None:
-    if request.endpoint in PUBLIC_ENDPOINTS or logged_in():
+    if request.endpoint in PUBLIC_ENDPOINTS or logged_in() or bearer_allowed():
         return None
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 

@@ -1,0 +1,81 @@
+"""``GET /metrics``: Prometheus text exposition for a scraper or a logged-in staff member.
+
+A scraper cannot log in, so it sends ``Authorization: Bearer <METRICS_TOKEN>``; the login
+gate in ``app.auth`` lets such a request through (:func:`bearer_allowed`). The counters come
+from Redis (``worker.metrics``); queue depth, dead letters, parked messages and connection
+health are read at scrape time, so they are exact whichever process answers.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, Response, abort, request
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from app.runtime import runtime
+from worker import metrics
+from worker.runtime import Runtime
+from worker.status import queue_stats
+from worker.store import PROVIDERS
+
+bp = Blueprint("metrics", __name__)
+ENDPOINT = "metrics.scrape"
+QUEUE_STATES = ("queued", "started", "scheduled", "failed")
+
+
+def bearer_allowed() -> bool:
+    """True for ``/metrics`` carrying the valid ``METRICS_TOKEN``.
+
+    A wrong or unexpected token answers 401 at once rather than the login page, so a
+    misconfigured scraper reports an authentication error instead of unparsable HTML.
+    """
+    header = request.headers.get("Authorization", "")
+    if request.endpoint != ENDPOINT or not header:
+        return False
+    scheme, _, sent = header.partition(" ")
+    token = runtime().settings.metrics_token
+    if not token or scheme.lower() != "bearer":
+        abort(401)
+    if not hmac.compare_digest(sent.strip().encode(), token.encode()):
+        abort(401)
+    return True
+
+
+def gauges(rt: Runtime) -> list[metrics.Gauge]:
+    """The values that are states, not counts: read now rather than accumulated."""
+    queue = queue_stats(rt)
+    store = rt.store
+    depth = [
+        metrics.Gauge("queue_depth", "RQ jobs by state.", {"state": state}, queue[state])
+        for state in QUEUE_STATES
+    ]
+    connections = [
+        metrics.Gauge(
+            "connection_up",
+            "1 when the connection works, 0 when it is broken or not made.",
+            {"service": provider},
+            1.0 if store.connection(provider)["connected"] else 0.0,
+        )
+        for provider in PROVIDERS
+    ]
+    return [
+        *depth,
+        metrics.Gauge(
+            "oldest_queued_age_seconds",
+            "Age of the oldest message waiting in the queue (0 when empty).",
+            {},
+            queue["oldest_queued_age_s"] or 0.0,
+        ),
+        metrics.Gauge(
+            "dead_letters", "Failed messages kept for replay.", {}, store.failure_count()
+        ),
+        metrics.Gauge("parked", "Messages waiting for a reconnect.", {}, len(store.parked())),
+        *connections,
+    ]
+
+
+@bp.route("/metrics")
+def scrape() -> Response:
+    rt = runtime()
+    return Response(metrics.render(rt.redis, gauges(rt)), content_type=CONTENT_TYPE_LATEST)
