@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -93,17 +94,47 @@ def establish(rt: Runtime) -> None:
     rt.redis.set("lms:since", time.time() - 2 * 24 * 3600)
 
 
-@pytest.fixture
-def runtime(
-    settings: Settings, fake_lockme: FakeLockme, fake_google: FakeGoogle
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment a deployed process would need for ``settings`` (CLI and subprocesses)."""
+    return {
+        "REDIS_URL": settings.redis_url,
+        "SECRET_KEY": settings.secret_key,
+        "SECRET_KEY_FALLBACKS": ",".join(settings.secret_key_fallbacks),
+        "ADMIN_PASSWORD": settings.admin_password,
+        "WEBHOOK_SECRET": settings.webhook_secret,
+        "LOCKME_CLIENT_ID": settings.lockme_client_id,
+        "LOCKME_CLIENT_SECRET": settings.lockme_client_secret,
+        "LOCKME_API_URL": settings.lockme_api_url,
+        "GOOGLE_CLIENT_ID": settings.google_client_id,
+        "GOOGLE_CLIENT_SECRET": settings.google_client_secret,
+        "GOOGLE_AUTH_URI": settings.google_auth_uri,
+        "GOOGLE_TOKEN_URI": settings.google_token_uri,
+        "GOOGLE_CALENDAR_API_URL": settings.google_calendar_api_url,
+        "RETRY_BACKOFF_SCALE": str(settings.retry_backoff_scale),
+        "GOOGLE_RATE_LIMIT_PER_S": str(settings.google_rate_limit_per_s),
+    }
+
+
+@contextmanager
+def connected_runtime(
+    settings: Settings, lockme: FakeLockme, google: FakeGoogle
 ) -> Iterator[Runtime]:
+    """A runtime of an established installation with both services connected."""
     rt = build_runtime(settings)
     jobs.configure(rt)
-    connect_both(rt, fake_lockme, fake_google)
+    connect_both(rt, lockme, google)
     establish(rt)
     yield rt
     jobs.configure(None)
     rt.redis.close()
+
+
+@pytest.fixture
+def runtime(
+    settings: Settings, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> Iterator[Runtime]:
+    with connected_runtime(settings, fake_lockme, fake_google) as rt:
+        yield rt
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import ADMIN_PASSWORD, WEBHOOK_SECRET, deliver, drain
+from tests.conftest import deliver, drain, settings_env
 from worker.booking import event_id
 from worker.cli import main
 from worker.config import ConfigError, load_settings
@@ -16,19 +16,7 @@ from worker.config import ConfigError, load_settings
 def env(monkeypatch, tmp_path, settings, runtime, fake_lockme, fake_google):
     """The process environment the CLI reads (and no stray .env from the checkout)."""
     monkeypatch.chdir(tmp_path)
-    values = {
-        "REDIS_URL": settings.redis_url,
-        "SECRET_KEY": settings.secret_key,
-        "ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "LOCKME_CLIENT_ID": fake_lockme.client_id,
-        "LOCKME_CLIENT_SECRET": fake_lockme.client_secret,
-        "LOCKME_API_URL": fake_lockme.url,
-        "GOOGLE_CLIENT_ID": fake_google.client_id,
-        "GOOGLE_CLIENT_SECRET": fake_google.client_secret,
-        "GOOGLE_TOKEN_URI": f"{fake_google.url}/token",
-        "GOOGLE_CALENDAR_API_URL": f"{fake_google.url}/calendar/v3/",
-    }
+    values = settings_env(settings)
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     return values

@@ -26,7 +26,15 @@ from rq import Queue, SimpleWorker
 from rq.connections import parse_connection
 
 from app import create_app
-from tests.conftest import WEBHOOK_SECRET, connect_both, deliver, drain, establish, make_settings
+from tests.conftest import (
+    WEBHOOK_SECRET,
+    connect_both,
+    connected_runtime,
+    deliver,
+    drain,
+    make_settings,
+    settings_env,
+)
 from tests.fakes import FakeGoogle, FakeLockme
 from worker import alerts, cli, jobs, sentry
 from worker.config import Settings
@@ -129,13 +137,8 @@ def ops_settings(redis_url: str, fake_lockme: FakeLockme, fake_google: FakeGoogl
 def ops_runtime(
     ops_settings: Settings, fake_lockme: FakeLockme, fake_google: FakeGoogle
 ) -> Iterator[Runtime]:
-    rt = build_runtime(ops_settings)
-    jobs.configure(rt)
-    connect_both(rt, fake_lockme, fake_google)
-    establish(rt)
-    yield rt
-    jobs.configure(None)
-    rt.redis.close()
+    with connected_runtime(ops_settings, fake_lockme, fake_google) as rt:
+        yield rt
 
 
 def scrape(client: Any, **headers: str) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
@@ -292,21 +295,7 @@ def test_periodic_alert_check_is_scheduled_once(runtime: Runtime) -> None:
 
 def set_platform_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
     """The CLI reads its configuration from the environment, as on the platform."""
-    env = {
-        "REDIS_URL": settings.redis_url,
-        "SECRET_KEY": settings.secret_key,
-        "SECRET_KEY_FALLBACKS": ",".join(settings.secret_key_fallbacks),
-        "ADMIN_PASSWORD": settings.admin_password,
-        "WEBHOOK_SECRET": settings.webhook_secret,
-        "LOCKME_CLIENT_ID": settings.lockme_client_id,
-        "LOCKME_CLIENT_SECRET": settings.lockme_client_secret,
-        "LOCKME_API_URL": settings.lockme_api_url,
-        "GOOGLE_CLIENT_ID": settings.google_client_id,
-        "GOOGLE_CLIENT_SECRET": settings.google_client_secret,
-        "GOOGLE_TOKEN_URI": settings.google_token_uri,
-        "GOOGLE_CALENDAR_API_URL": settings.google_calendar_api_url,
-    }
-    for name, value in env.items():
+    for name, value in settings_env(settings).items():
         monkeypatch.setenv(name, value)
 
 

@@ -28,7 +28,7 @@ from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from app import create_app
-from tests.conftest import WEBHOOK_SECRET, google_record
+from tests.conftest import WEBHOOK_SECRET, google_record, settings_env
 from tests.fakes import FakeGoogle, FakeLockme
 from worker import intake
 from worker.config import Settings
@@ -105,19 +105,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONUNBUFFERED": "1",
-        "REDIS_URL": settings.redis_url,
-        "SECRET_KEY": settings.secret_key,
-        "ADMIN_PASSWORD": settings.admin_password,
-        "WEBHOOK_SECRET": settings.webhook_secret,
-        "LOCKME_CLIENT_ID": settings.lockme_client_id,
-        "LOCKME_CLIENT_SECRET": settings.lockme_client_secret,
-        "LOCKME_API_URL": settings.lockme_api_url,
-        "GOOGLE_CLIENT_ID": settings.google_client_id,
-        "GOOGLE_CLIENT_SECRET": settings.google_client_secret,
-        "GOOGLE_TOKEN_URI": settings.google_token_uri,
-        "GOOGLE_CALENDAR_API_URL": settings.google_calendar_api_url,
-        "RETRY_BACKOFF_SCALE": str(settings.retry_backoff_scale),
-        "GOOGLE_RATE_LIMIT_PER_S": str(settings.google_rate_limit_per_s),
+        **settings_env(settings),
         "LOG_LEVEL": "INFO",
     }
 
