@@ -180,3 +180,23 @@ def test_lost_store_message_for_a_room_left_since_does_not_hide_the_event(
     copies = fake_google.live_events_by_reservation()[str(rid)]
     assert [calendar_id for calendar_id, _ in copies] == [ROOM_B]
     assert {m_edit, m_move} <= fake_lockme.acked
+
+
+def test_delete_after_an_unfinished_move_cancels_both_copies(
+    client, runtime, fake_lockme, fake_google
+):
+    """A move wrote the new room's event but failed to cancel the old one, and the delete
+    came before its retry: the delete must find the new copy too (no orphan)."""
+    route_room_2_to_b(runtime, fake_google)
+    rid, m_add = fake_lockme.create_reservation(1, "2026-06-01", "12:00:00")
+    m_move = fake_lockme.edit_reservation(rid, roomid=2)
+    m_delete = fake_lockme.delete_reservation(rid)
+    sync(client, runtime, m_add)
+    fake_google.faults.add("DELETE", r"/events/", status=500, times=1)
+    sync(client, runtime, m_move)
+    assert m_move not in fake_lockme.acked
+    assert len(fake_google.live_events_by_reservation()[str(rid)]) == 2
+    sync(client, runtime, m_delete)
+    runtime.syncer.handle(m_move)  # the scheduled retry: stale now
+    assert str(rid) not in fake_google.live_events_by_reservation()
+    assert {m_move, m_delete} <= fake_lockme.acked

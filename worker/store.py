@@ -62,7 +62,12 @@ def _fernet(secret: str) -> Fernet:
 
 @dataclass(frozen=True)
 class Mapping:
-    """Where a reservation's event lives and which message last shaped it."""
+    """Where a reservation's event lives and which message last shaped it.
+
+    ``strays`` names other calendars that may still hold a live copy: a move records its
+    new calendar here *before* writing there, so if the job dies before removing the old
+    copy, the next delete or move still finds both.
+    """
 
     reservation_id: int
     room_id: int
@@ -70,6 +75,11 @@ class Mapping:
     event_id: str
     stamp: int
     deleted: bool = False
+    strays: tuple[str, ...] = ()
+
+    def calendars(self) -> list[str]:
+        """Every calendar that may hold a live copy (none for a tombstone)."""
+        return [] if self.deleted else list(dict.fromkeys([self.calendar_id, *self.strays]))
 
 
 class Store:
@@ -179,7 +189,10 @@ class Store:
     # --- mappings -----------------------------------------------------------------------
     def mapping(self, reservation_id: int) -> Mapping | None:
         raw = self.redis.get(f"{PREFIX}res:{reservation_id}")
-        return Mapping(**json.loads(raw)) if raw else None
+        if not raw:
+            return None
+        fields = json.loads(raw)
+        return Mapping(**{**fields, "strays": tuple(fields.get("strays", ()))})
 
     def save_mapping(self, mapping: Mapping) -> None:
         self.redis.set(

@@ -169,10 +169,8 @@ class Syncer:
     def _delete(self, message: Message, mapping: Mapping | None) -> Outcome:
         assert message.reservation_id is not None and message.room_id is not None
         eid = event_id(message.reservation_id)
-        if mapping and mapping.deleted:
-            calendars: list[str] = []
-        elif mapping:
-            calendars = [mapping.calendar_id]
+        if mapping:
+            calendars = mapping.calendars()
         else:
             # Store lost or delete before add: the event may be in any calendar we route to.
             target = self.store.route(message.room_id).calendar_id
@@ -219,18 +217,21 @@ class Syncer:
         body = event_body(
             booking, route, self.settings.tz, self.settings.default_duration_minutes, stamp
         )
+        previous = mapping.calendars() if mapping else []
+        if previous and target not in previous:
+            # Write-ahead for a move: see Mapping.strays.
+            assert mapping is not None
+            self.store.save_mapping(replace(mapping, strays=(*mapping.strays, target)))
         in_place = mapping is not None and not mapping.deleted and mapping.calendar_id == target
         result = "updated" if in_place and self.calendar.update(target, eid, body) else ""
         if not result:
             result = self._insert(target, eid, body, booking, stamp, mapping, confirmed)
         if result in ("stale", "ignored"):
             return Outcome(result, target, eid)
-        if mapping and not mapping.deleted and mapping.calendar_id != target:
-            self.calendar.delete(mapping.calendar_id, eid)
-            result = "moved"
-        for other in elsewhere:
-            self.calendar.delete(other, eid)
-            result = "moved"
+        for other in dict.fromkeys([*previous, *elsewhere]):
+            if other != target:
+                self.calendar.delete(other, eid)
+                result = "moved"
         self.store.save_mapping(
             Mapping(booking.reservation_id, booking.room_id, target, eid, stamp, deleted=False)
         )

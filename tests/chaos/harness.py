@@ -180,9 +180,18 @@ class Workers:
             if proc is not None and proc.poll() is None:
                 self._kill_tree(index)
 
-    def logs(self) -> str:
+    def logs(self, *, mentioning: set[int] | None = None) -> str:
+        """The workers' logs: the tail of each, or every line naming one of ``mentioning``
+        (message ids), which is what explains a wrong booking after a long run."""
+
+        def pick(text: str) -> str:
+            if mentioning is None:
+                return text[-4000:]
+            keys = {f'"message_id": {m},' for m in mentioning}
+            return "\n".join(line for line in text.splitlines() if any(k in line for k in keys))
+
         return "\n".join(
-            f"--- {path.name}\n{path.read_text(errors='replace')[-4000:]}"
+            f"--- {path.name}\n{pick(path.read_text(errors='replace'))}"
             for path in sorted(self.directory.glob("worker-*.log"))
         )
 

@@ -40,7 +40,7 @@ from tests.chaos.harness import (
 from tests.conftest import google_record, make_settings
 from tests.fakes import FakeGoogle, FakeLockme, Faults
 from tests.fakes.google import google_error_body
-from worker.booking import Route
+from worker.booking import Route, event_id
 from worker.config import Settings
 from worker.jobs import enqueue_message, job_id
 from worker.runtime import Runtime, build_runtime
@@ -279,6 +279,33 @@ def calendar_differences(env: Env) -> dict[str, list[int]]:
     }
 
 
+def trace(env: Env, rids: set[int], workers: Workers) -> str:
+    """Everything about the given reservations: their messages in order, every copy of their
+    event (cancelled ones too), and the workers' log lines about those messages."""
+    lines = []
+    messages: set[int] = set()
+    for rid in sorted(rids):
+        lines.append(f"reservation {rid}:")
+        for mid, body in sorted(env.lockme.messages.items()):
+            if isinstance(body, dict) and body.get("reservationid") == rid:
+                messages.add(mid)
+                data = body.get("data") or {}
+                acked = "acked" if mid in env.lockme.acked else "UNACKED"
+                lines.append(
+                    f"  message {mid} {body['action']} room {body['roomid']} "
+                    f"{data.get('date')} {data.get('hour')} {acked}"
+                )
+        for calendar_id in env.google.calendar_ids():
+            event = env.google.event(calendar_id, event_id(rid))
+            if event is not None:
+                private = event["extendedProperties"]["private"]
+                lines.append(
+                    f"  event in {calendar_id}: {event['status']} stamp {private['lockmeStamp']}"
+                    f" room {private['lockmeRoomId']} {event['start']['dateTime']}"
+                )
+    return "\n".join(lines) + "\n" + workers.logs(mentioning=messages)
+
+
 def fault_share(*fakes: FakeLockme | FakeGoogle) -> str:
     hits = sum(rule.hits for fake in fakes for rule in fake.faults.rules)
     requests_served = sum(len(fake.requests) for fake in fakes)
@@ -368,10 +395,10 @@ def test_chaos_converges(
             ]
         )
         print(line)
-        assert diff == {"missing": [], "duplicates": [], "orphans": [], "misplaced": []}, (
-            diff,
-            workers.logs(),
-        )
+        wrong = {rid for rids in diff.values() for rid in rids}
+        if wrong:
+            print(trace(env, wrong, workers))  # pytest shows it in full beside the failure
+        assert diff == {"missing": [], "duplicates": [], "orphans": [], "misplaced": []}, diff
         assert unacked == [], (unacked, workers.logs())
     finally:
         workers.stop_all()
