@@ -208,22 +208,24 @@ class Store:
         predate it, so a missing mapping does not prove that no event was written.
         """
         now = time.time()
-        self.redis.set(f"{PREFIX}since", now, nx=True)
-        since = float(self.redis.get(f"{PREFIX}since") or now)
-        return now - since > REDELIVERY_HORIZON_S
+        since = self.redis.set(f"{PREFIX}since", now, nx=True, get=True)
+        return now - float(since or now) > REDELIVERY_HORIZON_S
 
     # --- message lifecycle --------------------------------------------------------------
     def is_done(self, message_id: int) -> bool:
         return bool(self.redis.exists(f"{PREFIX}done:{message_id}"))
 
-    def mark_done(self, message_id: int) -> None:
-        """Remember an acknowledged message long enough to cover Lockme's 24 h redelivery."""
-        self.redis.set(f"{PREFIX}done:{message_id}", "1", ex=DONE_SECONDS)
-
-    def note_webhook(self, message_id: int) -> None:
-        self.redis.set(
-            f"{PREFIX}last-webhook", json.dumps({"message_id": message_id, "at": now_iso()})
-        )
+    def finish(self, message_id: int, entry: dict[str, Any], *, clear_failure: bool = True) -> None:
+        """Book an acknowledged message in one round trip: remembered as done (long enough
+        to cover Lockme's 24 h redelivery), no longer parked, no longer a failure (unless
+        its record is what replay works from), and added to the history."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(f"{PREFIX}done:{message_id}", "1", ex=DONE_SECONDS)
+        pipe.hdel(f"{PREFIX}parked", str(message_id))
+        if clear_failure:
+            self._clear_failure(pipe, message_id)
+        self._add_history(pipe, entry)
+        pipe.execute()
 
     def last_webhook(self) -> dict[str, Any] | None:
         raw = self.redis.get(f"{PREFIX}last-webhook")
@@ -232,14 +234,18 @@ class Store:
     # --- history ------------------------------------------------------------------------
     def record_sync(self, entry: dict[str, Any]) -> None:
         """Append to the bounded history and count the result for today."""
+        pipe = self.redis.pipeline(transaction=False)
+        self._add_history(pipe, entry)
+        pipe.execute()
+
+    @staticmethod
+    def _add_history(pipe: Any, entry: dict[str, Any]) -> None:
         entry = {**entry, "at": now_iso()}
         day = entry["at"][:10]
-        pipe = self.redis.pipeline()
         pipe.lpush(f"{PREFIX}recent", json.dumps(entry))
         pipe.ltrim(f"{PREFIX}recent", 0, HISTORY_LIMIT - 1)
         pipe.hincrby(f"{PREFIX}daily:{day}", entry.get("result", "unknown"), 1)
         pipe.expire(f"{PREFIX}daily:{day}", DAY_COUNT_DAYS * 24 * 3600)
-        pipe.execute()
 
     def recent(self, limit: int = 50) -> list[dict[str, Any]]:
         return [json.loads(raw) for raw in self.redis.lrange(f"{PREFIX}recent", 0, limit - 1)]
@@ -302,9 +308,13 @@ class Store:
 
     def clear_failure(self, message_id: int) -> None:
         pipe = self.redis.pipeline()
+        self._clear_failure(pipe, message_id)
+        pipe.execute()
+
+    @staticmethod
+    def _clear_failure(pipe: Any, message_id: int) -> None:
         pipe.hdel(f"{PREFIX}failures", str(message_id))
         pipe.zrem(f"{PREFIX}failures:at", str(message_id))
-        pipe.execute()
 
     def park(self, message_id: int, provider: str) -> None:
         """Hold a message while ``provider`` is disconnected: neither acked nor dropped."""

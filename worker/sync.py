@@ -89,8 +89,7 @@ class Syncer:
                 kind="malformed",
             )
             # Recorded with its payload, so replay works from the record: safe to ack.
-            self._acknowledge(message_id, clear_failure=False)
-            self._history(message_id, None, "invalid", Outcome("failed"))
+            self._complete(message_id, None, "invalid", Outcome("failed"), clear_failure=False)
             return Outcome("failed")
         logs.annotate(reservation_id=message.reservation_id, room=message.room_id)
         if message.action == "test":
@@ -105,33 +104,32 @@ class Syncer:
                 # Held by another job, or by a killed worker until it lapses: retry later
                 # rather than hold this worker idle for up to LOCK_SECONDS.
                 raise TransientError(f"reservation {message.reservation_id} is busy") from exc
-        self._acknowledge(message_id)
-        self._history(message_id, message.reservation_id, message.action, outcome)
+        self._complete(message_id, message.reservation_id, message.action, outcome)
         return outcome
 
-    def _acknowledge(self, message_id: int, *, clear_failure: bool = True) -> None:
+    def _complete(
+        self,
+        message_id: int,
+        reservation_id: int | None,
+        action: str,
+        outcome: Outcome,
+        *,
+        clear_failure: bool = True,
+    ) -> None:
+        """Acknowledge to Lockme (only ever after the calendar write), then book it."""
         started = time.monotonic()
         self.lockme.ack(message_id)
         logs.event("lockme.ack", outcome="acked", duration_ms=logs.elapsed_ms(started))
         metrics.observe_sync_latency(self.store.redis, message_id)
-        self.store.mark_done(message_id)
-        self.store.unpark(message_id)
-        if clear_failure:
-            self.store.clear_failure(message_id)
-
-    def _history(
-        self, message_id: int, reservation_id: int | None, action: str, outcome: Outcome
-    ) -> None:
-        self.store.record_sync(
-            {
-                "message_id": message_id,
-                "reservation_id": reservation_id,
-                "action": action,
-                "calendar_id": outcome.calendar_id,
-                "event_id": outcome.event_id,
-                "result": outcome.result,
-            }
-        )
+        entry = {
+            "message_id": message_id,
+            "reservation_id": reservation_id,
+            "action": action,
+            "calendar_id": outcome.calendar_id,
+            "event_id": outcome.event_id,
+            "result": outcome.result,
+        }
+        self.store.finish(message_id, entry, clear_failure=clear_failure)
 
     def apply(self, message: Message) -> Outcome:
         """Decide what a validated add/edit/delete means for the calendar, and do it."""
