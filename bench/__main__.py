@@ -1,0 +1,193 @@
+"""``python -m bench``: every performance figure, each beside its baseline from the same run.
+
+Prints a table and writes ``docs/benchmarks.md``. Needs Redis at 127.0.0.1:6379 (database
+11 is flushed before and after) and Debian's ``wrk``; takes about three minutes on 2 cores.
+Ratios rather than absolute figures are what to compare between machines.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import receiver, workers
+from bench.harness import ROOT, stack
+
+QUOTA = 50
+QUOTA_BOOKINGS = 1000
+
+
+@dataclass
+class Row:
+    figure: str
+    measured: str
+    baseline: str
+    ratio: str
+    target: str
+    met: bool | None = None
+
+    def cells(self) -> list[str]:
+        verdict = {True: "yes", False: "**no**", None: ""}[self.met]
+        return [self.figure, self.measured, self.baseline, self.ratio, self.target, verdict]
+
+
+def run() -> list[Row]:
+    rows: list[Row] = []
+    with stack() as s:
+        served = receiver.receiver(s)
+    rx, base = served["receiver"], served["baseline"]
+    ratio = rx.max.rate / base.max.rate
+    rows.append(
+        Row(
+            "webhook throughput, 32 connections",
+            f"{rx.max.rate:,.0f} req/s",
+            f"{base.max.rate:,.0f} req/s (one LPUSH)",
+            f"{ratio:.2f}",
+            "≥ 0.80",
+            ratio >= 0.8,
+        )
+    )
+    rows.append(
+        Row(
+            "webhook p99 at half the maximum rate",
+            f"{rx.half.p99_ms:.1f} ms at {rx.half.rate:,.0f} req/s",
+            f"{base.half.p99_ms:.1f} ms at {base.half.rate:,.0f} req/s",
+            f"{rx.half.p99_ms / base.half.p99_ms:.2f}",
+            "≤ 25 ms",
+            rx.half.p99_ms <= 25,
+        )
+    )
+
+    kinds = workers.per_booking()
+    ideal_ms = kinds["in-process"].calls_per_booking * workers.LATENCY_S * 1000
+    for name, drain in kinds.items():
+        ratio = drain.per_booking_ms / ideal_ms
+        rows.append(
+            Row(
+                f"worker per booking, {name}{' (product)' if name == 'in-process' else ''}",
+                f"{drain.per_booking_ms:.1f} ms, {drain.calls_per_booking:.2f} API calls",
+                f"{ideal_ms:.0f} ms ideal (calls × 20 ms)",
+                f"{ratio:.2f}",
+                "≤ 1.15",
+                ratio <= 1.15 if name == "in-process" else None,
+            )
+        )
+    forking, in_process = kinds["forking"], kinds["in-process"]
+    rows.append(
+        Row(
+            "forking ÷ in-process, per booking",
+            f"{forking.per_booking_ms:.1f} ms",
+            f"{in_process.per_booking_ms:.1f} ms",
+            f"{forking.per_booking_ms / in_process.per_booking_ms:.2f}",
+            "> 1 keeps in-process",
+        )
+    )
+
+    quota = workers.at_quota(QUOTA_BOOKINGS, quota=QUOTA)
+    bound = QUOTA_BOOKINGS / QUOTA
+    rows.append(
+        Row(
+            f"{QUOTA_BOOKINGS:,} bookings, Google at {QUOTA} req/s, 4 workers",
+            f"{quota.seconds:.1f} s, {quota.rate_limited} × 403, {quota.failures} failed",
+            f"{bound:.0f} s (quota-bound)",
+            f"{quota.seconds / bound:.2f}",
+            "≤ 1.15, no failures",
+            quota.seconds / bound <= 1.15 and quota.failures == 0,
+        )
+    )
+
+    curve = workers.scaling()
+    one = curve[1].seconds
+    for count, drain in curve.items():
+        rows.append(
+            Row(
+                f"burst of {drain.count}, 20 ms latency, no quota, {count} worker(s)",
+                f"{drain.seconds:.2f} s",
+                f"{one:.2f} s (1 worker)",
+                f"{one / drain.seconds:.2f}× faster",
+                "grows with workers",
+            )
+        )
+
+    worker_rss = max(quota.peak_rss_mb, *(d.peak_rss_mb for d in kinds.values()))
+    rows.append(
+        Row(
+            "worker peak RSS (VmHWM, forked children included)",
+            f"{worker_rss:.0f} MB",
+            "",
+            "",
+            "≤ 120 MB",
+            worker_rss <= 120,
+        )
+    )
+    rows.append(
+        Row(
+            "web peak RSS under load (largest gunicorn process)",
+            f"{rx.peak_rss_mb:.0f} MB",
+            f"{base.peak_rss_mb:.0f} MB (baseline app)",
+            "",
+            "≤ 80 MB",
+            rx.peak_rss_mb <= 80,
+        )
+    )
+    rows.append(
+        Row(
+            "`lockme-sync worker` start → first booking synced",
+            f"{workers.startup():.2f} s",
+            "",
+            "",
+            "",
+        )
+    )
+    rows.append(
+        Row(
+            "gunicorn start → first answered request",
+            f"{rx.startup_s:.2f} s",
+            f"{base.startup_s:.2f} s (baseline app)",
+            f"{rx.startup_s / base.startup_s:.2f}",
+            "",
+        )
+    )
+    return rows
+
+
+HEADER = ["figure", "measured", "baseline", "ratio", "target", "met"]
+
+
+def markdown(rows: list[Row]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_report(rows: list[Row], path: Path) -> None:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# Benchmarks\n\n"
+        f"Produced by `python -m bench` on {when}; `nproc` = {os.cpu_count()}, "
+        f"Python {platform.python_version()}, {platform.machine()}.\n\n"
+        "Each figure is measured beside its baseline in the same run; on a shared 2-core "
+        "machine the ratios are steadier than the absolute numbers. Lockme and Google are the "
+        "HTTP fakes from `tests/fakes` with the stated latency per request.\n\n"
+        f"{markdown(rows)}\n",
+        encoding="utf-8",
+    )
+
+
+def main() -> None:
+    rows = run()
+    widths = [max(len(r.cells()[i]) for r in rows) for i in range(len(HEADER))]
+    widths = [max(w, len(h)) for w, h in zip(widths, HEADER, strict=True)]
+    for cells in [HEADER, *(r.cells() for r in rows)]:
+        print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)))
+    report = ROOT / "docs" / "benchmarks.md"
+    write_report(rows, report)
+    print(f"\nwritten to {report.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

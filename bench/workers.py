@@ -1,0 +1,120 @@
+"""Worker figures: per-booking overhead, forking vs in-process, the quota, scaling, start-up.
+
+Every run starts real worker processes against the fakes and times bookings from the moment
+they are queued until Lockme has received the last acknowledgement.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+from rq import Worker
+
+from bench.harness import PeakRss, Stack, stack, stop, venv_bin, wait_until
+
+LATENCY_S = 0.020
+WARM_UP = 5
+NO_QUOTA = "10000"
+
+WORKER = [venv_bin("lockme-sync"), "worker"]
+FORKING_WORKER = [sys.executable, "-m", "bench.forking_worker"]
+
+
+@dataclass
+class Drain:
+    """One timed burst: how long ``count`` bookings took and what it cost."""
+
+    count: int
+    seconds: float
+    api_calls: int
+    rate_limited: int
+    failures: int
+    peak_rss_mb: float
+
+    @property
+    def per_booking_ms(self) -> float:
+        return self.seconds / self.count * 1000
+
+    @property
+    def calls_per_booking(self) -> float:
+        return self.api_calls / self.count
+
+
+def start_workers(s: Stack, argv: list[str], count: int, **env: str) -> list[subprocess.Popen]:
+    """Start ``count`` workers and wait until each has registered with RQ."""
+    procs = [s.spawn(argv, **env) for _ in range(count)]
+    try:
+        wait_until(lambda: Worker.count(connection=s.redis) >= count, timeout=30)
+    except TimeoutError:
+        for proc in procs:
+            stop(proc)
+        raise
+    return procs
+
+
+def drain(s: Stack, argv: list[str], workers: int, count: int, **env: str) -> Drain:
+    """Time ``count`` new bookings through ``workers`` warm worker processes."""
+    procs = start_workers(s, argv, workers, **env)
+    try:
+        s.enqueue(s.new_bookings(WARM_UP * workers))
+        wait_until(lambda: s.acked() >= WARM_UP * workers, timeout=60)
+        s.clear_logs()
+        ids = s.new_bookings(count)
+        with PeakRss(procs[0].pid) as rss:
+            started = time.monotonic()
+            s.enqueue(ids)
+            done = wait_until(lambda: s.acked() >= WARM_UP * workers + count, timeout=300)
+        return Drain(
+            count=count,
+            seconds=done - started,
+            api_calls=s.api_calls(),
+            rate_limited=s.rate_limited(),
+            failures=s.failures(),
+            peak_rss_mb=rss.peak_mb,
+        )
+    finally:
+        for proc in procs:
+            stop(proc)
+
+
+def per_booking(count: int = 60) -> dict[str, Drain]:
+    """One worker, 20 ms on every API call: in-process (the product) beside forking."""
+    results = {}
+    for name, argv in (("in-process", WORKER), ("forking", FORKING_WORKER)):
+        with stack(latency=LATENCY_S) as s:
+            results[name] = drain(s, argv, 1, count, GOOGLE_RATE_LIMIT_PER_S=NO_QUOTA)
+    return results
+
+
+def at_quota(count: int = 1000, workers: int = 4, quota: float = 50, pace: float = 48) -> Drain:
+    """``count`` new bookings against Google limited to ``quota`` requests/s per user.
+
+    The shared limiter is set a little under the quota (``pace``): Google counts arrivals,
+    and arrivals jitter by a few milliseconds around the instants the limiter hands out.
+    """
+    with stack(latency=LATENCY_S, google_rate_limit=quota) as s:
+        return drain(s, WORKER, workers, count, GOOGLE_RATE_LIMIT_PER_S=str(pace))
+
+
+def scaling(count: int = 120, counts: tuple[int, ...] = (1, 2, 4)) -> dict[int, Drain]:
+    """A burst with no quota, so API latency is the bound: more processes drain it faster."""
+    results = {}
+    for workers in counts:
+        with stack(latency=LATENCY_S) as s:
+            results[workers] = drain(s, WORKER, workers, count, GOOGLE_RATE_LIMIT_PER_S=NO_QUOTA)
+    return results
+
+
+def startup() -> float:
+    """Seconds from ``lockme-sync worker`` being started to its first booking synced."""
+    with stack() as s:
+        s.enqueue(s.new_bookings(1))
+        started = time.monotonic()
+        proc = s.spawn(WORKER)
+        try:
+            return wait_until(lambda: s.acked() >= 1, timeout=30) - started
+        finally:
+            stop(proc)
