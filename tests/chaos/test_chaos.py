@@ -197,22 +197,22 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 def install_faults(lockme: FakeLockme, google: FakeGoogle) -> None:
     """About one request in five fails; earlier rules win, so rarer faults come first."""
-    google.faults.add(None, EVENTS, status=500, probability=0.05)
-    google.faults.add(None, EVENTS, status=429, probability=0.04)
+    google.faults.add(None, EVENTS, status=500, probability=0.10)
+    google.faults.add(None, EVENTS, status=429, probability=0.06)
     rate_limited = google_error_body(403, "rateLimitExceeded", "Rate Limit Exceeded")
-    google.faults.add(None, EVENTS, status=403, body=rate_limited, probability=0.04)
+    google.faults.add(None, EVENTS, status=403, body=rate_limited, probability=0.06)
     for method in ("POST", "PUT", "DELETE"):
-        google.faults.add(method, EVENTS, drop_after_apply=True, probability=0.06)
+        google.faults.add(method, EVENTS, drop_after_apply=True, probability=0.09)
     # A timeout costs a worker the client's 20 s read timeout: a few, not a rate.
     lockme.faults.timeout_seconds = 25
     lockme.faults.add("GET", MESSAGE, timeout=True, probability=0.01, times=2)
     lockme.faults.add(
         "POST", MESSAGE, timeout=True, drop_after_apply=True, probability=0.01, times=2
     )
-    lockme.faults.add("GET", MESSAGE, status=503, probability=0.10)
-    lockme.faults.add("GET", MESSAGE, status=500, probability=0.05)
-    lockme.faults.add("POST", MESSAGE, status=502, probability=0.08)
-    lockme.faults.add("POST", MESSAGE, drop_after_apply=True, probability=0.07)
+    lockme.faults.add("GET", MESSAGE, status=503, probability=0.18)
+    lockme.faults.add("GET", MESSAGE, status=500, probability=0.10)
+    lockme.faults.add("POST", MESSAGE, status=502, probability=0.15)
+    lockme.faults.add("POST", MESSAGE, drop_after_apply=True, probability=0.11)
 
 
 def booking_slot(rng: random.Random) -> tuple[str, str]:
