@@ -361,15 +361,19 @@ class FakeGoogle(FakeServer):
             if computed != info["code_challenge"]:
                 return _oauth_error(400, "invalid_grant", "Invalid code verifier.")
         scopes = info["scopes"]
-        body: dict[str, Any] = {
+        body = self._token_body(scopes)
+        if info["offline"]:
+            body["refresh_token"] = self._mint_refresh(scopes)
+        return json_response(body)
+
+    def _token_body(self, scopes: list[str]) -> dict[str, Any]:
+        """A token endpoint answer with a fresh access token (Google's field names)."""
+        return {
             "access_token": self._mint_access(scopes),
             "expires_in": self.access_ttl,
             "scope": " ".join(scopes),
             "token_type": "Bearer",
         }
-        if info["offline"]:
-            body["refresh_token"] = self._mint_refresh(scopes)
-        return json_response(body)
 
     def _refresh(self, request: Request) -> Response:
         refresh = request.form.get("refresh_token", "")
@@ -378,12 +382,7 @@ class FakeGoogle(FakeServer):
             if info is None:
                 return _oauth_error(400, "invalid_grant", "Token has been expired or revoked.")
             scopes = info["scopes"]
-            body: dict[str, Any] = {
-                "access_token": self._mint_access(scopes),
-                "expires_in": self.access_ttl,
-                "scope": " ".join(scopes),
-                "token_type": "Bearer",
-            }
+            body = self._token_body(scopes)
             if self.rotate_refresh_tokens:
                 del self.refresh_tokens[refresh]
                 body["refresh_token"] = self._mint_refresh(scopes)
