@@ -47,6 +47,7 @@ def lockme_webhook():  # type: ignore[no-untyped-def]
     message_id = int(raw)
     try:
         outcome = _intake().accept(message_id)
+        g.webhook_accepted = (message_id, outcome)
     except redis.RedisError as exc:
         log.error("webhook %s not queued: %s", message_id, type(exc).__name__)
         return jsonify(error="queue unavailable, retry later"), 503
@@ -74,14 +75,15 @@ def _record_webhook(response: Response) -> Response:
     """
     if request.endpoint != "webhooks.lockme_webhook":
         return response
-    body = response.get_json(silent=True) or {}
-    outcome = REJECTED.get(response.status_code) or str(body.get("status", response.status_code))
+    # Set by the handler for an accepted call; the response is not parsed back on this path.
+    message_id, accepted = g.get("webhook_accepted", (None, None))
+    outcome = REJECTED.get(response.status_code) or accepted or str(response.status_code)
     # An app-wide hook may have answered before this blueprint's clock started.
     started = g.get("webhook_started")
     logs.event(
         "webhook.received",
         outcome=outcome,
-        message_id=body.get("message_id"),
+        message_id=message_id,
         duration_ms=logs.elapsed_ms(started) if started is not None else None,
     )
     # Accepted calls are counted by the intake script itself; Redis is what failed on a 503.
