@@ -29,10 +29,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.extensions["lockme_runtime"] = runtime
-    # Behind a PaaS router TLS ends before the dyno: trust one hop of X-Forwarded-*.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
-
     from app import auth, i18n, metrics, setup, status, webhooks
+
+    # Behind a PaaS router TLS ends before the dyno: trust one hop of X-Forwarded-*. The
+    # webhook is answered ahead of both (it needs neither the scheme nor the client address).
+    app.wsgi_app = webhooks.mount(  # type: ignore[method-assign]
+        ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1), runtime
+    )
 
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(metrics.bp)

@@ -1,9 +1,9 @@
 """Staff login, the login gate, CSRF protection and the login rate limit.
 
 There is one staff password (``ADMIN_PASSWORD``), so there are no user accounts: a session
-is either logged in or not. Every form POST carries a per-session CSRF token, except the
-Lockme webhook, which is authenticated by the secret in its URL and posted by Lockme's
-servers (they have no session).
+is either logged in or not. Every form POST carries a per-session CSRF token. The Lockme
+webhook never reaches these hooks: it is answered ahead of Flask (``app.webhooks.mount``)
+and authenticated by the secret in its URL.
 """
 
 from __future__ import annotations
@@ -35,12 +35,8 @@ bp = Blueprint("auth", __name__)
 
 LOGIN_LIMIT = 10
 LOGIN_WINDOW_S = 5 * 60
-# Reachable without a session: the login page itself, static files, the health probe and
-# the webhook (Lockme cannot log in).
-PUBLIC_ENDPOINTS = frozenset(
-    {"auth.login", "static", "webhooks.healthz", "webhooks.lockme_webhook"}
-)
-CSRF_EXEMPT = frozenset({"webhooks.lockme_webhook"})
+# Reachable without a session: the login page itself, static files and the health probe.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "webhooks.healthz"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -91,7 +87,7 @@ def require_login() -> BaseResponse | None:
 
 @bp.before_app_request
 def check_csrf() -> None:
-    if request.method not in UNSAFE_METHODS or request.endpoint in CSRF_EXEMPT:
+    if request.method not in UNSAFE_METHODS:
         return
     sent = request.form.get("csrf_token", "")
     expected = session.get("csrf", "")

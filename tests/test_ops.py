@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
+import os
+import shlex
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,7 +41,7 @@ from tests.conftest import (
     settings_env,
 )
 from tests.fakes import FakeGoogle, FakeLockme
-from worker import alerts, cli, jobs, sentry
+from worker import alerts, cli, intake, jobs, logs, sentry
 from worker.config import Settings
 from worker.runtime import Runtime, build_runtime
 from worker.store import PREFIX, connect_redis
@@ -77,6 +82,91 @@ def test_app_json_describes_a_deployable_heroku_app() -> None:
     assert set(manifest["formation"]) == set(processes) == {"web", "worker"}
     assert all(f["quantity"] >= 1 for f in manifest["formation"].values())
     assert (ROOT / ".python-version").read_text().strip() == "3.11"
+
+
+def test_the_web_process_serves_webhooks_as_the_procfile_starts_it(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """gunicorn with gunicorn.conf.py: two workers on their own SO_REUSEPORT sockets share
+    the port, every webhook on several kept-alive connections is answered and recorded, and
+    SIGTERM stops the process cleanly."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = processes_command("web")
+    log = (tmp_path / "web.log").open("wb")
+    env = {**os.environ, **settings_env(settings), "PORT": str(port), "WEB_CONCURRENCY": "2"}
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(port, "/healthz")
+        assert wait_until(lambda: listening_sockets(port) == 2, timeout=15)
+        answers: list[int] = []
+
+        def post(first: int) -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            for message_id in range(first, first + 25):
+                conn.request(
+                    "POST",
+                    f"/webhooks/lockme?secret={WEBHOOK_SECRET}",
+                    headers={"X-MessageId": str(message_id), "Content-Length": "0"},
+                )
+                response = conn.getresponse()
+                response.read()
+                answers.append(response.status)
+            conn.close()
+
+        senders = [threading.Thread(target=post, args=(1 + 100 * i,)) for i in range(4)]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join()
+        assert answers == [200] * 100
+        client = redis.Redis.from_url(settings.redis_url)
+        assert client.zcard(intake.PENDING) == 100
+        client.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        log.close()
+    lines = [line for line in (tmp_path / "web.log").read_text().splitlines() if line]
+    received = [json.loads(line) for line in lines if '"webhook.received"' in line]
+    assert len(received) == 100 and {line["outcome"] for line in received} == {"queued"}
+
+
+def processes_command(name: str) -> list[str]:
+    """A Procfile line as argv, with its console scripts taken from this interpreter's venv."""
+    argv = shlex.split(procfile()[name])
+    return [str(Path(sys.executable).parent / argv[0]), *argv[1:]]
+
+
+def listening_sockets(port: int) -> int:
+    """Sockets in LISTEN state on ``port`` (IPv4), read from the kernel's table."""
+    rows = [row.split() for row in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    return sum(1 for row in rows if row[1].endswith(f":{port:04X}") and row[3] == "0A")
+
+
+def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def wait_for_http(port: int, path: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            conn.close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 # --- JSON logs ----------------------------------------------------------------------------
@@ -127,6 +217,31 @@ def test_logs_of_a_real_sync_are_json_with_ids_and_no_customer_data(
         assert value not in text
 
 
+@pytest.mark.parametrize(
+    ("text", "leaked"),
+    [
+        ("GET /cb?code=4/0AbC-xyz&state=s7 failed", ["4/0AbC-xyz", "s7"]),
+        ('{"access_token": "ya29.abc", "refresh_token": "1//r"}', ["ya29.abc", "1//r"]),
+        ("Authorization: Bearer ya29.a0Af-B_c", ["ya29.a0Af-B_c"]),
+        ("mail to Zofia.W+rooms@example.co.uk bounced", ["Zofia.W+rooms@example.co.uk"]),
+        ("call +48 (12) 345-67-89 now", ["345-67-89"]),
+        ("or 600-100-200 or 600 100 200", ["600-100-200", "600 100 200"]),
+        (f"POST /webhooks/lockme?{WEBHOOK_SECRET}", [WEBHOOK_SECRET]),
+    ],
+)
+def test_scrub_removes_each_kind_of_secret_and_contact(text: str, leaked: list[str]) -> None:
+    logs.configure(Settings(webhook_secret=WEBHOOK_SECRET))  # a secret is scrubbed by value
+    scrubbed = logs.scrub(text)
+    assert scrubbed != text
+    for value in leaked:
+        assert value not in scrubbed
+
+
+@pytest.mark.parametrize("text", ["webhook.received", "message 1234567 of room 1398 ok"])
+def test_scrub_leaves_ids_and_plain_text_alone(text: str) -> None:
+    assert logs.scrub(text) == text
+
+
 # --- /metrics -----------------------------------------------------------------------------
 @pytest.fixture
 def ops_settings(redis_url: str, fake_lockme: FakeLockme, fake_google: FakeGoogle) -> Settings:
@@ -163,6 +278,7 @@ def test_metrics_count_real_traffic_across_web_and_worker(
     wrong = client.post("/webhooks/lockme?secret=wrong", headers={"X-MessageId": "1"})
     assert wrong.status_code == 403
     assert deliver(client, "12a").status_code == 422
+    assert client.delete(f"/webhooks/lockme?secret={WEBHOOK_SECRET}").status_code == 405
     drain(ops_runtime)
 
     metrics = scrape(client, Authorization=f"Bearer {METRICS_TOKEN}")
@@ -171,6 +287,7 @@ def test_metrics_count_real_traffic_across_web_and_worker(
     assert webhooks[(("outcome", "known"),)] == 1
     assert webhooks[(("outcome", "forbidden"),)] == 1
     assert webhooks[(("outcome", "bad_id"),)] == 1
+    assert webhooks[(("outcome", "bad_method"),)] == 1
     assert metrics["lockme_sync_jobs_total"][(("outcome", "created"),)] == 2
     calls = metrics["lockme_sync_api_calls_total"]
     assert calls[(("service", "lockme"), ("status", "200"))] == 4  # two reads, two acks

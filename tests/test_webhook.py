@@ -53,6 +53,34 @@ def test_get_is_accepted_and_header_is_case_insensitive(client, runtime):
     assert response.get_json() == {"message_id": 42, "status": "queued"}
 
 
+def test_other_methods_are_405_and_queue_nothing(client, runtime):
+    response = client.put(f"/webhooks/lockme?secret={WEBHOOK_SECRET}", headers={"X-MessageId": "8"})
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, POST"
+    assert intake.pending(runtime.redis)[0] == 0
+
+
+def test_a_large_body_is_413_and_queues_nothing(client, runtime):
+    response = client.post(
+        f"/webhooks/lockme?secret={WEBHOOK_SECRET}",
+        headers={"X-MessageId": "8"},
+        data=b"x" * (64 * 1024 + 1),
+    )
+    assert response.status_code == 413
+    assert intake.pending(runtime.redis)[0] == 0
+
+
+def test_the_webhook_skips_the_staff_pages_hooks(client, runtime):
+    """No login redirect, no CSRF check, and no session or language cookie for Lockme."""
+    response = client.post(
+        f"/webhooks/lockme?secret={WEBHOOK_SECRET}&lang=pl", headers={"X-MessageId": "8"}
+    )
+    assert response.status_code == 200
+    assert response.content_type == "application/json"
+    assert "Set-Cookie" not in response.headers
+    assert client.get("/status").status_code == 302  # the rest of the app is still gated
+
+
 def test_failed_job_is_requeued_on_redelivery(client, runtime, fake_lockme):
     _, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
     deliver(client, mid)
