@@ -8,20 +8,23 @@ connection errors and retries behave as they would against the real services.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import random
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 import traceback
 from collections import Counter
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import unquote_to_bytes
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 JSON_CONTENT_TYPE = "application/json; charset=UTF-8"
@@ -145,26 +148,112 @@ class Faults:
         return None
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """Request handler that keeps werkzeug's per-request log lines out of test output.
+class _DropConnection(ConnectionAbortedError):
+    """Raised after the socket was shut down: the handler then writes nothing back."""
 
-    It speaks HTTP/1.1 with keep-alive, as Lockme's and Google's servers do, so clients
-    reuse connections here as they would there (werkzeug's default is HTTP/1.0, one
-    connection per request, which would make every call look slower than it is).
+
+class _KeepAliveHandler(BaseHTTPRequestHandler):
+    """Serves a WSGI app over HTTP/1.1 with keep-alive, one thread per connection.
+
+    Lockme's and Google's servers keep connections open, so clients must be able to reuse
+    them here as they would there. Werkzeug's development server closes every connection
+    (it drains whatever follows a request, which would swallow the next one), so every
+    call paid for a new TCP connection and a new server thread, and the worker looked
+    slower than it is. Request bodies are read in full by their ``Content-Length`` (or
+    chunks) before the app runs, so the connection is always ready for the next request.
     """
 
     protocol_version = "HTTP/1.1"
+    server: _FakeHTTPServer
+
+    def handle(self) -> None:
+        self.server.live_connections.add(self.connection)
+        try:
+            super().handle()
+        except OSError:  # the client went away mid-request (its timeout, or a drop fault)
+            pass
+        finally:
+            self.server.live_connections.discard(self.connection)
+
+    def handle_one_request(self) -> None:
+        self.raw_requestline = self.rfile.readline(65537)
+        if not self.raw_requestline:
+            self.close_connection = True
+            return
+        if not self.parse_request():
+            return
+        response: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None):  # type: ignore[no-untyped-def]
+            response.update(status=status, headers=headers)
+
+        try:
+            body = b"".join(self.server.app(self._environ(), start_response))
+        except _DropConnection:
+            self.close_connection = True
+            return
+        code, _, reason = response["status"].partition(" ")
+        self.send_response(int(code), reason)
+        for name, value in response["headers"]:
+            if name.lower() != "content-length":
+                self.send_header(name, value)
+        if int(code) not in (204, 304):  # these carry no body, nor its length (RFC 9110)
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.wfile.flush()
+
+    def _environ(self) -> dict[str, Any]:
+        path, _, query = self.path.partition("?")
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": self.command,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
+            "QUERY_STRING": query,
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": str(self.server.server_port),
+            "SERVER_PROTOCOL": self.request_version,
+            "REMOTE_ADDR": self.client_address[0],
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(self._body()),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "fakes.socket": self.connection,
+        }
+        environ["CONTENT_LENGTH"] = str(len(environ["wsgi.input"].getvalue()))
+        for name, value in self.headers.items():
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                environ[key] = f"{environ[key]},{value}" if key in environ else value
+        return environ
+
+    def _body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while size := int(self.rfile.readline().split(b";")[0], 16):
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                pass  # trailers
+            return b"".join(chunks)
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        if type == "error":
-            super().log(type, message, *args)
+        """Only errors are printed (``log_error``); a line per request is noise in tests."""
 
 
-class _DropConnection(ConnectionAbortedError):
-    """Raised after the socket was shut down; werkzeug treats it as a dropped connection."""
+class _FakeHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(("127.0.0.1", 0), _KeepAliveHandler)
+        self.app = app
+        self.live_connections: set[socket.socket] = set()
 
 
 class FakeServer:
@@ -177,7 +266,7 @@ class FakeServer:
         self.faults = faults if faults is not None else Faults()
         self._log_lock = threading.Lock()
         self._requests: list[tuple[str, str, int]] = []
-        self._server: BaseWSGIServer | None = None
+        self._server: _FakeHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
 
@@ -188,9 +277,7 @@ class FakeServer:
         if self._server is not None:
             return self
         self._stopping.clear()
-        self._server = make_server(
-            "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler
-        )
+        self._server = _FakeHTTPServer(self._wsgi)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -207,6 +294,10 @@ class FakeServer:
             return
         self._server.shutdown()
         self._server.server_close()
+        # Kept-alive connections outlive the listener; end them as a stopped server would.
+        for conn in list(self._server.live_connections):
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = None
@@ -335,9 +426,9 @@ class FakeServer:
         The client reads EOF where it expects a response (``RemoteDisconnected``), which
         ``requests`` reports as ``ConnectionError`` and httplib2 as an ``HTTPException`` /
         ``OSError``. The exception raised here is a ``ConnectionError`` subclass, which
-        werkzeug handles as a dropped connection and so writes nothing back.
+        the handler takes as a dropped connection, so it writes nothing back.
         """
-        sock: socket.socket = environ["werkzeug.socket"]
+        sock: socket.socket = environ["fakes.socket"]
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 0, 0))
             sock.shutdown(socket.SHUT_RDWR)
