@@ -301,6 +301,22 @@ def test_metrics_count_real_traffic_across_web_and_worker(
     assert metrics["lockme_sync_job_retries_total"][()] == 0
 
 
+def test_a_failed_jobs_counts_are_written_too(
+    ops_settings: Settings, ops_runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    """A job's counts are written together when it ends, also when it raises."""
+    client = create_app(ops_settings, ops_runtime).test_client()
+    fake_google.faults.add("POST", r"/events$", status=503, times=1)
+    deliver(client, fake_lockme.create_reservation(1398, "2026-03-14", "18:30:00")[1])
+    drain(ops_runtime)  # the insert fails; the retry waits in the scheduler
+
+    metrics = scrape(client, Authorization=f"Bearer {METRICS_TOKEN}")
+    assert metrics["lockme_sync_jobs_total"][(("outcome", "error"),)] == 1
+    assert metrics["lockme_sync_api_errors_total"][(("service", "google"), ("status", "503"))] == 1
+    assert metrics["lockme_sync_api_calls_total"][(("service", "lockme"), ("status", "200"))] == 1
+    assert metrics["lockme_sync_job_retries_total"][()] == 1
+
+
 def test_metrics_need_the_bearer_token_or_a_staff_session(
     ops_settings: Settings, ops_runtime: Runtime
 ) -> None:

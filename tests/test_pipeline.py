@@ -362,6 +362,25 @@ def test_lockme_401_triggers_one_refresh(runtime, fake_lockme):
     assert fake_lockme.count("POST", "/access_token") == 1
 
 
+def test_reconnect_in_another_process_reaches_a_worker_that_reuses_its_token(
+    client, runtime, fake_lockme, fake_google
+):
+    """The worker reuses a token it read a moment ago; a reconnect made by the web process
+    (which revoked the old grant) costs it one 401, after which it reads the new token."""
+    sync(client, runtime, fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")[1])
+    fake_lockme.revoke()
+    web = build_runtime(runtime.settings)
+    web.lockme.connect(fake_lockme.issue_token())
+    _, mid = fake_lockme.create_reservation(5, "2026-04-11", "17:00:00")
+    sync(client, runtime, mid)
+    assert mid in fake_lockme.acked
+    assert runtime.store.parked() == {}
+    assert fake_lockme.count("POST", "/access_token") == 0  # the new token, not a refresh
+    statuses = [s for _, p, s in fake_lockme.requests if p.endswith(f"/message/{mid}")]
+    assert statuses[-2:] == [200, 200] and statuses.count(401) <= 1
+    web.redis.close()
+
+
 def test_revoked_lockme_parks(client, runtime, fake_lockme):
     _rid, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
     fake_lockme.revoke()

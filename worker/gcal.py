@@ -23,7 +23,7 @@ from googleapiclient.errors import HttpError
 from worker import logs, metrics
 from worker.config import Settings
 from worker.errors import AuthError, PermanentError, TransientError
-from worker.store import Store
+from worker.store import TOKEN_REUSE_S, Store
 
 SERVICE = "google"
 SCOPES = (
@@ -138,8 +138,9 @@ class GoogleCalendar:
         return self._events_resource
 
     def _api(self) -> Any:
-        """The service object, built on first use; tokens are re-read so reconnects apply."""
-        record = self.store.load_token(SERVICE)
+        """The service object, built on first use; the token is re-read (at most every
+        ``TOKEN_REUSE_S``) so that a reconnect made in another process applies here too."""
+        record = self.store.load_token(SERVICE, max_age=TOKEN_REUSE_S)
         if record is None or not record.get("refresh_token"):
             raise AuthError("Google is not connected", service=SERVICE)
         if self._credentials is None:

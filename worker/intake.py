@@ -4,7 +4,7 @@ Enqueueing an RQ job from the request costs about five round trips and a job
 serialisation; measured with ``python -m bench`` that held the receiver to a small fraction
 of what one ``LPUSH`` allows. So the receiver only records the message id in an inbox (a
 sorted set scored by first receipt, plus a list that wakes a dispatcher), atomically with
-the "last message" note and the latency clock, in one Lua script. A dispatcher thread in
+the "last message" note and the webhook counter, in one Lua script. A dispatcher thread in
 every worker process (``jobs.Dispatcher``) moves ids from the inbox into unique RQ jobs,
 where the dedupe and re-queue rules live.
 """
@@ -22,19 +22,20 @@ from worker.store import PREFIX, now_iso
 PENDING = f"{PREFIX}inbox:pending"
 WAKE = f"{PREFIX}inbox:wake"
 
-# KEYS: done marker, last-webhook, received-at, pending zset, wake list, metrics hash
-# ARGV: message id, last-webhook JSON, now, received TTL, metric fields (known, queued)
+# KEYS: done marker, last-webhook, pending zset, wake list, metrics hash
+# ARGV: message id, last-webhook JSON, now, metric fields (known, queued)
+# The zset's score is the first receipt (ZADD NX); the job carries it on, for the latency
+# histogram observed at the ack.
 _INTAKE = """
 redis.call('SET', KEYS[2], ARGV[2])
-redis.call('SET', KEYS[3], ARGV[3], 'NX', 'EX', ARGV[4])
 local outcome = 0
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  if redis.call('ZADD', KEYS[4], 'NX', ARGV[3], ARGV[1]) == 1 then
-    redis.call('RPUSH', KEYS[5], ARGV[1])
+  if redis.call('ZADD', KEYS[3], 'NX', ARGV[3], ARGV[1]) == 1 then
+    redis.call('RPUSH', KEYS[4], ARGV[1])
     outcome = 1
   end
 end
-redis.call('HINCRBY', KEYS[6], ARGV[5 + outcome], 1)
+redis.call('HINCRBY', KEYS[5], ARGV[4 + outcome], 1)
 return outcome
 """
 
@@ -49,15 +50,8 @@ class Intake:
     def accept(self, message_id: int) -> str:
         """``queued`` for a new message, ``known`` when it waits already or was acknowledged."""
         note = json.dumps({"message_id": message_id, "at": now_iso()})
-        keys = [
-            f"{PREFIX}done:{message_id}",
-            f"{PREFIX}last-webhook",
-            metrics.received_key(message_id),
-            PENDING,
-            WAKE,
-            metrics.KEY,
-        ]
-        args = [message_id, note, time.time(), metrics.RECEIVED_TTL_S, *self._fields]
+        keys = [f"{PREFIX}done:{message_id}", f"{PREFIX}last-webhook", PENDING, WAKE, metrics.KEY]
+        args = [message_id, note, time.time(), *self._fields]
         return "queued" if self._script(keys=keys, args=args) == 1 else "known"
 
 

@@ -33,6 +33,8 @@ DONE_SECONDS = 3 * 24 * 3600
 REDELIVERY_HORIZON_S = 26 * 3600
 DAY_COUNT_DAYS = 35
 PROVIDERS = ("lockme", "google")
+# How long the API clients reuse a token this process read (``Store.load_token``).
+TOKEN_REUSE_S = 5.0
 
 
 def connect_redis(url: str, **kwargs: Any) -> redis.Redis:
@@ -82,6 +84,23 @@ class Mapping:
         return [] if self.deleted else list(dict.fromkeys([self.calendar_id, *self.strays]))
 
 
+def _mapping(raw: bytes | None) -> Mapping | None:
+    if not raw:
+        return None
+    fields = json.loads(raw)
+    return Mapping(**{**fields, "strays": tuple(fields.get("strays", ()))})
+
+
+def _route(room_id: int, raw: bytes | None) -> Route:
+    return Route(**json.loads(raw)) if raw else Route(room_id=room_id)
+
+
+def _covers(now: float, since: bytes | None) -> bool:
+    """Whether ``since`` (the store's first write, None if it is new) is older than Lockme's
+    redelivery horizon."""
+    return now - float(since or now) > REDELIVERY_HORIZON_S
+
+
 class Store:
     """Typed access to the product's Redis keys."""
 
@@ -91,17 +110,31 @@ class Store:
         self.redis = client
         keys = [secret_key, *fallback_keys] if secret_key else []
         self._crypto = MultiFernet([_fernet(k) for k in keys]) if keys else None
+        # provider → (monotonic time read, token): see load_token's max_age.
+        self._tokens: dict[str, tuple[float, dict[str, Any] | None]] = {}
 
     # --- tokens -------------------------------------------------------------------------
-    def load_token(self, provider: str) -> dict[str, Any] | None:
-        """The decrypted token, or None when absent or unreadable (e.g. SECRET_KEY changed)."""
+    def load_token(self, provider: str, max_age: float = 0) -> dict[str, Any] | None:
+        """The decrypted token, or None when absent or unreadable (e.g. SECRET_KEY changed).
+
+        With ``max_age``, a token this process read (or wrote) less than that many seconds
+        ago is returned without asking Redis: a booking makes three API calls, and reading
+        and decrypting the token before each was a tenth of the worker's round trips. A
+        reconnect made by another process then takes effect within ``max_age``; a refresh
+        always reads afresh (``max_age`` 0), so a token revoked meanwhile costs one 401.
+        """
+        cached = self._tokens.get(provider)
+        if cached is not None and time.monotonic() - cached[0] < max_age:
+            return cached[1]
         raw = self.redis.get(f"{PREFIX}token:{provider}")
-        if raw is None or self._crypto is None:
-            return None
-        try:
-            return json.loads(self._crypto.decrypt(raw))
-        except (InvalidToken, ValueError):
-            return None
+        token = None
+        if raw is not None and self._crypto is not None:
+            try:
+                token = json.loads(self._crypto.decrypt(raw))
+            except (InvalidToken, ValueError):
+                token = None
+        self._tokens[provider] = (time.monotonic(), token)
+        return token
 
     def save_token(self, provider: str, token: dict[str, Any]) -> None:
         """Write the whole token in one SET, so a rotated refresh token is never half-saved."""
@@ -110,6 +143,7 @@ class Store:
         self.redis.set(
             f"{PREFIX}token:{provider}", self._crypto.encrypt(json.dumps(token).encode())
         )
+        self._tokens[provider] = (time.monotonic(), token)
 
     def reencrypt_tokens(self) -> int:
         """Re-encrypt stored tokens under the current SECRET_KEY (readable with a fallback
@@ -131,6 +165,7 @@ class Store:
 
     def delete_token(self, provider: str) -> None:
         self.redis.delete(f"{PREFIX}token:{provider}", f"{PREFIX}conn:{provider}")
+        self._tokens.pop(provider, None)
 
     def lock(self, name: str, timeout: float = 30, wait: float | None = None) -> Any:
         """A cross-process lock (token refresh must be serialised: refresh tokens rotate).
@@ -173,8 +208,7 @@ class Store:
 
     def route(self, room_id: int) -> Route:
         """The room's route, or the default one (``primary``) when none is set."""
-        raw = self.redis.hget(f"{PREFIX}routes", str(room_id))
-        return Route(**json.loads(raw)) if raw else Route(room_id=room_id)
+        return _route(room_id, self.redis.hget(f"{PREFIX}routes", str(room_id)))
 
     def set_route(self, route: Route) -> None:
         self.redis.hset(f"{PREFIX}routes", str(route.room_id), json.dumps(asdict(route)))
@@ -188,11 +222,7 @@ class Store:
 
     # --- mappings -----------------------------------------------------------------------
     def mapping(self, reservation_id: int) -> Mapping | None:
-        raw = self.redis.get(f"{PREFIX}res:{reservation_id}")
-        if not raw:
-            return None
-        fields = json.loads(raw)
-        return Mapping(**{**fields, "strays": tuple(fields.get("strays", ()))})
+        return _mapping(self.redis.get(f"{PREFIX}res:{reservation_id}"))
 
     def save_mapping(self, mapping: Mapping) -> None:
         self.redis.set(
@@ -201,15 +231,23 @@ class Store:
             ex=MAPPING_DAYS * 24 * 3600,
         )
 
-    def covers_redelivery(self) -> bool:
-        """Whether this store has been recording for longer than Lockme redelivers.
+    def booking_state(
+        self, reservation_id: int, room_id: int
+    ) -> tuple[Mapping | None, Route, bool]:
+        """The reservation's mapping, its room's route, and whether this store has been
+        recording for longer than Lockme redelivers, in one round trip (every add, edit and
+        delete needs the three).
 
         A new or flushed store starts counting again; until then a redelivered message may
         predate it, so a missing mapping does not prove that no event was written.
         """
         now = time.time()
-        since = self.redis.set(f"{PREFIX}since", now, nx=True, get=True)
-        return now - float(since or now) > REDELIVERY_HORIZON_S
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(f"{PREFIX}res:{reservation_id}")
+        pipe.hget(f"{PREFIX}routes", str(room_id))
+        pipe.set(f"{PREFIX}since", now, nx=True, get=True)
+        raw_mapping, raw_route, since = pipe.execute()
+        return _mapping(raw_mapping), _route(room_id, raw_route), _covers(now, since)
 
     # --- message lifecycle --------------------------------------------------------------
     def is_done(self, message_id: int) -> bool:

@@ -32,6 +32,7 @@ from worker.booking import (
     Booking,
     MalformedMessage,
     Message,
+    Route,
     event_body,
     event_id,
     parse_booking,
@@ -68,11 +69,14 @@ class Syncer:
         self.calendar = calendar
 
     # --- messages -----------------------------------------------------------------------
-    def handle(self, message_id: int, payload: Any = None) -> Outcome:
+    def handle(
+        self, message_id: int, payload: Any = None, *, received_at: float | None = None
+    ) -> Outcome:
         """Process one message end to end; the ack comes only after the calendar write.
 
         ``payload`` is given on replay of a recorded malformed message; otherwise the message
-        is read from Lockme.
+        is read from Lockme. ``received_at``, when its webhook first arrived, times the
+        webhook-to-ack latency.
         """
         if payload is None:
             payload = self.lockme.message(message_id)
@@ -89,7 +93,9 @@ class Syncer:
                 kind="malformed",
             )
             # Recorded with its payload, so replay works from the record: safe to ack.
-            self._complete(message_id, None, "invalid", Outcome("failed"), clear_failure=False)
+            self._complete(
+                message_id, None, "invalid", Outcome("failed"), received_at, clear_failure=False
+            )
             return Outcome("failed")
         logs.annotate(reservation_id=message.reservation_id, room=message.room_id)
         if message.action == "test":
@@ -104,7 +110,7 @@ class Syncer:
                 # Held by another job, or by a killed worker until it lapses: retry later
                 # rather than hold this worker idle for up to LOCK_SECONDS.
                 raise TransientError(f"reservation {message.reservation_id} is busy") from exc
-        self._complete(message_id, message.reservation_id, message.action, outcome)
+        self._complete(message_id, message.reservation_id, message.action, outcome, received_at)
         return outcome
 
     def _complete(
@@ -113,6 +119,7 @@ class Syncer:
         reservation_id: int | None,
         action: str,
         outcome: Outcome,
+        received_at: float | None,
         *,
         clear_failure: bool = True,
     ) -> None:
@@ -120,7 +127,7 @@ class Syncer:
         started = time.monotonic()
         self.lockme.ack(message_id)
         logs.event("lockme.ack", outcome="acked", duration_ms=logs.elapsed_ms(started))
-        metrics.observe_sync_latency(self.store.redis, message_id)
+        metrics.observe_sync_latency(self.store.redis, received_at)
         entry = {
             "message_id": message_id,
             "reservation_id": reservation_id,
@@ -134,9 +141,9 @@ class Syncer:
     def apply(self, message: Message) -> Outcome:
         """Decide what a validated add/edit/delete means for the calendar, and do it."""
         assert message.reservation_id is not None and message.room_id is not None
-        mapping = self.store.mapping(message.reservation_id)
+        mapping, route, covers = self.store.booking_state(message.reservation_id, message.room_id)
         if message.action == "delete":
-            return self._delete(message, mapping)
+            return self._delete(message, mapping, route)
         if mapping and message.message_id < mapping.stamp:
             return Outcome("stale", mapping.calendar_id, mapping.event_id)
         if mapping and message.message_id == mapping.stamp:
@@ -146,7 +153,7 @@ class Syncer:
         assert booking is not None
         # A store younger than Lockme's redelivery may have lost a tombstone: a delete that
         # found no event (it overtook its add) leaves no trace in the calendar either.
-        young = mapping is None and not self.store.covers_redelivery()
+        young = mapping is None and not covers
         if (mapping and mapping.deleted) or young:
             current = self.lockme.reservation(message.room_id, message.reservation_id)
             if current is None and mapping is None:
@@ -162,24 +169,25 @@ class Syncer:
         # move, and after a lost store even a redelivered add may be older than a move that
         # landed before the loss.
         sweep = message.action == "edit" or young
-        return self.upsert(booking, message.message_id, mapping, sweep=sweep, confirmed=young)
+        return self.upsert(
+            booking, message.message_id, mapping, route, sweep=sweep, confirmed=young
+        )
 
-    def _delete(self, message: Message, mapping: Mapping | None) -> Outcome:
+    def _delete(self, message: Message, mapping: Mapping | None, route: Route) -> Outcome:
         assert message.reservation_id is not None and message.room_id is not None
         eid = event_id(message.reservation_id)
         if mapping:
             calendars = mapping.calendars()
         else:
             # Store lost or delete before add: the event may be in any calendar we route to.
-            target = self.store.route(message.room_id).calendar_id
-            calendars = list(dict.fromkeys([target, *self.store.calendars()]))
+            calendars = list(dict.fromkeys([route.calendar_id, *self.store.calendars()]))
         removed = [cal for cal in calendars if self.calendar.delete(cal, eid)]
         calendar_id = removed[0] if removed else (mapping.calendar_id if mapping else None)
         self.store.save_mapping(
             Mapping(
                 reservation_id=message.reservation_id,
                 room_id=message.room_id,
-                calendar_id=calendar_id or self.store.route(message.room_id).calendar_id,
+                calendar_id=calendar_id or route.calendar_id,
                 event_id=eid,
                 stamp=max(message.message_id, mapping.stamp if mapping else 0),
                 deleted=True,
@@ -193,6 +201,7 @@ class Syncer:
         booking: Booking,
         stamp: int,
         mapping: Mapping | None,
+        route: Route,
         *,
         sweep: bool = False,
         confirmed: bool = False,
@@ -204,7 +213,6 @@ class Syncer:
         ``confirmed`` says the booking was just read from Lockme, so a cancelled copy
         needs no second question.
         """
-        route = self.store.route(booking.room_id)
         target = route.calendar_id
         eid = event_id(booking.reservation_id)
         elsewhere: list[str] = []

@@ -76,7 +76,8 @@ class Faults:
         self._rules: list[FaultRule] = []
         self._rng = random.Random(seed)
         self.latency: float = 0.0
-        """Seconds added to every request; may be changed at any time."""
+        """Seconds from a request's arrival to its answer (the server's own work included,
+        as with a real service's response time); may be changed at any time."""
         self.timeout_seconds: float = 30.0
         """How long a ``timeout`` rule holds the request (longer than any client timeout)."""
 
@@ -164,6 +165,10 @@ class _KeepAliveHandler(BaseHTTPRequestHandler):
     """
 
     protocol_version = "HTTP/1.1"
+    # Buffered, so that status, headers and body leave in one write as a real server's do:
+    # two small writes on a kept-alive connection meet the client's delayed ACK (Nagle's
+    # algorithm), which stalled each call by 40 ms.
+    wbufsize = -1
     server: _FakeHTTPServer
 
     def handle(self) -> None:
@@ -177,10 +182,12 @@ class _KeepAliveHandler(BaseHTTPRequestHandler):
 
     def handle_one_request(self) -> None:
         self.raw_requestline = self.rfile.readline(65537)
+        arrived = time.monotonic()
         if not self.raw_requestline:
             self.close_connection = True
             return
         if not self.parse_request():
+            self.wfile.flush()  # the error page send_error wrote
             return
         response: dict[str, Any] = {}
 
@@ -188,7 +195,7 @@ class _KeepAliveHandler(BaseHTTPRequestHandler):
             response.update(status=status, headers=headers)
 
         try:
-            body = b"".join(self.server.app(self._environ(), start_response))
+            body = b"".join(self.server.app(self._environ(arrived), start_response))
         except _DropConnection:
             self.close_connection = True
             return
@@ -204,7 +211,9 @@ class _KeepAliveHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         self.wfile.flush()
 
-    def _environ(self) -> dict[str, Any]:
+    def _environ(self, arrived: float) -> dict[str, Any]:
+        """The WSGI environ, plus the socket (for drop faults) and the monotonic time the
+        request line arrived (latency counts from there, as a real server's would)."""
         path, _, query = self.path.partition("?")
         environ: dict[str, Any] = {
             "REQUEST_METHOD": self.command,
@@ -224,6 +233,7 @@ class _KeepAliveHandler(BaseHTTPRequestHandler):
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
             "fakes.socket": self.connection,
+            "fakes.arrived": arrived,
         }
         environ["CONTENT_LENGTH"] = str(len(environ["wsgi.input"].getvalue()))
         for name, value in self.headers.items():
@@ -382,10 +392,10 @@ class FakeServer:
             self._stopping.wait(seconds)
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        answer_at = environ["fakes.arrived"] + self.faults.latency
         request = Request(environ)
         method = request.method.upper()
         path = request.path
-        self._sleep(self.faults.latency)
         rule = self.faults.pick(method, path)
         if rule is not None:
             self._sleep(rule.delay)
@@ -400,8 +410,10 @@ class FakeServer:
                     body = self.default_error_body(rule.status, path)
                 response = json_response(body, rule.status)
                 self._record(method, path, rule.status)
+                self._sleep(answer_at - time.monotonic())
                 return response(environ, start_response)
         response = self._safe_dispatch(request)
+        self._sleep(answer_at - time.monotonic())
         self._record(method, path, response.status_code)
         if rule is not None and rule.drop_after_apply:
             if rule.timeout:
