@@ -1,7 +1,7 @@
 """``python -m bench``: every performance figure, each beside its baseline from the same run.
 
 Prints a table and writes ``docs/benchmarks.md``. Needs Redis at 127.0.0.1:6379 (database
-11 is flushed before and after) and Debian's ``wrk``; takes about three minutes on 2 cores.
+11 is flushed before and after) and Debian's ``wrk``; takes about five minutes on 2 cores.
 Ratios rather than absolute figures are what to compare between machines.
 """
 
@@ -83,6 +83,17 @@ def run() -> list[Row]:
             f"{in_process.per_booking_ms:.1f} ms",
             f"{forking.per_booking_ms / in_process.per_booking_ms:.2f}",
             "> 1 keeps in-process",
+        )
+    )
+    rq_ms = workers.rq_per_job()
+    over_ms = in_process.per_booking_ms - ideal_ms
+    rows.append(
+        Row(
+            "RQ's own work per job (no-op jobs, the product's worker)",
+            f"{rq_ms:.1f} ms",
+            f"{over_ms:.1f} ms per booking over the ideal",
+            f"{rq_ms / over_ms:.2f}",
+            "share of the overhead",
         )
     )
 

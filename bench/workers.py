@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from rq import Worker
 
 from bench.harness import PeakRss, Stack, stack, stop, venv_bin, wait_until
+from worker import jobs
 
 LATENCY_S = 0.020
 WARM_UP = 5
@@ -87,6 +88,22 @@ def per_booking(count: int = 60) -> dict[str, Drain]:
         with stack(latency=LATENCY_S) as s:
             results[name] = drain(s, argv, 1, count, GOOGLE_RATE_LIMIT_PER_S=NO_QUOTA)
     return results
+
+
+def rq_per_job(count: int = 300) -> float:
+    """Milliseconds of RQ's own work per job: no-op jobs, queued with the product's settings
+    (JSON, kept a while after finishing), run by the product's worker class in this process.
+    It is the part of the per-booking overhead that belongs to the queue, not to the sync."""
+    with stack() as s:
+        queue = s.runtime.queue
+        for _ in range(count):
+            queue.enqueue("builtins.len", "x", result_ttl=jobs.FINISHED_JOB_TTL_S)
+        worker = jobs.SyncWorker(
+            [queue], connection=s.redis, serializer=queue.serializer, job_monitoring_interval=5
+        )
+        started = time.monotonic()
+        worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
+        return (time.monotonic() - started) / count * 1000
 
 
 def at_quota(count: int = 1000, workers: int = 4, quota: float = 50, pace: float = 48) -> Drain:
