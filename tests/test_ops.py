@@ -9,12 +9,11 @@ import os
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,6 +30,7 @@ from rq import Queue, SimpleWorker
 from rq.connections import parse_connection
 
 from app import create_app
+from tests.chaos.harness import free_port, wait_for
 from tests.conftest import (
     WEBHOOK_SECRET,
     connect_both,
@@ -90,16 +90,14 @@ def test_the_web_process_serves_webhooks_as_the_procfile_starts_it(
     """gunicorn with gunicorn.conf.py: two workers on their own SO_REUSEPORT sockets share
     the port, every webhook on several kept-alive connections is answered and recorded, and
     SIGTERM stops the process cleanly."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     command = processes_command("web")
     log = (tmp_path / "web.log").open("wb")
     env = {**os.environ, **settings_env(settings), "PORT": str(port), "WEB_CONCURRENCY": "2"}
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_for_http(port, "/healthz")
-        assert wait_until(lambda: listening_sockets(port) == 2, timeout=15)
+        assert wait_for(lambda: http_answers(port, "/healthz"), timeout=30, step=0.05)
+        assert wait_for(lambda: listening_sockets(port) == 2, timeout=15, step=0.05)
         answers: list[int] = []
 
         def post(first: int) -> None:
@@ -145,28 +143,15 @@ def listening_sockets(port: int) -> int:
     return sum(1 for row in rows if row[1].endswith(f":{port:04X}") and row[3] == "0A")
 
 
-def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
-def wait_for_http(port: int, path: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", path)
-            conn.getresponse().read()
-            conn.close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+def http_answers(port: int, path: str) -> bool:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        conn.request("GET", path)
+        conn.getresponse().read()
+        conn.close()
+        return True
+    except OSError:
+        return False
 
 
 # --- JSON logs ----------------------------------------------------------------------------
@@ -405,9 +390,7 @@ def test_a_broken_connection_alerts_once_per_hour(
 def test_an_undeliverable_alert_is_tried_again_at_the_next_check(
     runtime: Runtime, fake_google: FakeGoogle
 ) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        dead_port = sock.getsockname()[1]
+    dead_port = free_port()
     runtime.settings = replace(
         runtime.settings, alert_webhook_url=f"http://127.0.0.1:{dead_port}/hook"
     )
@@ -475,9 +458,7 @@ def tls_redis_url(tmp_path: Path) -> Iterator[str]:
     if binary is None:
         pytest.skip("redis-server is not installed")
     cert, key = self_signed(tmp_path)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(
         [binary, "--port", "0", "--tls-port", str(port), "--tls-cert-file", str(cert),
          "--tls-key-file", str(key), "--tls-auth-clients", "no", "--bind", "127.0.0.1",
