@@ -131,6 +131,35 @@ def test_the_web_process_serves_webhooks_as_the_procfile_starts_it(
     assert len(received) == 100 and {line["outcome"] for line in received} == {"queued"}
 
 
+def test_the_worker_stops_at_once_on_sigterm_when_idle(settings: Settings, tmp_path: Path) -> None:
+    """The platform's stop signal (Heroku: SIGTERM, then SIGKILL 30 s later) ends an idle
+    worker at once; it must not mistake the stop for a lost Redis and start over."""
+    log = (tmp_path / "worker.log").open("wb")
+    env = {**os.environ, **settings_env(settings)}
+    proc = subprocess.Popen(
+        processes_command("worker"), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        # "idle" is set when it first waits for a job, after its signal handlers are in place.
+        assert wait_for(lambda: worker_states(client) == ["idle"], timeout=30)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+        client.close()
+    text = (tmp_path / "worker.log").read_text()
+    assert "warm shut down requested" in text
+    assert "starting a new one" not in text
+
+
+def worker_states(client: redis.Redis) -> list[str]:
+    return [worker.get_state() for worker in SimpleWorker.all(connection=client)]
+
+
 def processes_command(name: str) -> list[str]:
     """A Procfile line as argv, with its console scripts taken from this interpreter's venv."""
     argv = shlex.split(procfile()[name])

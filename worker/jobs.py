@@ -410,7 +410,10 @@ def run_worker(
         )
         with contextlib.suppress(redis.ConnectionError):  # its teardown needs Redis too
             worker.work(burst=burst, with_scheduler=True, logging_level=runtime.settings.log_level)
-        if burst or worker._stop_requested:
+        # A stop signal sets the shutdown date whether it came mid-job (RQ finishes the job
+        # first and sets ``_stop_requested``) or between jobs (RQ raises StopRequested and
+        # leaves ``_stop_requested`` unset).
+        if burst or worker._shutdown_requested_date is not None:
             return
         log.warning("worker stopped unasked (Redis unreachable?); starting a new one")
         _wait_for_redis(runtime)
