@@ -194,26 +194,37 @@ class _KeepAliveHandler(BaseHTTPRequestHandler):
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None):  # type: ignore[no-untyped-def]
             response.update(status=status, headers=headers)
 
+        environ = self._environ(arrived)
         try:
-            body = b"".join(self.server.app(self._environ(arrived), start_response))
+            body = b"".join(self.server.app(environ, start_response))
         except _DropConnection:
             self.close_connection = True
             return
-        code, _, reason = response["status"].partition(" ")
-        self.send_response(int(code), reason)
-        for name, value in response["headers"]:
-            if name.lower() != "content-length":
-                self.send_header(name, value)
-        if int(code) not in (204, 304):  # these carry no body, nor its length (RFC 9110)
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        # The whole answer is rendered first and leaves at ``answer_at``: the latency is
+        # the server's time to answer, not that plus this fake's own rendering.
+        wire, self.wfile = self.wfile, io.BytesIO()
+        try:
+            code, _, reason = response["status"].partition(" ")
+            self.send_response(int(code), reason)
+            for name, value in response["headers"]:
+                if name.lower() != "content-length":
+                    self.send_header(name, value)
+            if int(code) not in (204, 304):  # these carry no body, nor its length (RFC 9110)
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+            rendered = self.wfile.getvalue()
+        finally:
+            self.wfile = wire
+        self.server.stopping.wait(max(0.0, environ["fakes.answer_at"] - time.monotonic()))
+        self.wfile.write(rendered)
         self.wfile.flush()
 
     def _environ(self, arrived: float) -> dict[str, Any]:
-        """The WSGI environ, plus the socket (for drop faults) and the monotonic time the
-        request line arrived (latency counts from there, as a real server's would)."""
+        """The WSGI environ, plus the socket (for drop faults), the monotonic time the
+        request line arrived (latency counts from there, as a real server's would) and the
+        time to send the answer at, which the app moves on by the latency."""
         path, _, query = self.path.partition("?")
         environ: dict[str, Any] = {
             "REQUEST_METHOD": self.command,
@@ -234,6 +245,7 @@ class _KeepAliveHandler(BaseHTTPRequestHandler):
             "wsgi.run_once": False,
             "fakes.socket": self.connection,
             "fakes.arrived": arrived,
+            "fakes.answer_at": arrived,
         }
         environ["CONTENT_LENGTH"] = str(len(environ["wsgi.input"].getvalue()))
         for name, value in self.headers.items():
@@ -260,9 +272,10 @@ class _KeepAliveHandler(BaseHTTPRequestHandler):
 class _FakeHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, stopping: threading.Event) -> None:
         super().__init__(("127.0.0.1", 0), _KeepAliveHandler)
         self.app = app
+        self.stopping = stopping
         self.live_connections: set[socket.socket] = set()
 
 
@@ -287,7 +300,7 @@ class FakeServer:
         if self._server is not None:
             return self
         self._stopping.clear()
-        self._server = _FakeHTTPServer(self._wsgi)
+        self._server = _FakeHTTPServer(self._wsgi, self._stopping)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -410,15 +423,16 @@ class FakeServer:
                     body = self.default_error_body(rule.status, path)
                 response = json_response(body, rule.status)
                 self._record(method, path, rule.status)
-                self._sleep(answer_at - time.monotonic())
+                environ["fakes.answer_at"] = answer_at
                 return response(environ, start_response)
         response = self._safe_dispatch(request)
-        self._sleep(answer_at - time.monotonic())
         self._record(method, path, response.status_code)
         if rule is not None and rule.drop_after_apply:
+            self._sleep(answer_at - time.monotonic())
             if rule.timeout:
                 self._sleep(self.faults.timeout_seconds)
             self._drop(environ)
+        environ["fakes.answer_at"] = answer_at
         return response(environ, start_response)
 
     def _safe_dispatch(self, request: Request) -> Response:
