@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 import redis
 from flask import Flask
-from rq import SimpleWorker
 
 from app import create_app
 from tests.fakes import FakeGoogle, FakeLockme
@@ -168,11 +167,11 @@ def web_app(settings: Settings, web_runtime: Runtime) -> Flask:
 
 def drain(rt: Runtime) -> None:
     """Turn the webhook inbox into jobs and run every queued job in this process, as the
-    worker's dispatcher and work loop would."""
+    worker's dispatcher and work loop would (with the product's worker class)."""
     jobs.dispatch(rt)
-    SimpleWorker([rt.queue], connection=rt.redis, serializer=rt.queue.serializer).work(
-        burst=True, with_scheduler=False
-    )
+    jobs.SyncWorker(
+        [rt.queue], connection=rt.redis, serializer=rt.queue.serializer, job_monitoring_interval=5
+    ).work(burst=True, with_scheduler=False)
 
 
 def deliver(client: Any, message_id: int | str) -> Any:

@@ -200,3 +200,29 @@ def test_delete_after_an_unfinished_move_cancels_both_copies(
     runtime.syncer.handle(m_move)  # the scheduled retry: stale now
     assert str(rid) not in fake_google.live_events_by_reservation()
     assert {m_move, m_delete} <= fake_lockme.acked
+
+
+def test_a_slow_job_keeps_its_heartbeat_and_none_lands_after_it(runtime, fake_lockme):
+    """The worker's one heartbeat thread beats for the running job (so a slow Lockme does
+    not get the job failed over as abandoned) and stops beating the moment it ends (a late
+    beat would put the finished job back in the started registry)."""
+    _, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    fake_lockme.faults.add("GET", r"/message/", delay=2.5, times=1)
+    jobs.enqueue_message(runtime, mid)
+    worker = jobs.SyncWorker(
+        [runtime.queue],
+        connection=runtime.redis,
+        serializer=runtime.queue.serializer,
+        job_monitoring_interval=1,
+    )
+    worker.work(burst=True, with_scheduler=False)
+
+    job = Job.fetch(jobs.job_id(mid), connection=runtime.redis, serializer=runtime.queue.serializer)
+    assert job.get_status() == JobStatus.FINISHED
+    assert job.started_at and job.last_heartbeat and job.ended_at
+    # Beats every second while the message read hung for 2.5 s.
+    assert (job.last_heartbeat - job.started_at).total_seconds() >= 1.5
+    time.sleep(1.5)
+    job.refresh()
+    assert job.last_heartbeat <= job.ended_at
+    assert jobs.job_id(mid) not in StartedJobRegistry(queue=runtime.queue).get_job_ids()

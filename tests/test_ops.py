@@ -588,3 +588,22 @@ def test_rotating_secret_key_keeps_the_stored_tokens(
     new_only = build_runtime(replace(rotated, secret_key_fallbacks=()))
     assert {p: new_only.store.load_token(p) for p in ("lockme", "google")} == before
     new_only.redis.close()
+
+
+def test_the_worker_logs_each_job_once_in_its_own_lines(
+    runtime: Runtime, fake_lockme: FakeLockme, capsys: Any
+) -> None:
+    """RQ's own per-job INFO lines (dequeued, completed, "Job OK") repeat job.started and
+    job.finished without the message's context, so the worker leaves them out."""
+    _, message_id = fake_lockme.create_reservation(1398, "2026-03-14", "18:30:00")
+    jobs.enqueue_message(runtime, message_id)
+    logs.configure(runtime.settings)
+    capsys.readouterr()
+    jobs.run_worker(runtime, burst=True)
+    lines = log_lines(capsys.readouterr().out)
+
+    ours = [line["event"] for line in lines if line["logger"] == "lockme"]
+    assert ours.count("job.started") == 1 and ours.count("job.finished") == 1
+    rq_lines = [line["msg"] for line in lines if line["logger"] == "rq.worker"]
+    assert rq_lines, "RQ's start and stop lines are kept"
+    assert not [msg for msg in rq_lines if jobs.job_id(message_id) in msg or "Job OK" in msg]
