@@ -132,6 +132,20 @@ def test_reservation_locked_by_a_killed_worker_does_not_hold_this_worker(runtime
     assert mid not in fake_lockme.acked
 
 
+def test_a_lapsed_reservation_lock_taken_by_another_job_is_not_released_by_the_first(runtime):
+    """A job that outlived its lock must not release the lock a second job took since."""
+    key = "lms:lock:res:77"
+    with runtime.store.reservation(77, 5, timeout=0.2, wait=1) as held:
+        assert held.route.room_id == 5 and held.mapping is None
+        time.sleep(0.3)
+        assert runtime.redis.set(key, "second-job", nx=True, px=10_000)
+    assert runtime.redis.get(key) == b"second-job"
+    runtime.redis.delete(key)
+    with runtime.store.reservation(77, 5, timeout=10, wait=1):
+        assert runtime.redis.exists(key)
+    assert not runtime.redis.exists(key)
+
+
 def test_lost_store_add_after_a_delete_that_found_nothing_does_not_resurrect(
     client, runtime, fake_lockme, fake_google
 ):

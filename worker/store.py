@@ -12,6 +12,9 @@ from __future__ import annotations
 import base64
 import json
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +23,7 @@ import redis
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from redis.exceptions import LockError
 
 from worker.booking import Route
 
@@ -35,6 +39,9 @@ DAY_COUNT_DAYS = 35
 PROVIDERS = ("lockme", "google")
 # How long the API clients reuse a token this process read (``Store.load_token``).
 TOKEN_REUSE_S = 5.0
+LOCK_POLL_S = 0.1
+# Delete a lock only if it still holds our token (it may have lapsed and been taken since).
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
 
 
 def connect_redis(url: str, **kwargs: Any) -> redis.Redis:
@@ -99,6 +106,23 @@ def _covers(now: float, since: bytes | None) -> bool:
     """Whether ``since`` (the store's first write, None if it is new) is older than Lockme's
     redelivery horizon."""
     return now - float(since or now) > REDELIVERY_HORIZON_S
+
+
+@dataclass
+class HeldReservation:
+    """A reservation's lock, held, and the state read when it was taken."""
+
+    key: str
+    token: str
+    mapping: Mapping | None
+    route: Route
+    covers: bool
+    released: bool = False
+
+    def release_in(self, pipe: Any) -> None:
+        """Release the lock with the other writes of ``pipe`` (saving a round trip)."""
+        pipe.eval(_RELEASE, 1, self.key, self.token)
+        self.released = True
 
 
 class Store:
@@ -231,33 +255,62 @@ class Store:
             ex=MAPPING_DAYS * 24 * 3600,
         )
 
-    def booking_state(
-        self, reservation_id: int, room_id: int
-    ) -> tuple[Mapping | None, Route, bool]:
-        """The reservation's mapping, its room's route, and whether this store has been
-        recording for longer than Lockme redelivers, in one round trip (every add, edit and
-        delete needs the three).
+    @contextmanager
+    def reservation(
+        self, reservation_id: int, room_id: int, *, timeout: float, wait: float
+    ) -> Iterator[HeldReservation]:
+        """Hold the reservation's lock and read what every add, edit and delete needs: its
+        mapping, its room's route, and whether this store has been recording for longer
+        than Lockme redelivers. One round trip when the lock is free.
 
-        A new or flushed store starts counting again; until then a redelivered message may
-        predate it, so a missing mapping does not prove that no event was written.
+        ``timeout`` is how long a holder may keep the lock (a killed one keeps it that
+        long); ``wait`` how long to wait for it, then ``LockError``. A new or flushed store
+        starts counting again; until then a redelivered message may predate it, so a
+        missing mapping does not prove that no event was written.
         """
-        now = time.time()
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.get(f"{PREFIX}res:{reservation_id}")
-        pipe.hget(f"{PREFIX}routes", str(room_id))
-        pipe.set(f"{PREFIX}since", now, nx=True, get=True)
-        raw_mapping, raw_route, since = pipe.execute()
-        return _mapping(raw_mapping), _route(room_id, raw_route), _covers(now, since)
+        key, token = f"{PREFIX}lock:res:{reservation_id}", uuid.uuid4().hex
+        deadline = time.monotonic() + wait
+        while True:
+            now = time.time()
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.set(key, token, nx=True, px=int(timeout * 1000))
+            pipe.get(f"{PREFIX}res:{reservation_id}")
+            pipe.hget(f"{PREFIX}routes", str(room_id))
+            pipe.set(f"{PREFIX}since", now, nx=True, get=True)
+            acquired, raw_mapping, raw_route, since = pipe.execute()
+            if acquired:
+                break
+            if time.monotonic() + LOCK_POLL_S > deadline:
+                raise LockError(f"reservation {reservation_id} is locked")
+            time.sleep(LOCK_POLL_S)
+        held = HeldReservation(
+            key, token, _mapping(raw_mapping), _route(room_id, raw_route), _covers(now, since)
+        )
+        try:
+            yield held
+        finally:
+            if not held.released:
+                self.redis.eval(_RELEASE, 1, key, token)
 
     # --- message lifecycle --------------------------------------------------------------
     def is_done(self, message_id: int) -> bool:
         return bool(self.redis.exists(f"{PREFIX}done:{message_id}"))
 
-    def finish(self, message_id: int, entry: dict[str, Any], *, clear_failure: bool = True) -> None:
+    def finish(
+        self,
+        message_id: int,
+        entry: dict[str, Any],
+        *,
+        clear_failure: bool = True,
+        held: HeldReservation | None = None,
+    ) -> None:
         """Book an acknowledged message in one round trip: remembered as done (long enough
         to cover Lockme's 24 h redelivery), no longer parked, no longer a failure (unless
-        its record is what replay works from), and added to the history."""
+        its record is what replay works from), added to the history, and its reservation's
+        lock (``held``) released."""
         pipe = self.redis.pipeline(transaction=False)
+        if held is not None:
+            held.release_in(pipe)
         pipe.set(f"{PREFIX}done:{message_id}", "1", ex=DONE_SECONDS)
         pipe.hdel(f"{PREFIX}parked", str(message_id))
         if clear_failure:

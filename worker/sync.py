@@ -42,7 +42,7 @@ from worker.config import Settings
 from worker.errors import TransientError
 from worker.gcal import Conflict, GoogleCalendar
 from worker.lockme import LockmeClient
-from worker.store import Mapping, Store
+from worker.store import HeldReservation, Mapping, Store
 
 LOCK_SECONDS = 120
 LOCK_WAIT_S = 5
@@ -100,17 +100,22 @@ class Syncer:
         logs.annotate(reservation_id=message.reservation_id, room=message.room_id)
         if message.action == "test":
             outcome = Outcome("tested")
-        else:
-            try:
-                with self.store.lock(
-                    f"res:{message.reservation_id}", timeout=LOCK_SECONDS, wait=LOCK_WAIT_S
-                ):
-                    outcome = self.apply(message)
-            except LockError as exc:
-                # Held by another job, or by a killed worker until it lapses: retry later
-                # rather than hold this worker idle for up to LOCK_SECONDS.
-                raise TransientError(f"reservation {message.reservation_id} is busy") from exc
-        self._complete(message_id, message.reservation_id, message.action, outcome, received_at)
+            self._complete(message_id, message.reservation_id, message.action, outcome, received_at)
+            return outcome
+        assert message.reservation_id is not None and message.room_id is not None
+        try:
+            with self.store.reservation(
+                message.reservation_id, message.room_id, timeout=LOCK_SECONDS, wait=LOCK_WAIT_S
+            ) as held:
+                outcome = self.apply(message, held)
+                # Acked under the lock, which is released with the booking of the ack.
+                self._complete(
+                    message_id, message.reservation_id, message.action, outcome, received_at, held
+                )
+        except LockError as exc:
+            # Held by another job, or by a killed worker until it lapses: retry later
+            # rather than hold this worker idle for up to LOCK_SECONDS.
+            raise TransientError(f"reservation {message.reservation_id} is busy") from exc
         return outcome
 
     def _complete(
@@ -120,6 +125,7 @@ class Syncer:
         action: str,
         outcome: Outcome,
         received_at: float | None,
+        held: HeldReservation | None = None,
         *,
         clear_failure: bool = True,
     ) -> None:
@@ -136,12 +142,12 @@ class Syncer:
             "event_id": outcome.event_id,
             "result": outcome.result,
         }
-        self.store.finish(message_id, entry, clear_failure=clear_failure)
+        self.store.finish(message_id, entry, clear_failure=clear_failure, held=held)
 
-    def apply(self, message: Message) -> Outcome:
+    def apply(self, message: Message, held: HeldReservation) -> Outcome:
         """Decide what a validated add/edit/delete means for the calendar, and do it."""
         assert message.reservation_id is not None and message.room_id is not None
-        mapping, route, covers = self.store.booking_state(message.reservation_id, message.room_id)
+        mapping, route, covers = held.mapping, held.route, held.covers
         if message.action == "delete":
             return self._delete(message, mapping, route)
         if mapping and message.message_id < mapping.stamp:
