@@ -304,47 +304,38 @@ class ShortHeartbeat:
 class _Heartbeat(threading.Thread):
     """Keeps the running job's heartbeat alive, as a forking worker's monitor loop does.
 
-    One thread for the worker's life, not one per job: starting a thread waits until it
-    runs, which on a busy machine cost more than the rest of RQ's per-job work. ``end``
-    takes the lock a beat holds, so no beat lands after the job has ended (a late one
-    would put the finished job back in the started registry, to be "abandoned" later).
+    One thread for the worker's life that wakes every ``job_monitoring_interval`` and beats
+    for the job running then; starting or ending a job is an assignment under a lock.
+    Starting a thread per job waited until it ran, and waking one twice per job cost
+    context switches, on every booking. ``end`` takes the lock a beat holds, so no beat
+    lands after the job has ended (a late one would put the finished job back in the
+    started registry, to be "abandoned" later).
     """
 
     def __init__(self, worker: BaseWorker) -> None:
         super().__init__(name="job-heartbeat", daemon=True)
         self.worker = worker
         self._job: Job | None = None
-        self._closed = False
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
 
     def run(self) -> None:
-        with self._changed:
-            while not self._closed:
-                self._changed.wait_for(lambda: self._job is not None or self._closed)
-                job = self._job
-                if job is None:
-                    continue
-                changed = self._changed.wait_for(
-                    lambda job=job: self._job is not job, self.worker.job_monitoring_interval
-                )
-                if not changed:
-                    self.worker.maintain_heartbeats(job)
+        while not self._closed.wait(self.worker.job_monitoring_interval):
+            with self._lock:
+                if self._job is not None:
+                    self.worker.maintain_heartbeats(self._job)
 
     def begin(self, job: Job) -> None:
-        with self._changed:
+        with self._lock:
             self._job = job
-            self._changed.notify()
 
     def end(self) -> None:
-        with self._changed:
+        with self._lock:
             self._job = None
-            self._changed.notify()
 
     def close(self) -> None:
-        with self._changed:
-            self._job = None
-            self._closed = True
-            self._changed.notify()
+        self.end()
+        self._closed.set()
 
 
 class _PerJobLines(logging.Filter):
