@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from rq import Worker
 
+from bench import floor_worker
 from bench.harness import PeakRss, Stack, stack, stop, venv_bin, wait_until
 from worker import jobs
 
@@ -22,6 +23,7 @@ NO_QUOTA = "10000"
 
 WORKER = [venv_bin("lockme-sync"), "worker"]
 FORKING_WORKER = [sys.executable, "-m", "bench.forking_worker"]
+FLOOR_WORKER = [sys.executable, "-m", "bench.floor_worker"]
 
 
 @dataclass
@@ -88,6 +90,30 @@ def per_booking(count: int = 60) -> dict[str, Drain]:
         with stack(latency=LATENCY_S) as s:
             results[name] = drain(s, argv, 1, count, GOOGLE_RATE_LIMIT_PER_S=NO_QUOTA)
     return results
+
+
+def floor(count: int = 60) -> float:
+    """Milliseconds per booking for the bare loop of ``bench.floor_worker`` (the same three
+    calls, nothing around them), timed as :func:`drain` times the product."""
+    with stack(latency=LATENCY_S) as s:
+        proc = s.spawn(
+            FLOOR_WORKER,
+            GOOGLE_URL=s.google.url,
+            FLOOR_LOCKME_TOKEN=s.lockme.issue_token()["access_token"],
+            FLOOR_GOOGLE_TOKEN=s.google.issue_token()["access_token"],
+        )
+        try:
+            s.redis.rpush(floor_worker.QUEUE, *s.new_bookings(WARM_UP))
+            wait_until(lambda: s.acked() >= WARM_UP, timeout=60)
+            ids = s.new_bookings(count)
+            started = time.monotonic()
+            s.redis.rpush(floor_worker.QUEUE, *ids)
+            done = wait_until(lambda: s.acked() >= WARM_UP + count, timeout=300)
+        finally:
+            stop(proc)
+        if s.google.status_counts().keys() != {200}:
+            raise RuntimeError(f"the floor loop's calls failed: {s.google.status_counts()}")
+        return (done - started) / count * 1000
 
 
 def rq_per_job(count: int = 300) -> float:
