@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import http.client
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
+import pytest
 from rq.registry import ScheduledJobRegistry
 
 from tests.conftest import connect_both, deliver, drain, google_record
@@ -360,6 +365,62 @@ def test_lockme_401_triggers_one_refresh(runtime, fake_lockme):
     fake_lockme.expire_access_tokens()  # the stored expiry still looks valid
     assert runtime.lockme.me()["nick"] == fake_lockme.nick
     assert fake_lockme.count("POST", "/access_token") == 1
+
+
+class _ForwardProxy(BaseHTTPRequestHandler):
+    """A plain HTTP forward proxy that notes every request it forwards."""
+
+    protocol_version = "HTTP/1.1"
+    server: Any
+
+    def _forward(self) -> None:
+        target = urlsplit(self.path)  # a proxy receives the absolute URL
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        skip = {"host", "connection", "proxy-connection", "content-length"}
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in skip}
+        upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=5)
+        upstream.request(self.command, target.path, body=body, headers=headers)
+        answer = upstream.getresponse()
+        data = answer.read()
+        upstream.close()
+        self.server.forwarded.append(f"{self.command} {self.path}")
+        self.send_response(answer.status)
+        self.send_header("Content-Type", answer.getheader("Content-Type", "text/plain"))
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = _forward
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+
+def test_lockme_calls_take_the_proxy_the_environment_names(
+    runtime, fake_lockme, monkeypatch: pytest.MonkeyPatch
+):
+    """``HTTP(S)_PROXY`` and ``NO_PROXY`` are honoured, as they are by requests."""
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), _ForwardProxy)
+    proxy.forwarded = []  # type: ignore[attr-defined]
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_port}")
+        proxied = build_runtime(runtime.settings)
+        assert proxied.lockme.test()
+        assert proxy.forwarded == [f"GET {fake_lockme.url}/v2.4/test"]  # type: ignore[attr-defined]
+
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        direct = build_runtime(runtime.settings)
+        assert direct.lockme.test()
+        assert len(proxy.forwarded) == 1  # type: ignore[attr-defined]
+        assert fake_lockme.count("GET", "/test$") == 2
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
 
 
 def test_reconnect_in_another_process_reaches_a_worker_that_reuses_its_token(
