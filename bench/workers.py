@@ -9,12 +9,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rq import Worker
 
 from bench import floor_worker
-from bench.harness import PeakRss, Stack, stack, stop, venv_bin, wait_until
+from bench.harness import ROOT, PeakRss, Stack, stack, stop, venv_bin, wait_until
 from worker import jobs
 
 LATENCY_S = 0.020
@@ -92,44 +93,55 @@ def per_booking(count: int = 60) -> dict[str, Drain]:
     return results
 
 
-def floor(count: int = 60) -> float:
-    """Milliseconds per booking for the bare loop of ``bench.floor_worker`` (the same three
-    calls, nothing around them), timed as :func:`drain` times the product."""
+def _floor_env(s: Stack) -> dict[str, str]:
+    return {
+        "GOOGLE_URL": s.google.url,
+        "FLOOR_LOCKME_TOKEN": s.lockme.issue_token()["access_token"],
+        "FLOOR_GOOGLE_TOKEN": s.google.issue_token()["access_token"],
+        "GOOGLE_RATE_LIMIT_PER_S": NO_QUOTA,
+        "PYTHONPATH": str(ROOT),  # the worker imports the job from bench.floor_worker
+    }
+
+
+def _timed(s: Stack, queue: Callable[[list[int]], object], count: int) -> float:
+    """Milliseconds per booking for ``count`` messages handed to ``queue``, after a warm-up."""
+    queue(s.new_bookings(WARM_UP))
+    wait_until(lambda: s.acked() >= WARM_UP, timeout=60)
+    ids = s.new_bookings(count)
+    started = time.monotonic()
+    queue(ids)
+    done = wait_until(lambda: s.acked() >= WARM_UP + count, timeout=300)
+    if s.google.status_counts().keys() != {200}:
+        raise RuntimeError(f"the bare calls failed: {s.google.status_counts()}")
+    return (done - started) / count * 1000
+
+
+def floor(count: int = 60) -> dict[str, float]:
+    """Milliseconds per booking for ``bench.floor_worker``'s bare calls, timed as
+    :func:`drain` times the product: in a plain loop (the machine's floor), and as RQ jobs
+    run by ``lockme-sync worker`` (the floor plus the queue's own work)."""
+    results = {}
     with stack(latency=LATENCY_S) as s:
-        proc = s.spawn(
-            FLOOR_WORKER,
-            GOOGLE_URL=s.google.url,
-            FLOOR_LOCKME_TOKEN=s.lockme.issue_token()["access_token"],
-            FLOOR_GOOGLE_TOKEN=s.google.issue_token()["access_token"],
-        )
+        proc = s.spawn(FLOOR_WORKER, **_floor_env(s))
         try:
-            s.redis.rpush(floor_worker.QUEUE, *s.new_bookings(WARM_UP))
-            wait_until(lambda: s.acked() >= WARM_UP, timeout=60)
-            ids = s.new_bookings(count)
-            started = time.monotonic()
-            s.redis.rpush(floor_worker.QUEUE, *ids)
-            done = wait_until(lambda: s.acked() >= WARM_UP + count, timeout=300)
+            results["loop"] = _timed(s, lambda ids: s.redis.rpush(floor_worker.QUEUE, *ids), count)
         finally:
             stop(proc)
-        if s.google.status_counts().keys() != {200}:
-            raise RuntimeError(f"the floor loop's calls failed: {s.google.status_counts()}")
-        return (done - started) / count * 1000
+    with stack(latency=LATENCY_S) as s:
+        procs = start_workers(s, WORKER, 1, **_floor_env(s))
 
+        def as_jobs(ids: list[int]) -> None:
+            for message_id in ids:
+                s.runtime.queue.enqueue(
+                    floor_worker.sync_one, message_id, result_ttl=jobs.FINISHED_JOB_TTL_S
+                )
 
-def rq_per_job(count: int = 300) -> float:
-    """Milliseconds of RQ's own work per job: no-op jobs, queued with the product's settings
-    (JSON, kept a while after finishing), run by the product's worker class in this process.
-    It is the part of the per-booking overhead that belongs to the queue, not to the sync."""
-    with stack() as s:
-        queue = s.runtime.queue
-        for _ in range(count):
-            queue.enqueue("builtins.len", "x", result_ttl=jobs.FINISHED_JOB_TTL_S)
-        worker = jobs.SyncWorker(
-            [queue], connection=s.redis, serializer=queue.serializer, job_monitoring_interval=5
-        )
-        started = time.monotonic()
-        worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
-        return (time.monotonic() - started) / count * 1000
+        try:
+            results["rq"] = _timed(s, as_jobs, count)
+        finally:
+            for proc in procs:
+                stop(proc)
+    return results
 
 
 def at_quota(count: int = 1000, workers: int = 4, quota: float = 50, pace: float = 48) -> Drain:
