@@ -61,7 +61,7 @@ def connection_pool(base_url: str) -> urllib3.PoolManager:
     settings merged per call) at 0.75 ms of each call, an eighth of the worker's overhead.
     No retries and no redirects: a failure is classified and retried by the job's policy.
     """
-    scheme, host = urlsplit(base_url).scheme, urlsplit(base_url).hostname or ""
+    parts = urlsplit(base_url)
     options: dict[str, Any] = {
         "timeout": TIMEOUT,
         "retries": False,
@@ -71,8 +71,8 @@ def connection_pool(base_url: str) -> urllib3.PoolManager:
             or certifi.where()
         ),
     }
-    proxy = urllib.request.getproxies().get(scheme)
-    if proxy and not urllib.request.proxy_bypass(host):
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
         return urllib3.ProxyManager(proxy, **options)
     return urllib3.PoolManager(**options)
 
@@ -96,7 +96,7 @@ def token_record(body: dict[str, Any], previous: dict[str, Any] | None = None) -
 
 
 class LockmeClient:
-    """One per process: it holds a pooled HTTP session and the current access token."""
+    """One per process: it holds the connection pool and the current access token."""
 
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
