@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from rq import Worker
@@ -59,21 +60,36 @@ def start_workers(s: Stack, argv: list[str], count: int, **env: str) -> list[sub
     return procs
 
 
+def timed_burst(
+    s: Stack,
+    queue: Callable[[list[int]], object],
+    count: int,
+    warm_up: int = WARM_UP,
+    watch: AbstractContextManager[object] | None = None,
+) -> float:
+    """Seconds for ``count`` new bookings handed to ``queue`` until Lockme has the last
+    ack, after ``warm_up`` bookings (whose requests are then forgotten); ``watch`` is
+    entered for the timed part only."""
+    queue(s.new_bookings(warm_up))
+    wait_until(lambda: s.acked() >= warm_up, timeout=60)
+    s.clear_logs()
+    ids = s.new_bookings(count)
+    with watch or nullcontext():
+        started = time.monotonic()
+        queue(ids)
+        done = wait_until(lambda: s.acked() >= warm_up + count, timeout=300)
+    return done - started
+
+
 def drain(s: Stack, argv: list[str], workers: int, count: int, **env: str) -> Drain:
     """Time ``count`` new bookings through ``workers`` warm worker processes."""
     procs = start_workers(s, argv, workers, **env)
     try:
-        s.enqueue(s.new_bookings(WARM_UP * workers))
-        wait_until(lambda: s.acked() >= WARM_UP * workers, timeout=60)
-        s.clear_logs()
-        ids = s.new_bookings(count)
-        with PeakRss(procs[0].pid) as rss:
-            started = time.monotonic()
-            s.enqueue(ids)
-            done = wait_until(lambda: s.acked() >= WARM_UP * workers + count, timeout=300)
+        rss = PeakRss(procs[0].pid)
+        seconds = timed_burst(s, s.enqueue, count, warm_up=WARM_UP * workers, watch=rss)
         return Drain(
             count=count,
-            seconds=done - started,
+            seconds=seconds,
             api_calls=s.api_calls(),
             rate_limited=s.rate_limited(),
             failures=s.failures(),
@@ -103,17 +119,11 @@ def _floor_env(s: Stack) -> dict[str, str]:
     }
 
 
-def _timed(s: Stack, queue: Callable[[list[int]], object], count: int) -> float:
-    """Milliseconds per booking for ``count`` messages handed to ``queue``, after a warm-up."""
-    queue(s.new_bookings(WARM_UP))
-    wait_until(lambda: s.acked() >= WARM_UP, timeout=60)
-    ids = s.new_bookings(count)
-    started = time.monotonic()
-    queue(ids)
-    done = wait_until(lambda: s.acked() >= WARM_UP + count, timeout=300)
+def _per_booking_ms(s: Stack, queue: Callable[[list[int]], object], count: int) -> float:
+    seconds = timed_burst(s, queue, count)
     if s.google.status_counts().keys() != {200}:
         raise RuntimeError(f"the bare calls failed: {s.google.status_counts()}")
-    return (done - started) / count * 1000
+    return seconds / count * 1000
 
 
 def floor(count: int = 60) -> dict[str, float]:
@@ -123,8 +133,12 @@ def floor(count: int = 60) -> dict[str, float]:
     results = {}
     with stack(latency=LATENCY_S) as s:
         proc = s.spawn(FLOOR_WORKER, **_floor_env(s))
+
+        def in_list(ids: list[int]) -> None:
+            s.redis.rpush(floor_worker.QUEUE, *ids)
+
         try:
-            results["loop"] = _timed(s, lambda ids: s.redis.rpush(floor_worker.QUEUE, *ids), count)
+            results["loop"] = _per_booking_ms(s, in_list, count)
         finally:
             stop(proc)
     with stack(latency=LATENCY_S) as s:
@@ -137,7 +151,7 @@ def floor(count: int = 60) -> dict[str, float]:
                 )
 
         try:
-            results["rq"] = _timed(s, as_jobs, count)
+            results["rq"] = _per_booking_ms(s, as_jobs, count)
         finally:
             for proc in procs:
                 stop(proc)
