@@ -200,7 +200,7 @@ def write_report(rows: list[Row], path: Path) -> None:
         f"Python {platform.python_version()}, {platform.machine()}.\n\n"
         "Each figure is measured beside its baseline in the same run; on a shared 2-core "
         "machine the ratios are steadier than the absolute numbers. Lockme and Google are the "
-        "HTTP fakes from `tests/fakes` with the stated latency per request.\n\n"
+        "HTTP fakes from `worker/sandbox` with the stated latency per request.\n\n"
         f"{markdown(rows)}\n",
         encoding="utf-8",
     )

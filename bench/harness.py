@@ -1,6 +1,6 @@
 """What every benchmark needs: Redis database 11, the HTTP fakes, real worker processes.
 
-The fakes from ``tests/fakes`` play Lockme and Google in this process; the code under test
+The fakes from ``worker/sandbox`` play Lockme and Google in this process; the code under test
 runs in child processes started exactly as the Procfile starts them, talking to the fakes
 over loopback, so connection handling, forking and process start-up are all measured.
 """
@@ -21,9 +21,9 @@ from typing import Any
 
 import redis
 
-from tests.fakes import FakeGoogle, FakeLockme
 from worker.config import load_settings
 from worker.runtime import Runtime, build_runtime
+from worker.sandbox import FakeGoogle, FakeLockme
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/11"

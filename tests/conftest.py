@@ -17,10 +17,10 @@ import redis
 from flask import Flask
 
 from app import create_app
-from tests.fakes import FakeGoogle, FakeLockme
 from worker import jobs
 from worker.config import Settings, load_settings
 from worker.runtime import Runtime, build_runtime
+from worker.sandbox import FakeGoogle, FakeLockme
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 WEBHOOK_SECRET = "hook-secret-123"

@@ -17,7 +17,7 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from tests.fakes import FakeGoogle, FakeLockme
+from worker.sandbox import FakeGoogle, FakeLockme
 
 # -- fixtures and helpers ----------------------------------------------------------------
 

@@ -13,11 +13,11 @@ from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
 from tests.conftest import connect_both, deliver, drain
-from tests.fakes import FakeGoogle, FakeLockme
 from worker import jobs
 from worker.booking import Route
 from worker.errors import TransientError
 from worker.runtime import Runtime
+from worker.sandbox import FakeGoogle, FakeLockme
 from worker.status import queue_stats
 from worker.sync import LOCK_SECONDS
 

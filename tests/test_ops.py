@@ -40,10 +40,10 @@ from tests.conftest import (
     make_settings,
     settings_env,
 )
-from tests.fakes import FakeGoogle, FakeLockme
 from worker import alerts, cli, intake, jobs, logs, sentry
 from worker.config import Settings
 from worker.runtime import Runtime, build_runtime
+from worker.sandbox import FakeGoogle, FakeLockme
 from worker.store import PREFIX, connect_redis
 
 ROOT = Path(__file__).resolve().parent.parent

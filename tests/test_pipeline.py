@@ -14,11 +14,11 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 
 from tests.conftest import connect_both, deliver, drain, google_record
-from tests.fakes import FakeGoogle
 from worker import intake, jobs
 from worker.booking import Route, event_id
 from worker.jobs import replay
 from worker.runtime import Runtime, build_runtime
+from worker.sandbox import FakeGoogle
 
 PRIMARY = "staff@example.com"
 

@@ -14,11 +14,11 @@ from werkzeug.test import TestResponse
 
 from app.auth import LOGIN_LIMIT, PUBLIC_ENDPOINTS
 from tests.conftest import ADMIN_PASSWORD, connect_both, deliver, drain
-from tests.fakes import FakeGoogle, FakeLockme
-from tests.fakes.google import SCOPE_EVENTS
 from worker.booking import Route
 from worker.gcal import SCOPES
 from worker.runtime import Runtime
+from worker.sandbox import FakeGoogle, FakeLockme
+from worker.sandbox.google import SCOPE_EVENTS
 from worker.store import PREFIX
 
 Staff = tuple[FlaskClient, str]

@@ -22,8 +22,8 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from tests.conftest import ADMIN_PASSWORD, WEBHOOK_SECRET, drain
-from tests.fakes import FakeGoogle, FakeLockme
 from worker.runtime import Runtime
+from worker.sandbox import FakeGoogle, FakeLockme
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():

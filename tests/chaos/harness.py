@@ -2,7 +2,7 @@
 app on loopback and a Lockme that redelivers every unacknowledged message.
 
 Everything here is real (processes, sockets, Redis); only Lockme and Google are the HTTP
-fakes of ``tests/fakes``. Killing a worker kills its whole process tree with SIGKILL, as a
+fakes of ``worker/sandbox``. Killing a worker kills its whole process tree with SIGKILL, as a
 machine or container dying would: the work horse and the scheduler go with it.
 """
 
@@ -29,11 +29,11 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from app import create_app
 from tests.conftest import WEBHOOK_SECRET, google_record, settings_env
-from tests.fakes import FakeGoogle, FakeLockme
 from worker import intake
 from worker.config import Settings
 from worker.lockme import token_record
 from worker.runtime import Runtime
+from worker.sandbox import FakeGoogle, FakeLockme
 from worker.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -38,12 +38,12 @@ from tests.chaos.harness import (
     worker_env,
 )
 from tests.conftest import google_record, make_settings
-from tests.fakes import FakeGoogle, FakeLockme, Faults
-from tests.fakes.google import google_error_body
 from worker.booking import Route, event_id
 from worker.config import Settings
 from worker.jobs import enqueue_message, job_id
 from worker.runtime import Runtime, build_runtime
+from worker.sandbox import FakeGoogle, FakeLockme, Faults
+from worker.sandbox.google import google_error_body
 from worker.store import Store
 
 pytestmark = pytest.mark.chaos

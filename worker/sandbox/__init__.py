@@ -1,0 +1,12 @@
+"""The sandbox: working models of Lockme and Google Calendar served on loopback.
+
+The test suite drives the product against them, and ``lockme-sync dev --sandbox`` lets a
+newcomer see the product work without any account. They copy the real services' status
+codes, error bodies, token expiry and refresh-token rotation.
+"""
+
+from .google import FakeGoogle
+from .lockme import FakeLockme
+from .server import FakeServer, FaultRule, Faults
+
+__all__ = ["FakeGoogle", "FakeLockme", "FakeServer", "FaultRule", "Faults"]
