@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from worker import logs, sentry
+from worker import logs, sentry, tasks
 from worker.config import Settings, load_settings
 from worker.runtime import Runtime, build_runtime
 
@@ -29,6 +29,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.extensions["lockme_runtime"] = runtime
+    # RQ runs job callbacks in this process too (failing over a dead worker's job while
+    # counting the queue), and they take the process's runtime.
+    tasks.configure(runtime)
     from app import auth, i18n, metrics, setup, status, webhooks
 
     # Behind a PaaS router TLS ends before the dyno: trust one hop of X-Forwarded-*. The

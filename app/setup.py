@@ -34,7 +34,7 @@ from werkzeug.wrappers import Response
 
 from app.i18n import t
 from app.runtime import runtime
-from worker import jobs
+from worker import tasks
 from worker.booking import (
     DEFAULT_TITLE,
     PRIVACY_LEVELS,
@@ -44,6 +44,7 @@ from worker.booking import (
 )
 from worker.errors import PermanentError, SyncError
 from worker.gcal import SCOPES
+from worker.queue import enqueue_reconcile
 from worker.store import PREFIX, PROVIDERS
 
 bp = Blueprint("setup", __name__)
@@ -86,7 +87,7 @@ def _connected(provider: str, account: str) -> Response:
     rt = runtime()
     waiting = [mid for mid, owner in rt.store.parked().items() if owner == provider]
     if waiting:
-        jobs.replay(rt, waiting)
+        tasks.replay(rt, waiting)
         flash(t("replayed", count=len(waiting)), "ok")
     flash(t("connected_flash", provider=PROVIDER_NAMES[provider], account=account), "ok")
     return redirect(url_for("setup.index"))
@@ -392,6 +393,6 @@ def rooms() -> str | tuple[str, int] | Response:
 @bp.route("/setup/resync", methods=["POST"])
 def resync() -> Response:
     """Queue a reconcile of upcoming bookings, e.g. after changing rooms' calendars."""
-    jobs.enqueue_reconcile(runtime())
+    enqueue_reconcile(runtime())
     flash(t("resync_queued"), "ok")
     return redirect(url_for("setup.rooms"))

@@ -15,9 +15,9 @@ from werkzeug.wrappers import Response
 from app.auth import logged_in
 from app.i18n import t
 from app.runtime import runtime
-from worker.jobs import replay as replay_messages
 from worker.status import queue_stats
 from worker.store import PROVIDERS, Store
+from worker.tasks import replay as replay_messages
 
 bp = Blueprint("status", __name__)
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from rq.worker import HerokuWorker
 
-from worker import jobs
+from worker import rqseam, tasks
 from worker.config import load_settings
 from worker.runtime import build_runtime
 
 
-class ForkingSyncWorker(jobs.ShortHeartbeat, HerokuWorker):
+class ForkingSyncWorker(rqseam.ShortHeartbeat, HerokuWorker):
     """One forked work horse per job, as the worker ran before the benchmarks."""
 
 
 if __name__ == "__main__":
     runtime = build_runtime(load_settings().require())
-    jobs.configure(runtime)
-    jobs.run_worker(runtime, worker_class=ForkingSyncWorker)
+    tasks.configure(runtime)
+    rqseam.run_worker(runtime, worker_class=ForkingSyncWorker)

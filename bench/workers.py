@@ -17,7 +17,7 @@ from rq import Worker
 
 from bench import floor_worker
 from bench.harness import ROOT, PeakRss, Stack, stack, stop, venv_bin, wait_until
-from worker import jobs
+from worker.queue import FINISHED_JOB_TTL_S
 
 LATENCY_S = 0.020
 WARM_UP = 5
@@ -147,7 +147,7 @@ def floor(count: int = 60) -> dict[str, float]:
         def as_jobs(ids: list[int]) -> None:
             for message_id in ids:
                 s.runtime.queue.enqueue(
-                    floor_worker.sync_one, message_id, result_ttl=jobs.FINISHED_JOB_TTL_S
+                    floor_worker.sync_one, message_id, result_ttl=FINISHED_JOB_TTL_S
                 )
 
         try:

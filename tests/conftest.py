@@ -17,7 +17,7 @@ import redis
 from flask import Flask
 
 from app import create_app
-from worker import jobs
+from worker import inbox, rqseam, tasks
 from worker.config import Settings, load_settings
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
@@ -120,11 +120,11 @@ def connected_runtime(
 ) -> Iterator[Runtime]:
     """A runtime of an established installation with both services connected."""
     rt = build_runtime(settings)
-    jobs.configure(rt)
+    tasks.configure(rt)
     connect_both(rt, lockme, google)
     establish(rt)
     yield rt
-    jobs.configure(None)
+    tasks.configure(None)
     rt.redis.close()
 
 
@@ -152,9 +152,9 @@ def web_runtime(
     fake_google.add_calendar("rooms-krakow@group.calendar.google.com", "Rooms Kraków", "writer")
     fake_google.add_calendar("holidays@group.calendar.google.com", "Holidays", "reader")
     rt = build_runtime(settings)
-    jobs.configure(rt)
+    tasks.configure(rt)
     yield rt
-    jobs.configure(None)
+    tasks.configure(None)
     rt.redis.close()
 
 
@@ -168,8 +168,8 @@ def web_app(settings: Settings, web_runtime: Runtime) -> Flask:
 def drain(rt: Runtime) -> None:
     """Turn the webhook inbox into jobs and run every queued job in this process, as the
     worker's dispatcher and work loop would (with the product's worker class)."""
-    jobs.dispatch(rt)
-    jobs.SyncWorker(
+    inbox.dispatch(rt)
+    rqseam.SyncWorker(
         [rt.queue], connection=rt.redis, serializer=rt.queue.serializer, job_monitoring_interval=5
     ).work(burst=True, with_scheduler=False)
 

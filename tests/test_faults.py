@@ -13,9 +13,10 @@ from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
 from tests.conftest import connect_both, deliver, drain
-from worker import jobs
+from worker import rqseam, tasks
 from worker.booking import Route
 from worker.errors import TransientError
+from worker.queue import enqueue_message, job_id
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.status import queue_stats
@@ -28,7 +29,7 @@ def strand_on_dead_worker(runtime: Runtime, message_id: int) -> None:
     """Leave the message's job as a SIGKILLed worker does: started, its heartbeat lapsed."""
     queue = runtime.queue
     found = Queue.dequeue_any([queue], None, connection=runtime.redis, serializer=queue.serializer)
-    assert found is not None and found[0].id == jobs.job_id(message_id)
+    assert found is not None and found[0].id == job_id(message_id)
     job = found[0]
     worker = SimpleWorker([queue], connection=runtime.redis, serializer=queue.serializer)
     worker.prepare_execution(job)
@@ -48,23 +49,23 @@ def test_web_tier_fails_over_a_dead_workers_job_from_a_request_thread(
     threads), where SIGALRM timeouts cannot be set, and with no process-wide runtime (which
     must not be built from the environment or a stray .env)."""
     mids = [fake_lockme.create_reservation(5, "2026-04-10", f"1{h}:00:00")[1] for h in (7, 8)]
-    jobs.configure(None)
+    tasks.configure(None)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SECRET_KEY", raising=False)
 
-    web_calls = {mids[0]: queue_stats, mids[1]: lambda rt: jobs.replay(rt, [mids[1]])}
+    web_calls = {mids[0]: queue_stats, mids[1]: lambda rt: tasks.replay(rt, [mids[1]])}
     with ThreadPoolExecutor(1) as request_thread:
         for mid, web_call in web_calls.items():
-            assert jobs.enqueue_message(runtime, mid) == "queued"
+            assert enqueue_message(runtime, mid) == "queued"
             strand_on_dead_worker(runtime, mid)
             request_thread.submit(web_call, runtime).result()
     serializer = runtime.queue.serializer
-    revived = [Job.fetch(jobs.job_id(m), runtime.redis, serializer=serializer) for m in mids]
+    revived = [Job.fetch(job_id(m), runtime.redis, serializer=serializer) for m in mids]
     assert all(j.get_status() in (JobStatus.QUEUED, JobStatus.SCHEDULED) for j in revived)
     for job in revived:
         runtime.queue.enqueue_job(job)  # what the scheduler does once the retry interval passes
 
-    jobs.configure(runtime)
+    tasks.configure(runtime)
     drain(runtime)
     assert set(mids) <= fake_lockme.acked
 
@@ -222,8 +223,8 @@ def test_a_slow_job_keeps_its_heartbeat_and_none_lands_after_it(runtime, fake_lo
     beat would put the finished job back in the started registry)."""
     _, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
     fake_lockme.faults.add("GET", r"/message/", delay=2.5, times=1)
-    jobs.enqueue_message(runtime, mid)
-    worker = jobs.SyncWorker(
+    enqueue_message(runtime, mid)
+    worker = rqseam.SyncWorker(
         [runtime.queue],
         connection=runtime.redis,
         serializer=runtime.queue.serializer,
@@ -231,7 +232,7 @@ def test_a_slow_job_keeps_its_heartbeat_and_none_lands_after_it(runtime, fake_lo
     )
     worker.work(burst=True, with_scheduler=False)
 
-    job = Job.fetch(jobs.job_id(mid), connection=runtime.redis, serializer=runtime.queue.serializer)
+    job = Job.fetch(job_id(mid), connection=runtime.redis, serializer=runtime.queue.serializer)
     assert job.get_status() == JobStatus.FINISHED
     assert job.started_at and job.last_heartbeat and job.ended_at
     # Beats every second while the message read hung for 2.5 s.
@@ -239,4 +240,4 @@ def test_a_slow_job_keeps_its_heartbeat_and_none_lands_after_it(runtime, fake_lo
     time.sleep(1.5)
     job.refresh()
     assert job.last_heartbeat <= job.ended_at
-    assert jobs.job_id(mid) not in StartedJobRegistry(queue=runtime.queue).get_job_ids()
+    assert job_id(mid) not in StartedJobRegistry(queue=runtime.queue).get_job_ids()

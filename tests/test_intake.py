@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from tests.conftest import deliver
-from worker import intake, jobs
+from worker import inbox, intake
+from worker.queue import enqueue_message
 from worker.status import queue_stats
 
 
@@ -20,7 +21,7 @@ def wait_for(condition, seconds: float = 10.0) -> bool:
 
 def test_dispatcher_thread_turns_webhooks_into_jobs(client, runtime, fake_lockme):
     _, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
-    dispatcher = jobs.Dispatcher(runtime)
+    dispatcher = inbox.Dispatcher(runtime)
     dispatcher.start()
     try:
         assert deliver(client, mid).get_json()["status"] == "queued"
@@ -45,8 +46,8 @@ def test_a_dispatcher_killed_after_enqueue_leaves_no_duplicate(client, runtime):
     """The id leaves the inbox only after its job exists; a dispatcher killed in between
     leaves it there, and the next dispatch finds the job and adds no second one."""
     deliver(client, 77)
-    jobs.enqueue_message(runtime, 77)  # what the killed dispatcher got done
+    enqueue_message(runtime, 77)  # what the killed dispatcher got done
     assert intake.pending(runtime.redis)[0] == 1
-    assert jobs.dispatch(runtime) == 1
+    assert inbox.dispatch(runtime) == 1
     assert intake.pending(runtime.redis)[0] == 0
     assert runtime.queue.job_ids == ["msg-77"]

@@ -40,8 +40,9 @@ from tests.conftest import (
     make_settings,
     settings_env,
 )
-from worker import alerts, cli, intake, jobs, logs, sentry
+from worker import alerts, cli, intake, logs, rqseam, schedules, sentry, tasks
 from worker.config import Settings
+from worker.queue import enqueue_message, job_id
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.store import PREFIX, connect_redis
@@ -386,7 +387,7 @@ def test_a_broken_connection_alerts_once_per_hour(
 ) -> None:
     settings = make_settings(redis_url, fake_lockme, fake_google, ALERT_WEBHOOK_URL=receiver.url)
     rt = build_runtime(settings)
-    jobs.configure(rt)
+    tasks.configure(rt)
     try:
         connect_both(rt, fake_lockme, fake_google)
         client = create_app(settings, rt).test_client()
@@ -409,10 +410,10 @@ def test_a_broken_connection_alerts_once_per_hour(
         assert 3590 < rt.redis.ttl(key) <= 3600
         assert alerts.check(rt) == [] and len(receiver.posts) == 1
         rt.redis.expire(key, 0)  # the hour is over
-        assert jobs.run_alert_check() == ["google_disconnected"]
+        assert tasks.run_alert_check() == ["google_disconnected"]
         assert len(receiver.posts) == 2
     finally:
-        jobs.configure(None)
+        tasks.configure(None)
         rt.redis.close()
 
 
@@ -429,9 +430,9 @@ def test_an_undeliverable_alert_is_tried_again_at_the_next_check(
 
 
 def test_periodic_alert_check_is_scheduled_once(runtime: Runtime) -> None:
-    run_at = jobs.schedule_alert_check(runtime)
-    jobs.schedule_alert_check(runtime)  # a restarted worker adds no second one
-    assert 0 < (run_at - dt.datetime.now(dt.UTC)).total_seconds() <= jobs.ALERT_CHECK_S
+    run_at = schedules.schedule_alert_check(runtime)
+    schedules.schedule_alert_check(runtime)  # a restarted worker adds no second one
+    assert 0 < (run_at - dt.datetime.now(dt.UTC)).total_seconds() <= schedules.ALERT_CHECK_S
     scheduled = runtime.queue.scheduled_job_registry.get_job_ids()
     assert [j for j in scheduled if j.startswith("alerts-")] == [
         f"alerts-{int(run_at.timestamp())}"
@@ -596,14 +597,14 @@ def test_the_worker_logs_each_job_once_in_its_own_lines(
     """RQ's own per-job INFO lines (dequeued, completed, "Job OK") repeat job.started and
     job.finished without the message's context, so the worker leaves them out."""
     _, message_id = fake_lockme.create_reservation(1398, "2026-03-14", "18:30:00")
-    jobs.enqueue_message(runtime, message_id)
+    enqueue_message(runtime, message_id)
     logs.configure(runtime.settings)
     capsys.readouterr()
-    jobs.run_worker(runtime, burst=True)
+    rqseam.run_worker(runtime, burst=True)
     lines = log_lines(capsys.readouterr().out)
 
     ours = [line["event"] for line in lines if line["logger"] == "lockme"]
     assert ours.count("job.started") == 1 and ours.count("job.finished") == 1
     rq_lines = [line["msg"] for line in lines if line["logger"] == "rq.worker"]
     assert rq_lines, "RQ's start and stop lines are kept"
-    assert not [msg for msg in rq_lines if jobs.job_id(message_id) in msg or "Job OK" in msg]
+    assert not [msg for msg in rq_lines if job_id(message_id) in msg or "Job OK" in msg]

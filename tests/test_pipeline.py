@@ -14,11 +14,11 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 
 from tests.conftest import connect_both, deliver, drain, google_record
-from worker import intake, jobs
+from worker import inbox, intake
 from worker.booking import Route, event_id
-from worker.jobs import replay
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle
+from worker.tasks import replay
 
 PRIMARY = "staff@example.com"
 
@@ -135,10 +135,10 @@ def test_same_message_three_times_makes_one_job(client, runtime, fake_lockme, fa
     answers = [deliver(client, m_add).get_json()["status"] for _ in range(3)]
     assert answers == ["queued", "known", "known"]
     assert intake.pending(runtime.redis)[0] == 1
-    assert jobs.dispatch(runtime) == 1
+    assert inbox.dispatch(runtime) == 1
     assert runtime.queue.job_ids == [f"msg-{m_add}"]
     assert deliver(client, m_add).get_json()["status"] == "queued"  # job exists: no new one
-    jobs.dispatch(runtime)
+    inbox.dispatch(runtime)
     assert runtime.queue.job_ids == [f"msg-{m_add}"]
     drain(runtime)
     only_event(fake_google, rid)

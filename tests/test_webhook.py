@@ -10,8 +10,8 @@ from rq.registry import FailedJobRegistry
 
 from app import create_app
 from tests.conftest import WEBHOOK_SECRET, deliver, drain, make_settings
-from worker import intake, jobs
-from worker.jobs import job_id
+from worker import inbox, intake
+from worker.queue import job_id
 from worker.runtime import build_runtime
 
 
@@ -84,13 +84,13 @@ def test_the_webhook_skips_the_staff_pages_hooks(client, runtime):
 def test_failed_job_is_requeued_on_redelivery(client, runtime, fake_lockme):
     _, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
     deliver(client, mid)
-    jobs.dispatch(runtime)
+    inbox.dispatch(runtime)
     job = Job.fetch(job_id(mid), connection=runtime.redis, serializer=runtime.queue.serializer)
     FailedJobRegistry(queue=runtime.queue).add(job, exc_string="boom")
     job.set_status("failed")
     runtime.queue.remove(job)
     assert deliver(client, mid).get_json()["status"] == "queued"
-    jobs.dispatch(runtime)
+    inbox.dispatch(runtime)
     assert job.get_status(refresh=True) == "queued"
     drain(runtime)
     assert mid in fake_lockme.acked

@@ -10,7 +10,7 @@ from typing import Any
 
 import redis
 
-from worker import alerts, devserver, jobs, logs, sentry
+from worker import alerts, devserver, inbox, logs, rqseam, schedules, sentry, tasks
 from worker.config import ConfigError, Settings, load_settings
 from worker.errors import SyncError
 from worker.reconcile import Reconciler
@@ -21,19 +21,19 @@ from worker.store import PROVIDERS
 
 def _runtime(settings: Settings) -> Runtime:
     runtime = build_runtime(settings)
-    jobs.configure(runtime)
+    tasks.configure(runtime)
     return runtime
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     runtime = _runtime(settings.require())
-    jobs.schedule_daily_reconcile(runtime)
-    jobs.schedule_alert_check(runtime)
+    schedules.schedule_daily_reconcile(runtime)
+    schedules.schedule_alert_check(runtime)
     if args.burst:
-        jobs.dispatch(runtime)
+        inbox.dispatch(runtime)
     else:
-        jobs.Dispatcher(runtime).start()
-    jobs.run_worker(runtime, burst=args.burst)
+        inbox.Dispatcher(runtime).start()
+    rqseam.run_worker(runtime, burst=args.burst)
     return 0
 
 
@@ -139,7 +139,7 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     runtime = _runtime(settings)
     ids = None if args.all or args.message_id is None else [args.message_id]
-    replayed = jobs.replay(runtime, ids)
+    replayed = tasks.replay(runtime, ids)
     print(f"re-queued {len(replayed)} message(s)" + (f": {replayed}" if replayed else ""))
     return 0
 

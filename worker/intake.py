@@ -5,7 +5,7 @@ serialisation; measured with ``python -m bench`` that held the receiver to a sma
 of what one ``LPUSH`` allows. So the receiver only records the message id in an inbox (a
 sorted set scored by first receipt, plus a list that wakes a dispatcher), atomically with
 the "last message" note and the webhook counter, in one Lua script. A dispatcher thread in
-every worker process (``jobs.Dispatcher``) moves ids from the inbox into unique RQ jobs,
+every worker process (``worker.inbox.Dispatcher``) moves ids from the inbox into unique RQ jobs,
 where the dedupe and re-queue rules live.
 """
 

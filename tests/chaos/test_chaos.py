@@ -40,7 +40,7 @@ from tests.chaos.harness import (
 from tests.conftest import google_record, make_settings
 from worker.booking import Route, event_id
 from worker.config import Settings
-from worker.jobs import enqueue_message, job_id
+from worker.queue import enqueue_message, job_id
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme, Faults
 from worker.sandbox.google import google_error_body

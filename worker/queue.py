@@ -1,0 +1,115 @@
+"""The message queue's rules: job ids, the retry policy, and enqueueing a message once.
+
+One job per Lockme message id (``msg-<id>``, enqueued with ``unique=True``): a redelivery of
+a message that is queued or running creates no second job, one whose job failed re-queues
+it, and one already acknowledged is answered from the store without any work.
+
+Jobs are named by their import path (:data:`PROCESS_MESSAGE` …) rather than by function, so
+that this module does not import the entry points in ``worker.tasks``, which enqueue
+through it.
+"""
+
+from __future__ import annotations
+
+import random
+
+from rq import Callback, Retry
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.registry import FailedJobRegistry
+
+from worker.runtime import Runtime, started_registry
+from worker.store import FAILURE_DAYS
+
+PROCESS_MESSAGE = "worker.tasks.process_message"
+RECORD_EXHAUSTED_FAILURE = "worker.tasks.record_exhausted_failure"
+RUN_RECONCILE = "worker.tasks.run_reconcile"
+RUN_ALERT_CHECK = "worker.tasks.run_alert_check"
+
+# Capped exponential backoff: ~5 s, 20 s, 1 min, 3 min, 10 min, 30 min (≈ 45 min in all);
+# Lockme's own 24 h redelivery re-queues the message after that.
+RETRY_INTERVALS = (5, 20, 60, 180, 600, 1800)
+JITTER = 0.2
+# A finished message job is kept this long, then expires. With 0, RQ deletes it inline
+# after each job (its executions, registries and result: several more round trips; see
+# docs/benchmarks.md). Its ack is recorded in the store (``done:``), so a kept job never
+# blocks a redelivery's dedupe.
+FINISHED_JOB_TTL_S = 300
+
+
+def job_id(message_id: int) -> str:
+    return f"msg-{message_id}"
+
+
+def retry_policy(scale: float = 1.0) -> Retry:
+    """Jittered intervals so that a burst of failures does not retry in lockstep.
+
+    ``scale`` (``RETRY_BACKOFF_SCALE``) shrinks the schedule for fault-injection runs; each
+    interval stays at least 1 s so that a retry always waits in the scheduler instead of
+    being re-queued at once and burning the next attempt against the same outage.
+    """
+    intervals = [
+        max(1, round(s * scale * random.uniform(1 - JITTER, 1 + JITTER))) for s in RETRY_INTERVALS
+    ]
+    return Retry(max=len(intervals), interval=intervals)
+
+
+def enqueue_message(
+    runtime: Runtime, message_id: int, *, replay: bool = False, received_at: float | None = None
+) -> str:
+    """Queue a message once; returns ``queued``, ``requeued`` or ``known``.
+
+    ``received_at`` is when its webhook first arrived (for the latency histogram); a
+    redelivery of a message whose job exists keeps the job, and so the first time.
+    """
+    if not replay and runtime.store.is_done(message_id):
+        return "known"
+    jid = job_id(message_id)
+    try:
+        runtime.queue.enqueue(
+            PROCESS_MESSAGE,
+            message_id,
+            replay,
+            received_at,
+            job_id=jid,
+            unique=True,
+            retry=retry_policy(runtime.settings.retry_backoff_scale),
+            on_failure=Callback(RECORD_EXHAUSTED_FAILURE),
+            result_ttl=FINISHED_JOB_TTL_S,
+            failure_ttl=FAILURE_DAYS * 24 * 3600,
+            description=f"Lockme message {message_id}",
+        )
+        return "queued"
+    except DuplicateJobError:
+        return _revive(runtime, message_id, replay, received_at)
+
+
+def _revive(runtime: Runtime, message_id: int, replay: bool, received_at: float | None) -> str:
+    """An existing job for this message: re-queue it if it ended, leave it if it is live.
+
+    A finished job is kept for a while (``FINISHED_JOB_TTL_S``); a replay of its message
+    replaces it with one that works from the recorded failure."""
+    jid = job_id(message_id)
+    try:
+        job = Job.fetch(jid, connection=runtime.redis, serializer=runtime.queue.serializer)
+    except NoSuchJobError:
+        return enqueue_message(runtime, message_id, replay=replay, received_at=received_at)
+    status = job.get_status(refresh=True)
+    if status == JobStatus.STARTED:
+        # Its worker may have died: expired heartbeats are failed (and retried) right now
+        # instead of at the next maintenance pass.
+        started_registry(runtime.queue).cleanup()
+        status = job.get_status(refresh=True)
+    if status == JobStatus.FAILED:
+        FailedJobRegistry(queue=runtime.queue).requeue(jid)
+        return "requeued"
+    if status in (JobStatus.FINISHED, JobStatus.STOPPED, JobStatus.CANCELED, None):
+        job.delete()
+        return enqueue_message(runtime, message_id, replay=replay, received_at=received_at)
+    return "known"
+
+
+def enqueue_reconcile(runtime: Runtime, days: int = 60) -> str:
+    """Queue an on-demand reconcile (the status page's "re-sync upcoming bookings")."""
+    job = runtime.queue.enqueue(RUN_RECONCILE, days, job_timeout=1800, result_ttl=24 * 3600)
+    return job.id

@@ -1,0 +1,227 @@
+"""Every override of RQ's worker, in one place: the seam the rest of the product runs RQ through.
+
+The product keeps RQ and its worker, scheduler and registries; what this module changes is
+measured in docs/benchmarks.md (round trips per job matter on a networked Redis, about
+1 ms each on Heroku). It relies on these parts of RQ, which ``tests/test_rq_contract.py``
+checks against the installed version:
+
+- ``BaseWorker.get_heartbeat_ttl(job)``, ``maintain_heartbeats(job)``,
+  ``heartbeat(timeout, pipeline)``, ``check_for_suspension(burst)``,
+  ``set_state(state, pipeline)``, ``get_state()``, ``cleanup_execution(job, pipeline)``,
+  ``execute_job(job, queue)``, ``handle_execution_ended(job, queue, heartbeat_ttl)``,
+  ``teardown()`` and ``job_monitoring_interval``;
+- ``Worker._shutdown_requested_date``, set by RQ's stop-signal handler;
+- the INFO templates RQ logs for every job (``_PerJobLines.TEMPLATES``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from typing import Any
+
+import redis
+from rq.job import Job, JobStatus
+from rq.queue import Queue
+from rq.utils import now
+from rq.worker import BaseWorker, SimpleWorker, WorkerStatus
+
+from worker.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+MAINTENANCE_INTERVAL_S = 15
+REDIS_RETRY_S = 2
+
+
+class ShortHeartbeat:
+    """Worker mixin: heartbeats of ``job_monitoring_interval`` + 10 s, so that a job whose
+    worker was SIGKILLed is retried within ~30 s instead of RQ's default of several minutes."""
+
+    HEARTBEAT_GRACE_S = 10
+    job_monitoring_interval: int
+
+    def get_heartbeat_ttl(self, job: Job) -> int:
+        return self.job_monitoring_interval + self.HEARTBEAT_GRACE_S
+
+
+class _Heartbeat(threading.Thread):
+    """Keeps the running job's heartbeat alive, as a forking worker's monitor loop does.
+
+    One thread for the worker's life that wakes every ``job_monitoring_interval`` and beats
+    for the job running then; starting or ending a job is an assignment under a lock.
+    Starting a thread per job waited until it ran, and waking one twice per job cost
+    context switches, on every booking. ``end`` takes the lock a beat holds, so no beat
+    lands after the job has ended (a late one would put the finished job back in the
+    started registry, to be "abandoned" later).
+    """
+
+    def __init__(self, worker: BaseWorker) -> None:
+        super().__init__(name="job-heartbeat", daemon=True)
+        self.worker = worker
+        self._job: Job | None = None
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+
+    def run(self) -> None:
+        while not self._closed.wait(self.worker.job_monitoring_interval):
+            with self._lock:
+                if self._job is not None:
+                    self.worker.maintain_heartbeats(self._job)
+
+    def begin(self, job: Job) -> None:
+        with self._lock:
+            self._job = job
+
+    def end(self) -> None:
+        with self._lock:
+            self._job = None
+
+    def close(self) -> None:
+        self.end()
+        self._closed.set()
+
+
+class _PerJobLines(logging.Filter):
+    """Drops the INFO lines RQ writes for every job (dequeued, completed, "Job OK"): each
+    repeats what ``job.started`` and ``job.finished`` say with the message id and outcome,
+    and they were nearly half of the worker's log volume and its logging time."""
+
+    TEMPLATES = frozenset(
+        {
+            "Worker %s: %s: %s (%s)",
+            "Worker %s: %s: %s",
+            "Successfully completed %s job in %ss on worker %s",
+            "Successfully completed job %s in %ss on worker %s",
+        }
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno != logging.INFO or record.msg not in self.TEMPLATES
+
+
+_PER_JOB_LINES = _PerJobLines()
+
+
+class SyncWorker(ShortHeartbeat, SimpleWorker):
+    """Runs each job in the worker process itself instead of a forked child.
+
+    Measured with ``python -m bench``: a forked child per job makes each booking about a
+    third slower, since a child cannot keep warm HTTP connections, the Google service
+    object and cached tokens for the next job. SIGTERM (Heroku's stop signal) is a warm
+    shutdown: the running job finishes, then the worker exits; if the platform's SIGKILL
+    comes first, the short heartbeat gets the job retried within ~30 s.
+    """
+
+    log_result_lifespan = False
+    _heartbeat: _Heartbeat | None = None
+    _last_heartbeat_sent = 0.0
+    _suspension_checked = 0.0
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        """RQ's worker heartbeat in one round trip instead of two, and at most one a second
+        between jobs.
+
+        RQ sends one before and one after every dequeue, each extending a key that lives
+        for a minute and more; ``python -m bench`` counted these as 6 of the 26 round trips
+        RQ made per job. Heartbeats inside RQ's own pipelines are left as they are.
+        """
+        if pipeline is not None:
+            super().heartbeat(timeout, pipeline=pipeline)
+            return
+        if timeout is None and time.monotonic() - self._last_heartbeat_sent < 1:
+            return
+        with self.connection.pipeline(transaction=False) as pipe:
+            super().heartbeat(timeout, pipeline=pipe)
+            pipe.execute()
+        self._last_heartbeat_sent = time.monotonic()
+
+    def check_for_suspension(self, burst: bool) -> None:
+        """``rq suspend`` is an operator's command: looked for once a second rather than
+        before every job (a pipeline of three commands each time)."""
+        if time.monotonic() - self._suspension_checked < 1:
+            return
+        super().check_for_suspension(burst)
+        self._suspension_checked = time.monotonic()
+
+    def set_state(self, state: str, pipeline: Any = None) -> None:
+        """Skip the write when the state is already that one (RQ sets "idle" both after a
+        job and again before the next dequeue)."""
+        if pipeline is None and state == self.get_state():
+            return
+        super().set_state(state, pipeline=pipeline)
+
+    def cleanup_execution(self, job: Job, pipeline: Any) -> None:
+        """The worker is idle once a job's outcome is written: say so in that same
+        transaction instead of one more round trip right after it."""
+        super().cleanup_execution(job, pipeline)
+        self.set_state(WorkerStatus.IDLE, pipeline=pipeline)
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        if self._heartbeat is None:
+            self._heartbeat = _Heartbeat(self)
+            self._heartbeat.start()
+        self._heartbeat.begin(job)
+        try:
+            super().execute_job(job, queue)
+        finally:
+            self._heartbeat.end()
+
+    def teardown(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.close()
+        super().teardown()
+
+    def handle_execution_ended(self, job: Job, queue: Queue, heartbeat_ttl: int) -> None:
+        """RQ beats once more here to keep the job alive while a callback runs; a job that
+        succeeded and has no success callback (every message job) runs nothing more."""
+        if self._heartbeat is not None:
+            self._heartbeat.end()
+        if job.get_status(refresh=False) != JobStatus.FAILED and job.success_callback is None:
+            job.ended_at = now()
+            return
+        super().handle_execution_ended(job, queue, heartbeat_ttl)
+
+
+def run_worker(
+    runtime: Runtime, *, burst: bool = False, worker_class: type[BaseWorker] = SyncWorker
+) -> None:
+    """Work the queue with the scheduler; ``worker_class`` lets the benchmarks compare kinds.
+
+    RQ's worker quits when Redis goes away in the middle of a job. Left to the platform,
+    that turns a Redis blip into crash restarts with growing cool-downs (up to 20 minutes
+    on Heroku), so a worker that stopped without being asked to is replaced here once
+    Redis answers again.
+    """
+    logging.getLogger("rq.worker").addFilter(_PER_JOB_LINES)
+    while True:
+        worker = worker_class(
+            [runtime.queue],
+            connection=runtime.redis,
+            serializer=runtime.queue.serializer,
+            job_monitoring_interval=5,
+            maintenance_interval=MAINTENANCE_INTERVAL_S,
+            # An idle worker blocks in BLPOP for worker_ttl - 15 s and runs maintenance,
+            # which fails over the jobs of dead workers, only between dequeues: RQ's default
+            # of 420 s left a SIGKILLed worker's job alone for ~7 minutes when all was quiet.
+            worker_ttl=MAINTENANCE_INTERVAL_S + 15,
+        )
+        with contextlib.suppress(redis.ConnectionError):  # its teardown needs Redis too
+            worker.work(burst=burst, with_scheduler=True, logging_level=runtime.settings.log_level)
+        # A stop signal sets the shutdown date whether it came mid-job (RQ finishes the job
+        # first and sets ``_stop_requested``) or between jobs (RQ raises StopRequested and
+        # leaves ``_stop_requested`` unset).
+        if burst or worker._shutdown_requested_date is not None:
+            return
+        log.warning("worker stopped unasked (Redis unreachable?); starting a new one")
+        _wait_for_redis(runtime)
+
+
+def _wait_for_redis(runtime: Runtime) -> None:
+    while True:
+        time.sleep(REDIS_RETRY_S)
+        with contextlib.suppress(redis.RedisError):
+            runtime.redis.ping()
+            return

@@ -1,0 +1,157 @@
+"""The job entry points RQ runs, and the error policy that decides retry, park or dead letter.
+
+RQ calls a job by its import path with the arguments it was enqueued with, so an entry
+point cannot be handed the runtime: it takes the process's one runtime from
+:func:`current`, which the worker, the CLI and the web app each set once at start-up with
+:func:`configure`. Everything below the entry points takes the runtime as an argument.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from rq.job import Job
+
+from worker import alerts, logs, metrics, schedules
+from worker.config import load_settings
+from worker.errors import AuthError, PermanentError
+from worker.queue import enqueue_message
+from worker.runtime import Runtime, build_runtime
+
+log = logging.getLogger(__name__)
+
+_runtime: Runtime | None = None
+
+
+def configure(runtime: Runtime | None) -> None:
+    """Set the process-wide runtime (once per process, before any job runs)."""
+    global _runtime
+    _runtime = runtime
+
+
+def current() -> Runtime:
+    """The process-wide runtime, built from the environment on first use."""
+    global _runtime
+    if _runtime is None:
+        _runtime = build_runtime(load_settings().require())
+    return _runtime
+
+
+def process_message(message_id: int, replay: bool = False, received_at: float | None = None) -> str:
+    """Job entry point. Transient errors propagate so RQ retries them with backoff.
+
+    Every line logged while the job runs carries its message id (and, once the message is
+    read, its reservation and room); the outcome is counted for ``/metrics``, with the
+    job's other counts, in one write at its end.
+    """
+    runtime = current()
+    started = time.monotonic()
+    with logs.bind(message_id=message_id), metrics.batch(runtime.redis):
+        logs.event("job.started", outcome="started", replay=replay)
+        try:
+            result = handle_message(runtime, message_id, replay, received_at)
+        except Exception as exc:
+            metrics.incr(runtime.redis, "jobs", outcome="error")
+            logs.event(
+                "job.failed",
+                outcome=type(exc).__name__,
+                duration_ms=logs.elapsed_ms(started),
+                level=logging.WARNING,
+            )
+            raise
+        metrics.incr(runtime.redis, "jobs", outcome=result)
+        if result == "failed":
+            metrics.incr(runtime.redis, "dead_letters")
+        name = "job.failed" if result == "failed" else "job.finished"
+        logs.event(name, outcome=result, duration_ms=logs.elapsed_ms(started))
+        return result
+
+
+def handle_message(
+    runtime: Runtime, message_id: int, replay: bool, received_at: float | None
+) -> str:
+    """The error policy around one message: a lost connection parks it, a permanent error
+    makes it a dead letter, and anything else propagates for RQ's retry with backoff."""
+    store = runtime.store
+    if not replay and store.is_done(message_id):
+        return "duplicate"
+    payload = None
+    record = store.failure(message_id) if replay else None
+    if record and record.get("kind") == "malformed":
+        payload = record.get("payload")
+    try:
+        return runtime.syncer.handle(message_id, payload, received_at=received_at).result
+    except AuthError as exc:
+        # Not acked, not dropped: replayed once the connection is restored.
+        store.park(message_id, exc.service or "lockme")
+        if store.is_done(message_id):
+            # A concurrent run of the same message (a redelivery) acknowledged it meanwhile;
+            # checked after parking, so whichever of the two finishes last unparks it.
+            store.unpark(message_id)
+            return "duplicate"
+        store.record_sync({"message_id": message_id, "action": "park", "result": "parked"})
+        log.warning("message %s parked: %s needs reconnecting", message_id, exc.service)
+        alerts.check(runtime)
+        return "parked"
+    except PermanentError as exc:
+        store.record_failure(message_id, str(exc), kind="permanent")
+        store.record_sync({"message_id": message_id, "action": "fail", "result": "failed"})
+        log.warning("message %s failed: %s", message_id, exc)
+        return "failed"
+
+
+def record_exhausted_failure(job: Job, connection: Any, exc_type: Any, exc: Any, tb: Any) -> None:
+    """RQ failure callback: a transient failure with no retries left becomes a dead letter.
+
+    RQ calls it before deciding on the retry, so ``retries_left`` still counts this attempt.
+    The web process runs it too (a replay, or the status page's counts, fail over a dead
+    worker's job), which is why the web app configures its runtime here as well.
+    """
+    message_id = int(job.args[0])
+    if job.retries_left:
+        metrics.incr(connection, "job_retries")
+        logs.event(
+            "job.retried",
+            outcome=exc_type.__name__,
+            message_id=message_id,
+            retries_left=job.retries_left - 1,
+        )
+        return
+    current().store.record_failure(message_id, f"{exc_type.__name__}: {exc}", kind="transient")
+    metrics.incr(connection, "dead_letters")
+    logs.event("job.dead_letter", outcome=exc_type.__name__, message_id=message_id)
+
+
+def replay(runtime: Runtime, message_ids: list[int] | None = None) -> list[int]:
+    """Re-queue failed and parked messages (all of them when ``message_ids`` is None)."""
+    store = runtime.store
+    if message_ids is None:
+        message_ids = sorted(
+            {*(f["message_id"] for f in store.failures(limit=10_000)), *store.parked()}
+        )
+    for message_id in message_ids:
+        store.unpark(message_id)
+        enqueue_message(runtime, message_id, replay=True)
+    return message_ids
+
+
+def run_reconcile(days: int = 60, reschedule: bool = False) -> dict[str, int]:
+    """Job entry point for reconcile; the daily run schedules its successor first."""
+    runtime = current()
+    if reschedule:
+        schedules.schedule_daily_reconcile(runtime)
+    from worker.reconcile import Reconciler
+
+    summary = Reconciler(runtime).run(days=days)
+    log.info("reconcile: %s", summary)
+    return summary.as_dict()
+
+
+def run_alert_check(reschedule: bool = False) -> list[str]:
+    """Job entry point for the alert check; the periodic run schedules its successor first."""
+    runtime = current()
+    if reschedule:
+        schedules.schedule_alert_check(runtime)
+    return alerts.check(runtime)
