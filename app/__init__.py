@@ -27,19 +27,27 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=64 * 1024,
+        # Without PUBLIC_URL the Host names the OAuth redirect and the webhook URL shown:
+        # Flask answers 400 for a Host outside this list (``Settings.trusted_hosts``).
+        TRUSTED_HOSTS=settings.trusted_hosts,
     )
     app.extensions["lockme_runtime"] = runtime
     # RQ runs job callbacks in this process too (failing over a dead worker's job while
     # counting the queue), and they take the process's runtime.
     tasks.configure(runtime)
-    from app import auth, i18n, metrics, setup, status, webhooks
+    from app import auth, hardening, i18n, metrics, setup, status, webhooks
 
-    # Behind a PaaS router TLS ends before the dyno: trust one hop of X-Forwarded-*. The
-    # webhook is answered ahead of both (it needs neither the scheme nor the client address).
+    # Behind a PaaS router TLS ends before the dyno: trust as many hops of X-Forwarded-For
+    # and -Proto as the operator configures (Heroku: 1), and no X-Forwarded-Host: the router
+    # passes Host on, and a forged one must never choose our URLs. The webhook is answered
+    # ahead of both (it needs neither the scheme nor the client address).
+    hops = settings.trusted_proxy_hops
     app.wsgi_app = webhooks.mount(  # type: ignore[method-assign]
-        ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1), runtime
+        ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0), runtime
     )
 
+    # First: its Host check must run before the login gate builds any URL.
+    app.register_blueprint(hardening.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(metrics.bp)
     # auth's before_app_request hooks are the login gate and the CSRF check.

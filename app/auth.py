@@ -4,12 +4,20 @@ There is one staff password (``ADMIN_PASSWORD``), so there are no user accounts:
 is either logged in or not. Every form POST carries a per-session CSRF token. The Lockme
 webhook never reaches these hooks: it is answered ahead of Flask (``app.webhooks.mount``)
 and authenticated by the secret in its URL.
+
+Sessions live in a signed cookie, which the server cannot delete from a browser (or from a
+copy someone saved). So a session also carries the staff epoch, a counter in Redis that
+logout raises, and a fingerprint of the password it was opened with: logging out, or
+changing ``ADMIN_PASSWORD``, ends every session opened before. The cookie's signature is
+timestamped and re-signed on every request, and Flask refuses one older than
+``SESSION_IDLE``: that is the idle timeout, checked by the server, not only by the browser.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
@@ -17,6 +25,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    g,
     redirect,
     render_template,
     request,
@@ -35,6 +44,9 @@ bp = Blueprint("auth", __name__)
 
 LOGIN_LIMIT = 10
 LOGIN_WINDOW_S = 5 * 60
+# A staff session ends after this long without a request (documented in docs/security.md).
+SESSION_IDLE = timedelta(hours=12)
+EPOCH_KEY = f"{PREFIX}staff:epoch"
 # Reachable without a session: the login page itself, static files and the health probe.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "webhooks.healthz"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -54,7 +66,11 @@ class RequestSecureSessionInterface(SecureCookieSessionInterface):
 
 @bp.record_once
 def _install_session_interface(state: object) -> None:
-    state.app.session_interface = RequestSecureSessionInterface()  # type: ignore[attr-defined]
+    app = state.app  # type: ignore[attr-defined]
+    app.session_interface = RequestSecureSessionInterface()
+    # Flask checks the signature's age against this on every request, and re-signs a
+    # permanent session on every request: together an idle timeout enforced server-side.
+    app.config.update(PERMANENT_SESSION_LIFETIME=SESSION_IDLE, SESSION_REFRESH_EACH_REQUEST=True)
 
 
 def csrf_token() -> str:
@@ -64,8 +80,27 @@ def csrf_token() -> str:
     return session["csrf"]
 
 
+def _password_fingerprint() -> str:
+    """A keyed hash of ``ADMIN_PASSWORD``: changes with the password, reveals nothing of it."""
+    settings = runtime().settings
+    digest = hmac.new(settings.secret_key.encode(), settings.admin_password.encode(), "sha256")
+    return digest.hexdigest()[:32]
+
+
+def _staff_epoch() -> str:
+    """The current staff epoch (read once per request); logout raises it."""
+    if "staff_epoch" not in g:
+        g.staff_epoch = (runtime().redis.get(EPOCH_KEY) or b"0").decode()
+    return g.staff_epoch
+
+
 def logged_in() -> bool:
-    return session.get("staff") is True
+    """A session opened by login, since the last logout, with the current password."""
+    if session.get("staff") is not True:
+        return False
+    return hmac.compare_digest(
+        str(session.get("epoch", "")), _staff_epoch()
+    ) and hmac.compare_digest(str(session.get("pw", "")), _password_fingerprint())
 
 
 def _safe_next(target: str | None) -> str:
@@ -101,6 +136,9 @@ def _auth_context() -> dict[str, object]:
 
 
 def _attempts_key() -> str:
+    """Per client address; ``remote_addr`` is the proxy-reported one only for the number of
+    hops the operator trusts (``TRUSTED_PROXY_HOPS``, see ``create_app``), so a forged
+    ``X-Forwarded-For`` cannot give an attacker a fresh count."""
     return f"{PREFIX}login:{request.remote_addr or 'unknown'}"
 
 
@@ -111,24 +149,30 @@ def login() -> BaseResponse | str | tuple[str, int]:
         return render_template("login.html", next_url=next_url)
     rt = runtime()
     key = _attempts_key()
-    if int(rt.redis.get(key) or 0) >= LOGIN_LIMIT:
+    # Count first, in one MULTI/EXEC, then compare: concurrent attempts each get their own
+    # number, so no more than LOGIN_LIMIT of them are ever evaluated in a window.
+    pipe = rt.redis.pipeline(transaction=True)
+    pipe.incr(key)
+    pipe.expire(key, LOGIN_WINDOW_S, nx=True)
+    attempt, _ = pipe.execute()
+    if attempt > LOGIN_LIMIT:
         return render_template("login.html", next_url=next_url, error=t("login_too_many")), 429
     password = request.form.get("password", "")
     if not hmac.compare_digest(password.encode(), rt.settings.admin_password.encode()):
-        pipe = rt.redis.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, LOGIN_WINDOW_S, nx=True)
-        pipe.execute()
         return render_template("login.html", next_url=next_url, error=t("login_wrong")), 401
     rt.redis.delete(key)
     # A fresh session (and CSRF token) on login, so a token seen before login is useless.
     session.clear()
-    session["staff"] = True
+    session.permanent = True
+    session.update(staff=True, epoch=_staff_epoch(), pw=_password_fingerprint())
     csrf_token()
     return redirect(_safe_next(next_url))
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response | BaseResponse:
+    """End this session and every other one: with one shared password, a staff member who
+    logs out (say, on leaving a shared computer) means every copy of the cookie too."""
+    runtime().redis.incr(EPOCH_KEY)
     session.clear()
     return redirect(url_for("auth.login"))

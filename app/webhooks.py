@@ -69,7 +69,12 @@ class LockmeWebhook:
         if status not in (200, 503):
             metrics.incr(self._redis, "webhooks", outcome=outcome)
         body = json.dumps(answer).encode()
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Cache-Control", "no-store"),
+        ]
         if status == 405:
             headers.append(("Allow", ", ".join(sorted(METHODS))))
         start_response(f"{status} {HTTPStatus(status).phrase}", headers)

@@ -110,8 +110,8 @@ class Stack:
         self.google = FakeGoogle(rate_limit_per_s=google_rate_limit).start()
         self.env = {
             "REDIS_URL": REDIS_URL,
-            "SECRET_KEY": "bench-secret-key",
-            "ADMIN_PASSWORD": "bench-admin",
+            "SECRET_KEY": "bench-secret-key-of-32-characters-or-more",
+            "ADMIN_PASSWORD": "bench-admin-password",
             "WEBHOOK_SECRET": WEBHOOK_SECRET,
             "LOCKME_CLIENT_ID": self.lockme.client_id,
             "LOCKME_CLIENT_SECRET": self.lockme.client_secret,

@@ -24,7 +24,7 @@ from worker.sandbox import FakeGoogle, FakeLockme
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 WEBHOOK_SECRET = "hook-secret-123"
-ADMIN_PASSWORD = "correct horse"
+ADMIN_PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def fake_google() -> Iterator[FakeGoogle]:
 def make_settings(redis_url: str, lockme: FakeLockme, google: FakeGoogle, **extra: str) -> Settings:
     env = {
         "REDIS_URL": redis_url,
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": "test-secret-key-of-32-characters-or-more",
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
         "WEBHOOK_SECRET": WEBHOOK_SECRET,
         "LOCKME_CLIENT_ID": lockme.client_id,

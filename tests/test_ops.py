@@ -66,8 +66,8 @@ def test_app_json_describes_a_deployable_heroku_app() -> None:
     env = manifest["env"]
     assert env["SECRET_KEY"]["generator"] == "secret"
     assert env["WEBHOOK_SECRET"]["generator"] == "secret"
-    assert env["ADMIN_PASSWORD"].get("required", True) is True
-    assert "value" not in env["ADMIN_PASSWORD"] and "generator" not in env["ADMIN_PASSWORD"]
+    # Generated, never a fixed value: a default password would be the same on every install.
+    assert env["ADMIN_PASSWORD"]["generator"] == "secret" and "value" not in env["ADMIN_PASSWORD"]
     for name in ("LOCKME_CLIENT_ID", "LOCKME_CLIENT_SECRET", "GOOGLE_CLIENT_ID"):
         assert name in env
     for name, spec in env.items():
@@ -580,7 +580,11 @@ def test_rotating_secret_key_keeps_the_stored_tokens(
     before = {p: runtime.store.load_token(p) for p in ("lockme", "google")}
     old_key = runtime.settings.secret_key
     rotated = make_settings(
-        redis_url, fake_lockme, fake_google, SECRET_KEY="the-new-key", SECRET_KEY_FALLBACKS=old_key
+        redis_url,
+        fake_lockme,
+        fake_google,
+        SECRET_KEY="the-new-key-of-32-characters-or-more",
+        SECRET_KEY_FALLBACKS=old_key,
     )
     set_platform_env(monkeypatch, rotated)
     assert cli.main(["check"]) == 0  # the release phase

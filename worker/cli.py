@@ -44,6 +44,7 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     """Config, Redis and connections; a connection not made yet is not a failure."""
     problems: list[str] = [f"config: {name} is not set" for name in settings.missing()]
+    problems += [f"config: {line}" for line in settings.weak()]
     try:
         runtime = _runtime(settings)
         runtime.redis.ping()

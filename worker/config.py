@@ -14,6 +14,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 REQUIRED = ("SECRET_KEY", "ADMIN_PASSWORD", "WEBHOOK_SECRET")
+# SECRET_KEY signs sessions and derives the token key: 32 random characters are ~190 bits
+# (token_urlsafe). ADMIN_PASSWORD meets a login limited to 10 tries per 5 minutes.
+MIN_LENGTHS = {"SECRET_KEY": 32, "ADMIN_PASSWORD": 12}
+# Without PUBLIC_URL, URLs are built from the request's Host, so only these are trusted
+# unless ALLOWED_HOSTS names others: a laptop's own names.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 
 
 class ConfigError(Exception):
@@ -51,6 +57,8 @@ class Settings:
     alert_email_to: str = ""
     alert_webhook_url: str = ""
     retry_backoff_scale: float = 1.0
+    trusted_proxy_hops: int = 1
+    allowed_hosts: tuple[str, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -65,15 +73,37 @@ class Settings:
     def lockme_api_base(self) -> str:
         return f"{self.lockme_base}/{self.lockme_api_version}"
 
+    @property
+    def trusted_hosts(self) -> list[str] | None:
+        """Host names the web tier answers for (Flask's ``TRUSTED_HOSTS``); ``None``: any.
+
+        With ``PUBLIC_URL`` set no URL is built from the request, so any Host is harmless
+        unless the operator lists some; without it the Host becomes the OAuth redirect and
+        the webhook URL shown, so only the listed names or loopback are accepted."""
+        if self.allowed_hosts:
+            return list(self.allowed_hosts)
+        return None if self.public_url else list(LOOPBACK_HOSTS)
+
     def missing(self) -> list[str]:
         """Names of required settings that are empty."""
         return [name for name in REQUIRED if not getattr(self, name.lower())]
 
+    def weak(self) -> list[str]:
+        """One line per secret shorter than its minimum (see :data:`MIN_LENGTHS`)."""
+        return [
+            f"{name} is too short: use at least {length} random characters"
+            for name, length in MIN_LENGTHS.items()
+            if 0 < len(getattr(self, name.lower())) < length
+        ]
+
     def require(self) -> Settings:
-        """Raise :class:`ConfigError` naming the first missing required setting."""
+        """Raise :class:`ConfigError` naming the first missing or weak required setting."""
         missing = self.missing()
         if missing:
             raise ConfigError(f"{missing[0]} is not set (required; see README, Configuration)")
+        weak = self.weak()
+        if weak:
+            raise ConfigError(f"{weak[0]} (see README, Configuration)")
         return self
 
 
@@ -132,6 +162,9 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
         raise ConfigError(scale_error) from None
     if not 0 < retry_backoff_scale <= 100:
         raise ConfigError(scale_error)
+    hops_raw = get("TRUSTED_PROXY_HOPS", "1")
+    if not (hops_raw.isascii() and hops_raw.isdigit() and int(hops_raw) <= 10):
+        raise ConfigError("TRUSTED_PROXY_HOPS must be a whole number from 0 to 10")
     return Settings(
         redis_url=get("REDIS_URL", DEFAULT_REDIS_URL),
         secret_key=get("SECRET_KEY"),
@@ -162,4 +195,6 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
         alert_email_to=get("ALERT_EMAIL_TO"),
         alert_webhook_url=get("ALERT_WEBHOOK_URL"),
         retry_backoff_scale=retry_backoff_scale,
+        trusted_proxy_hops=int(hops_raw),
+        allowed_hosts=tuple(h.strip() for h in get("ALLOWED_HOSTS").split(",") if h.strip()),
     )
