@@ -7,8 +7,10 @@ every event carrying ``lockmeReservationId`` in the window is checked against it
 
 from __future__ import annotations
 
+import json
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -24,9 +26,40 @@ from worker.booking import (
 from worker.errors import SyncError
 from worker.gcal import Conflict
 from worker.runtime import Runtime
-from worker.store import Mapping
+from worker.store import PREFIX, Mapping, now_iso
 
 READS_PER_SECOND = 10
+LAST_RUN_KEY = f"{PREFIX}reconcile:last"
+COUNTS = ("checked", "created", "updated", "deleted", "errors")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One write a run made, or would make in a dry run."""
+
+    action: str
+    reservation_id: int
+    calendar_id: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """Progress of the Lockme reads, the long part of a run: one step per room and day."""
+
+    room_id: int
+    room_index: int
+    rooms: int
+    day_index: int
+    days: int
+    bookings: int
+
+    @property
+    def done(self) -> int:
+        return self.room_index * self.days + self.day_index + 1
+
+    @property
+    def total(self) -> int:
+        return self.rooms * self.days
 
 
 @dataclass
@@ -36,20 +69,38 @@ class Summary:
     updated: int = 0
     deleted: int = 0
     errors: int = 0
+    changes: list[Change] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in COUNTS}
 
     def __str__(self) -> str:
         return ", ".join(f"{k} {v}" for k, v in self.as_dict().items())
 
 
-class Reconciler:
-    """One reconcile run; ``dry_run`` counts what it would do without writing."""
+def last_run(runtime: Runtime) -> dict[str, Any] | None:
+    """When the last (not dry) run finished, its window in days and its counts."""
+    raw = runtime.redis.get(LAST_RUN_KEY)
+    return json.loads(raw) if raw else None
 
-    def __init__(self, runtime: Runtime, *, dry_run: bool = False) -> None:
+
+class Reconciler:
+    """One reconcile run; ``dry_run`` counts and lists what it would do without writing.
+
+    ``progress`` is called after each room-day read from Lockme, so that a person running
+    it sees it move (a run reads rooms × days pages at a polite pace: a minute or more).
+    """
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        dry_run: bool = False,
+        progress: Callable[[Step], None] | None = None,
+    ) -> None:
         self.rt = runtime
         self.dry_run = dry_run
+        self.progress = progress
         self.summary = Summary()
         self._last_read = 0.0
 
@@ -64,6 +115,9 @@ class Reconciler:
             self._converge(booking, events.pop(reservation_id, []))
         for reservation_id, copies in events.items():
             self._orphan(reservation_id, copies)
+        if not self.dry_run:
+            record = {"at": now_iso(), "days": days, **self.summary.as_dict()}
+            self.rt.redis.set(LAST_RUN_KEY, json.dumps(record))
         return self.summary
 
     def _pace(self) -> None:
@@ -84,15 +138,20 @@ class Reconciler:
 
     def _lockme_truth(self, today: date, days: int) -> dict[int, Booking]:
         truth: dict[int, Booking] = {}
-        for room_id in sorted(self._rooms()):
+        rooms = sorted(self._rooms())
+        for room_index, room_id in enumerate(rooms):
+            found = 0
             for offset in range(days + 1):
                 self._pace()
                 for item in self.rt.lockme.reservations(room_id, today + timedelta(days=offset)):
                     try:
                         rid = positive_id(item.get("reservationid", item.get("id")), "id")
                         truth[rid] = parse_booking(item, rid, room_id)
+                        found += 1
                     except MalformedMessage:
                         self.summary.errors += 1
+                if self.progress:
+                    self.progress(Step(room_id, room_index, len(rooms), offset, days + 1, found))
         return truth
 
     def _calendar_events(self, start: datetime, end: datetime) -> dict[int, list[tuple[str, Any]]]:
@@ -121,14 +180,21 @@ class Reconciler:
             if current is not None and event_matches(current, body):
                 self.summary.checked += 1
             elif current is not None:
-                self._write(lambda: calendar.update(route.calendar_id, eid, body), "updated")
+                self._write(
+                    lambda: calendar.update(route.calendar_id, eid, body),
+                    Change("updated", booking.reservation_id, route.calendar_id),
+                )
             else:
                 self._write(
-                    lambda: self._insert_or_restore(route.calendar_id, eid, body), "created"
+                    lambda: self._insert_or_restore(route.calendar_id, eid, body),
+                    Change("created", booking.reservation_id, route.calendar_id),
                 )
             for calendar_id, _ in copies:
                 if calendar_id != route.calendar_id:
-                    self._write(lambda c=calendar_id: calendar.delete(c, eid), "deleted")
+                    self._write(
+                        lambda c=calendar_id: calendar.delete(c, eid),
+                        Change("deleted", booking.reservation_id, calendar_id),
+                    )
             if not self.dry_run:
                 store.save_mapping(
                     Mapping(booking.reservation_id, booking.room_id, route.calendar_id, eid, stamp)
@@ -154,7 +220,10 @@ class Reconciler:
                 return
             eid = event_id(reservation_id)
             for calendar_id, _ in copies:
-                self._write(lambda c=calendar_id: self.rt.calendar.delete(c, eid), "deleted")
+                self._write(
+                    lambda c=calendar_id: self.rt.calendar.delete(c, eid),
+                    Change("deleted", reservation_id, calendar_id),
+                )
             if not self.dry_run:
                 self.rt.store.save_mapping(
                     Mapping(reservation_id, room_id, copies[0][0], eid, 0, deleted=True)
@@ -162,7 +231,8 @@ class Reconciler:
         except (SyncError, MalformedMessage):
             self.summary.errors += 1
 
-    def _write(self, action: Any, counter: str) -> None:
+    def _write(self, action: Any, change: Change) -> None:
         if not self.dry_run:
             action()
-        setattr(self.summary, counter, getattr(self.summary, counter) + 1)
+        setattr(self.summary, change.action, getattr(self.summary, change.action) + 1)
+        self.summary.changes.append(change)

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
+from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from worker import intake
+from worker.reconcile import last_run
 from worker.runtime import Runtime, started_registry
 from worker.store import PROVIDERS
+
+# Job-id prefixes of the worker's own periodic jobs (``worker.schedules``): they wait in
+# RQ's scheduled registry like a message's retry does, but nothing is wrong with them.
+MAINTENANCE_PREFIXES = {"reconcile-": "reconcile", "alerts-": "alert_check"}
+
+
+def _maintenance(job_id: str) -> str | None:
+    return next((kind for p, kind in MAINTENANCE_PREFIXES.items() if job_id.startswith(p)), None)
 
 
 def queue_stats(runtime: Runtime) -> dict[str, Any]:
@@ -18,6 +29,9 @@ def queue_stats(runtime: Runtime) -> dict[str, Any]:
 
     ``queued`` includes messages still in the webhook inbox (no worker has turned them into
     jobs yet), so a stopped worker shows up as a growing queue and an ageing oldest message.
+    ``scheduled`` counts every job waiting for its time; of those, ``retrying`` are
+    messages waiting to be tried again and ``maintenance`` the nightly reconcile and the
+    alert check, which are always there.
     """
     queue = runtime.queue
     waiting, oldest_receipt = intake.pending(runtime.redis)
@@ -28,13 +42,29 @@ def queue_stats(runtime: Runtime) -> dict[str, Any]:
         if job.enqueued_at:
             oldest.append(job.enqueued_at.replace(tzinfo=job.enqueued_at.tzinfo or UTC))
     oldest_age = round((datetime.now(UTC) - min(oldest)).total_seconds(), 1) if oldest else None
+    scheduled = ScheduledJobRegistry(queue=queue).get_job_ids()
+    maintenance = sum(1 for jid in scheduled if _maintenance(jid))
     return {
         "queued": queue.count + waiting,
         "started": started_registry(queue).count,
-        "scheduled": ScheduledJobRegistry(queue=queue).count,
+        "scheduled": len(scheduled),
         "failed": FailedJobRegistry(queue=queue).count,
         "oldest_queued_age_s": oldest_age,
+        "retrying": len(scheduled) - maintenance,
+        "maintenance": maintenance,
     }
+
+
+def reconcile_times(runtime: Runtime) -> dict[str, Any]:
+    """The last finished reconcile (time, window, counts) and when the next one is due."""
+    registry = ScheduledJobRegistry(queue=runtime.queue)
+    due = []
+    for jid in registry.get_job_ids():
+        if _maintenance(jid) == "reconcile":
+            with contextlib.suppress(NoSuchJobError):  # started since it was listed
+                due.append(registry.get_scheduled_time(jid))
+    upcoming = min(due).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if due else None
+    return {"last": last_run(runtime), "next": upcoming}
 
 
 def snapshot(runtime: Runtime, recent: int = 50) -> dict[str, Any]:
@@ -51,4 +81,5 @@ def snapshot(runtime: Runtime, recent: int = 50) -> dict[str, Any]:
         "parked": [{"message_id": m, "waits_for": p} for m, p in sorted(store.parked().items())],
         "recent": store.recent(recent),
         "last_webhook": store.last_webhook(),
+        "reconcile": reconcile_times(runtime),
     }

@@ -36,6 +36,8 @@ DONE_SECONDS = 3 * 24 * 3600
 # Lockme redelivers an unacknowledged message for 24 h; two hours' margin for clocks.
 REDELIVERY_HORIZON_S = 26 * 3600
 DAY_COUNT_DAYS = 35
+# Upper bounds (seconds) of the per-day webhook → calendar latency counts; "inf" above.
+LATENCY_BOUNDS = (0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
 PROVIDERS = ("lockme", "google")
 # How long the API clients reuse a token this process read (``Store.load_token``).
 TOKEN_REUSE_S = 5.0
@@ -337,6 +339,11 @@ class Store:
         pipe.ltrim(f"{PREFIX}recent", 0, HISTORY_LIMIT - 1)
         pipe.hincrby(f"{PREFIX}daily:{day}", entry.get("result", "unknown"), 1)
         pipe.expire(f"{PREFIX}daily:{day}", DAY_COUNT_DAYS * 24 * 3600)
+        latency = entry.get("latency_s")
+        if latency is not None:
+            bound = next((str(b) for b in LATENCY_BOUNDS if latency <= b), "inf")
+            pipe.hincrby(f"{PREFIX}latency:{day}", bound, 1)
+            pipe.expire(f"{PREFIX}latency:{day}", DAY_COUNT_DAYS * 24 * 3600)
 
     def recent(self, limit: int = 50) -> list[dict[str, Any]]:
         return [json.loads(raw) for raw in self.redis.lrange(f"{PREFIX}recent", 0, limit - 1)]
@@ -345,6 +352,17 @@ class Store:
         pipe = self.redis.pipeline()
         for day in days:
             pipe.hgetall(f"{PREFIX}daily:{day}")
+        return {
+            day: {k.decode(): int(v) for k, v in counts.items()}
+            for day, counts in zip(days, pipe.execute(), strict=True)
+        }
+
+    def daily_latency(self, days: list[str]) -> dict[str, dict[str, int]]:
+        """Per day, how many syncs took at most each of ``LATENCY_BOUNDS`` seconds (the
+        smallest bound that fits; ``inf`` above) from the webhook to the acknowledgement."""
+        pipe = self.redis.pipeline()
+        for day in days:
+            pipe.hgetall(f"{PREFIX}latency:{day}")
         return {
             day: {k.decode(): int(v) for k, v in counts.items()}
             for day, counts in zip(days, pipe.execute(), strict=True)

@@ -55,6 +55,7 @@ class Outcome:
     result: str
     calendar_id: str | None = None
     event_id: str | None = None
+    html_link: str | None = None
 
 
 class Syncer:
@@ -110,7 +111,13 @@ class Syncer:
                 outcome = self.apply(message, held)
                 # Acked under the lock, which is released with the booking of the ack.
                 self._complete(
-                    message_id, message.reservation_id, message.action, outcome, received_at, held
+                    message_id,
+                    message.reservation_id,
+                    message.action,
+                    outcome,
+                    received_at,
+                    held,
+                    details=_details(message),
                 )
         except LockError as exc:
             # Held by another job, or by a killed worker until it lapses: retry later
@@ -128,8 +135,13 @@ class Syncer:
         held: HeldReservation | None = None,
         *,
         clear_failure: bool = True,
+        details: dict[str, Any] | None = None,
     ) -> None:
-        """Acknowledge to Lockme (only ever after the calendar write), then book it."""
+        """Acknowledge to Lockme (only ever after the calendar write), then book it.
+
+        ``details`` adds what staff read in the history (room, the booking's own date and
+        hour); the customer's name is left out, as the room's privacy level may forbid it.
+        """
         started = time.monotonic()
         self.lockme.ack(message_id)
         logs.event("lockme.ack", outcome="acked", duration_ms=logs.elapsed_ms(started))
@@ -141,7 +153,12 @@ class Syncer:
             "calendar_id": outcome.calendar_id,
             "event_id": outcome.event_id,
             "result": outcome.result,
+            **(details or {}),
         }
+        if outcome.html_link:
+            entry["html_link"] = outcome.html_link
+        if received_at is not None:
+            entry["latency_s"] = round(max(0.0, time.time() - received_at), 3)
         self.store.finish(message_id, entry, clear_failure=clear_failure, held=held)
 
     def apply(self, message: Message, held: HeldReservation) -> Outcome:
@@ -235,9 +252,10 @@ class Syncer:
             assert mapping is not None
             self.store.save_mapping(replace(mapping, strays=(*mapping.strays, target)))
         in_place = mapping is not None and not mapping.deleted and mapping.calendar_id == target
-        result = "updated" if in_place and self.calendar.update(target, eid, body) else ""
+        written = self.calendar.update(target, eid, body) if in_place else None
+        result = "updated" if written else ""
         if not result:
-            result = self._insert(target, eid, body, booking, stamp, mapping, confirmed)
+            result, written = self._insert(target, eid, body, booking, stamp, mapping, confirmed)
         if result in ("stale", "ignored"):
             return Outcome(result, target, eid)
         for other in dict.fromkeys([*previous, *elsewhere]):
@@ -247,7 +265,7 @@ class Syncer:
         self.store.save_mapping(
             Mapping(booking.reservation_id, booking.room_id, target, eid, stamp, deleted=False)
         )
-        return Outcome(result, target, eid)
+        return Outcome(result, target, eid, (written or {}).get("htmlLink"))
 
     def _look_elsewhere(
         self, target: str, eid: str, booking: Booking, stamp: int, confirmed: bool
@@ -288,11 +306,13 @@ class Syncer:
         stamp: int,
         mapping: Mapping | None,
         confirmed: bool,
-    ) -> str:
-        """Insert by deterministic id; a 409 means the event exists (maybe cancelled)."""
+    ) -> tuple[str, dict[str, Any] | None]:
+        """Insert by deterministic id; a 409 means the event exists (maybe cancelled).
+
+        Returns the result and the event as Google wrote it (None when nothing was written).
+        """
         try:
-            self.calendar.insert(calendar_id, body)
-            return "created"
+            return "created", self.calendar.insert(calendar_id, body)
         except Conflict:
             existing = self.calendar.get(calendar_id, eid)
         if existing is None:
@@ -303,22 +323,32 @@ class Syncer:
             # No mapping is saved for the newer message: only its own job may record it,
             # once all its writes (such as removing the copy in an old room) are done;
             # otherwise its retry would take itself for finished.
-            return "stale"
+            return "stale", None
         if not _live(existing) and mapping is None and not confirmed:
             current = self.lockme.reservation(booking.room_id, booking.reservation_id)
             if current is None:
                 self.store.save_mapping(
                     Mapping(booking.reservation_id, booking.room_id, calendar_id, eid, stamp, True)
                 )
-                return "ignored"
+                return "ignored", None
             fresh = parse_booking(current, booking.reservation_id, booking.room_id)
             route = self.store.route(booking.room_id)
             body = event_body(
                 fresh, route, self.settings.tz, self.settings.default_duration_minutes, stamp
             )
-        if self.calendar.update(calendar_id, eid, body) is None:
+        written = self.calendar.update(calendar_id, eid, body)
+        if written is None:
             raise TransientError("event vanished between get and update", service="google")
-        return "updated" if _live(existing) else "restored"
+        return ("updated" if _live(existing) else "restored"), written
+
+
+def _details(message: Message) -> dict[str, Any]:
+    """The room and the booking's own date and hour, for the history."""
+    details: dict[str, Any] = {"room_id": message.room_id}
+    if message.booking is not None:
+        details["date"] = message.booking.date.isoformat()
+        details["hour"] = message.booking.hour.strftime("%H:%M")
+    return details
 
 
 def _live(event: dict[str, Any] | None) -> bool:

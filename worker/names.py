@@ -1,0 +1,86 @@
+"""Names people read instead of ids: Lockme's room names and Google's calendar names.
+
+The history and the failures keep ids (names change, ids do not); the status page and the
+CLI show names. Both lists come from an API call, so they are kept in Redis for a few
+minutes: the status page then costs no API call on most loads, and a service that is not
+connected or not answering leaves the ids showing instead of failing the page.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from worker.errors import SyncError
+from worker.runtime import Runtime
+from worker.store import PREFIX
+
+CACHE_S = 10 * 60
+ROOMS_KEY = f"{PREFIX}names:rooms"
+CALENDARS_KEY = f"{PREFIX}names:calendars"
+
+
+def _cached(
+    runtime: Runtime, key: str, provider: str, fetch: Callable[[], dict[str, str]]
+) -> dict[str, str]:
+    raw = runtime.redis.get(key)
+    if raw is not None:
+        return dict(json.loads(raw))
+    if runtime.store.load_token(provider) is None:
+        return {}
+    try:
+        names = fetch()
+    except SyncError:
+        return {}
+    runtime.redis.set(key, json.dumps(names), ex=CACHE_S)
+    return names
+
+
+def _lockme_rooms(runtime: Runtime) -> dict[str, str]:
+    return {
+        str(room["roomid"]): str(room.get("room") or room["roomid"])
+        for room in runtime.lockme.rooms()
+        if isinstance(room, dict) and room.get("roomid") is not None
+    }
+
+
+def _google_calendars(runtime: Runtime) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for entry in runtime.calendar.calendars():
+        name = entry.get("summaryOverride") or entry.get("summary") or entry["id"]
+        names[entry["id"]] = name
+        if entry.get("primary"):
+            # Routes and history name the primary calendar "primary".
+            names["primary"] = name
+    return names
+
+
+def room_names(runtime: Runtime) -> dict[int, str]:
+    """Room id → name: Lockme's list (cached), overridden by names saved with a route."""
+    names = {
+        int(k): v
+        for k, v in _cached(runtime, ROOMS_KEY, "lockme", lambda: _lockme_rooms(runtime)).items()
+    }
+    for room_id, route in runtime.store.routes().items():
+        if route.room_name:
+            names[room_id] = route.room_name
+    return names
+
+
+def calendar_names(runtime: Runtime) -> dict[str, str]:
+    """Calendar id → name as the account sees it (cached); ``primary`` included."""
+    return _cached(runtime, CALENDARS_KEY, "google", lambda: _google_calendars(runtime))
+
+
+def forget(runtime: Runtime) -> None:
+    """Drop both cached lists, e.g. after a (re)connect to another account."""
+    runtime.redis.delete(ROOMS_KEY, CALENDARS_KEY)
+
+
+def room_label(names: dict[int, str], room_id: Any) -> str:
+    """``Name (#id)`` when the name is known, ``#id`` otherwise."""
+    if room_id is None:
+        return ""
+    name = names.get(int(room_id)) if str(room_id).isdigit() else None
+    return f"{name} (#{room_id})" if name else f"#{room_id}"
