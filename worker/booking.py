@@ -43,6 +43,7 @@ _HOUR = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+COMMENT_HEADING = "Customer's comment (as written):"
 
 
 class MalformedMessage(ValueError):
@@ -224,7 +225,10 @@ def unknown_placeholders(template: str) -> list[str]:
 
 
 def template_values(booking: Booking, route: Route) -> dict[str, str]:
-    """Booking fields visible at the route's privacy level (hidden ones render empty)."""
+    """Booking fields visible at the route's privacy level (hidden ones render empty).
+
+    The comment is free text in which customers often leave a phone number or an e-mail
+    address, so it is shown only at ``full``: the levels below promise no contact data."""
     full = route.privacy == "full"
     named = route.privacy in ("full", "no_contact")
     return {
@@ -238,12 +242,23 @@ def template_values(booking: Booking, route: Route) -> dict[str, str]:
         "status": "paid" if booking.paid else "unpaid",
         "source": booking.source,
         "reservation": str(booking.reservation_id),
-        "comment": booking.comment if named else "",
+        "comment": booking.comment if full else "",
     }
 
 
+def _one_line(text: str) -> str:
+    """Any run of whitespace, line breaks of every kind included, as one space."""
+    return " ".join(text.split())
+
+
 def describe(booking: Booking, values: dict[str, str]) -> str:
-    """Event description; values are HTML-escaped because Google renders descriptions as HTML."""
+    """Event description: one ``Label: value`` line per field, then the customer's comment.
+
+    Customers write the name and the comment, so neither may forge a line that staff would
+    read as ours ("Payment: paid"): field values are folded onto their one line, and the
+    comment comes last, under its own heading, each of its lines quoted with ``> ``. Values
+    are HTML-escaped because Google renders descriptions as HTML.
+    """
     rows = [
         ("Lockme reservation", values["reservation"]),
         ("People", values["people"]),
@@ -252,9 +267,13 @@ def describe(booking: Booking, values: dict[str, str]) -> str:
         ("Price", values["price"]),
         ("Payment", values["status"]),
         ("Source", values["source"]),
-        ("Comment", values["comment"]),
     ]
-    return "\n".join(f"{label}: {html.escape(value)}" for label, value in rows if value)
+    lines = [f"{label}: {html.escape(_one_line(value))}" for label, value in rows if value]
+    comment = [line.strip() for line in values["comment"].splitlines() if line.strip()]
+    if comment:
+        lines.append(COMMENT_HEADING)
+        lines += [f"> {html.escape(line)}" for line in comment]
+    return "\n".join(lines)
 
 
 def event_body(
