@@ -136,10 +136,18 @@ def send_webhook(settings: Settings, alert: Alert) -> None:
     response.raise_for_status()
 
 
+class InsecureSMTP(smtplib.SMTPException):
+    """The server offers no STARTTLS, so the login would cross the network in clear text."""
+
+
 def send_email(settings: Settings, alert: Alert) -> None:
-    """Send through ``ALERT_SMTP_URL``: ``smtp://user:pass@host:587`` (STARTTLS when offered)
-    or ``smtps://…:465``; ``?from=address`` sets the sender (default: the user name, if it
-    is an address)."""
+    """Send through ``ALERT_SMTP_URL``: ``smtp://user:pass@host:587`` (STARTTLS) or
+    ``smtps://…:465``; ``?from=address`` sets the sender (default: the user name, if it is an
+    address).
+
+    With a user name, TLS comes first: a server (or someone between) that does not offer
+    STARTTLS gets no login, and the alert fails with :class:`InsecureSMTP`. Only an
+    unauthenticated relay (no user, say a local one) may be spoken to in clear text."""
     url = urlsplit(settings.alert_smtp_url)
     user, password = unquote(url.username or ""), unquote(url.password or "")
     host = url.hostname or "localhost"
@@ -158,9 +166,12 @@ def send_email(settings: Settings, alert: Alert) -> None:
         smtp = smtplib.SMTP(host, url.port or 587, timeout=TIMEOUT_S)
     with smtp:
         smtp.ehlo()
-        if url.scheme != "smtps" and smtp.has_extn("starttls"):
-            smtp.starttls(context=context)
-            smtp.ehlo()
+        if url.scheme != "smtps":
+            if smtp.has_extn("starttls"):
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            elif user:
+                raise InsecureSMTP(f"{host} offers no STARTTLS; the login is not sent")
         if user:
             smtp.login(user, password)
         smtp.send_message(message)
