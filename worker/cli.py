@@ -15,6 +15,7 @@ from worker.config import ConfigError, Settings, load_settings
 from worker.errors import SyncError
 from worker.reconcile import Reconciler
 from worker.runtime import Runtime, build_runtime
+from worker.sandbox import commands as sandbox_commands
 from worker.status import snapshot
 from worker.store import PROVIDERS
 
@@ -38,7 +39,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
-    return devserver.run(port=args.port)
+    return devserver.run(port=args.port, sandbox=args.sandbox)
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -153,6 +154,11 @@ def parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=cmd_worker)
     dev = sub.add_parser("dev", help="web + worker for a laptop; starts Redis if none answers")
     dev.add_argument("--port", type=int, default=5000)
+    dev.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="with the built-in sandbox Lockme and Google (the default without client ids)",
+    )
     dev.set_defaults(func=cmd_dev)
     sub.add_parser("check", help="config, Redis, connections").set_defaults(func=cmd_check)
     status = sub.add_parser("status", help="connections, queue, failures, recent syncs")
@@ -175,6 +181,7 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("message_id", type=int, nargs="?")
     rep.add_argument("--all", action="store_true")
     rep.set_defaults(func=cmd_replay)
+    sandbox_commands.add_parser(sub)
     return root
 
 

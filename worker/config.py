@@ -56,6 +56,11 @@ class Settings:
     alert_smtp_url: str = ""
     alert_email_to: str = ""
     alert_webhook_url: str = ""
+    # The built-in sandbox: ``lockme-sync dev`` sets the first two for its web and worker
+    # processes; the sandbox's own Redis database defaults to number 15 of REDIS_URL's.
+    sandbox_url: str = ""
+    sandbox_token: str = ""
+    sandbox_redis_url: str = ""
     retry_backoff_scale: float = 1.0
     trusted_proxy_hops: int = 1
     allowed_hosts: tuple[str, ...] = ()
@@ -194,6 +199,9 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
         alert_smtp_url=get("ALERT_SMTP_URL"),
         alert_email_to=get("ALERT_EMAIL_TO"),
         alert_webhook_url=get("ALERT_WEBHOOK_URL"),
+        sandbox_url=get("SANDBOX_URL").rstrip("/"),
+        sandbox_token=get("SANDBOX_TOKEN"),
+        sandbox_redis_url=get("SANDBOX_REDIS_URL"),
         retry_backoff_scale=retry_backoff_scale,
         trusted_proxy_hops=int(hops_raw),
         allowed_hosts=tuple(h.strip() for h in get("ALLOWED_HOSTS").split(",") if h.strip()),

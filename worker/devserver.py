@@ -1,7 +1,10 @@
 """``lockme-sync dev``: the web app and a worker on a laptop, with Redis started if needed.
 
 It writes a ``.env`` with generated secrets on first run (printing the admin password
-once), so that a fresh checkout runs with no configuration at all.
+once), so that a fresh checkout runs with no configuration at all. Without OAuth client
+ids (or with ``--sandbox``) it also serves the built-in sandbox Lockme and Google
+Calendar in this process and points the web and worker processes at them, so that the
+product can be seen working before any account exists.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from urllib.parse import urlparse
 
 import redis
 
-from worker.config import load_settings, read_dotenv
+from worker.config import Settings, load_settings, read_dotenv
+from worker.sandbox import control
+from worker.sandbox.runner import SandboxError
 from worker.store import connect_redis
 
 
@@ -75,7 +80,13 @@ def ensure_redis(url: str) -> tuple[str, Any]:
     return f"started an embedded in-process Redis on {host}:{port} (data is not kept)", server
 
 
-def run(port: int = 5000) -> int:
+def sandbox_wanted(settings: Settings, asked: bool) -> bool:
+    """``--sandbox`` always; otherwise only while neither OAuth client id is set, so that a
+    configured installation never talks to the sandbox by accident."""
+    return asked or not (settings.lockme_client_id or settings.google_client_id)
+
+
+def run(port: int = 5000, sandbox: bool = False) -> int:
     password = ensure_env(Path.cwd() / ".env")
     settings = load_settings().require()
     description, redis_handle = ensure_redis(settings.redis_url)
@@ -86,16 +97,29 @@ def run(port: int = 5000) -> int:
     # Readable lines in a terminal; deployments keep the JSON default.
     env.setdefault("LOG_FORMAT", "text")
     env.setdefault("PUBLIC_URL", f"http://127.0.0.1:{port}")
+    base = env["PUBLIC_URL"]
+    demo = None
+    if sandbox_wanted(settings, sandbox):
+        try:
+            demo = control.serve(settings, f"http://127.0.0.1:{port}")
+        except SandboxError as exc:
+            raise SystemExit(f"sandbox: {exc}") from None
+        env.update(demo[0].environment(demo[1].url))
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "app:create_app()"],
         env=env,
     )
     worker = subprocess.Popen([sys.executable, "-m", "worker.cli", "worker"], env=env)
-    base = env["PUBLIC_URL"]
     print(f"web:   {base}/  (log in with ADMIN_PASSWORD from .env)", flush=True)
     if password:
         print(f"       generated admin password: {password}", flush=True)
-    print(f"hook:  {base}/webhooks/lockme?secret=<WEBHOOK_SECRET from .env>", flush=True)
+    if demo is not None:
+        where = env["REDIS_URL"].split("@")[-1]
+        print(f"sandbox: a demo Lockme and Google Calendar (data in {where})", flush=True)
+        print(f"       connect both at {base}/setup, then book at {base}/sandbox", flush=True)
+        print(f"       and watch {base}/sandbox/calendar", flush=True)
+    else:
+        print(f"hook:  {base}/webhooks/lockme?secret=<WEBHOOK_SECRET from .env>", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -111,6 +135,8 @@ def run(port: int = 5000) -> int:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+    if demo is not None:
+        control.stop(*demo)
     if isinstance(redis_handle, subprocess.Popen):
         redis_handle.terminate()
     elif redis_handle is not None:

@@ -26,7 +26,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from werkzeug.wrappers import Request, Response
 
-from .server import FakeServer, Faults, json_response, utc_now_rfc3339
+from .server import (
+    CONSENT_ANSWER,
+    FakeServer,
+    Faults,
+    consent_page,
+    consent_refused,
+    json_response,
+    utc_now_rfc3339,
+)
 
 SCOPE_EVENTS = "https://www.googleapis.com/auth/calendar.events"
 SCOPE_CALENDARLIST_READONLY = "https://www.googleapis.com/auth/calendar.calendarlist.readonly"
@@ -142,8 +150,12 @@ class FakeGoogle(FakeServer):
         faults: Faults | None = None,
         time_zone: str = "Europe/Warsaw",
         rate_limit_per_s: float | None = None,
+        consent: bool = False,
     ) -> None:
         super().__init__(faults)
+        self.consent = consent
+        """Show a consent screen at the auth endpoint (the sandbox) instead of approving at
+        once (the tests, which walk the redirects without a browser)."""
         self.client_id = client_id
         self.client_secret = client_secret
         self.access_ttl = access_ttl
@@ -301,6 +313,13 @@ class FakeGoogle(FakeServer):
         method = params.get("code_challenge_method", "plain" if challenge else None)
         if challenge and method not in ("plain", "S256"):
             return _oauth_error(400, "invalid_request", "Invalid code_challenge_method")
+        if self.consent:
+            answer = params.pop(CONSENT_ANSWER, None)
+            if answer is None:
+                access = "see your calendars and edit their events"
+                return consent_page("Google", self.email, access, params)
+            if answer != "yes":
+                return consent_refused(redirect_uri, params)
         code = "4/" + secrets.token_urlsafe(32)
         with self.lock:
             self.codes[code] = {

@@ -21,7 +21,15 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Request, Response
 
-from .server import JSON_CONTENT_TYPE, FakeServer, Faults, json_response
+from .server import (
+    CONSENT_ANSWER,
+    JSON_CONTENT_TYPE,
+    FakeServer,
+    Faults,
+    consent_page,
+    consent_refused,
+    json_response,
+)
 
 _RESERVATION_FIELDS = (
     "roomid",
@@ -87,8 +95,12 @@ class FakeLockme(FakeServer):
         *,
         faults: Faults | None = None,
         timezone: str = "Europe/Warsaw",
+        consent: bool = False,
     ) -> None:
         super().__init__(faults)
+        self.consent = consent
+        """Show a consent screen at ``/authorize`` (the sandbox) instead of approving at
+        once (the tests, which walk the redirects without a browser)."""
         self.client_id = client_id
         self.client_secret = client_secret
         self.access_ttl = access_ttl
@@ -345,6 +357,13 @@ class FakeLockme(FakeServer):
         redirect_uri = params.get("redirect_uri")
         if not redirect_uri:
             return _oauth_error(400, "invalid_request", 'Check the "redirect_uri" parameter.')
+        if self.consent:
+            answer = params.pop(CONSENT_ANSWER, None)
+            if answer is None:
+                access = "manage the reservations of your rooms (rooms_manage)"
+                return consent_page("Lockme", self.nick, access, params)
+            if answer != "yes":
+                return consent_refused(redirect_uri, params)
         code = secrets.token_urlsafe(24)
         with self.lock:
             self.codes[code] = {"client_id": params["client_id"], "redirect_uri": redirect_uri}

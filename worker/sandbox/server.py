@@ -20,10 +20,11 @@ import time
 import traceback
 from collections import Counter
 from dataclasses import dataclass, field
+from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_to_bytes, urlencode, urlsplit, urlunsplit
 
 from werkzeug.wrappers import Request, Response
 
@@ -147,6 +148,52 @@ class Faults:
                 rule.hits += 1
                 return rule
         return None
+
+
+def with_query(url: str, query: dict[str, str]) -> str:
+    """``url`` with ``query`` appended to its own query string (an OAuth redirect back)."""
+    parts = urlsplit(url)
+    joined = f"{parts.query}&{urlencode(query)}" if parts.query else urlencode(query)
+    return urlunsplit(parts._replace(query=joined))
+
+
+CONSENT_ANSWER = "approve"
+"""Query parameter the consent screen adds: ``yes`` grants, anything else denies."""
+
+
+def consent_page(service: str, account: str, access: str, params: dict[str, str]) -> Response:
+    """A one-click consent screen, like the real services show before redirecting back.
+
+    The form submits the authorization request again (every parameter as a hidden field)
+    plus :data:`CONSENT_ANSWER`, so the fake stays stateless between the two requests.
+    """
+    hidden = "".join(
+        f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
+        for k, v in params.items()
+        if k != CONSENT_ANSWER
+    )
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(service)} sandbox: allow access?</title></head>
+<body><main>
+<h1>{escape(service)} (sandbox)</h1>
+<p>Signed in as <strong>{escape(account)}</strong>.</p>
+<p>Lockme → Google Calendar asks to {escape(access)}.</p>
+<form method="get">{hidden}
+<button type="submit" name="{CONSENT_ANSWER}" value="yes" id="allow">Allow</button>
+<button type="submit" name="{CONSENT_ANSWER}" value="no" id="deny">Deny</button>
+</form>
+</main></body></html>"""
+    return Response(page, content_type="text/html; charset=utf-8")
+
+
+def consent_refused(redirect_uri: str, params: dict[str, str]) -> Response:
+    """The redirect back after "Deny": ``error=access_denied`` and the caller's state."""
+    query = {"error": "access_denied"}
+    if "state" in params:
+        query["state"] = params["state"]
+    return Response(status=302, headers={"Location": with_query(redirect_uri, query)})
 
 
 class _DropConnection(ConnectionAbortedError):

@@ -1,0 +1,103 @@
+"""``lockme-sync sandbox …``: drive the running sandbox from a terminal, for demos and checks.
+
+Each command talks to the sandbox that ``lockme-sync dev`` serves (found through its
+Redis database), never to a new one, so what they do shows on its pages too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from worker.config import Settings
+
+from .client import SandboxClient
+from .runner import SandboxError, published
+
+
+def _client(settings: Settings) -> SandboxClient:
+    return SandboxClient(*published(settings))
+
+
+def _connect(client: SandboxClient, args: argparse.Namespace) -> str:
+    accounts = client.connect()
+    return f"connected: Lockme as {accounts['lockme']}, Google as {accounts['google']}"
+
+
+def _rooms(client: SandboxClient, args: argparse.Namespace) -> str:
+    rooms = client.rooms()
+    if args.json:
+        return json.dumps(rooms, indent=2)
+    return "\n".join(f"{r['id']}\t{r['name']}\t{r['calendarName']}" for r in rooms)
+
+
+def _book(client: SandboxClient, args: argparse.Namespace) -> str:
+    fields = {"room": args.room, "date": args.date, "hour": args.hour, "name": args.name}
+    return str(client.book(**fields)["reservationId"])
+
+
+def _edit(client: SandboxClient, args: argparse.Namespace) -> str:
+    fields = {"date": args.date, "hour": args.hour, "room": args.room, "name": args.name}
+    sent = client.edit(args.reservation_id, **{k: v for k, v in fields.items() if v})
+    return f"changed {args.reservation_id} (Lockme message {sent['messageId']})"
+
+
+def _cancel(client: SandboxClient, args: argparse.Namespace) -> str:
+    sent = client.cancel(args.reservation_id)
+    return f"cancelled {args.reservation_id} (Lockme message {sent['messageId']})"
+
+
+def _events(client: SandboxClient, args: argparse.Namespace) -> str:
+    keys = ("calendar", "id", "summary", "start", "end", "status", "lockmeReservationId")
+    events = [{k: e.get(k) for k in keys} for e in client.events()]
+    if args.json:
+        return json.dumps(events, indent=2)
+    if not events:
+        return "no events yet"
+    return "\n".join(
+        f"{e['start']}  {e['status']:<9} {e['calendar']}  {e['summary']}"
+        f"  (reservation {e['lockmeReservationId']})"
+        for e in events
+    )
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        print(args.action(_client(settings), args))
+    except SandboxError as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def add_parser(sub: Any) -> None:
+    """Register ``sandbox`` and its commands on the ``lockme-sync`` subparsers."""
+    sandbox = sub.add_parser("sandbox", help="drive the running sandbox (lockme-sync dev)")
+    commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
+    sandbox.set_defaults(func=run)
+    connect = commands.add_parser("connect", help="connect both services, no browser needed")
+    connect.set_defaults(action=_connect)
+    rooms = commands.add_parser("rooms", help="the sandbox's rooms (id, name)")
+    rooms.add_argument("--json", action="store_true")
+    rooms.set_defaults(action=_rooms)
+    book = commands.add_parser("book", help="make a booking; prints its reservation id")
+    book.add_argument("--room", required=True, help="room id or name")
+    book.add_argument("--date", required=True, help="YYYY-MM-DD")
+    book.add_argument("--hour", required=True, help="HH:MM")
+    book.add_argument("--name", default="Anna Nowak", help="the customer's name")
+    book.set_defaults(action=_book)
+    edit = commands.add_parser("edit", help="change a booking's date, hour or room")
+    edit.add_argument("reservation_id", type=int)
+    edit.add_argument("--date")
+    edit.add_argument("--hour")
+    edit.add_argument("--room")
+    edit.add_argument("--name")
+    edit.set_defaults(action=_edit)
+    cancel = commands.add_parser("cancel", help="cancel a booking")
+    cancel.add_argument("reservation_id", type=int)
+    cancel.set_defaults(action=_cancel)
+    events = commands.add_parser("events", help="the sandbox calendars' events")
+    events.add_argument("--json", action="store_true")
+    events.set_defaults(action=_events)

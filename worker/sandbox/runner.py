@@ -1,0 +1,413 @@
+"""The running sandbox: Lockme and Google Calendar on loopback, with a demo venue.
+
+``lockme-sync dev`` starts one in its own process and hands the web and worker processes
+the settings that point at it. Its data lives in a Redis database of its own, flushed at
+every start (the fakes keep their state in memory, so older tokens and mappings would
+point at nothing), and the address of its control API is published there for the
+``lockme-sync sandbox …`` commands.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Self
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import redis
+
+from worker.booking import Route
+from worker.config import Settings
+from worker.runtime import build_runtime
+from worker.store import connect_redis
+
+from .delivery import Delivery
+from .google import FakeGoogle
+from .lockme import FakeLockme
+
+STATE_KEY = "lms:sandbox"
+"""Hash in the sandbox database: the control API's ``url`` and ``token``; it also marks
+the database as the sandbox's, the only kind :meth:`Sandbox.start` will flush."""
+SANDBOX_DB = 15
+TROUBLE_SECONDS = 60.0
+LOCKME_SLOW_S = 3.0
+TROUBLES = ("google_down", "google_revoked", "lockme_slow")
+
+
+class SandboxError(Exception):
+    """The sandbox cannot start or cannot do what was asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class DemoRoom:
+    """A room of the demo venue, its calendar and its colour (a Google event colour id)."""
+
+    room_id: int
+    name: str
+    calendar_id: str
+    calendar_name: str
+    color_id: str
+
+
+DEMO_ROOMS = (
+    DemoRoom(5101, "Pharaoh's Tomb", "front-desk@sandbox.example", "Front desk", "4"),
+    DemoRoom(5102, "Prison Break", "front-desk@sandbox.example", "Front desk", "7"),
+    DemoRoom(5103, "Haunted Manor", "haunted-manor@sandbox.example", "Haunted Manor", "10"),
+)
+VENUE = "Escape Sandbox"
+LOCKME_NICK = "escape-sandbox"
+GOOGLE_ACCOUNT = "staff@sandbox.example"
+
+
+def sandbox_redis_url(settings: Settings) -> str:
+    """``SANDBOX_REDIS_URL``, else database 15 of the Redis at ``REDIS_URL``: never the
+    database real bookings live in."""
+    if settings.sandbox_redis_url:
+        return settings.sandbox_redis_url
+    parts = urlsplit(settings.redis_url)
+    return urlunsplit(parts._replace(path=f"/{SANDBOX_DB}"))
+
+
+def room(ident: str | int) -> DemoRoom:
+    """A demo room by id or by name (case-insensitive)."""
+    text = str(ident).strip()
+    for candidate in DEMO_ROOMS:
+        if text == str(candidate.room_id) or text.casefold() == candidate.name.casefold():
+            return candidate
+    names = ", ".join(f"{r.room_id} ({r.name})" for r in DEMO_ROOMS)
+    raise SandboxError(f"no room {text!r} in the sandbox; its rooms are {names}")
+
+
+class Sandbox:
+    """Both fakes with the demo venue, webhook delivery and the trouble switches."""
+
+    def __init__(self, settings: Settings, app_url: str) -> None:
+        self.settings = settings
+        self.app_url = app_url.rstrip("/")
+        self.redis_url = sandbox_redis_url(settings)
+        self.lockme = FakeLockme(
+            client_id="sandbox-lockme-app",
+            client_secret=secrets.token_urlsafe(16),
+            nick=LOCKME_NICK,
+            timezone=settings.venue_timezone,
+            consent=True,
+        )
+        self.google = FakeGoogle(
+            client_id="sandbox-google-app.apps.googleusercontent.com",
+            client_secret=secrets.token_urlsafe(16),
+            email=GOOGLE_ACCOUNT,
+            time_zone=settings.venue_timezone,
+            consent=True,
+        )
+        self.token = secrets.token_urlsafe(24)
+        self.delivery: Delivery | None = None
+        self.troubles: dict[str, float | None] = {}
+        """Active trouble -> monotonic end time (``None``: until reconnected)."""
+        self._timers: list[threading.Timer] = []
+        self._google_down_rule: Any = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self, control_url: str) -> Self:
+        """Claim the sandbox database, serve both fakes and start delivering webhooks."""
+        client = connect_redis(self.redis_url)
+        try:
+            self._claim(client)
+            client.hset(STATE_KEY, mapping={"url": control_url, "token": self.token})
+        finally:
+            client.close()
+        self.lockme.start()
+        self.google.start()
+        for demo in DEMO_ROOMS:
+            self.lockme.add_room(demo.room_id, demo.name, department=VENUE)
+            if demo.calendar_id not in self.google.calendars:
+                self.google.add_calendar(demo.calendar_id, demo.calendar_name, "owner")
+        store = build_runtime(self.child_settings()).store
+        for demo in DEMO_ROOMS:
+            store.set_route(
+                Route(
+                    demo.room_id,
+                    calendar_id=demo.calendar_id,
+                    color_id=demo.color_id,
+                    room_name=demo.name,
+                )
+            )
+        store.redis.close()
+        secret = quote(self.settings.webhook_secret, safe="")
+        self.delivery = Delivery(self.lockme, f"{self.app_url}/webhooks/lockme?secret={secret}")
+        self.delivery.start()
+        return self
+
+    def _claim(self, client: redis.Redis) -> None:
+        """Flush the sandbox database, refusing one that holds anything but a sandbox."""
+        if client.dbsize() and not client.exists(STATE_KEY):
+            raise SandboxError(
+                f"Redis database {self.redis_url.split('@')[-1]} holds data that is not the "
+                "sandbox's; set SANDBOX_REDIS_URL to an empty database"
+            )
+        client.flushdb()
+
+    def stop(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        if self.delivery is not None:
+            self.delivery.stop()
+        self.lockme.stop()
+        self.google.stop()
+        try:
+            client = connect_redis(self.redis_url, socket_connect_timeout=1)
+            client.delete(STATE_KEY)
+            client.close()
+        except redis.RedisError:
+            pass  # the Redis dev started may already be gone
+
+    # -- settings for the app's processes ----------------------------------------------
+
+    def environment(self, control_url: str) -> dict[str, str]:
+        """What the web and worker processes need to use the sandbox instead of the real
+        services (overriding any ``.env`` values, since the environment wins)."""
+        return {
+            "REDIS_URL": self.redis_url,
+            "LOCKME_CLIENT_ID": self.lockme.client_id,
+            "LOCKME_CLIENT_SECRET": self.lockme.client_secret,
+            "LOCKME_API_URL": self.lockme.url,
+            "GOOGLE_CLIENT_ID": self.google.client_id,
+            "GOOGLE_CLIENT_SECRET": self.google.client_secret,
+            "GOOGLE_AUTH_URI": f"{self.google.url}/o/oauth2/auth",
+            "GOOGLE_TOKEN_URI": f"{self.google.url}/token",
+            "GOOGLE_CALENDAR_API_URL": f"{self.google.url}/calendar/v3/",
+            "SANDBOX_URL": control_url,
+            "SANDBOX_TOKEN": self.token,
+        }
+
+    def child_settings(self) -> Settings:
+        return replace(
+            self.settings,
+            redis_url=self.redis_url,
+            lockme_client_id=self.lockme.client_id,
+            lockme_client_secret=self.lockme.client_secret,
+            lockme_api_url=self.lockme.url,
+            google_client_id=self.google.client_id,
+            google_client_secret=self.google.client_secret,
+            google_auth_uri=f"{self.google.url}/o/oauth2/auth",
+            google_token_uri=f"{self.google.url}/token",
+            google_calendar_api_url=f"{self.google.url}/calendar/v3/",
+        )
+
+    # -- what the control API offers -------------------------------------------------
+
+    def connect(self) -> dict[str, str]:
+        """Connect both services as the OAuth callbacks would, without a browser, and
+        release the messages that waited for a connection."""
+        from worker import tasks  # the job layer, only needed for this one action
+
+        runtime = build_runtime(self.child_settings())
+        try:
+            runtime.lockme.connect(self.lockme.issue_token())
+            runtime.store.set_connection("lockme", account=self.lockme.nick)
+            token = self.google.issue_token()
+            record = {
+                "access_token": token["access_token"],
+                "refresh_token": token["refresh_token"],
+                "expires_at": time.time() + float(token["expires_in"]),
+                "scopes": sorted(self.google.granted_scopes),
+            }
+            runtime.calendar.connect(record, account=self.google.email)
+            with self._lock:
+                self.troubles.pop("google_revoked", None)
+            parked = list(runtime.store.parked())
+            if parked:
+                tasks.replay(runtime, parked)
+        finally:
+            runtime.redis.close()
+        return {"lockme": self.lockme.nick, "google": self.google.email}
+
+    def rooms(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": demo.room_id,
+                "name": demo.name,
+                "calendar": demo.calendar_id,
+                "calendarName": demo.calendar_name,
+                "colorId": demo.color_id,
+            }
+            for demo in DEMO_ROOMS
+        ]
+
+    def bookings(self) -> list[dict[str, Any]]:
+        """Live reservations, soonest first, with their room's name."""
+        names = {demo.room_id: demo.name for demo in DEMO_ROOMS}
+        live = sorted(
+            self.lockme.live_reservations().values(), key=lambda r: (r["date"], r["hour"])
+        )
+        return [{**r, "roomName": names.get(r["roomid"], str(r["roomid"]))} for r in live]
+
+    def book(self, fields: dict[str, Any]) -> dict[str, int]:
+        changes = _booking_fields(fields, required=True)
+        roomid = changes.pop("roomid")
+        rid, mid = self.lockme.create_reservation(
+            roomid, changes.pop("date"), changes.pop("hour"), **changes
+        )
+        return {"reservationId": rid, "messageId": mid}
+
+    def edit(self, reservation_id: int, fields: dict[str, Any]) -> dict[str, int]:
+        changes = _booking_fields(fields, required=False)
+        if not changes:
+            raise SandboxError("nothing to change: give a date, hour, room, name, people or phone")
+        try:
+            return {"messageId": self.lockme.edit_reservation(reservation_id, **changes)}
+        except KeyError:
+            raise SandboxError(f"no live reservation {reservation_id}") from None
+
+    def cancel(self, reservation_id: int) -> dict[str, int]:
+        try:
+            return {"messageId": self.lockme.delete_reservation(reservation_id)}
+        except KeyError:
+            raise SandboxError(f"no live reservation {reservation_id}") from None
+
+    def test_message(self) -> dict[str, int]:
+        return {"messageId": self.lockme.test_message()}
+
+    def trouble(self, kind: str, seconds: float = TROUBLE_SECONDS) -> dict[str, Any]:
+        """Start one kind of trouble (``clear`` ends them all)."""
+        if kind == "clear":
+            self._end("google_down")
+            self._end("lockme_slow")
+            return self.state()
+        if kind not in TROUBLES:
+            raise SandboxError(f"unknown trouble {kind!r}; one of {', '.join(TROUBLES)}, clear")
+        if not 0 < seconds <= 3600:
+            raise SandboxError("seconds must be above 0 and at most 3600")
+        if kind == "google_revoked":
+            self.google.revoke()
+            with self._lock:
+                self.troubles[kind] = None
+            return self.state()
+        self._end(kind)
+        if kind == "google_down":
+            self._google_down_rule = self.google.faults.add(None, r"^/calendar/v3/", status=503)
+        else:
+            self.lockme.latency = LOCKME_SLOW_S
+        with self._lock:
+            self.troubles[kind] = time.monotonic() + seconds
+        timer = threading.Timer(seconds, self._end, args=(kind,))
+        timer.daemon = True
+        timer.start()
+        self._timers.append(timer)
+        return self.state()
+
+    def _end(self, kind: str) -> None:
+        with self._lock:
+            self.troubles.pop(kind, None)
+        if kind == "google_down" and self._google_down_rule is not None:
+            self.google.faults.remove(self._google_down_rule)
+            self._google_down_rule = None
+        if kind == "lockme_slow":
+            self.lockme.latency = 0.0
+
+    def state(self) -> dict[str, Any]:
+        now = time.monotonic()
+        with self._lock:
+            troubles = {
+                kind: None if end is None else max(0, round(end - now))
+                for kind, end in self.troubles.items()
+            }
+        return {
+            "troubles": troubles,
+            "lockme": {"url": self.lockme.url, "account": self.lockme.nick},
+            "google": {"url": self.google.url, "account": self.google.email},
+            "deliveries": dict(self.delivery.attempts) if self.delivery else {},
+        }
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every event of the sandbox calendars, cancelled ones included (``status``)."""
+        rows = []
+        for calendar_id in self.google.calendar_ids():
+            name = self.google.calendars[calendar_id]["summary"]
+            for event in self.google.events(calendar_id, include_cancelled=True):
+                private = (event.get("extendedProperties") or {}).get("private") or {}
+                rows.append(
+                    {
+                        "calendar": calendar_id,
+                        "calendarName": name,
+                        "id": event["id"],
+                        "summary": event.get("summary", ""),
+                        "start": event["start"].get("dateTime") or event["start"].get("date"),
+                        "end": event["end"].get("dateTime") or event["end"].get("date"),
+                        "status": event.get("status", "confirmed"),
+                        "colorId": event.get("colorId", ""),
+                        "lockmeReservationId": private.get("lockmeReservationId"),
+                        "lockmeRoomId": private.get("lockmeRoomId"),
+                    }
+                )
+        return rows
+
+    def calendars(self) -> list[dict[str, str]]:
+        return [
+            {"id": cid, "name": self.google.calendars[cid]["summary"]}
+            for cid in self.google.calendar_ids()
+        ]
+
+
+def _booking_fields(fields: dict[str, Any], *, required: bool) -> dict[str, Any]:
+    """Validate a booking's fields as the sandbox page and CLI send them; Lockme's own
+    names out (``roomid``, ``name``/``surname``…)."""
+    changes: dict[str, Any] = {}
+    for key in ("room", "date", "hour"):
+        if required and not str(fields.get(key) or "").strip():
+            raise SandboxError(f"{key} is required")
+    if fields.get("room") not in (None, ""):
+        changes["roomid"] = room(fields["room"]).room_id
+    if fields.get("date") not in (None, ""):
+        changes["date"] = _date(str(fields["date"]))
+    if fields.get("hour") not in (None, ""):
+        changes["hour"] = _hour(str(fields["hour"]))
+    if fields.get("name") not in (None, ""):
+        first, _, last = str(fields["name"]).strip().partition(" ")
+        changes["name"], changes["surname"] = first[:60], last.strip()[:60]
+    if fields.get("people") not in (None, ""):
+        people = str(fields["people"]).strip()
+        if not people.isdigit() or not 1 <= int(people) <= 20:
+            raise SandboxError("people must be a whole number from 1 to 20")
+        changes["people"] = int(people)
+    if fields.get("phone") not in (None, ""):
+        changes["phone"] = str(fields["phone"]).strip()[:30]
+    return changes
+
+
+def _date(value: str) -> str:
+    try:
+        time.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        raise SandboxError(f"date {value!r} is not YYYY-MM-DD") from None
+    return value
+
+
+def _hour(value: str) -> str:
+    """``HH:MM`` (seconds dropped): Lockme's hour is ``HH:MM:SS``."""
+    try:
+        parsed = time.strptime(value[:5], "%H:%M")
+    except ValueError:
+        raise SandboxError(f"hour {value!r} is not HH:MM") from None
+    return time.strftime("%H:%M:00", parsed)
+
+
+def published(settings: Settings) -> tuple[str, str]:
+    """The control URL and token of the sandbox running for these settings."""
+    if settings.sandbox_url:
+        return settings.sandbox_url, settings.sandbox_token
+    url = sandbox_redis_url(settings)
+    try:
+        client = connect_redis(url, socket_connect_timeout=2)
+        state = {k.decode(): v.decode() for k, v in client.hgetall(STATE_KEY).items()}
+        client.close()
+    except redis.RedisError as exc:
+        raise SandboxError(
+            f"the sandbox's Redis ({url.split('@')[-1]}) is not reachable: {exc}"
+        ) from None
+    if not state.get("url"):
+        raise SandboxError("no sandbox is running: start one with `lockme-sync dev --sandbox`")
+    return state["url"], state.get("token", "")
