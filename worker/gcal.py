@@ -73,6 +73,11 @@ class StoredCredentials(Credentials):
         self._store = store
         self._record = record
 
+    @property
+    def record(self) -> dict[str, Any]:
+        """The stored token these credentials were last given (or refreshed into)."""
+        return self._record
+
     def adopt(self, record: dict[str, Any]) -> None:
         self.token = record.get("access_token")
         self._refresh_token = record.get("refresh_token")
@@ -87,6 +92,7 @@ class StoredCredentials(Credentials):
             stored = self._store.load_token(SERVICE)
             if stored is None:
                 raise AuthError("Google is not connected", service=SERVICE)
+            generation = self._store.generation(SERVICE)
             fresh = stored.get("access_token") and stored.get("access_token") != self.token
             if fresh and stored.get("expires_at", 0) - 60 > time.time():
                 self.adopt(stored)
@@ -100,7 +106,7 @@ class StoredCredentials(Credentials):
                     raise TransientError(f"Google token refresh: {exc}", service=SERVICE) from exc
                 detail = str(exc.args[0] if exc.args else exc).rstrip(". ")
                 reason = f"{detail}: reconnect needed"
-                self._store.set_connection(SERVICE, error=reason)
+                self._store.set_connection(SERVICE, error=reason, generation=generation)
                 raise AuthError(reason, service=SERVICE) from exc
             record = {
                 **stored,
@@ -108,7 +114,14 @@ class StoredCredentials(Credentials):
                 "refresh_token": self.refresh_token or stored.get("refresh_token"),
                 "expires_at": self.expiry.replace(tzinfo=UTC).timestamp() if self.expiry else 0,
             }
-            self._store.save_token(SERVICE, record)
+            if not self._store.save_token(SERVICE, record, generation=generation):
+                # Disconnected or reconnected meanwhile: the new grant (or none) wins.
+                event["outcome"] = "superseded"
+                current = self._store.load_token(SERVICE)
+                if current is None:
+                    raise AuthError("Google is not connected", service=SERVICE)
+                self.adopt(current)
+                return
             event["outcome"] = "refreshed"
             self._record = record
 
@@ -129,18 +142,23 @@ class GoogleCalendar:
         self._service: Any = None
         self._events_resource: Any = None
 
-    def _events(self) -> Any:
+    def _events(self, *, write: bool = False) -> Any:
         """The events resource, built once: building it creates every method from the
         discovery document, milliseconds of CPU that a per-call build paid on every request."""
-        service = self._api()
+        service = self._api(write=write)
         if self._events_resource is None:
             self._events_resource = service.events()
         return self._events_resource
 
-    def _api(self) -> Any:
-        """The service object, built on first use; the token is re-read (at most every
-        ``TOKEN_REUSE_S``) so that a reconnect made in another process applies here too."""
-        record = self.store.load_token(SERVICE, max_age=TOKEN_REUSE_S)
+    def _api(self, *, write: bool = False) -> Any:
+        """The service object, built on first use. The token is re-read so that a reconnect
+        made in another process applies here too: for a read at most every
+        ``TOKEN_REUSE_S``, for a write whenever the connection's generation moved on (so
+        nothing is written with a grant the staff disconnected or replaced)."""
+        if write:
+            record = self.store.write_token(SERVICE)
+        else:
+            record = self.store.load_token(SERVICE, max_age=TOKEN_REUSE_S)
         if record is None or not record.get("refresh_token"):
             raise AuthError("Google is not connected", service=SERVICE)
         if self._credentials is None:
@@ -156,7 +174,7 @@ class GoogleCalendar:
                 static_discovery=True,
                 client_options={"api_endpoint": self.settings.google_calendar_api_url},
             )
-        elif record.get("refresh_token") != self._credentials.refresh_token:
+        elif record is not self._credentials.record:
             self._credentials.adopt(record)
         return self._service
 
@@ -182,7 +200,9 @@ class GoogleCalendar:
             error = _classify(exc, what)
             if isinstance(error, AuthError):
                 # A 401 that survived the client's own refresh: the grant is unusable.
-                self.store.set_connection(SERVICE, error=str(error))
+                self.store.set_connection(
+                    SERVICE, error=str(error), generation=self.store.generation(SERVICE)
+                )
             raise error from exc
         except (AuthError, TransientError, PermanentError):
             status = "auth"
@@ -214,13 +234,17 @@ class GoogleCalendar:
             raise
 
     def insert(self, calendar_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._execute(self._events().insert(calendarId=calendar_id, body=body), "insert")
+        return self._execute(
+            self._events(write=True).insert(calendarId=calendar_id, body=body), "insert"
+        )
 
     def update(
         self, calendar_id: str, event_id: str, body: dict[str, Any]
     ) -> dict[str, Any] | None:
         """Replace the event (restores a cancelled one); None when it does not exist."""
-        request = self._events().update(calendarId=calendar_id, eventId=event_id, body=body)
+        request = self._events(write=True).update(
+            calendarId=calendar_id, eventId=event_id, body=body
+        )
         try:
             return self._execute(request, "update")
         except PermanentError as exc:
@@ -231,7 +255,9 @@ class GoogleCalendar:
     def delete(self, calendar_id: str, event_id: str) -> bool:
         """Cancel the event; False when it was already gone (404/410 mean done)."""
         try:
-            self._execute(self._events().delete(calendarId=calendar_id, eventId=event_id), "delete")
+            self._execute(
+                self._events(write=True).delete(calendarId=calendar_id, eventId=event_id), "delete"
+            )
         except PermanentError as exc:
             if exc.status in (404, 410):
                 return False

@@ -25,6 +25,7 @@ PROCESS_MESSAGE = "worker.tasks.process_message"
 RECORD_EXHAUSTED_FAILURE = "worker.tasks.record_exhausted_failure"
 RUN_RECONCILE = "worker.tasks.run_reconcile"
 RUN_ALERT_CHECK = "worker.tasks.run_alert_check"
+REPLAY_PARKED = "worker.tasks.replay_parked"
 
 # Capped exponential backoff: ~5 s, 20 s, 1 min, 3 min, 10 min, 30 min (≈ 45 min in all);
 # Lockme's own 24 h redelivery re-queues the message after that.
@@ -113,3 +114,12 @@ def enqueue_reconcile(runtime: Runtime, days: int = 60) -> str:
     """Queue an on-demand reconcile (the status page's "re-sync upcoming bookings")."""
     job = runtime.queue.enqueue(RUN_RECONCILE, days, job_timeout=1800, result_ttl=24 * 3600)
     return job.id
+
+
+def enqueue_replay(runtime: Runtime, provider: str) -> str:
+    """Queue the replay of the messages parked for ``provider`` (after its reconnect).
+
+    No fixed job id: a second reconnect while one replay runs needs its own pass, and
+    replaying a message twice is harmless (one job per message id).
+    """
+    return runtime.queue.enqueue(REPLAY_PARKED, provider, job_timeout=1800, result_ttl=3600).id

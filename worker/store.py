@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -42,6 +43,19 @@ PROVIDERS = ("lockme", "google")
 # How long the API clients reuse a token this process read (``Store.load_token``).
 TOKEN_REUSE_S = 5.0
 LOCK_POLL_S = 0.1
+# provider → a number bumped by every connect and disconnect (see Store.write_token).
+GENERATIONS = f"{PREFIX}conn-gen"
+# Run a write only while the provider's generation (KEYS[1] field ARGV[1]) is ARGV[2].
+_SAVE_IF_CURRENT = """
+if tonumber(redis.call('hget', KEYS[1], ARGV[1]) or '0') ~= tonumber(ARGV[2]) then return 0 end
+redis.call('set', KEYS[2], ARGV[3])
+return 1
+"""
+_HSET_IF_CURRENT = """
+if tonumber(redis.call('hget', KEYS[1], ARGV[1]) or '0') ~= tonumber(ARGV[2]) then return 0 end
+redis.call('hset', KEYS[2], unpack(ARGV, 3))
+return 1
+"""
 # Delete a lock only if it still holds our token (it may have lapsed and been taken since).
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
 
@@ -69,6 +83,13 @@ def _fernet(secret: str) -> Fernet:
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"lockme-calendar-sync tokens"
     ).derive(secret.encode())
     return Fernet(base64.urlsafe_b64encode(key))
+
+
+@dataclass(frozen=True)
+class _CachedToken:
+    read_at: float
+    generation: int
+    token: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -136,40 +157,105 @@ class Store:
         self.redis = client
         keys = [secret_key, *fallback_keys] if secret_key else []
         self._crypto = MultiFernet([_fernet(k) for k in keys]) if keys else None
-        # provider → (monotonic time read, token): see load_token's max_age.
-        self._tokens: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        # provider → the token last read or written here: see load_token's max_age.
+        self._tokens: dict[str, _CachedToken] = {}
+        # provider → the newest connection generation seen by this process.
+        self._seen: dict[str, int] = {}
+        # Per thread: generations read with a reservation's lock, for the next write.
+        self._local = threading.local()
 
     # --- tokens -------------------------------------------------------------------------
     def load_token(self, provider: str, max_age: float = 0) -> dict[str, Any] | None:
         """The decrypted token, or None when absent or unreadable (e.g. SECRET_KEY changed).
 
         With ``max_age``, a token this process read (or wrote) less than that many seconds
-        ago is returned without asking Redis: a booking makes three API calls, and reading
-        and decrypting the token before each was a tenth of the worker's round trips. A
-        reconnect made by another process then takes effect within ``max_age``; a refresh
-        always reads afresh (``max_age`` 0), so a token revoked meanwhile costs one 401.
+        ago is returned without asking Redis, unless a newer connection generation has been
+        seen since (see :meth:`write_token`): a booking makes three API calls, and reading
+        and decrypting the token before each was a tenth of the worker's round trips. Reads
+        may use such a token; writes go through :meth:`write_token`.
         """
         cached = self._tokens.get(provider)
-        if cached is not None and time.monotonic() - cached[0] < max_age:
-            return cached[1]
-        raw = self.redis.get(f"{PREFIX}token:{provider}")
+        if (
+            cached is not None
+            and time.monotonic() - cached.read_at < max_age
+            and cached.generation >= self._seen.get(provider, 0)
+        ):
+            return cached.token
+        return self._read_token(provider)
+
+    def write_token(self, provider: str) -> dict[str, Any] | None:
+        """The token to make a write with, checked against the connection's generation.
+
+        Every connect and disconnect bumps the provider's generation in the same transaction
+        as its token, so a write made after "Disconnect" returned finds a newer generation
+        and no token. The check costs one small read, except for the write that follows a
+        reservation's lock: that round trip already read the generations
+        (:meth:`reservation`), and its reading vouches for the one write that comes next in
+        this thread, whichever service that is (the ack after a calendar write asks again).
+        """
+        vouched = getattr(self._local, "vouched", {})
+        self._local.vouched = {}
+        generation = vouched.get(provider)
+        if generation is None:
+            generation = int(self.redis.hget(GENERATIONS, provider) or 0)
+            self._note_generation(provider, generation)
+        cached = self._tokens.get(provider)
+        if cached is not None and cached.generation == generation:
+            return cached.token
+        return self._read_token(provider)
+
+    def generation(self, provider: str) -> int:
+        """The connection generation of the token this process last read or wrote: what a
+        failure seen with that token is about (see :meth:`park`, :meth:`set_connection`)."""
+        cached = self._tokens.get(provider)
+        return cached.generation if cached is not None else self._seen.get(provider, 0)
+
+    def _read_token(self, provider: str) -> dict[str, Any] | None:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(f"{PREFIX}token:{provider}")
+        pipe.hget(GENERATIONS, provider)
+        raw, generation = pipe.execute()
         token = None
         if raw is not None and self._crypto is not None:
             try:
                 token = json.loads(self._crypto.decrypt(raw))
             except (InvalidToken, ValueError):
                 token = None
-        self._tokens[provider] = (time.monotonic(), token)
+        self._remember(provider, int(generation or 0), token)
         return token
 
-    def save_token(self, provider: str, token: dict[str, Any]) -> None:
-        """Write the whole token in one SET, so a rotated refresh token is never half-saved."""
+    def _remember(self, provider: str, generation: int, token: dict[str, Any] | None) -> None:
+        self._tokens[provider] = _CachedToken(time.monotonic(), generation, token)
+        self._note_generation(provider, generation)
+
+    def _note_generation(self, provider: str, generation: int) -> None:
+        self._seen[provider] = max(generation, self._seen.get(provider, 0))
+
+    def save_token(
+        self, provider: str, token: dict[str, Any], *, generation: int | None = None
+    ) -> bool:
+        """Write the whole token in one SET, so a rotated refresh token is never half-saved.
+
+        Without ``generation`` this is a new grant (connect): the provider's generation is
+        bumped with it. A refresh passes the generation of the grant it refreshed, and is
+        saved only if that grant is still the stored one: a refresh that finishes after a
+        Disconnect or Reconnect must not put its token back. Returns whether it was saved.
+        """
         if self._crypto is None:
             raise RuntimeError("SECRET_KEY is required to store tokens")
-        self.redis.set(
-            f"{PREFIX}token:{provider}", self._crypto.encrypt(json.dumps(token).encode())
-        )
-        self._tokens[provider] = (time.monotonic(), token)
+        key = f"{PREFIX}token:{provider}"
+        sealed = self._crypto.encrypt(json.dumps(token).encode())
+        if generation is None:
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.set(key, sealed)
+            pipe.hincrby(GENERATIONS, provider, 1)
+            generation = int(pipe.execute()[1])
+        elif not self.redis.eval(
+            _SAVE_IF_CURRENT, 2, GENERATIONS, key, provider, generation, sealed
+        ):
+            return False
+        self._remember(provider, generation, token)
+        return True
 
     def reencrypt_tokens(self) -> int:
         """Re-encrypt stored tokens under the current SECRET_KEY (readable with a fallback
@@ -190,8 +276,12 @@ class Store:
         return rewritten
 
     def delete_token(self, provider: str) -> None:
-        self.redis.delete(f"{PREFIX}token:{provider}", f"{PREFIX}conn:{provider}")
-        self._tokens.pop(provider, None)
+        """Disconnect: the token goes and the generation moves on, in one transaction, so
+        that no write of any process uses the old grant once this returns."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(f"{PREFIX}token:{provider}", f"{PREFIX}conn:{provider}")
+        pipe.hincrby(GENERATIONS, provider, 1)
+        self._remember(provider, int(pipe.execute()[1]), None)
 
     def lock(self, name: str, timeout: float = 30, wait: float | None = None) -> Any:
         """A cross-process lock (token refresh must be serialised: refresh tokens rotate).
@@ -206,11 +296,26 @@ class Store:
         )
 
     # --- connection health --------------------------------------------------------------
-    def set_connection(self, provider: str, *, account: str | None = None, error: str = "") -> None:
+    def set_connection(
+        self,
+        provider: str,
+        *,
+        account: str | None = None,
+        error: str = "",
+        generation: int | None = None,
+    ) -> None:
+        """Record the connection's health. With ``generation``, the error of a grant that
+        has since been replaced or removed is dropped: a job that failed with the old token
+        must not mark a fresh reconnect as broken."""
         fields = {"error": error, "checked_at": now_iso()}
         if account is not None:
             fields["account"] = account
-        self.redis.hset(f"{PREFIX}conn:{provider}", mapping=fields)
+        key = f"{PREFIX}conn:{provider}"
+        if generation is None:
+            self.redis.hset(key, mapping=fields)
+            return
+        flat = [item for pair in fields.items() for item in pair]
+        self.redis.eval(_HSET_IF_CURRENT, 2, GENERATIONS, key, provider, generation, *flat)
 
     def connection(self, provider: str) -> dict[str, Any]:
         """``connected``, ``account`` and ``error`` as the status page and CLI show them."""
@@ -263,7 +368,8 @@ class Store:
     ) -> Iterator[HeldReservation]:
         """Hold the reservation's lock and read what every add, edit and delete needs: its
         mapping, its room's route, and whether this store has been recording for longer
-        than Lockme redelivers. One round trip when the lock is free.
+        than Lockme redelivers; and the connections' generations, which vouch for the write
+        that follows (:meth:`write_token`). One round trip when the lock is free.
 
         ``timeout`` is how long a holder may keep the lock (a killed one keeps it that
         long); ``wait`` how long to wait for it, then ``LockError``. A new or flushed store
@@ -279,8 +385,15 @@ class Store:
             pipe.get(f"{PREFIX}res:{reservation_id}")
             pipe.hget(f"{PREFIX}routes", str(room_id))
             pipe.set(f"{PREFIX}since", now, nx=True, get=True)
-            acquired, raw_mapping, raw_route, since = pipe.execute()
+            pipe.hmget(GENERATIONS, PROVIDERS)
+            acquired, raw_mapping, raw_route, since, generations = pipe.execute()
             if acquired:
+                self._local.vouched = {
+                    provider: int(raw or 0)
+                    for provider, raw in zip(PROVIDERS, generations, strict=True)
+                }
+                for provider, generation in self._local.vouched.items():
+                    self._note_generation(provider, generation)
                 break
             if time.monotonic() + LOCK_POLL_S > deadline:
                 raise LockError(f"reservation {reservation_id} is locked")
@@ -425,9 +538,25 @@ class Store:
         pipe.hdel(f"{PREFIX}failures", str(message_id))
         pipe.zrem(f"{PREFIX}failures:at", str(message_id))
 
-    def park(self, message_id: int, provider: str) -> None:
-        """Hold a message while ``provider`` is disconnected: neither acked nor dropped."""
-        self.redis.hset(f"{PREFIX}parked", str(message_id), provider)
+    def park(self, message_id: int, provider: str, generation: int | None = None) -> bool:
+        """Hold a message while ``provider`` is disconnected: neither acked nor dropped.
+
+        With ``generation`` (that of the grant the message failed with), it is parked only
+        if that is still the provider's connection; returns False when a reconnect came in
+        between, so the caller runs the message again instead. A reconnect bumps the
+        generation before it queues the replay of parked messages, so every message is
+        either parked before that replay looks, or not parked at all.
+        """
+        key, field = f"{PREFIX}parked", str(message_id)
+        if generation is None:
+            self.redis.hset(key, field, provider)
+            return True
+        args = (GENERATIONS, key, provider, generation, field, provider)
+        if self.redis.eval(_HSET_IF_CURRENT, 2, *args):
+            return True
+        # The token this process holds for the provider is out of date: read it again.
+        self._tokens.pop(provider, None)
+        return False
 
     def parked(self) -> dict[int, str]:
         return {int(k): v.decode() for k, v in self.redis.hgetall(f"{PREFIX}parked").items()}

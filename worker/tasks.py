@@ -16,11 +16,15 @@ from rq.job import Job
 
 from worker import alerts, logs, metrics, schedules
 from worker.config import load_settings
-from worker.errors import AuthError, PermanentError
+from worker.errors import AuthError, PermanentError, TransientError
 from worker.queue import enqueue_message
 from worker.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
+
+# How often a message runs again at once when a reconnect lands while it fails for the
+# lack of one; after that, the retry policy takes over.
+RECONNECT_RERUNS = 2
 
 _runtime: Runtime | None = None
 
@@ -81,25 +85,35 @@ def handle_message(
     record = store.failure(message_id) if replay else None
     if record and record.get("kind") == "malformed":
         payload = record.get("payload")
-    try:
-        return runtime.syncer.handle(message_id, payload, received_at=received_at).result
-    except AuthError as exc:
-        # Not acked, not dropped: replayed once the connection is restored.
-        store.park(message_id, exc.service or "lockme")
-        if store.is_done(message_id):
-            # A concurrent run of the same message (a redelivery) acknowledged it meanwhile;
-            # checked after parking, so whichever of the two finishes last unparks it.
-            store.unpark(message_id)
-            return "duplicate"
-        store.record_sync({"message_id": message_id, "action": "park", "result": "parked"})
-        log.warning("message %s parked: %s needs reconnecting", message_id, exc.service)
-        alerts.check(runtime)
-        return "parked"
-    except PermanentError as exc:
-        store.record_failure(message_id, str(exc), kind="permanent")
-        store.record_sync({"message_id": message_id, "action": "fail", "result": "failed"})
-        log.warning("message %s failed: %s", message_id, exc)
-        return "failed"
+    for _ in range(RECONNECT_RERUNS + 1):
+        try:
+            return runtime.syncer.handle(message_id, payload, received_at=received_at).result
+        except AuthError as exc:
+            service = exc.service or "lockme"
+            # Parked only while the grant it failed with is still the stored one: after a
+            # reconnect (which queues the replay of parked messages) it runs again at once.
+            if store.park(message_id, service, store.generation(service)):
+                return _parked(runtime, message_id, service)
+        except PermanentError as exc:
+            store.record_failure(message_id, str(exc), kind="permanent")
+            store.record_sync({"message_id": message_id, "action": "fail", "result": "failed"})
+            log.warning("message %s failed: %s", message_id, exc)
+            return "failed"
+    raise TransientError("the connection changed during every run; retrying later")
+
+
+def _parked(runtime: Runtime, message_id: int, service: str) -> str:
+    """Not acked, not dropped: replayed once the connection is restored."""
+    store = runtime.store
+    if store.is_done(message_id):
+        # A concurrent run of the same message (a redelivery) acknowledged it meanwhile;
+        # checked after parking, so whichever of the two finishes last unparks it.
+        store.unpark(message_id)
+        return "duplicate"
+    store.record_sync({"message_id": message_id, "action": "park", "result": "parked"})
+    log.warning("message %s parked: %s needs reconnecting", message_id, service)
+    alerts.check(runtime)
+    return "parked"
 
 
 def record_exhausted_failure(job: Job, connection: Any, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -135,6 +149,21 @@ def replay(runtime: Runtime, message_ids: list[int] | None = None) -> list[int]:
         store.unpark(message_id)
         enqueue_message(runtime, message_id, replay=True)
     return message_ids
+
+
+def replay_parked(provider: str) -> int:
+    """Job entry point: after a reconnect, re-queue the messages parked for ``provider``.
+
+    A job rather than part of the OAuth callback, so that the callback answers at once
+    however many messages waited (thousands, after a long disconnect). The reconnect has
+    bumped the connection's generation before queueing this, so a message that failed with
+    the old grant is parked before this job reads the list, or not at all (``Store.park``).
+    """
+    runtime = current()
+    waiting = [mid for mid, owner in runtime.store.parked().items() if owner == provider]
+    replay(runtime, waiting)
+    log.info("replayed %s message(s) parked for %s", len(waiting), provider)
+    return len(waiting)
 
 
 def run_reconcile(days: int = 60, reschedule: bool = False) -> dict[str, int]:
