@@ -34,3 +34,6 @@ reuse_port = True
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 accesslog = None
 errorlog = "-"
+# The webhook's URL carries its secret: gunicorn's own lines (the error log's "Error handling
+# request <url>", an access log an operator turns on) are written with it cut out.
+logger_class = "app.serverlog.Logger"

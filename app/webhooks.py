@@ -58,7 +58,13 @@ class LockmeWebhook:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         started = time.monotonic()
-        status, answer, message_id, outcome = self._answer(environ)
+        try:
+            status, answer, message_id, outcome = self._answer(environ)
+        except Exception:
+            # Answered here rather than by gunicorn, whose error line would carry the URL
+            # with its secret; Lockme redelivers after a 500.
+            log.exception("webhook not handled")
+            status, answer, message_id, outcome = 500, {"error": "internal error"}, None, "error"
         # Only the validated id is logged; never the query string (it holds the secret).
         logs.event(
             "webhook.received",
@@ -66,7 +72,7 @@ class LockmeWebhook:
             message_id=message_id,
             duration_ms=logs.elapsed_ms(started),
         )
-        if status not in (200, 503):
+        if status not in (200, 500, 503):
             metrics.incr(self._redis, "webhooks", outcome=outcome)
         body = json.dumps(answer).encode()
         headers = [

@@ -1,0 +1,42 @@
+"""gunicorn's own log lines, with the webhook secret cut out.
+
+The webhook secret travels in the URL (``?secret=``, as Lockme's integration requires), and
+gunicorn writes the request's URL into its logs: the access log's ``%(r)s`` and ``%(q)s``,
+and the error log's "Error handling request /webhooks/lockme?secret=…" for any exception
+that reaches it. :class:`Logger` (``logger_class`` in ``gunicorn.conf.py``) filters both
+logs, whatever format an operator chooses with ``GUNICORN_CMD_ARGS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from gunicorn import glogging
+
+SECRET_IN_URL = re.compile(r"(secret(?:=|%3D))[^&\s\"'#]*", re.IGNORECASE)
+REDACTED = "[redacted]"
+
+
+class RedactSecrets(logging.Filter):
+    """Rewrite a record whose text carries ``secret=…`` with the value replaced."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = SECRET_IN_URL.sub(rf"\g<1>{REDACTED}", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+REDACT = RedactSecrets()
+
+
+class Logger(glogging.Logger):
+    """gunicorn's logger with :class:`RedactSecrets` on its error and access logs."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            log.addFilter(REDACT)  # the same filter object is never added twice
