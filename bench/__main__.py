@@ -192,8 +192,12 @@ def markdown(rows: list[Row]) -> str:
 
 
 def write_report(rows: list[Row], path: Path) -> None:
+    """Rewrite the report's table; the sections after it (``## …``: other benchmarks' own
+    figures, notes) are kept as they are."""
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     path.parent.mkdir(parents=True, exist_ok=True)
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    sections = old[old.index("\n## ") :] if "\n## " in old else ""
     path.write_text(
         "# Benchmarks\n\n"
         f"Produced by `python -m bench` on {when}; `nproc` = {os.cpu_count()}, "
@@ -201,7 +205,7 @@ def write_report(rows: list[Row], path: Path) -> None:
         "Each figure is measured beside its baseline in the same run; on a shared 2-core "
         "machine the ratios are steadier than the absolute numbers. Lockme and Google are the "
         "HTTP fakes from `worker/sandbox` with the stated latency per request.\n\n"
-        f"{markdown(rows)}\n",
+        f"{markdown(rows)}\n{sections}",
         encoding="utf-8",
     )
 

@@ -13,7 +13,7 @@ from worker.config import load_settings
 from worker.runtime import build_runtime
 
 
-class ForkingSyncWorker(rqseam.ShortHeartbeat, HerokuWorker):
+class ForkingSyncWorker(rqseam.StopSignal, rqseam.ShortHeartbeat, HerokuWorker):
     """One forked work horse per job, as the worker ran before the benchmarks."""
 
 

@@ -1,16 +1,25 @@
 """Every override of RQ's worker, in one place: the seam the rest of the product runs RQ through.
 
-The product keeps RQ and its worker, scheduler and registries; what this module changes is
-measured in docs/benchmarks.md (round trips per job matter on a networked Redis, about
-1 ms each on Heroku). It relies on these parts of RQ, which ``tests/test_rq_contract.py``
-checks against the installed version:
+The product keeps RQ and its worker, scheduler and registries. What this module changes
+saves Redis round trips per job (about 1 ms each on Heroku), measured override by override
+by ``python -m bench.rq_round_trips`` (docs/benchmarks.md): each one saves at least one of
+the nine a job costs, so all are kept, and the contract test below makes their risk loud.
 
-- ``BaseWorker.get_heartbeat_ttl(job)``, ``maintain_heartbeats(job)``,
-  ``heartbeat(timeout, pipeline)``, ``check_for_suspension(burst)``,
+It relies on these parts of RQ (2.12), each checked against the installed version by
+``tests/test_rq_contract.py`` (signatures, the order RQ calls them in, the log templates);
+``pyproject.toml`` pins RQ to the minor versions that test has passed:
+
+- ``BaseWorker.get_heartbeat_ttl(job)`` and ``maintain_heartbeats(job)``; RQ's next major
+  changes them to ``get_heartbeat_ttl(job, working_time=…)`` and
+  ``maintain_heartbeats(job, execution)``;
+- ``heartbeat(timeout, pipeline)``, ``check_for_suspension(burst)``,
   ``set_state(state, pipeline)``, ``get_state()``, ``cleanup_execution(job, pipeline)``,
-  ``execute_job(job, queue)``, ``handle_execution_ended(job, queue, heartbeat_ttl)``,
-  ``teardown()`` and ``job_monitoring_interval``;
-- ``Worker._shutdown_requested_date``, set by RQ's stop-signal handler;
+  ``execute_job(job, queue)``, ``teardown()``, ``request_stop(signum, frame)`` (the handler
+  RQ installs for SIGTERM and SIGINT), and the attributes ``job_monitoring_interval`` and
+  ``log_result_lifespan``;
+- ``handle_execution_ended(job, queue, heartbeat_ttl)``, called after the job ran and
+  before its callback, with the job's status already ``FAILED`` when it raised and not yet
+  set when it succeeded;
 - the INFO templates RQ logs for every job (``_PerJobLines.TEMPLATES``).
 """
 
@@ -20,6 +29,7 @@ import contextlib
 import logging
 import threading
 import time
+from types import FrameType
 from typing import Any
 
 import redis
@@ -45,6 +55,17 @@ class ShortHeartbeat:
 
     def get_heartbeat_ttl(self, job: Job) -> int:
         return self.job_monitoring_interval + self.HEARTBEAT_GRACE_S
+
+
+class StopSignal(BaseWorker):
+    """Worker mixin: remembers that a stop signal came, so that :func:`run_worker` lets the
+    worker go instead of replacing it. RQ keeps that only in a private attribute."""
+
+    stop_signalled = False
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stop_signalled = True
+        super().request_stop(signum, frame)
 
 
 class _Heartbeat(threading.Thread):
@@ -105,7 +126,7 @@ class _PerJobLines(logging.Filter):
 _PER_JOB_LINES = _PerJobLines()
 
 
-class SyncWorker(ShortHeartbeat, SimpleWorker):
+class SyncWorker(StopSignal, ShortHeartbeat, SimpleWorker):
     """Runs each job in the worker process itself instead of a forked child.
 
     Measured with ``python -m bench``: a forked child per job makes each booking about a
@@ -186,7 +207,7 @@ class SyncWorker(ShortHeartbeat, SimpleWorker):
 
 
 def run_worker(
-    runtime: Runtime, *, burst: bool = False, worker_class: type[BaseWorker] = SyncWorker
+    runtime: Runtime, *, burst: bool = False, worker_class: type[StopSignal] = SyncWorker
 ) -> None:
     """Work the queue with the scheduler; ``worker_class`` lets the benchmarks compare kinds.
 
@@ -210,10 +231,8 @@ def run_worker(
         )
         with contextlib.suppress(redis.ConnectionError):  # its teardown needs Redis too
             worker.work(burst=burst, with_scheduler=True, logging_level=runtime.settings.log_level)
-        # A stop signal sets the shutdown date whether it came mid-job (RQ finishes the job
-        # first and sets ``_stop_requested``) or between jobs (RQ raises StopRequested and
-        # leaves ``_stop_requested`` unset).
-        if burst or worker._shutdown_requested_date is not None:
+        # A stop signal came either mid-job (RQ finished the job first) or between jobs.
+        if burst or worker.stop_signalled:
             return
         log.warning("worker stopped unasked (Redis unreachable?); starting a new one")
         _wait_for_redis(runtime)
