@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.runtime import install
 from worker import logs, sentry, tasks
 from worker.config import Settings, load_settings
 from worker.runtime import Runtime, build_runtime
@@ -31,11 +32,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         # Flask answers 400 for a Host outside this list (``Settings.trusted_hosts``).
         TRUSTED_HOSTS=settings.trusted_hosts,
     )
-    app.extensions["lockme_runtime"] = runtime
+    install(app, runtime)
     # RQ runs job callbacks in this process too (failing over a dead worker's job while
     # counting the queue), and they take the process's runtime.
     tasks.configure(runtime)
     from app import auth, hardening, i18n, metrics, setup, status, webhooks
+
+    setup.allow_oauth_over_loopback_http(settings)
 
     # Behind a PaaS router TLS ends before the dyno: trust as many hops of X-Forwarded-For
     # and -Proto as the operator configures (Heroku: 1), and no X-Forwarded-Host: the router

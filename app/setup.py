@@ -41,6 +41,7 @@ from worker.booking import (
     Route,
     unknown_placeholders,
 )
+from worker.config import Settings
 from worker.errors import PermanentError, SyncError
 from worker.gcal import SCOPES
 from worker.queue import enqueue_reconcile, enqueue_replay
@@ -193,7 +194,9 @@ def lockme_token() -> Response | tuple[str, int]:
 
 
 # --- Google -------------------------------------------------------------------------------
-def _google_flow(callback: str, code_verifier: str | None = None) -> Flow:
+def _google_flow(
+    callback: str, code_verifier: str | None = None, scopes: tuple[str, ...] | None = SCOPES
+) -> Flow:
     settings = runtime().settings
     config = {
         "web": {
@@ -207,25 +210,26 @@ def _google_flow(callback: str, code_verifier: str | None = None) -> Flow:
     # Explicit, because from_client_config's PKCE default changed between releases.
     return Flow.from_client_config(
         config,
-        scopes=list(SCOPES),
+        scopes=list(scopes) if scopes else None,
         redirect_uri=callback,
         code_verifier=code_verifier,
         autogenerate_code_verifier=True,
     )
 
 
-def _allow_oauth_over_loopback_http(callback: str) -> None:
-    """oauthlib refuses http; allow it only for a laptop's loopback, never in production."""
-    parts = urlsplit(callback)
-    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+def allow_oauth_over_loopback_http(settings: Settings) -> None:
+    """oauthlib refuses a plain-http authorization or token endpoint, and only an environment
+    variable, read on every call, relaxes that. The sandbox's Google (``lockme-sync dev``,
+    the tests) is plain http on loopback: set it once at start-up for that case alone,
+    never from a request and never for a real (https) Google."""
+    endpoints = [urlsplit(settings.google_auth_uri), urlsplit(settings.google_token_uri)]
+    if all(e.scheme == "http" and e.hostname in LOOPBACK_HOSTS for e in endpoints):
         os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
 
 
 @bp.route("/setup/google/connect")
 def google_connect() -> Response:
-    callback = redirect_uri("google")
-    _allow_oauth_over_loopback_http(callback)
-    flow = _google_flow(callback)
+    flow = _google_flow(redirect_uri("google"))
     url, state = flow.authorization_url(access_type="offline", prompt="consent")
     runtime().redis.set(f"{PREFIX}oauth:{state}", flow.code_verifier, ex=VERIFIER_TTL_S)
     session["oauth_google"] = state
@@ -241,11 +245,10 @@ def google_callback() -> Response | tuple[str, int]:
         return _failed(t("oauth_state"))
     if "error" in request.args or not request.args.get("code"):
         return _failed(t("oauth_denied", provider="Google", error=request.args.get("error", "")))
-    callback = redirect_uri("google")
-    # Users may untick a scope on the consent screen; we check the grant ourselves below.
-    os.environ["OAUTHLIB_RELAX_TOKEN_SCOPE"] = "1"
-    _allow_oauth_over_loopback_http(callback)
-    flow = _google_flow(callback, code_verifier=verifier.decode())
+    # Users may untick a scope on the consent screen: the exchange asks for none (so
+    # oauthlib has nothing to compare, where it would raise on a narrower grant unless a
+    # process-wide variable relaxed it), and the grant is checked below.
+    flow = _google_flow(redirect_uri("google"), code_verifier=verifier.decode(), scopes=None)
     try:
         flow.fetch_token(code=request.args["code"])
     except (OAuth2Error, requests.RequestException) as exc:

@@ -6,7 +6,7 @@ document, and the HTTP sessions keep connections alive between bookings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import redis
 from rq import Queue
@@ -63,3 +63,17 @@ def build_runtime(settings: Settings, client: redis.Redis | None = None) -> Runt
     calendar = GoogleCalendar(settings, store, throttle=throttle)
     syncer = Syncer(settings, store, lockme, calendar)
     return Runtime(settings, client, store, lockme, calendar, syncer, make_queue(settings, client))
+
+
+def for_thread(runtime: Runtime) -> Runtime:
+    """A copy of ``runtime`` with a Google client of its own, for one thread of a process
+    that serves requests from several (gunicorn's threads in the web process).
+
+    The Google client library sends its requests through one ``httplib2.Http``, which is not
+    thread-safe. The rest is shared: redis-py's connection pool and urllib3's pool (the
+    Lockme client) are made for threads, and the rate limiter lives in Redis. The client is
+    built lazily, so a thread that never calls Google pays nothing for it.
+    """
+    calendar = GoogleCalendar(runtime.settings, runtime.store, throttle=runtime.calendar.throttle)
+    syncer = Syncer(runtime.settings, runtime.store, runtime.lockme, calendar)
+    return replace(runtime, calendar=calendar, syncer=syncer)
