@@ -58,4 +58,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(auth.bp)
     app.register_blueprint(setup.bp)
     app.register_blueprint(status.bp)
+    if settings.sandbox_url:
+        # Only in sandbox mode (set by ``lockme-sync dev``): its pages and its banner.
+        from app import sandbox
+
+        app.register_blueprint(sandbox.bp)
     return app

@@ -1,0 +1,142 @@
+"""English and Polish texts of the sandbox pages and banner.
+
+Kept beside :mod:`app.i18n` rather than in it: these pages exist only in sandbox mode,
+and their texts change with the sandbox, not with the staff pages.
+"""
+
+from __future__ import annotations
+
+from app.i18n import language
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "banner": (
+            "Sandbox: Lockme and Google Calendar here are built-in demos on this computer."
+            " Nothing reaches real bookings or calendars."
+        ),
+        "nav_sandbox": "Lockme sandbox",
+        "nav_calendar": "Sandbox calendars",
+        "title": "Lockme sandbox",
+        "intro": (
+            "Act as Lockme's customers and as the world. A booking made here reaches this app"
+            " as Lockme's webhook does, and the app writes it to the sandbox calendars."
+        ),
+        "connect_first": (
+            "Connect Lockme and Google on the Setup page first: until then bookings wait"
+            " in Lockme, which keeps resending them."
+        ),
+        "new_booking": "New booking",
+        "room": "Room",
+        "date": "Date",
+        "hour": "Hour",
+        "name": "Customer",
+        "people": "People",
+        "phone": "Phone",
+        "book": "Book",
+        "booked": "Booking {id} made in Lockme.",
+        "bookings": "Bookings in Lockme ({count})",
+        "no_bookings": "No bookings yet.",
+        "edit": "Change or move",
+        "save": "Save changes",
+        "changed": "Booking {id} changed in Lockme.",
+        "cancel": "Cancel booking",
+        "cancelled": "Booking {id} cancelled in Lockme.",
+        "test_message": "Send Lockme's test message",
+        "test_sent": "Lockme's test message {id} sent.",
+        "trouble": "Trouble",
+        "trouble_help": (
+            "Break something and watch the app recover: Lockme resends a message until the"
+            " app acknowledges it, which it does only after the calendar write."
+        ),
+        "google_down": "Google fails for a minute",
+        "google_revoked": "Revoke the Google grant",
+        "lockme_slow": "Lockme slow for a minute",
+        "clear": "End trouble now",
+        "active_google_down": "Google Calendar answers 503 ({seconds} s left).",
+        "active_google_revoked": "The Google grant is revoked: reconnect Google on Setup.",
+        "active_lockme_slow": "Lockme answers slowly ({seconds} s left).",
+        "no_trouble": "No trouble now.",
+        "trouble_started": "Trouble started.",
+        "trouble_ended": "Trouble ended.",
+        "unreachable": "The sandbox does not answer: {error}",
+        "calendar_title": "Sandbox calendars",
+        "calendar_help": "This page updates by itself within seconds of a change.",
+        "week_of": "Week of {date}",
+        "prev_week": "← Previous week",
+        "this_week": "This week",
+        "next_week": "Next week →",
+        "time": "Time",
+        "no_events": "No events this week.",
+        "open_calendar": "Open the sandbox calendars",
+        "days": "Mon Tue Wed Thu Fri Sat Sun",
+    },
+    "pl": {
+        "banner": (
+            "Piaskownica: Lockme i Kalendarz Google są tu wbudowanymi atrapami na tym"
+            " komputerze. Nic nie trafia do prawdziwych rezerwacji ani kalendarzy."
+        ),
+        "nav_sandbox": "Piaskownica Lockme",
+        "nav_calendar": "Kalendarze piaskownicy",
+        "title": "Piaskownica Lockme",
+        "intro": (
+            "Działaj jak klienci Lockme i jak świat. Rezerwacja utworzona tutaj trafia do"
+            " aplikacji tak jak webhook Lockme, a aplikacja zapisuje ją w kalendarzach"
+            " piaskownicy."
+        ),
+        "connect_first": (
+            "Najpierw połącz Lockme i Google na stronie Konfiguracja: do tego czasu"
+            " rezerwacje czekają w Lockme, które wysyła je ponownie."
+        ),
+        "new_booking": "Nowa rezerwacja",
+        "room": "Sala",
+        "date": "Data",
+        "hour": "Godzina",
+        "name": "Klient",
+        "people": "Osoby",
+        "phone": "Telefon",
+        "book": "Zarezerwuj",
+        "booked": "Utworzono rezerwację {id} w Lockme.",
+        "bookings": "Rezerwacje w Lockme ({count})",
+        "no_bookings": "Brak rezerwacji.",
+        "edit": "Zmień lub przenieś",
+        "save": "Zapisz zmiany",
+        "changed": "Zmieniono rezerwację {id} w Lockme.",
+        "cancel": "Anuluj rezerwację",
+        "cancelled": "Anulowano rezerwację {id} w Lockme.",
+        "test_message": "Wyślij wiadomość testową Lockme",
+        "test_sent": "Wysłano wiadomość testową Lockme {id}.",
+        "trouble": "Awarie",
+        "trouble_help": (
+            "Zepsuj coś i zobacz, jak aplikacja się podnosi: Lockme wysyła wiadomość"
+            " ponownie, dopóki aplikacja jej nie potwierdzi, a potwierdza dopiero po"
+            " zapisie w kalendarzu."
+        ),
+        "google_down": "Google nie działa przez minutę",
+        "google_revoked": "Cofnij dostęp Google",
+        "lockme_slow": "Lockme wolne przez minutę",
+        "clear": "Zakończ awarie teraz",
+        "active_google_down": "Kalendarz Google odpowiada 503 (jeszcze {seconds} s).",
+        "active_google_revoked": "Dostęp Google cofnięty: połącz Google ponownie w Konfiguracji.",
+        "active_lockme_slow": "Lockme odpowiada wolno (jeszcze {seconds} s).",
+        "no_trouble": "Brak awarii.",
+        "trouble_started": "Awaria rozpoczęta.",
+        "trouble_ended": "Awarie zakończone.",
+        "unreachable": "Piaskownica nie odpowiada: {error}",
+        "calendar_title": "Kalendarze piaskownicy",
+        "calendar_help": "Strona odświeża się sama w kilka sekund po zmianie.",
+        "week_of": "Tydzień od {date}",
+        "prev_week": "← Poprzedni tydzień",
+        "this_week": "Ten tydzień",
+        "next_week": "Następny tydzień →",
+        "time": "Godzina",
+        "no_events": "Brak wydarzeń w tym tygodniu.",
+        "open_calendar": "Otwórz kalendarze piaskownicy",
+        "days": "Pn Wt Śr Cz Pt So Nd",
+    },
+}
+
+
+def st(key: str, **values: object) -> str:
+    """The sandbox text for ``key`` in the request's language (see :func:`app.i18n.t`)."""
+    text = MESSAGES[language()].get(key) or MESSAGES["en"][key]
+    return text.format(**values) if values else text

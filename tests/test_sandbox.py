@@ -1,0 +1,366 @@
+"""The built-in sandbox: consent screens, webhook delivery with redelivery, the guard on its
+Redis database, the pages only in sandbox mode, and ``lockme-sync dev --sandbox`` driven
+end to end by the ``sandbox`` commands as separate processes."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import redis
+import requests
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from tests.conftest import ADMIN_PASSWORD, REDIS_URL, WEBHOOK_SECRET
+from tests.test_web import csrf_from, log_in
+from worker import devserver
+from worker.config import load_settings
+from worker.sandbox import FakeGoogle, FakeLockme
+from worker.sandbox.delivery import GIVE_UP_AFTER_S, MAX_INTERVAL_S, Delivery, intervals
+from worker.sandbox.runner import STATE_KEY, Sandbox, SandboxError
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET_KEY = "sandbox-test-secret-key-0123456789abcdef"
+
+
+def eventually(check: Callable[[], Any], timeout: float = 20.0, every: float = 0.2) -> Any:
+    """Poll until ``check`` returns something truthy (the processes work on their own)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s; last: {result!r}")
+        time.sleep(every)
+
+
+# --- consent screens ----------------------------------------------------------------------
+@pytest.mark.parametrize("fake_class", [FakeLockme, FakeGoogle])
+def test_consent_screen_approves_with_one_click_or_denies(fake_class: type) -> None:
+    path = "/authorize" if fake_class is FakeLockme else "/o/oauth2/auth"
+    params = {
+        "client_id": "sandbox-client",
+        "response_type": "code",
+        "redirect_uri": "http://127.0.0.1:5000/oauth/x/callback",
+        "state": "st4te",
+    }
+    with fake_class(client_id="sandbox-client", consent=True) as fake:
+        screen = requests.get(fake.url + path, params=params, timeout=5)
+        assert screen.status_code == 200
+        assert 'id="allow"' in screen.text and 'name="state" value="st4te"' in screen.text
+        allowed = requests.get(
+            fake.url + path, params={**params, "approve": "yes"}, allow_redirects=False, timeout=5
+        )
+        assert allowed.status_code == 302
+        back = parse_qs(urlsplit(allowed.headers["Location"]).query)
+        assert back["state"] == ["st4te"] and back["code"][0] in fake.codes
+        denied = requests.get(
+            fake.url + path, params={**params, "approve": "no"}, allow_redirects=False, timeout=5
+        )
+        back = parse_qs(urlsplit(denied.headers["Location"]).query)
+        assert back == {"error": ["access_denied"], "state": ["st4te"]}
+
+
+def test_fakes_without_consent_still_approve_at_once(fake_lockme: FakeLockme) -> None:
+    response = requests.get(
+        fake_lockme.url + "/authorize",
+        params={"client_id": fake_lockme.client_id, "response_type": "code", "redirect_uri": "x:/"},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert response.status_code == 302 and "code=" in response.headers["Location"]
+
+
+# --- webhook delivery ---------------------------------------------------------------------
+def test_intervals_grow_to_a_cap_and_end_within_a_day() -> None:
+    gaps = list(intervals())
+    assert gaps[:4] == [5.0, 10.0, 20.0, 40.0]
+    assert all(later >= earlier for earlier, later in itertools.pairwise(gaps))
+    assert max(gaps) == MAX_INTERVAL_S
+    assert sum(gaps) <= GIVE_UP_AFTER_S < sum(gaps) + MAX_INTERVAL_S
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A webhook endpoint that records what arrives, as the app's would see it."""
+    seen: list[dict[str, Any]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        seen.append(
+            {
+                "method": request.method,
+                "id": request.headers.get("X-MessageId"),
+                "body": request.get_data(),
+                "secret": request.args.get("secret"),
+            }
+        )
+        return Response("OK")(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook?secret=s3", seen
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def test_delivery_repeats_a_message_until_it_is_acknowledged(
+    fake_lockme: FakeLockme, receiver: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, seen = receiver
+    delivery = Delivery(fake_lockme, url, first_retry_s=0.2)
+    delivery.start()
+    try:
+        _, message_id = fake_lockme.create_reservation(5, "2026-12-03", "18:00:00")
+        eventually(lambda: len(seen) >= 3)
+        assert {(s["method"], s["id"], s["body"], s["secret"]) for s in seen} == {
+            ("POST", str(message_id), b"", "s3")
+        }
+        token = fake_lockme.issue_token()["access_token"]
+        ack = requests.post(
+            f"{fake_lockme.url}/v2.4/message/{message_id}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        )
+        assert ack.status_code == 200
+        after_ack = len(seen)
+        # The next redelivery was due within 0.8 s; it must not come once acknowledged.
+        time.sleep(2.0)
+        assert len(seen) <= after_ack + 1  # one may have been on its way during the ack
+        assert delivery.attempts[message_id] == len(seen)
+    finally:
+        delivery.stop()
+
+
+# --- the sandbox's own Redis database -----------------------------------------------------
+def _settings(**extra: str) -> Any:
+    env = {
+        "REDIS_URL": REDIS_URL,
+        "SANDBOX_REDIS_URL": REDIS_URL,
+        "SECRET_KEY": SECRET_KEY,
+        "ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        **extra,
+    }
+    return load_settings(env=env)
+
+
+def test_sandbox_refuses_a_database_holding_other_data(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    client.set("lms:route:5", "real data")
+    sandbox = Sandbox(_settings(), "http://127.0.0.1:1")
+    with pytest.raises(SandboxError, match="SANDBOX_REDIS_URL"):
+        sandbox.start("http://127.0.0.1:2")
+    assert client.get("lms:route:5") == b"real data"
+    sandbox.stop()
+
+
+def test_sandbox_database_defaults_to_its_own_number() -> None:
+    from worker.sandbox.runner import sandbox_redis_url
+
+    assert sandbox_redis_url(load_settings(env={"REDIS_URL": "redis://h:6379/0"})).endswith("/15")
+
+
+@pytest.mark.parametrize(
+    ("env", "asked", "wanted"),
+    [
+        ({}, False, True),
+        ({"LOCKME_CLIENT_ID": "real"}, False, False),
+        ({"GOOGLE_CLIENT_ID": "real"}, False, False),
+        ({"LOCKME_CLIENT_ID": "real", "GOOGLE_CLIENT_ID": "real"}, True, True),
+    ],
+)
+def test_dev_uses_the_sandbox_only_without_client_ids_or_when_asked(
+    env: dict[str, str], asked: bool, wanted: bool
+) -> None:
+    assert devserver.sandbox_wanted(load_settings(env=env), asked) is wanted
+
+
+def test_no_sandbox_pages_or_banner_outside_sandbox_mode(web_app: Any) -> None:
+    client = web_app.test_client()
+    log_in(client)
+    assert client.get("/sandbox").status_code == 404
+    assert "sandbox-banner" not in client.get("/setup").get_data(as_text=True)
+
+
+# --- lockme-sync dev --sandbox and the sandbox commands, as separate processes ----------
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def dev_sandbox(redis_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """``lockme-sync dev --sandbox`` on a free port, in an empty folder (no ``.env``),
+    with real-looking client ids set that ``--sandbox`` must override."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "SANDBOX_REDIS_URL": redis_url,
+        "SECRET_KEY": SECRET_KEY,
+        "ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "LOCKME_CLIENT_ID": "a-real-lockme-app",
+        "RETRY_BACKOFF_SCALE": "0.05",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("PUBLIC_URL", None)
+    log = (tmp_path / "dev.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "worker.cli", "dev", "--sandbox", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    run = {"env": env, "cwd": tmp_path, "base": f"http://127.0.0.1:{port}", "proc": proc}
+
+    def ready() -> bool:
+        assert proc.poll() is None, (tmp_path / "dev.log").read_text()
+        try:
+            return requests.get(run["base"] + "/healthz", timeout=1).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    try:
+        eventually(ready, timeout=60)
+        yield run
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+def sandbox_cli(run: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
+    """``lockme-sync sandbox …`` in another process, as a person at a terminal runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "worker.cli", "sandbox", *args],
+        cwd=run["cwd"],
+        env=run["env"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def events_of(run: dict[str, Any], reservation_id: str) -> list[dict[str, Any]]:
+    listed = sandbox_cli(run, "events", "--json")
+    assert listed.returncode == 0, listed.stderr
+    return [e for e in json.loads(listed.stdout) if e["lockmeReservationId"] == reservation_id]
+
+
+def confirmed(run: dict[str, Any], reservation_id: str) -> list[dict[str, Any]]:
+    return [e for e in events_of(run, reservation_id) if e["status"] == "confirmed"]
+
+
+def test_dev_sandbox_end_to_end_through_the_sandbox_commands(dev_sandbox: dict[str, Any]) -> None:
+    run = dev_sandbox
+    rooms = sandbox_cli(run, "rooms", "--json")
+    assert rooms.returncode == 0, rooms.stderr
+    by_name = {room["name"]: room for room in json.loads(rooms.stdout)}
+    assert len(by_name) == 3
+    tomb, manor = by_name["Pharaoh's Tomb"], by_name["Haunted Manor"]
+    assert tomb["calendar"] != manor["calendar"]
+
+    connected = sandbox_cli(run, "connect")
+    assert connected.returncode == 0 and "connected" in connected.stdout, connected.stderr
+
+    booked = sandbox_cli(
+        run, "book", "--room", "Pharaoh's Tomb", "--date", "2026-12-03", "--hour", "18:00",
+        "--name", "Anna Nowak",
+    )  # fmt: skip
+    assert booked.returncode == 0, booked.stderr
+    reservation = booked.stdout.strip()
+    assert reservation.isdigit()
+
+    [event] = eventually(lambda: confirmed(run, reservation))
+    assert event["calendar"] == tomb["calendar"]
+    assert event["summary"] == "Pharaoh's Tomb: Anna Nowak"
+    assert event["start"].startswith("2026-12-03T18:00:00")
+
+    moved = sandbox_cli(run, "edit", reservation, "--room", str(manor["id"]), "--hour", "19:30")
+    assert moved.returncode == 0, moved.stderr
+    [event] = eventually(
+        lambda: [e for e in confirmed(run, reservation) if e["calendar"] == manor["calendar"]]
+    )
+    assert event["start"].startswith("2026-12-03T19:30:00")
+    assert confirmed(run, reservation) == [event]  # it left the old room's calendar
+
+    cancelled = sandbox_cli(run, "cancel", reservation)
+    assert cancelled.returncode == 0, cancelled.stderr
+    eventually(lambda: not confirmed(run, reservation))
+    assert {e["status"] for e in events_of(run, reservation)} == {"cancelled"}
+
+
+def test_sandbox_commands_refuse_bad_input_in_one_line(dev_sandbox: dict[str, Any]) -> None:
+    run = dev_sandbox
+    unknown_room = sandbox_cli(
+        run, "book", "--room", "999", "--date", "2026-12-03", "--hour", "18:00"
+    )
+    assert unknown_room.returncode == 1
+    assert unknown_room.stderr.count("\n") == 1 and "no room '999'" in unknown_room.stderr
+    bad_hour = sandbox_cli(run, "book", "--room", "5101", "--date", "2026-12-03", "--hour", "25:99")
+    assert bad_hour.returncode == 1 and "not HH:MM" in bad_hour.stderr
+    gone = sandbox_cli(run, "cancel", "123")
+    assert gone.returncode == 1 and "no live reservation 123" in gone.stderr
+    # The control API answers only with the token published in the sandbox's Redis.
+    state = redis.Redis.from_url(run["env"]["SANDBOX_REDIS_URL"]).hgetall(STATE_KEY)
+    url = state[b"url"].decode()
+    assert requests.get(url + "/rooms", timeout=5).status_code == 401
+
+
+def test_sandbox_pages_book_and_show_the_booking(dev_sandbox: dict[str, Any]) -> None:
+    """The pages as a browser without JavaScript uses them: login, banner, book, calendar."""
+    run, web = dev_sandbox, requests.Session()
+    token = csrf_from(web.get(run["base"] + "/login").text)
+    web.post(run["base"] + "/login", data={"password": ADMIN_PASSWORD, "csrf_token": token})
+    setup = web.get(run["base"] + "/setup")
+    assert setup.status_code == 200 and 'id="sandbox-banner"' in setup.text
+    assert sandbox_cli(run, "connect").returncode == 0
+    page = web.get(run["base"] + "/sandbox")
+    assert page.status_code == 200 and "Haunted Manor" in page.text
+    booked = web.post(
+        run["base"] + "/sandbox/book",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "room": "5103",
+            "date": "2026-12-04",
+            "hour": "20:00",
+            "name": "Ewa Zielińska",
+            "people": "5",
+            "phone": "+48 600 700 800",
+        },
+    )
+    assert booked.status_code == 200 and "Ewa Zieli" in booked.text
+    forged = web.post(run["base"] + "/sandbox/book", data={"room": "5103"})
+    assert forged.status_code == 400  # CSRF, as on every other form
+
+    def shown() -> bool:
+        view = web.get(run["base"] + "/sandbox/calendar", params={"week": "2026-12-04"})
+        return "Haunted Manor: Ewa Zielińska" in view.text
+
+    eventually(shown)
+    digest = web.get(run["base"] + "/sandbox/calendar/digest").json()["digest"]
+    assert len(digest) == 16
