@@ -8,7 +8,8 @@ Accept-Language; ``?lang=`` is remembered in the cookie.
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, current_app, g, render_template, request, url_for
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, SecurityError
 from werkzeug.wrappers import Response
 
 LANGUAGES = ("en", "pl")
@@ -148,6 +149,201 @@ MESSAGES: dict[str, dict[str, str]] = {
         "failed": "Failed",
         "details": "Details",
         "times_in": "Times in {tz}.",
+        "not_set_up": "Not set up yet",
+        "set_up_now": "Set up on the setup page",
+        "retrying": "waiting to retry",
+        "maintenance": "scheduled maintenance (nightly re-sync, alert check)",
+        "reconcile_title": "Nightly re-sync",
+        "reconcile_last": "Last run: {at}.",
+        "reconcile_counts": (
+            "{checked} unchanged, {created} created, {updated} updated, {deleted} removed, "
+            "{errors} errors"
+        ),
+        "reconcile_never": "Has not run yet.",
+        "reconcile_next": "Next run: {at}.",
+        "reconcile_unscheduled": "Next run: when the worker starts.",
+        "why_bad_message": "Lockme sent a booking message the app cannot read.",
+        "why_message_gone": "Lockme no longer has this message.",
+        "why_rate_limited": "Google asked the app to slow down.",
+        "why_calendar_forbidden": "The connected Google account may not write to this calendar.",
+        "why_calendar_missing": "The room's calendar no longer exists or is not shared any more.",
+        "why_unreachable": "Lockme or Google did not answer, even after several tries.",
+        "why_unknown": "The booking could not be synced.",
+        "next_bad_message": (
+            "Open the booking in Lockme and correct it; saving it sends a new message. Or retry "
+            "after the fix."
+        ),
+        "next_message_gone": (
+            "Nothing is lost: re-sync upcoming bookings on the rooms page to compare the calendar"
+            " with Lockme."
+        ),
+        "next_rate_limited": "Nothing to do: it is retried automatically. Retry now if it waits.",
+        "next_calendar_forbidden": (
+            "Share the calendar with the connected account (Make changes to events) or choose "
+            "another calendar on the rooms page, then retry."
+        ),
+        "next_calendar_missing": "Choose a calendar for the room on the rooms page, then retry.",
+        "next_unreachable": "Check the connections on the setup page, then retry.",
+        "next_unknown": (
+            "Retry. If it fails again, the details below help whoever looks after the app."
+        ),
+        "help_bad_message": (
+            "The message has a date, hour or field the app cannot turn into a calendar event, so "
+            "it was recorded here with its content instead of being lost."
+        ),
+        "help_message_gone": (
+            "Lockme answered 404 for the message: it was removed, or is older than Lockme keeps "
+            "messages. The booking itself may still exist."
+        ),
+        "help_rate_limited": "Google's limit on calls per minute was reached (HTTP 429).",
+        "help_calendar_forbidden": (
+            "Google answered 403: the account connected on the setup page can read the calendar "
+            "but not change it."
+        ),
+        "help_calendar_missing": (
+            "Google answered 404 for the calendar routed to the room: it was deleted or unshared."
+        ),
+        "help_unreachable": (
+            "Every attempt met a timeout, a network error or a 5xx answer. Usually a passing "
+            "outage."
+        ),
+        "help_unknown": (
+            "The app has no plain explanation for this error yet; the raw text says more."
+        ),
+        "more_help": "More help",
+        "next_step": "What to do:",
+        "attempts_n": "{count} attempts",
+        "search_label": "Find a booking by its reservation number",
+        "search": "Search",
+        "show_all": "Show all",
+        "search_results": "Syncs of booking {number}",
+        "no_match": "No sync of booking {number} in the kept history.",
+        "booked_for": "Booked for",
+        "open_in_google": "Open in Google Calendar",
+        "primary_calendar": "Primary calendar",
+        "action_add": "new booking",
+        "action_edit": "changed",
+        "action_delete": "cancelled",
+        "action_test": "test message",
+        "action_invalid": "unreadable message",
+        "action_park": "waiting",
+        "action_fail": "failed",
+        "result_created": "added to calendar",
+        "result_updated": "updated",
+        "result_moved": "moved to the room's calendar",
+        "result_restored": "restored",
+        "result_deleted": "removed from calendar",
+        "result_absent": "was not in the calendar",
+        "result_unchanged": "already up to date",
+        "result_stale": "skipped (a newer change came first)",
+        "result_ignored": "skipped (cancelled in Lockme)",
+        "result_tested": "test received",
+        "result_duplicate": "already done",
+        "result_parked": "waiting for a reconnect",
+        "result_failed": "failed",
+        "chart_syncs": "Syncs per day by outcome",
+        "chart_latency": "Time from Lockme's message to the calendar",
+        "chart_empty": "No syncs in these days",
+        "chart_numbers": "The numbers",
+        "answer_shapes": "What Lockme answered (shapes)",
+        "answer_shapes_help": (
+            "The form of each kind of answer Lockme has sent: status, content type, field"
+            " names and value types, never the values. Kept once per endpoint and form."
+        ),
+        "no_answer_shapes": "No answers from Lockme yet.",
+        "shape_endpoint": "Endpoint",
+        "shape_answer": "Answer",
+        "shape_body": "Shape",
+        "median": "half of the syncs within",
+        "p95": "95 of 100 syncs within",
+        "group_written": "written",
+        "group_nothing": "nothing to change",
+        "group_waiting": "waiting",
+        "group_failed": "failed",
+        "nav_help": "Help",
+        "help_title": "Help",
+        "help_intro": "What the status page's failures mean and what to do about each.",
+        "help_apps_title": "Registering the OAuth apps",
+        "help_apps": (
+            "Connecting needs a Lockme OAuth app (from Lockme's partner support) and a Google "
+            "OAuth web client (Google Cloud console). Register the redirect URIs shown on the "
+            "setup page, then set LOCKME_CLIENT_ID, LOCKME_CLIENT_SECRET, GOOGLE_CLIENT_ID and "
+            "GOOGLE_CLIENT_SECRET and restart. Step by step: docs/setup-lockme.md and "
+            "docs/setup-google.md in the app's source."
+        ),
+        "help_public_title": "A webhook address Lockme can reach",
+        "help_public": (
+            "Lockme calls the webhook from the internet, so the address must be public and use "
+            "https: deploy the app (docs/deploy-heroku.md) or set PUBLIC_URL to the public "
+            "address of a tunnel. A localhost address only works with the sandbox."
+        ),
+        "help_docs": "The same entries, with more detail, are in docs/troubleshooting.md.",
+        "checklist_title": "Getting started",
+        "checklist_intro": "Each step shows ✓ when done, or what to do next.",
+        "step_client_ids": "OAuth apps configured",
+        "todo_client_ids": (
+            "Set {names} and restart. Register this redirect URI with the app: {uris}"
+        ),
+        "step_lockme": "Lockme connected",
+        "todo_lockme": "Press Connect in the Lockme box below.",
+        "step_google": "Google Calendar connected",
+        "todo_google": "Press Connect in the Google box below.",
+        "step_webhook": "Webhook address reachable from the internet",
+        "todo_webhook_local": (
+            "This address is on this computer ({host}); Lockme cannot reach it. Deploy the app or"
+            " set PUBLIC_URL."
+        ),
+        "todo_webhook_http": "This address uses plain http; Lockme needs https. Set PUBLIC_URL.",
+        "step_first_message": "First Lockme message received",
+        "todo_first_message": (
+            "Add the webhook in the Lockme panel (steps below), then make a test booking."
+        ),
+        "step_rooms": "Rooms mapped to calendars",
+        "todo_rooms": "Choose a calendar for each room on the rooms page.",
+        "step_test": "Calendars tested",
+        "todo_test": "Press “Test calendars”: it writes and removes a test event in each calendar.",
+        "test_calendars": "Test calendars",
+        "test_ok": "✓ {calendar}: a test event was written and removed.",
+        "test_failed": "✗ {calendar}: {error}",
+        "test_needs_google": "Connect Google first.",
+        "connect_disabled": "Connect is off until the OAuth app is configured.",
+        "how_to": "How to",
+        "redirect_uri": "Redirect URI to register",
+        "colour_1": "Lavender",
+        "colour_2": "Sage",
+        "colour_3": "Grape",
+        "colour_4": "Flamingo",
+        "colour_5": "Banana",
+        "colour_6": "Tangerine",
+        "colour_7": "Peacock",
+        "colour_8": "Graphite",
+        "colour_9": "Blueberry",
+        "colour_10": "Basil",
+        "colour_11": "Tomato",
+        "privacy_help_title": "What each privacy level puts in the calendar",
+        "privacy_help_full": "Everything: name, phone, e-mail, people, price and comment.",
+        "privacy_help_no_contact": (
+            "No contact details: name and number of people, without phone or e-mail (like "
+            "Lockme's RODO mode). New rooms start here."
+        ),
+        "privacy_help_time_only": "Time only: the room and the time, no customer data at all.",
+        "preview": "Preview",
+        "preview_help": "The title with a sample booking (Anna Nowak, 4 people).",
+        "resync_prompt": (
+            "You changed the calendar of {rooms}. Bookings already synced stay in the old "
+            "calendar until you re-sync."
+        ),
+        "invalid_field": "Check this field",
+        "error_title": "Something went wrong",
+        "error_400": "The request was not understood. Go back and check what you entered.",
+        "error_403": "You may not do that.",
+        "error_404": "There is no page at this address.",
+        "error_405": "This address does not accept that kind of request. Start from the menu.",
+        "error_413": "What you sent is too large.",
+        "error_429": "Too many requests. Wait a minute and try again.",
+        "error_500": "The app failed. Try again; if it keeps failing, check the logs.",
+        "error_other": "The request could not be completed.",
+        "skip_to_content": "Skip to content",
     },
     "pl": {
         "app_name": "Lockme → Kalendarz Google",
@@ -282,6 +478,215 @@ MESSAGES: dict[str, dict[str, str]] = {
         "failed": "Nieudane",
         "details": "Szczegóły",
         "times_in": "Godziny w strefie {tz}.",
+        "not_set_up": "Jeszcze nie skonfigurowano",
+        "set_up_now": "Skonfiguruj na stronie konfiguracji",
+        "retrying": "czeka na ponowienie",
+        "maintenance": "zaplanowana obsługa (nocna synchronizacja, sprawdzanie alertów)",
+        "reconcile_title": "Nocna synchronizacja",
+        "reconcile_last": "Ostatnio: {at}.",
+        "reconcile_counts": (
+            "bez zmian {checked}, dodane {created}, zmienione {updated}, usunięte {deleted}, "
+            "błędy {errors}"
+        ),
+        "reconcile_never": "Jeszcze się nie odbyła.",
+        "reconcile_next": "Następna: {at}.",
+        "reconcile_unscheduled": "Następna: po uruchomieniu procesu roboczego.",
+        "why_bad_message": (
+            "Lockme przysłał wiadomość o rezerwacji, której aplikacja nie potrafi odczytać."
+        ),
+        "why_message_gone": "Lockme nie ma już tej wiadomości.",
+        "why_rate_limited": "Google poprosił aplikację o zwolnienie tempa.",
+        "why_calendar_forbidden": "Połączone konto Google nie może zapisywać w tym kalendarzu.",
+        "why_calendar_missing": "Kalendarz pokoju już nie istnieje albo przestał być udostępniony.",
+        "why_unreachable": "Lockme albo Google nie odpowiedział mimo kilku prób.",
+        "why_unknown": "Nie udało się zsynchronizować rezerwacji.",
+        "next_bad_message": (
+            "Otwórz rezerwację w Lockme i popraw ją; zapisanie wyśle nową wiadomość. Albo ponów "
+            "po poprawce."
+        ),
+        "next_message_gone": (
+            "Nic nie ginie: zsynchronizuj nadchodzące rezerwacje na stronie pokoi, by porównać "
+            "kalendarz z Lockme."
+        ),
+        "next_rate_limited": "Nic nie trzeba robić: ponowi się samo. Możesz ponowić od razu.",
+        "next_calendar_forbidden": (
+            "Udostępnij kalendarz połączonemu kontu (Wprowadzanie zmian w wydarzeniach) albo "
+            "wybierz inny kalendarz na stronie pokoi, potem ponów."
+        ),
+        "next_calendar_missing": "Wybierz kalendarz dla pokoju na stronie pokoi, potem ponów.",
+        "next_unreachable": "Sprawdź połączenia na stronie konfiguracji, potem ponów.",
+        "next_unknown": (
+            "Ponów. Jeśli znów się nie uda, szczegóły poniżej pomogą osobie opiekującej się "
+            "aplikacją."
+        ),
+        "help_bad_message": (
+            "Wiadomość ma datę, godzinę albo pole, których nie da się zamienić na wydarzenie, "
+            "więc zapisano ją tutaj razem z treścią, zamiast ją zgubić."
+        ),
+        "help_message_gone": (
+            "Lockme odpowiedział 404 dla wiadomości: została usunięta albo jest starsza, niż "
+            "Lockme je przechowuje. Sama rezerwacja może nadal istnieć."
+        ),
+        "help_rate_limited": "Osiągnięto limit zapytań Google na minutę (HTTP 429).",
+        "help_calendar_forbidden": (
+            "Google odpowiedział 403: konto połączone na stronie konfiguracji może czytać "
+            "kalendarz, ale nie może go zmieniać."
+        ),
+        "help_calendar_missing": (
+            "Google odpowiedział 404 dla kalendarza przypisanego do pokoju: został usunięty albo "
+            "przestał być udostępniony."
+        ),
+        "help_unreachable": (
+            "Każda próba kończyła się przekroczeniem czasu, błędem sieci albo odpowiedzią 5xx. "
+            "Zwykle to chwilowa awaria."
+        ),
+        "help_unknown": (
+            "Aplikacja nie ma jeszcze prostego wyjaśnienia tego błędu; więcej mówi surowy tekst."
+        ),
+        "more_help": "Więcej pomocy",
+        "next_step": "Co zrobić:",
+        "attempts_n": "prób: {count}",
+        "search_label": "Znajdź rezerwację po numerze",
+        "search": "Szukaj",
+        "show_all": "Pokaż wszystko",
+        "search_results": "Synchronizacje rezerwacji {number}",
+        "no_match": "Brak synchronizacji rezerwacji {number} w przechowywanej historii.",
+        "booked_for": "Termin",
+        "open_in_google": "Otwórz w Kalendarzu Google",
+        "primary_calendar": "Kalendarz główny",
+        "action_add": "nowa rezerwacja",
+        "action_edit": "zmiana",
+        "action_delete": "odwołanie",
+        "action_test": "wiadomość testowa",
+        "action_invalid": "nieczytelna wiadomość",
+        "action_park": "oczekuje",
+        "action_fail": "błąd",
+        "result_created": "dodano do kalendarza",
+        "result_updated": "zaktualizowano",
+        "result_moved": "przeniesiono do kalendarza pokoju",
+        "result_restored": "przywrócono",
+        "result_deleted": "usunięto z kalendarza",
+        "result_absent": "nie było w kalendarzu",
+        "result_unchanged": "już aktualne",
+        "result_stale": "pominięto (nowsza zmiana była pierwsza)",
+        "result_ignored": "pominięto (odwołana w Lockme)",
+        "result_tested": "test odebrany",
+        "result_duplicate": "już zrobione",
+        "result_parked": "czeka na ponowne połączenie",
+        "result_failed": "błąd",
+        "chart_syncs": "Synchronizacje dziennie według wyniku",
+        "chart_latency": "Czas od wiadomości Lockme do kalendarza",
+        "chart_empty": "Brak synchronizacji w tych dniach",
+        "chart_numbers": "Liczby",
+        "answer_shapes": "Co odpowiadał Lockme (kształty)",
+        "answer_shapes_help": (
+            "Postać każdego rodzaju odpowiedzi Lockme: status, typ treści, nazwy pól i typy"
+            " wartości, nigdy same wartości. Zapisywana raz na endpoint i postać."
+        ),
+        "no_answer_shapes": "Lockme jeszcze nic nie odpowiedział.",
+        "shape_endpoint": "Endpoint",
+        "shape_answer": "Odpowiedź",
+        "shape_body": "Kształt",
+        "median": "połowa synchronizacji w czasie",
+        "p95": "95 na 100 synchronizacji w czasie",
+        "group_written": "zapisane",
+        "group_nothing": "bez zmian",
+        "group_waiting": "oczekujące",
+        "group_failed": "nieudane",
+        "nav_help": "Pomoc",
+        "help_title": "Pomoc",
+        "help_intro": "Co oznaczają błędy na stronie stanu i co z każdym zrobić.",
+        "help_apps_title": "Rejestracja aplikacji OAuth",
+        "help_apps": (
+            "Połączenie wymaga aplikacji OAuth w Lockme (od wsparcia partnerów Lockme) i klienta "
+            "OAuth typu aplikacja internetowa w Google (konsola Google Cloud). Zarejestruj adresy"
+            " przekierowania pokazane na stronie konfiguracji, ustaw LOCKME_CLIENT_ID, "
+            "LOCKME_CLIENT_SECRET, GOOGLE_CLIENT_ID i GOOGLE_CLIENT_SECRET i uruchom ponownie. "
+            "Krok po kroku: docs/setup-lockme.md i docs/setup-google.md w źródłach aplikacji."
+        ),
+        "help_public_title": "Adres webhooka osiągalny z internetu",
+        "help_public": (
+            "Lockme wywołuje webhook z internetu, więc adres musi być publiczny i używać https: "
+            "wdróż aplikację (docs/deploy-heroku.md) albo ustaw PUBLIC_URL na publiczny adres "
+            "tunelu. Adres localhost działa tylko z piaskownicą."
+        ),
+        "help_docs": "Te same wpisy, ze szczegółami, są w docs/troubleshooting.md.",
+        "checklist_title": "Pierwsze kroki",
+        "checklist_intro": "Każdy krok pokazuje ✓, gdy jest zrobiony, albo co zrobić dalej.",
+        "step_client_ids": "Aplikacje OAuth skonfigurowane",
+        "todo_client_ids": (
+            "Ustaw {names} i uruchom ponownie. Zarejestruj w aplikacji ten adres przekierowania: "
+            "{uris}"
+        ),
+        "step_lockme": "Lockme połączone",
+        "todo_lockme": "Naciśnij Połącz w polu Lockme poniżej.",
+        "step_google": "Kalendarz Google połączony",
+        "todo_google": "Naciśnij Połącz w polu Google poniżej.",
+        "step_webhook": "Adres webhooka osiągalny z internetu",
+        "todo_webhook_local": (
+            "Ten adres wskazuje na ten komputer ({host}); Lockme go nie osiągnie. Wdróż aplikację"
+            " albo ustaw PUBLIC_URL."
+        ),
+        "todo_webhook_http": (
+            "Ten adres używa zwykłego http; Lockme wymaga https. Ustaw PUBLIC_URL."
+        ),
+        "step_first_message": "Odebrano pierwszą wiadomość z Lockme",
+        "todo_first_message": (
+            "Dodaj webhook w panelu Lockme (kroki poniżej), potem zrób testową rezerwację."
+        ),
+        "step_rooms": "Pokoje przypisane do kalendarzy",
+        "todo_rooms": "Wybierz kalendarz dla każdego pokoju na stronie pokoi.",
+        "step_test": "Kalendarze sprawdzone",
+        "todo_test": (
+            "Naciśnij „Sprawdź kalendarze”: zapisze i usunie testowe wydarzenie w każdym "
+            "kalendarzu."
+        ),
+        "test_calendars": "Sprawdź kalendarze",
+        "test_ok": "✓ {calendar}: zapisano i usunięto testowe wydarzenie.",
+        "test_failed": "✗ {calendar}: {error}",
+        "test_needs_google": "Najpierw połącz Google.",
+        "connect_disabled": (
+            "Łączenie jest wyłączone, dopóki aplikacja OAuth nie jest skonfigurowana."
+        ),
+        "how_to": "Jak to zrobić",
+        "redirect_uri": "Adres przekierowania do zarejestrowania",
+        "colour_1": "Lawendowy",
+        "colour_2": "Szałwiowy",
+        "colour_3": "Winogronowy",
+        "colour_4": "Flamingowy",
+        "colour_5": "Bananowy",
+        "colour_6": "Mandarynkowy",
+        "colour_7": "Pawi",
+        "colour_8": "Grafitowy",
+        "colour_9": "Jagodowy",
+        "colour_10": "Bazyliowy",
+        "colour_11": "Pomidorowy",
+        "privacy_help_title": "Co każdy poziom prywatności umieszcza w kalendarzu",
+        "privacy_help_full": (
+            "Wszystko: imię i nazwisko, telefon, e-mail, liczba osób, cena i komentarz."
+        ),
+        "privacy_help_no_contact": (
+            "Bez danych kontaktowych: imię i nazwisko oraz liczba osób, bez telefonu i e-maila "
+            "(jak tryb RODO w Lockme). Nowe pokoje zaczynają od tego poziomu."
+        ),
+        "privacy_help_time_only": "Tylko godzina: pokój i czas, bez żadnych danych klienta.",
+        "preview": "Podgląd",
+        "preview_help": "Tytuł z przykładową rezerwacją (Anna Nowak, 4 osoby).",
+        "resync_prompt": (
+            "Zmieniono kalendarz pokoi: {rooms}. Już zsynchronizowane rezerwacje zostaną w starym"
+            " kalendarzu do czasu synchronizacji."
+        ),
+        "invalid_field": "Sprawdź to pole",
+        "error_title": "Coś poszło nie tak",
+        "error_400": "Nie zrozumiano żądania. Wróć i sprawdź, co zostało wpisane.",
+        "error_403": "Nie możesz tego zrobić.",
+        "error_404": "Pod tym adresem nie ma strony.",
+        "error_405": "Ten adres nie przyjmuje takiego żądania. Zacznij od menu.",
+        "error_413": "Przesłane dane są za duże.",
+        "error_429": "Zbyt wiele żądań. Odczekaj minutę i spróbuj ponownie.",
+        "error_500": "Aplikacja zawiodła. Spróbuj ponownie; jeśli to się powtarza, sprawdź logi.",
+        "error_other": "Nie udało się wykonać żądania.",
+        "skip_to_content": "Przejdź do treści",
     },
 }
 
@@ -302,12 +707,50 @@ def t(key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def t_known(key: str, fallback: str) -> str:
+    """``t(key)`` for a key built from data (an action, a result), else ``fallback``."""
+    return t(key) if key in MESSAGES["en"] else fallback
+
+
 bp = Blueprint("i18n", __name__)
 
 
 @bp.app_context_processor
 def _i18n_context() -> dict[str, object]:
-    return {"t": t, "lang": language()}
+    return {"t": t, "lang": language(), "switch_language_url": switch_language_url}
+
+
+def switch_language_url() -> str:
+    """This page in the other language, as a GET that exists.
+
+    A page shown in answer to a POST (a form with errors, the connection check) has a URL
+    that only takes POST; a plain link to it would meet 405. Then the link goes to the page
+    a GET of the same path shows, or to the setup page when the path has no GET at all.
+    """
+    other = "en" if language() == "pl" else "pl"
+    path = request.path
+    if request.method != "GET":
+        try:
+            current_app.create_url_adapter(request).match(path, method="GET")  # type: ignore[union-attr]
+        except (MethodNotAllowed, NotFound):
+            path = url_for("setup.page")
+    return f"{path}?lang={other}"
+
+
+@bp.app_errorhandler(HTTPException)
+def _error_page(error: HTTPException) -> Response | tuple[str, int]:
+    """Error pages in the page's language; redirects, machine endpoints and a request with
+    no URL adapter (an untrusted Host: no URL can be built) keep werkzeug's answer."""
+    machine = request.path.startswith(("/webhooks", "/healthz", "/metrics"))
+    untrusted_host = isinstance(request.routing_exception, SecurityError)
+    if error.code is None or error.code < 400 or machine or untrusted_host:
+        return error.get_response()
+    key = f"error_{error.code}"
+    if error.description != type(error).description:
+        text = str(error.description)  # a message written for staff, already translated
+    else:
+        text = t(key) if key in MESSAGES["en"] else t("error_other")
+    return render_template("error.html", code=error.code, text=text), error.code
 
 
 @bp.after_app_request

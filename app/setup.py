@@ -13,7 +13,8 @@ import json
 import os
 import secrets
 import time
-from datetime import UTC
+from datetime import UTC, date
+from datetime import time as dt_time
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -32,18 +33,24 @@ from google_auth_oauthlib.flow import Flow
 from oauthlib.oauth2 import OAuth2Error
 from werkzeug.wrappers import Response
 
+from app import checklist
 from app.i18n import t
 from app.runtime import runtime
 from worker.booking import (
     DEFAULT_TITLE,
     PRIVACY_LEVELS,
     TEMPLATE_FIELDS,
+    Booking,
     Route,
+    render_title,
+    template_values,
     unknown_placeholders,
 )
+from worker.calendar_check import CheckResult, check_all
 from worker.config import Settings
 from worker.errors import PermanentError, SyncError
 from worker.gcal import SCOPES
+from worker.names import calendar_names
 from worker.queue import enqueue_reconcile, enqueue_replay
 from worker.store import PREFIX, PROVIDERS
 
@@ -113,15 +120,38 @@ def page() -> str:
     return _render_setup()
 
 
-def _render_setup(check: dict[str, str] | None = None) -> str:
+def _render_setup(
+    check: dict[str, str] | None = None, tested: list[CheckResult] | None = None
+) -> str:
     rt = runtime()
+    url = webhook_url()
+    uris = {provider: redirect_uri(provider) for provider in PROVIDERS}
+    client_ids = {
+        "lockme": bool(rt.settings.lockme_client_id),
+        "google": bool(rt.settings.google_client_id),
+    }
     return render_template(
         "setup.html",
-        webhook_url=webhook_url(),
+        webhook_url=url,
         last_webhook=rt.store.last_webhook(),
         routes=rt.store.routes(),
         check=check,
+        checklist=checklist.steps(rt, url, uris),
+        redirect_uris=uris,
+        client_ids=client_ids,
+        tested=tested,
+        calendar_names=calendar_names(rt),
     )
+
+
+@bp.route("/setup/test-calendars", methods=["POST"])
+def test_calendars() -> str:
+    """Write and remove a test event in every calendar bookings may go to."""
+    rt = runtime()
+    if rt.store.load_token("google") is None:
+        flash(t("test_needs_google"), "error")
+        return _render_setup()
+    return _render_setup(tested=check_all(rt))
 
 
 @bp.route("/setup/check", methods=["POST"])
@@ -325,21 +355,25 @@ def _row(room: dict[str, Any], route: Route) -> dict[str, str]:
     }
 
 
-def _parse_row(row: dict[str, str], calendars: set[str]) -> tuple[Route | None, list[str]]:
-    """A Route from one room's form fields, or the reasons it cannot be one."""
+def _parse_row(
+    row: dict[str, str], calendars: set[str]
+) -> tuple[Route | None, list[tuple[str, str]]]:
+    """A Route from one room's form fields, or the reasons it cannot be one, each with the
+    field it is about (so that the page can mark that field invalid)."""
     room = row["room"]
-    errors = []
+    errors: list[tuple[str, str]] = []
     if row["calendar_id"] not in calendars:
-        errors.append(t("bad_calendar", room=room))
+        errors.append(("calendar", t("bad_calendar", room=room)))
     duration = row["duration"].strip()
     if duration and not (duration.isdigit() and 1 <= int(duration) <= MAX_DURATION):
-        errors.append(t("bad_duration", room=room))
+        errors.append(("duration", t("bad_duration", room=room)))
     if row["color_id"] and row["color_id"] not in COLOURS:
-        errors.append(t("bad_colour", room=room))
+        errors.append(("color", t("bad_colour", room=room)))
     if row["privacy"] not in PRIVACY_LEVELS:
-        errors.append(t("bad_privacy", room=room))
+        errors.append(("privacy", t("bad_privacy", room=room)))
     errors += [
-        t("bad_template", room=room, field=f) for f in unknown_placeholders(row["title_template"])
+        ("title", t("bad_template", room=room, field=f))
+        for f in unknown_placeholders(row["title_template"])
     ]
     if errors:
         return None, errors
@@ -359,8 +393,16 @@ def _parse_row(row: dict[str, str], calendars: set[str]) -> tuple[Route | None, 
 def rooms() -> str | tuple[str, int] | Response:
     rt = runtime()
     lockme_rooms, options, problems = _sources()
-    rows = [_row(room, rt.store.route(int(room["roomid"]))) for room in lockme_rooms]
+    saved = rt.store.routes()
+    # A room not saved yet is offered "no contact details", as Lockme's RODO mode would.
+    rows = [
+        _row(
+            room, saved.get(int(room["roomid"])) or Route(int(room["roomid"]), privacy="no_contact")
+        )
+        for room in lockme_rooms
+    ]
     errors: list[str] = []
+    invalid: set[str] = set()
     if request.method == "POST" and not problems:
         form = request.form
         for row in rows:
@@ -373,19 +415,32 @@ def rooms() -> str | tuple[str, int] | Response:
                 privacy=form.get(f"privacy-{rid}", ""),
             )
         parsed = [_parse_row(row, {o["value"] for o in options}) for row in rows]
-        errors = [error for _, row_errors in parsed for error in row_errors]
+        errors = [error for _, row_errors in parsed for _, error in row_errors]
+        invalid = {
+            f"{field}-{row['room_id']}"
+            for row, (_, row_errors) in zip(rows, parsed, strict=True)
+            for field, _ in row_errors
+        }
         if not errors:
+            moved = []
             for route, _ in parsed:
                 assert route is not None
+                if route.calendar_id != rt.store.route(route.room_id).calendar_id:
+                    moved.append(str(route.room_id))
                 rt.store.set_route(route)
             flash(t("routes_saved", count=len(parsed)), "ok")
-            return redirect(url_for("setup.rooms"))
+            return redirect(url_for("setup.rooms", moved=",".join(moved) or None))
+    samples = _samples()
     html = render_template(
         "rooms.html",
         rows=rows,
         options=options,
         problems=problems,
         errors=errors,
+        invalid=invalid,
+        moved=_moved_rooms(rows),
+        samples=samples,
+        previews={row["room_id"]: _preview(row, samples) for row in rows},
         colours=COLOURS,
         privacy_levels=PRIVACY_LEVELS,
         fields=", ".join(f"{{{f}}}" for f in TEMPLATE_FIELDS),
@@ -393,6 +448,42 @@ def rooms() -> str | tuple[str, int] | Response:
         default_duration=rt.settings.default_duration_minutes,
     )
     return (html, 400) if errors else html
+
+
+# The booking the rooms page previews titles with (no real customer's data on screen).
+SAMPLE_BOOKING = Booking(
+    reservation_id=48211930,
+    room_id=0,
+    date=date(2026, 5, 2),
+    hour=dt_time(18, 0),
+    name="Anna",
+    surname="Nowak",
+    email="anna.nowak@example.com",
+    phone="+48 600 100 200",
+    people=4,
+    price="240.00",
+    source="web",
+)
+
+
+def _samples() -> dict[str, dict[str, str]]:
+    """The sample booking's title fields at each privacy level (``{room}`` left for the
+    page to fill per room), so the preview shows exactly what the sync would write."""
+    return {
+        level: template_values(SAMPLE_BOOKING, Route(0, privacy=level, room_name="{room}"))
+        for level in PRIVACY_LEVELS
+    }
+
+
+def _preview(row: dict[str, str], samples: dict[str, dict[str, str]]) -> str:
+    values = {**samples.get(row["privacy"], samples["time_only"]), "room": row["room"]}
+    return render_title(row["title_template"], values)
+
+
+def _moved_rooms(rows: list[dict[str, str]]) -> list[str]:
+    """Names of the rooms whose calendar the last save changed (``?moved=`` ids)."""
+    ids = set(request.args.get("moved", "").split(","))
+    return [row["room"] for row in rows if row["room_id"] in ids]
 
 
 @bp.route("/setup/resync", methods=["POST"])

@@ -13,15 +13,28 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response
 
 from app.auth import logged_in
-from app.i18n import t
+from app.charts import (
+    COLOURS,
+    bound_label,
+    group_counts,
+    latency_chart,
+    quantile_bound,
+    syncs_chart,
+)
+from app.explain import CAUSES, explain
+from app.i18n import t, t_known
 from app.runtime import runtime
-from worker.status import queue_stats
+from worker.names import calendar_names, room_label, room_names
+from worker.shapes import recorded as answer_shapes
+from worker.status import queue_stats, reconcile_times
 from worker.store import PROVIDERS, Store
 from worker.tasks import replay as replay_messages
 
 bp = Blueprint("status", __name__)
 
 RECENT_ROWS = 50
+# A search by reservation number looks through the whole kept history (1000 entries).
+HISTORY_LIMIT = 1000
 FAILURE_ROWS = 100
 DAYS_SHOWN = 14
 
@@ -62,33 +75,90 @@ def localtime(stamp: str | None) -> str:
 @bp.route("/status")
 def index() -> str:
     rt = runtime()
-    queue = queue_stats(rt)
     today = datetime.now(UTC).date()
-    days = [(today - timedelta(days=n)).isoformat() for n in range(DAYS_SHOWN)]
-    daily = [
-        {
-            "day": day,
-            "total": sum(counts.values()),
-            "failed": counts.get("failed", 0),
-            "details": ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
-        }
-        for day, counts in rt.store.daily_counts(days).items()
-    ]
+    days = [(today - timedelta(days=n)).isoformat() for n in reversed(range(DAYS_SHOWN))]
+    search = request.args.get("q", "").strip().lstrip("#")
+    if search and not search.isdigit():
+        abort(400)
+    rooms, calendars = room_names(rt), calendar_names(rt)
+    if search:
+        history = [
+            e
+            for e in rt.store.recent(HISTORY_LIMIT)
+            if str(e.get("reservation_id") or "") == search
+        ]
+    else:
+        history = rt.store.recent(RECENT_ROWS)
     return render_template(
         "status.html",
-        queue={
-            "queued": queue["queued"],
-            "started": queue["started"],
-            "scheduled": queue["scheduled"],
-            "failed_jobs": queue["failed"],
-        },
-        recent=rt.store.recent(RECENT_ROWS),
-        failures=rt.store.failures(limit=FAILURE_ROWS),
-        daily=daily,
+        queue=queue_stats(rt),
+        reconcile=reconcile_times(rt),
+        recent=[_readable(entry, rooms, calendars) for entry in history],
+        search=search,
+        failures=[{"why": explain(f), "raw": f} for f in rt.store.failures(limit=FAILURE_ROWS)],
+        rooms=rooms,
+        syncs_chart=syncs_chart(rt.store.daily_counts(days), _group_titles()),
+        latency_chart=latency_chart(
+            rt.store.daily_latency(days), {"median": t("median"), "p95": t("p95")}
+        ),
+        chart_groups=[(g, COLOURS[g], t("group_" + g)) for g in COLOURS],
+        daily_table=_daily_table(rt, days),
         recent_rows=RECENT_ROWS,
         days_shown=DAYS_SHOWN,
         tz=rt.settings.venue_timezone,
+        answer_shapes=answer_shapes(rt.redis),
     )
+
+
+def _group_titles() -> dict[str, str]:
+    return {group: t("group_" + group) for group in COLOURS}
+
+
+def _daily_table(rt: Any, days: list[str]) -> list[dict[str, Any]]:
+    """The charts' numbers as rows, newest first, for screen readers and exact values."""
+    counts, latency = rt.store.daily_counts(days), rt.store.daily_latency(days)
+    rows = []
+    for day in reversed(days):
+        grouped = group_counts(counts[day])
+        median = quantile_bound(latency[day], 0.5)
+        rows.append(
+            {
+                "day": day,
+                **grouped,
+                "median": bound_label(median) if median else "",
+            }
+        )
+    return rows
+
+
+def _readable(
+    entry: dict[str, Any], rooms: dict[int, str], calendars: dict[str, str]
+) -> dict[str, Any]:
+    """One history entry in the words and names staff use."""
+    calendar_id = entry.get("calendar_id") or ""
+    return {
+        **entry,
+        "room": room_label(rooms, entry.get("room_id")),
+        "booked_for": " ".join(filter(None, (entry.get("date"), entry.get("hour")))),
+        "calendar": calendars.get(calendar_id) or _calendar_fallback(calendar_id),
+        "action_text": t_known(f"action_{entry.get('action')}", str(entry.get("action"))),
+        "result_text": t_known(f"result_{entry.get('result')}", str(entry.get("result"))),
+    }
+
+
+def _calendar_fallback(calendar_id: str) -> str:
+    return t("primary_calendar") if calendar_id == "primary" else calendar_id
+
+
+@bp.route("/help")
+def help() -> str:
+    """What each failure means and what to do, under the anchors the status page links."""
+    return render_template("help.html", causes=CAUSES)
+
+
+@bp.app_template_global("room_label")
+def _room_label(rooms: dict[int, str], room_id: Any) -> str:
+    return room_label(rooms, room_id)
 
 
 @bp.route("/status/replay", methods=["POST"])

@@ -1,0 +1,76 @@
+"""The setup page's onboarding checklist: each step done (✓), or what to do next.
+
+The steps follow the order a new installation goes through them, and each one is read
+from the state the product already keeps (settings, stored tokens, the last webhook, the
+routes, the last calendar test), so the list stays true without being stored itself.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from app.i18n import t
+from worker.calendar_check import last_results
+from worker.runtime import Runtime
+
+LOCAL_SUFFIXES = (".local", ".localhost", ".internal", ".lan")
+
+
+@dataclass(frozen=True)
+class Step:
+    """``state`` is ``done``, ``todo`` or ``warn`` (done, but not as it should be)."""
+
+    key: str
+    title: str
+    state: str
+    todo: str = ""
+
+
+def webhook_problem(url: str) -> str:
+    """Why Lockme could not call ``url`` from the internet, or "" when it can."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        private = not ipaddress.ip_address(host).is_global
+    except ValueError:
+        private = host == "localhost" or host.endswith(LOCAL_SUFFIXES) or "." not in host
+    if private:
+        return t("todo_webhook_local", host=host)
+    if parts.scheme != "https":
+        return t("todo_webhook_http")
+    return ""
+
+
+def steps(rt: Runtime, webhook_url: str, redirect_uris: dict[str, str]) -> list[Step]:
+    settings, store = rt.settings, rt.store
+    missing = [
+        name
+        for name, value in (
+            ("LOCKME_CLIENT_ID", settings.lockme_client_id),
+            ("GOOGLE_CLIENT_ID", settings.google_client_id),
+        )
+        if not value
+    ]
+    uris = ", ".join(
+        redirect_uris[p] for p in ("lockme", "google") if p.upper() + "_CLIENT_ID" in missing
+    )
+    connected = {p: store.connection(p)["connected"] for p in ("lockme", "google")}
+    calendars = store.calendars()
+    checks = last_results(rt)
+    tested = bool(checks) and all(c in checks and checks[c].ok for c in calendars)
+    problem = webhook_problem(webhook_url)
+
+    def step(key: str, done: bool, todo: str, state: str = "") -> Step:
+        return Step(key, t("step_" + key), state or ("done" if done else "todo"), todo)
+
+    return [
+        step("client_ids", not missing, t("todo_client_ids", names=", ".join(missing), uris=uris)),
+        step("lockme", connected["lockme"], t("todo_lockme")),
+        step("google", connected["google"], t("todo_google")),
+        step("webhook", not problem, problem, "warn" if problem else ""),
+        step("first_message", store.last_webhook() is not None, t("todo_first_message")),
+        step("rooms", bool(store.routes()), t("todo_rooms")),
+        step("test", tested, t("todo_test")),
+    ]
