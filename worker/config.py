@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values
+
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 REQUIRED = ("SECRET_KEY", "ADMIN_PASSWORD", "WEBHOOK_SECRET")
 # SECRET_KEY signs sessions and derives the token key: 32 random characters are ~190 bits
@@ -113,17 +115,14 @@ class Settings:
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
-    """Parse a development ``.env`` file (KEY=value lines); real env vars take precedence."""
-    if not path.is_file():
-        return {}
-    values: dict[str, str] = {}
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, value = line.split("=", 1)
-        values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
-    return values
+    """The variables of a development ``.env`` file (none when it is missing); real
+    environment variables take precedence over them.
+
+    python-dotenv reads it as a shell would (quotes, escapes, inline comments, ``export``),
+    with no ``${…}`` interpolation: a secret is taken literally. A name without a value is
+    left out."""
+    values = dotenv_values(path, interpolate=False, encoding="utf-8")
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
