@@ -171,8 +171,9 @@ def test_stale_message_does_not_mark_an_unfinished_move_as_done(
     m_move = fake_lockme.edit_reservation(rid, roomid=2)
     m_people = fake_lockme.edit_reservation(rid, people=6)
     sync(client, runtime, m_add)
-    fake_google.faults.add("DELETE", r"/events/", status=500, times=1)
+    outage = fake_google.faults.add("DELETE", r"/events/", status=500)  # outlasts retries
     sync(client, runtime, m_people)
+    fake_google.faults.remove(outage)
     assert m_people not in fake_lockme.acked
     sync(client, runtime, m_move)
     runtime.syncer.handle(m_people)  # the scheduled retry
@@ -207,8 +208,9 @@ def test_delete_after_an_unfinished_move_cancels_both_copies(
     m_move = fake_lockme.edit_reservation(rid, roomid=2)
     m_delete = fake_lockme.delete_reservation(rid)
     sync(client, runtime, m_add)
-    fake_google.faults.add("DELETE", r"/events/", status=500, times=1)
+    outage = fake_google.faults.add("DELETE", r"/events/", status=500)  # outlasts retries
     sync(client, runtime, m_move)
+    fake_google.faults.remove(outage)
     assert m_move not in fake_lockme.acked
     assert len(fake_google.live_events_by_reservation()[str(rid)]) == 2
     sync(client, runtime, m_delete)

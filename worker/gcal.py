@@ -2,16 +2,25 @@
 
 The service object is built once per process (building it parses the discovery document,
 which costs milliseconds that a per-job build would pay on every booking).
+
+A call that fails in a way worth retrying (5xx, 429, a 403 rate limit, a dropped
+connection) is retried here, in place, a few times within seconds (see
+:meth:`GoogleCalendar._execute`); only what outlasts that reaches the job's backoff, which
+is meant for outages.
 """
 
 from __future__ import annotations
 
+import json
+import random
 import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import google_auth_httplib2
 import httplib2
@@ -31,7 +40,21 @@ SCOPES = (
     "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
 )
 HTTP_TIMEOUT_S = 20
-RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+# Reasons compared in lower case without underscores, so that the classic camelCase of
+# ``error.errors[].reason`` and the UPPER_SNAKE of an ``error.details[]`` ErrorInfo match.
+RATE_REASONS = frozenset({"ratelimitexceeded", "userratelimitexceeded"})
+QUOTA_REASON = "quotaexceeded"
+DAILY_REASON = "dailylimitexceeded"
+# Google resets daily quotas at midnight Pacific time.
+QUOTA_RESET_ZONE = ZoneInfo("America/Los_Angeles")
+QUOTA_RESET_SPREAD_S = 300
+QUOTA_EXCEEDED_WAIT_S = 600
+# In-place retries: at most this many attempts of one call, spaced by jittered exponential
+# backoff from RETRY_BASE_S, and no retry that would start later than RETRY_BUDGET_S after
+# the first attempt began (so a job stays bounded: a timed-out attempt is not repeated).
+RETRY_ATTEMPTS = 4
+RETRY_BASE_S = 0.5
+RETRY_BUDGET_S = 8.0
 WRITES = frozenset({"insert", "update", "delete"})
 NETWORK_ERRORS = (
     httplib2.HttpLib2Error,
@@ -186,6 +209,43 @@ class GoogleCalendar:
             self._credentials.adopt(record)
 
     def _execute(self, request: Any, what: str) -> Any:
+        """Run one API call, retrying transient failures in place within seconds.
+
+        google-api-python-client's own ``execute(num_retries=n)`` is not used for this: its
+        retries happen inside one ``execute``, so the shared rate limiter (``throttle``)
+        could not pace them; it sleeps ``random() * 2**n`` s with no bound on the total and
+        ignores ``Retry-After``; and it finds a 403 rate limit only in ``error.errors``,
+        not in the newer ``error.details``. A retried write is safe: an insert whose first
+        attempt landed comes back 409 (the caller's conflict path), an update is idempotent.
+
+        A server's ``Retry-After`` is honoured when it fits in the budget; a longer one (or
+        a daily or anti-abuse quota) ends the call with :class:`TransientError` carrying
+        ``retry_after`` for the job's backoff.
+        """
+        first = time.monotonic()
+        for attempt in range(1, RETRY_ATTEMPTS + 1):
+            try:
+                return self._attempt(request, what)
+            except TransientError as exc:
+                wait = _retry_wait(exc, attempt)
+                late = time.monotonic() + wait - first > RETRY_BUDGET_S
+                if attempt == RETRY_ATTEMPTS or late:
+                    raise
+                logs.event(
+                    "calendar.retry",
+                    outcome=str(exc.status or "network"),
+                    op=what,
+                    attempt=attempt,
+                    wait_ms=round(wait * 1000),
+                )
+                time.sleep(wait)
+                # The grant is checked again, as for a new call: a disconnect made during
+                # the pause stops the retry (AuthError), a reconnect is adopted.
+                self._api(write=what in WRITES)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _attempt(self, request: Any, what: str) -> Any:
+        """One attempt of a call, paced by the shared rate limiter and counted."""
         if self.throttle is not None:
             self.throttle()
         started = time.monotonic()
@@ -327,17 +387,83 @@ class GoogleCalendar:
 
 def _classify(exc: HttpError, what: str) -> Exception:
     status = exc.resp.status
-    details = exc.error_details if isinstance(exc.error_details, list) else []
-    reasons = {d.get("reason") for d in details if isinstance(d, dict)}
+    reasons = _reasons(exc)
     text = f"Google {what}: {status} {exc.reason or ''}".strip()
-    retry_after = exc.resp.get("retry-after")
-    hint = float(retry_after) if retry_after and retry_after.isdigit() else None
+    hint = _retry_after(exc.resp.get("retry-after"))
+    if status == 403 and DAILY_REASON in reasons:
+        wait = until_quota_reset()
+        return TransientError(text, service=SERVICE, status=status, retry_after=wait)
+    if status == 403 and QUOTA_REASON in reasons:
+        wait = max(hint or 0, QUOTA_EXCEEDED_WAIT_S)
+        return TransientError(text, service=SERVICE, status=status, retry_after=wait)
     if status >= 500 or status == 429 or (status == 403 and reasons & RATE_REASONS):
         return TransientError(text, service=SERVICE, status=status, retry_after=hint)
-    if status == 403 and "quotaExceeded" in reasons:
-        return TransientError(text, service=SERVICE, status=status, retry_after=hint or 600)
     if status == 401:
         return AuthError(f"{text}: reconnect needed", service=SERVICE, status=status)
     if status == 409:
         return Conflict(text, service=SERVICE, status=status)
     return PermanentError(text, service=SERVICE, status=status)
+
+
+def _reasons(exc: HttpError) -> set[str]:
+    """Every reason in the error body, from ``error.errors[]`` and ``error.details[]``.
+
+    Read from the body rather than ``HttpError.error_details``, which holds only one of
+    the two lists (``details`` whenever present), while Google may put a rate limit in
+    either: the classic ``errors`` (camelCase) or an ``ErrorInfo`` in ``details``
+    (UPPER_SNAKE). Reasons come back lower case without underscores.
+    """
+    try:
+        error = json.loads(exc.content.decode("utf-8")).get("error")
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        return set()
+    if not isinstance(error, dict):
+        return set()
+    found: set[str] = set()
+    for key in ("errors", "details"):
+        items = error.get(key)
+        for item in items if isinstance(items, list) else []:
+            reason = item.get("reason") if isinstance(item, dict) else None
+            if isinstance(reason, str):
+                found.add(reason.replace("_", "").lower())
+    return found
+
+
+def _retry_after(value: str | None) -> float | None:
+    """``Retry-After`` in seconds: delay-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+def until_quota_reset(now: datetime | None = None) -> float:
+    """Seconds until Google's daily quotas reset (midnight Pacific), plus a random spread.
+
+    A 403 ``dailyLimitExceeded`` is not permanent, but no retry can succeed before the
+    reset, so the message waits for it (``retry_after``) instead of being dead-lettered or
+    spending its retries against the limit. The spread keeps the waiting messages from
+    all hitting the fresh quota in the same second.
+    """
+    local = (now or datetime.now(UTC)).astimezone(QUOTA_RESET_ZONE)
+    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time())
+    reset = midnight.replace(tzinfo=QUOTA_RESET_ZONE)
+    # Timestamps, not ``reset - local``: aware datetimes of one zone subtract as wall
+    # times, which is an hour off across a DST change.
+    return reset.timestamp() - local.timestamp() + random.uniform(0, QUOTA_RESET_SPREAD_S)
+
+
+def _retry_wait(exc: TransientError, attempt: int) -> float:
+    """The pause after failed attempt ``attempt``: the server's hint, else backoff.
+
+    Equal jitter (half fixed, half random) keeps the retries of a burst of failed calls
+    apart while still waiting: 0.25-0.5 s, then 0.5-1 s, then 1-2 s.
+    """
+    if exc.retry_after is not None:
+        return exc.retry_after
+    step = RETRY_BASE_S * 2 ** (attempt - 1)
+    return step / 2 + random.uniform(0, step / 2)

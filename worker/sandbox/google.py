@@ -92,18 +92,37 @@ _OAUTH_DEFAULT_ERRORS = {
 _SERVER_FIELDS = ("kind", "id", "created", "htmlLink", "iCalUID", "creator", "organizer")
 
 
+ERROR_FORMS = ("errors", "details", "both")
+
+
 def google_error_body(
-    code: int, reason: str, message: str, status: str | None = None
+    code: int, reason: str, message: str, status: str | None = None, form: str = "errors"
 ) -> dict[str, Any]:
-    """Google's JSON error envelope, as googleapiclient's ``HttpError`` parses it."""
-    error: dict[str, Any] = {
-        "code": code,
-        "message": message,
-        "errors": [{"domain": "global", "reason": reason, "message": message}],
-    }
+    """Google's JSON error envelope, as googleapiclient's ``HttpError`` parses it.
+
+    ``form`` picks where the reason goes: ``errors`` is the classic ``error.errors[]``
+    list; ``details`` is the newer AIP-193 form, an ``ErrorInfo`` in ``error.details[]``
+    whose reason is UPPER_SNAKE (``RATE_LIMIT_EXCEEDED``); ``both`` carries the two, as
+    many Google APIs now answer. googleapiclient's ``HttpError.error_details`` shows
+    ``details`` whenever it exists, and ``errors`` only without it.
+    """
+    if form not in ERROR_FORMS:
+        raise ValueError(f"unknown error form {form!r}")
+    error: dict[str, Any] = {"code": code, "message": message}
+    if form in ("errors", "both"):
+        error["errors"] = [{"domain": "global", "reason": reason, "message": message}]
     status = status or _STATUS_NAMES.get(code)
     if status:
         error["status"] = status
+    if form in ("details", "both"):
+        error["details"] = [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": re.sub(r"(?<!^)(?=[A-Z])", "_", reason).upper(),
+                "domain": "googleapis.com",
+                "metadata": {"service": "calendar-json.googleapis.com"},
+            }
+        ]
     return {"error": error}
 
 
@@ -179,6 +198,10 @@ class FakeGoogle(FakeServer):
         """calendar id -> {"summary", "accessRole", "timeZone", "events": {id: event}}."""
         self._etag_counter = int(time.time() * 1000)
         self._rate_windows: dict[str, deque[float]] = {}
+        self.error_form = "errors"
+        """Where error bodies the fake makes up carry their reason (see ``ERROR_FORMS``)."""
+        self.burned: dict[tuple[str, str], int] = {}
+        """(calendar id, event id) deleted in Calendar's UI -> the status its get answers."""
         self.add_calendar(email, email, "owner")
 
     # -- tokens --------------------------------------------------------------------
@@ -282,7 +305,7 @@ class FakeGoogle(FakeServer):
             error, description = _OAUTH_DEFAULT_ERRORS.get(status, ("server_error", "Error"))
             return {"error": error, "error_description": description}
         reason, message = _DEFAULT_ERRORS.get(status, ("backendError", "Backend Error"))
-        return google_error_body(status, reason, message)
+        return google_error_body(status, reason, message, form=self.error_form)
 
     def dispatch(self, request: Request) -> Response:
         path = request.path
@@ -440,7 +463,10 @@ class FakeGoogle(FakeServer):
         if denied is not None or token is None:
             return denied or _gerr(401, "authError", "Invalid Credentials")
         if self._over_rate_limit(token["user"]):
-            return _gerr(403, "rateLimitExceeded", "Rate Limit Exceeded")
+            body = google_error_body(
+                403, "rateLimitExceeded", "Rate Limit Exceeded", form=self.error_form
+            )
+            return json_response(body, 403)
         scopes = set(token["scopes"])
         method = request.method
         parts = sub.split("/")

@@ -53,6 +53,7 @@ class FaultRule:
     delay: float = 0.0
     drop_after_apply: bool = False
     timeout: bool = False
+    headers: dict[str, str] | None = None
     hits: int = 0
     _pattern: re.Pattern[str] = field(init=False, repr=False)
 
@@ -99,8 +100,14 @@ class Faults:
         delay: float = 0.0,
         drop_after_apply: bool = False,
         timeout: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> FaultRule:
-        """Append a rule; earlier rules win when several match the same request."""
+        """Append a rule; earlier rules win when several match the same request.
+
+        ``drop_after_apply`` applies the request, then drops the connection, or, with a
+        ``status``, answers that error instead (a write applied but answered 503).
+        ``headers`` go on the error answer (e.g. ``Retry-After``).
+        """
         rule = FaultRule(
             method=method,
             path_regex=path_regex,
@@ -111,6 +118,7 @@ class Faults:
             delay=delay,
             drop_after_apply=drop_after_apply,
             timeout=timeout,
+            headers=headers,
         )
         with self._lock:
             self._rules.append(rule)
@@ -407,7 +415,8 @@ class FakeServer:
         """Snapshot of ``(method, path, status)`` for every request served so far.
 
         ``path`` is percent-decoded and has no query string. A request dropped by
-        ``drop_after_apply`` is logged with the status it would have had.
+        ``drop_after_apply`` is logged with the status it would have had; one applied and
+        then answered with an error status is logged with that status.
         """
         with self._log_lock:
             return list(self._requests)
@@ -464,21 +473,29 @@ class FakeServer:
                 if rule.status is None:
                     self._record(method, path, 0)
                     self._drop(environ)
-            if rule.status is not None:
-                body = rule.body
-                if body is None:
-                    body = self.default_error_body(rule.status, path)
-                response = json_response(body, rule.status)
-                self._record(method, path, rule.status)
-                environ["fakes.answer_at"] = answer_at
-                return response(environ, start_response)
+            if rule.status is not None and not rule.drop_after_apply:
+                return self._fault_answer(rule, request, start_response, answer_at)
         response = self._safe_dispatch(request)
+        if rule is not None and rule.drop_after_apply and rule.status is not None:
+            return self._fault_answer(rule, request, start_response, answer_at)
         self._record(method, path, response.status_code)
         if rule is not None and rule.drop_after_apply:
             self._sleep(answer_at - time.monotonic())
             if rule.timeout:
                 self._sleep(self.faults.timeout_seconds)
             self._drop(environ)
+        environ["fakes.answer_at"] = answer_at
+        return response(environ, start_response)
+
+    def _fault_answer(
+        self, rule: FaultRule, request: Request, start_response: Any, answer_at: float
+    ) -> Any:
+        """Answer with the rule's error status, body (or the service's default) and headers."""
+        assert rule.status is not None
+        environ, path = request.environ, request.path
+        body = rule.body if rule.body is not None else self.default_error_body(rule.status, path)
+        response = json_response(body, rule.status, headers=rule.headers)
+        self._record(request.method.upper(), path, rule.status)
         environ["fakes.answer_at"] = answer_at
         return response(environ, start_response)
 
