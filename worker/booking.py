@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -78,7 +78,6 @@ class Message:
     room_id: int | None = None
     reservation_id: int | None = None
     booking: Booking | None = None
-    raw: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -183,7 +182,7 @@ def parse_message(message_id: int, payload: Any) -> Message:
     if action not in ACTIONS:
         raise MalformedMessage(f"unknown action {_short(action)}")
     if action == "test":
-        return Message(message_id, "test", raw=payload)
+        return Message(message_id, "test")
     data = payload.get("data")
     if not isinstance(data, dict):
         raise MalformedMessage(f"data is {_short(data)}, not an object")
@@ -191,7 +190,7 @@ def parse_message(message_id: int, payload: Any) -> Message:
     room_raw = payload.get("roomid")
     room_id = positive_id(room_raw if room_raw not in (None, "") else data.get("roomid"), "roomid")
     booking = None if action == "delete" else parse_booking(data, reservation_id, room_id)
-    return Message(message_id, action, room_id, reservation_id, booking, raw=payload)
+    return Message(message_id, action, room_id, reservation_id, booking)
 
 
 def event_id(reservation_id: int) -> str:

@@ -344,9 +344,6 @@ class Store:
     def set_route(self, route: Route) -> None:
         self.redis.hset(f"{PREFIX}routes", str(route.room_id), json.dumps(asdict(route)))
 
-    def delete_route(self, room_id: int) -> None:
-        self.redis.hdel(f"{PREFIX}routes", str(room_id))
-
     def calendars(self) -> list[str]:
         """Every calendar a booking may sit in: ``primary`` plus each routed one."""
         return list(dict.fromkeys(["primary", *(r.calendar_id for r in self.routes().values())]))
