@@ -67,6 +67,17 @@ NETWORK_ERRORS = (
 )
 
 
+def fallback_id(event_id: str, generation: int) -> str:
+    """The ``generation``-th replacement for an event id that can no longer be used.
+
+    An event deleted in Calendar's own UI keeps its id taken for the API for good. The
+    replacement stays deterministic (so a retried insert meets 409, not a duplicate) and
+    valid (base32hex, ``a``-``v`` and digits); ``f`` plus the generation after an id that
+    ends in digits never equals another booking's deterministic id.
+    """
+    return f"{event_id}f{generation}"
+
+
 class Conflict(PermanentError):
     """409: the event id is taken (an earlier insert landed, maybe with a lost response)."""
 
@@ -283,13 +294,17 @@ class GoogleCalendar:
 
     # --- events -------------------------------------------------------------------------
     def get(self, calendar_id: str, event_id: str) -> dict[str, Any] | None:
-        """The event, cancelled ones included (Google's get returns them); None if absent."""
+        """The event, cancelled ones included (Google's get returns them); None if absent.
+
+        Also None for a 403: an event a person deleted in Calendar's own UI keeps its id
+        (insert answers 409) but answers get with 404 or 403; either way it cannot be read.
+        """
         try:
             return self._execute(
                 self._events().get(calendarId=calendar_id, eventId=event_id), "get"
             )
         except PermanentError as exc:
-            if exc.status in (404, 410):
+            if exc.status in (403, 404, 410):
                 return None
             raise
 
@@ -301,14 +316,19 @@ class GoogleCalendar:
     def update(
         self, calendar_id: str, event_id: str, body: dict[str, Any]
     ) -> dict[str, Any] | None:
-        """Replace the event (restores a cancelled one); None when it does not exist."""
+        """Replace the event (restores a cancelled one); None when it cannot be updated.
+
+        That is a 404 (no such event) or a 403: an event deleted in Calendar's own UI
+        answers update with 403 Forbidden. A 403 that means the calendar itself is not
+        writable is not lost: the insert that follows answers 403 too, and fails.
+        """
         request = self._events(write=True).update(
             calendarId=calendar_id, eventId=event_id, body=body
         )
         try:
             return self._execute(request, "update")
         except PermanentError as exc:
-            if exc.status == 404:
+            if exc.status in (403, 404):
                 return None
             raise
 

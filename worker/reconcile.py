@@ -24,7 +24,6 @@ from worker.booking import (
     positive_id,
 )
 from worker.errors import SyncError
-from worker.gcal import Conflict
 from worker.runtime import Runtime
 from worker.store import PREFIX, Mapping, now_iso
 
@@ -176,23 +175,30 @@ class Reconciler:
         settings = self.rt.settings
         body = event_body(booking, route, settings.tz, settings.default_duration_minutes, stamp)
         current = next((e for c, e in copies if c == route.calendar_id), None)
+        # An event may live under a fallback id (its first one burned by a delete in
+        # Calendar's UI): copies are written and removed by the ids they carry.
+        eid = current["id"] if current is not None else eid
+        placed: list[str] = []
         try:
             if current is not None and event_matches(current, body):
                 self.summary.checked += 1
             elif current is not None:
                 self._write(
-                    lambda: calendar.update(route.calendar_id, eid, body),
+                    lambda: calendar.update(route.calendar_id, eid, {**body, "id": eid}),
                     Change("updated", booking.reservation_id, route.calendar_id),
                 )
             else:
                 self._write(
-                    lambda: self._insert_or_restore(route.calendar_id, eid, body),
+                    lambda: placed.append(
+                        self._insert_or_restore(booking, route.calendar_id, body, stamp, mapping)
+                    ),
                     Change("created", booking.reservation_id, route.calendar_id),
                 )
-            for calendar_id, _ in copies:
+            eid = placed[0] if placed else eid
+            for calendar_id, found in copies:
                 if calendar_id != route.calendar_id:
                     self._write(
-                        lambda c=calendar_id: calendar.delete(c, eid),
+                        lambda c=calendar_id, i=found["id"]: calendar.delete(c, i),
                         Change("deleted", booking.reservation_id, calendar_id),
                     )
             if not self.dry_run:
@@ -202,11 +208,17 @@ class Reconciler:
         except SyncError:
             self.summary.errors += 1
 
-    def _insert_or_restore(self, calendar_id: str, eid: str, body: dict[str, Any]) -> None:
-        try:
-            self.rt.calendar.insert(calendar_id, body)
-        except Conflict:
-            self.rt.calendar.update(calendar_id, eid, body)
+    def _insert_or_restore(
+        self,
+        booking: Booking,
+        calendar_id: str,
+        body: dict[str, Any],
+        stamp: int,
+        mapping: Mapping | None,
+    ) -> str:
+        """Insert, or restore a cancelled event, by the sync's own write, which also gives
+        an id burned by a delete in Calendar's UI a fallback. Returns the event's id."""
+        return self.rt.syncer.place(calendar_id, body, booking, stamp, mapping, confirmed=True)[2]
 
     def _orphan(self, reservation_id: int, copies: list[tuple[str, Any]]) -> None:
         """An event with no reservation in the window: gone from Lockme, or moved out of it."""
@@ -218,15 +230,15 @@ class Reconciler:
             if current is not None:
                 self._converge(parse_booking(current, reservation_id, room_id), copies)
                 return
-            eid = event_id(reservation_id)
-            for calendar_id, _ in copies:
+            for calendar_id, found in copies:
                 self._write(
-                    lambda c=calendar_id: self.rt.calendar.delete(c, eid),
+                    lambda c=calendar_id, i=found["id"]: self.rt.calendar.delete(c, i),
                     Change("deleted", reservation_id, calendar_id),
                 )
             if not self.dry_run:
+                first_calendar, first = copies[0]
                 self.rt.store.save_mapping(
-                    Mapping(reservation_id, room_id, copies[0][0], eid, 0, deleted=True)
+                    Mapping(reservation_id, room_id, first_calendar, first["id"], 0, deleted=True)
                 )
         except (SyncError, MalformedMessage):
             self.summary.errors += 1

@@ -17,6 +17,12 @@ costs exactly three API calls (read the message, write the event, acknowledge):
 
 Every write is idempotent (deterministic event ids; update replaces the whole event), so a
 job that runs twice, or three copies of one message at once, end in the same calendar.
+
+An event a person deletes in Calendar's own UI burns its id for the API (insert answers
+409, get and update 403 or 404). The booking is then written under a fallback id
+(:func:`worker.gcal.fallback_id`), which the mapping records; without the mapping the
+event is found by its ``lockmeReservationId`` property. Only a write that meets a burned id
+pays for the extra calls.
 """
 
 from __future__ import annotations
@@ -39,13 +45,17 @@ from worker.booking import (
     parse_message,
 )
 from worker.config import Settings
-from worker.errors import TransientError
-from worker.gcal import Conflict, GoogleCalendar
+from worker.errors import PermanentError, TransientError
+from worker.gcal import Conflict, GoogleCalendar, fallback_id
 from worker.lockme import LockmeClient
 from worker.store import HeldReservation, Mapping, Store
 
 LOCK_SECONDS = 120
 LOCK_WAIT_S = 5
+# Fallback ids tried in one calendar after the deterministic one is burned; each needs a
+# person to delete the booking's event in Calendar's UI again.
+FALLBACK_IDS = 20
+BURNED = "burned"
 
 
 @dataclass(frozen=True)
@@ -198,14 +208,20 @@ class Syncer:
 
     def _delete(self, message: Message, mapping: Mapping | None, route: Route) -> Outcome:
         assert message.reservation_id is not None and message.room_id is not None
-        eid = event_id(message.reservation_id)
+        eid = mapping.event_id if mapping else event_id(message.reservation_id)
         if mapping:
             calendars = mapping.calendars()
         else:
             # Store lost or delete before add: the event may be in any calendar we route to.
             calendars = list(dict.fromkeys([route.calendar_id, *self.store.calendars()]))
-        removed = [cal for cal in calendars if self.calendar.delete(cal, eid)]
-        calendar_id = removed[0] if removed else (mapping.calendar_id if mapping else None)
+        removed: list[tuple[str, str]] = []
+        for cal in calendars:
+            found = self._remove(cal, message.reservation_id, self._known_id(mapping, cal))
+            if found:
+                removed.append((cal, found))
+        calendar_id = mapping.calendar_id if mapping else None
+        if removed:
+            calendar_id, eid = removed[0]
         self.store.save_mapping(
             Mapping(
                 reservation_id=message.reservation_id,
@@ -217,6 +233,31 @@ class Syncer:
             )
         )
         return Outcome("deleted" if removed else "absent", calendar_id, eid)
+
+    @staticmethod
+    def _known_id(mapping: Mapping | None, calendar_id: str) -> str | None:
+        """The event id the mapping records for this calendar (None: the deterministic one).
+
+        The mapping's id belongs to its calendar; a stray copy was written under the
+        deterministic id, or a fallback that :meth:`_remove` finds by its property.
+        """
+        return mapping.event_id if mapping and mapping.calendar_id == calendar_id else None
+
+    def _remove(self, calendar_id: str, reservation_id: int, known: str | None) -> str | None:
+        """Cancel the reservation's event in one calendar; returns the id cancelled, if any.
+
+        By its known id first (one call); when that finds nothing live, the event may live
+        under a fallback id (its first one burned by a delete in Calendar's UI), so the
+        calendar is searched by the ``lockmeReservationId`` property.
+        """
+        eid = known or event_id(reservation_id)
+        if self.calendar.delete(calendar_id, eid):
+            return eid
+        removed = None
+        for event in self.calendar.list_events(calendar_id, reservation_id=reservation_id):
+            if self.calendar.delete(calendar_id, event["id"]):
+                removed = event["id"]
+        return removed
 
     # --- writes shared by messages and reconcile ----------------------------------------
     def upsert(
@@ -252,15 +293,19 @@ class Syncer:
             assert mapping is not None
             self.store.save_mapping(replace(mapping, strays=(*mapping.strays, target)))
         in_place = mapping is not None and not mapping.deleted and mapping.calendar_id == target
-        written = self.calendar.update(target, eid, body) if in_place else None
+        written = None
+        if in_place:
+            assert mapping is not None
+            eid = mapping.event_id
+            written = self.calendar.update(target, eid, _with_id(body, eid))
         result = "updated" if written else ""
         if not result:
-            result, written = self._insert(target, eid, body, booking, stamp, mapping, confirmed)
+            result, written, eid = self.place(target, body, booking, stamp, mapping, confirmed)
         if result in ("stale", "ignored"):
             return Outcome(result, target, eid)
         for other in dict.fromkeys([*previous, *elsewhere]):
             if other != target:
-                self.calendar.delete(other, eid)
+                self._remove(other, booking.reservation_id, self._known_id(mapping, other))
                 result = "moved"
         self.store.save_mapping(
             Mapping(booking.reservation_id, booking.room_id, target, eid, stamp, deleted=False)
@@ -297,6 +342,49 @@ class Syncer:
             return Outcome("ignored", target, eid), []
         return None, live
 
+    def place(
+        self,
+        calendar_id: str,
+        body: dict[str, Any],
+        booking: Booking,
+        stamp: int,
+        mapping: Mapping | None,
+        confirmed: bool,
+    ) -> tuple[str, dict[str, Any] | None, str]:
+        """Write the event under its deterministic id or, if that is burned, a fallback.
+
+        Returns the result, the event as written (None when nothing was) and its id. A
+        burned id costs a search by property first: the booking may already live under a
+        fallback id that a lost mapping no longer names.
+        """
+        rid = booking.reservation_id
+        base = event_id(rid)
+        result, written = self._insert(calendar_id, base, body, booking, stamp, mapping, confirmed)
+        if result != BURNED:
+            return result, written, base
+        copies = list(self.calendar.list_events(calendar_id, reservation_id=rid))
+        for extra in copies[1:]:
+            self.calendar.delete(calendar_id, extra["id"])
+        if copies:
+            fid = copies[0]["id"]
+            if _stamp(copies[0]) > stamp:
+                return "stale", None, fid
+            written = self.calendar.update(calendar_id, fid, _with_id(body, fid))
+            if written is not None:
+                return "updated", written, fid
+        for generation in range(1, FALLBACK_IDS + 1):
+            fid = fallback_id(base, generation)
+            result, written = self._insert(
+                calendar_id, fid, body, booking, stamp, mapping, confirmed
+            )
+            if result != BURNED:
+                logs.event("calendar.fallback_id", outcome=result, generation=generation)
+                return result, written, fid
+        raise PermanentError(
+            f"reservation {rid}: {FALLBACK_IDS} event ids in a row are burned in its calendar",
+            service="google",
+        )
+
     def _insert(
         self,
         calendar_id: str,
@@ -307,18 +395,20 @@ class Syncer:
         mapping: Mapping | None,
         confirmed: bool,
     ) -> tuple[str, dict[str, Any] | None]:
-        """Insert by deterministic id; a 409 means the event exists (maybe cancelled).
+        """Insert under ``eid``; a 409 means the event exists (maybe cancelled).
 
         Returns the result and the event as Google wrote it (None when nothing was written).
+        The result is ``BURNED`` when the id is taken by an event that cannot be read or
+        updated: one a person deleted in Calendar's UI (Google may also answer so for a
+        moment after an insert it has not finished; the caller's search by property then
+        finds that event rather than making a second one).
         """
         try:
-            return "created", self.calendar.insert(calendar_id, body)
+            return "created", self.calendar.insert(calendar_id, _with_id(body, eid))
         except Conflict:
             existing = self.calendar.get(calendar_id, eid)
         if existing is None:
-            raise TransientError(
-                "event id taken but the event is not readable yet", service="google"
-            )
+            return BURNED, None
         if _stamp(existing) > stamp:
             # No mapping is saved for the newer message: only its own job may record it,
             # once all its writes (such as removing the copy in an old room) are done;
@@ -336,9 +426,9 @@ class Syncer:
             body = event_body(
                 fresh, route, self.settings.tz, self.settings.default_duration_minutes, stamp
             )
-        written = self.calendar.update(calendar_id, eid, body)
+        written = self.calendar.update(calendar_id, eid, _with_id(body, eid))
         if written is None:
-            raise TransientError("event vanished between get and update", service="google")
+            return BURNED, None
         return ("updated" if _live(existing) else "restored"), written
 
 
@@ -349,6 +439,11 @@ def _details(message: Message) -> dict[str, Any]:
         details["date"] = message.booking.date.isoformat()
         details["hour"] = message.booking.hour.strftime("%H:%M")
     return details
+
+
+def _with_id(body: dict[str, Any], eid: str) -> dict[str, Any]:
+    """The event body under ``eid`` (the body is built with the deterministic id)."""
+    return body if body.get("id") == eid else {**body, "id": eid}
 
 
 def _live(event: dict[str, Any] | None) -> bool:
