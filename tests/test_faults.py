@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from redis.exceptions import LockError
 from rq import Queue, SimpleWorker
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
@@ -15,12 +16,11 @@ from rq.registry import StartedJobRegistry
 from tests.conftest import connect_both, deliver, drain
 from worker import rqseam, tasks
 from worker.booking import Route
-from worker.errors import TransientError
 from worker.queue import enqueue_message, job_id
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.status import queue_stats
-from worker.sync import LOCK_SECONDS
+from worker.sync import LOCK_SECONDS, LOCK_WAIT_S
 
 ROOM_B = "room-b@group.calendar.google.com"
 
@@ -121,25 +121,37 @@ def test_lost_store_move_after_a_delete_does_not_resurrect(
     assert m_move in fake_lockme.acked
 
 
-def test_reservation_locked_by_a_killed_worker_does_not_hold_this_worker(runtime, fake_lockme):
-    """A SIGKILLed worker's reservation lock lives on for LOCK_SECONDS; another job for
-    that booking gives way (to be retried) instead of idling its worker until then."""
+def test_reservation_locked_by_a_killed_worker_is_taken_once_its_lease_lapses(runtime, fake_lockme):
+    """A SIGKILLed worker's reservation lock is a lease nobody renews: another job for that
+    booking waits for it to lapse and goes ahead, rather than fail as "busy" and be pushed
+    along the retry backoff."""
     rid, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
-    assert runtime.store.lock(f"res:{rid}", timeout=LOCK_SECONDS).acquire()
-    started = time.monotonic()
-    with pytest.raises(TransientError):
-        runtime.syncer.handle(mid)
-    assert time.monotonic() - started < LOCK_SECONDS / 4
-    assert mid not in fake_lockme.acked
+    assert runtime.store.lock(f"res:{rid}", timeout=1).acquire()  # its last renewal
+    assert LOCK_WAIT_S > LOCK_SECONDS  # a dead holder's lease always lapses in the wait
+    runtime.syncer.handle(mid)
+    assert mid in fake_lockme.acked
+
+
+def test_a_live_jobs_reservation_lease_is_renewed_while_it_runs(runtime):
+    """However long a job holds a reservation, its lease does not lapse under it."""
+    with runtime.store.reservation(78, 5, timeout=0.4, wait=1):
+        time.sleep(1.2)  # three leases long
+        assert runtime.redis.pttl("lms:lock:res:78") > 0
+        with pytest.raises(LockError), runtime.store.reservation(78, 5, timeout=0.4, wait=0):
+            pass
+    assert not runtime.redis.exists("lms:lock:res:78")
 
 
 def test_a_lapsed_reservation_lock_taken_by_another_job_is_not_released_by_the_first(runtime):
-    """A job that outlived its lock must not release the lock a second job took since."""
+    """A job that outlived its lock (its renewals cut off, say, by a Redis failover) must
+    not release, nor renew, the lock a second job took since."""
     key = "lms:lock:res:77"
     with runtime.store.reservation(77, 5, timeout=0.2, wait=1) as held:
         assert held.route.room_id == 5 and held.mapping is None
-        time.sleep(0.3)
+        runtime.redis.delete(key)  # lapsed
         assert runtime.redis.set(key, "second-job", nx=True, px=10_000)
+        time.sleep(0.2)  # renewal rounds pass
+        assert runtime.redis.pttl(key) > 9_000
     assert runtime.redis.get(key) == b"second-job"
     runtime.redis.delete(key)
     with runtime.store.reservation(77, 5, timeout=10, wait=1):

@@ -42,6 +42,7 @@ RQ_METHODS: dict[str, tuple[str, ...]] = {
     "handle_execution_ended": ("job", "queue", "heartbeat_ttl"),
     "teardown": (),
     "request_stop": ("signum", "frame"),
+    "run_maintenance_tasks": (),
 }
 
 # RQ's attributes the seam sets or reads.

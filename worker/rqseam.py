@@ -20,21 +20,35 @@ It relies on these parts of RQ (2.12), each checked against the installed versio
 - ``handle_execution_ended(job, queue, heartbeat_ttl)``, called after the job ran and
   before its callback, with the job's status already ``FAILED`` when it raised and not yet
   set when it succeeded;
-- the INFO templates RQ logs for every job (``_PerJobLines.TEMPLATES``).
+- the INFO templates RQ logs for every job (``_PerJobLines.TEMPLATES``);
+- for taking over a dead worker's scheduler (:class:`DeadPeers`): the scheduler lock is
+  the key ``RQScheduler.get_locking_key(queue)`` holding the scheduler's name, with a TTL
+  of about a minute that the scheduler refreshes every second, beside the hash
+  ``RQScheduler.fetch(name)`` reads (its ``hostname``, ``pid`` and ``last_heartbeat``);
+  ``rq.scripts.release_lock`` deletes it only while it holds that name; RQ's
+  ``run_maintenance_tasks()`` then acquires it and starts a scheduler when this worker's
+  own is not running; ``Worker.all``, a worker's ``hostname``/``pid`` and
+  ``register_death()``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import socket
 import threading
 import time
+from datetime import UTC
 from types import FrameType
 from typing import Any
 
 import redis
+from rq.exceptions import SchedulerNotFound
 from rq.job import Job, JobStatus
 from rq.queue import Queue
+from rq.scheduler import RQScheduler
+from rq.scripts import release_lock
 from rq.utils import now
 from rq.worker import BaseWorker, SimpleWorker, WorkerStatus
 
@@ -42,7 +56,11 @@ from worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-MAINTENANCE_INTERVAL_S = 15
+# Maintenance fails over the jobs of dead workers and takes over a dead scheduler: every
+# 5 s, so that a SIGKILLed worker's booking is retried within about 30 s (README).
+MAINTENANCE_INTERVAL_S = 5
+# A scheduler refreshes its heartbeat every second; one silent this long has died.
+SCHEDULER_SILENT_S = 15
 REDIS_RETRY_S = 2
 
 
@@ -66,6 +84,75 @@ class StopSignal(BaseWorker):
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stop_signalled = True
         super().request_stop(signum, frame)
+
+
+def _dead(hostname: str | None, pid: int | None, name: str, own_name: str) -> bool:
+    """Whether a process that registered ``hostname``/``pid`` is gone, as far as this host
+    can see: only a process of this host can be looked up (and a pid equal to our own, in
+    a restarted container, was another process's)."""
+    if hostname != socket.gethostname() or not pid or name == own_name:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def take_over_dead_scheduler(connection: redis.Redis, queue_names: list[str]) -> list[str]:
+    """Free the scheduler locks held by a dead scheduler; returns the queues freed.
+
+    RQ lets a scheduler's lock lapse on its own, up to 61 s after its worker died, and
+    until then no retry of any job is enqueued. A holder is dead when its heartbeat is
+    older than ``SCHEDULER_SILENT_S`` or, on this host, its process is gone.
+    """
+    freed = []
+    for queue_name in queue_names:
+        key = RQScheduler.get_locking_key(queue_name)
+        holder = connection.get(key)
+        if holder is None:
+            continue
+        name = holder.decode()
+        try:
+            scheduler = RQScheduler.fetch(name, connection)
+        except SchedulerNotFound:
+            dead = True
+        else:
+            beat = scheduler.last_heartbeat
+            if beat is not None and beat.tzinfo is None:
+                beat = beat.replace(tzinfo=UTC)
+            silent = beat is None or (now() - beat).total_seconds() > SCHEDULER_SILENT_S
+            dead = silent or _dead(scheduler.hostname, scheduler.pid, name, "")
+        if dead and release_lock(connection, key, name):
+            log.warning("scheduler %s of queue %s is gone; taking over its lock", name, queue_name)
+            freed.append(queue_name)
+    return freed
+
+
+class DeadPeers(BaseWorker):
+    """Worker mixin: no dead worker holds this one back for long.
+
+    At start and at each maintenance pass, the scheduler lock of a dead scheduler is freed
+    (RQ's maintenance then takes it and starts this worker's scheduler), and at start, the
+    registrations of this host's dead workers are removed.
+    """
+
+    def run_maintenance_tasks(self) -> None:
+        take_over_dead_scheduler(self.connection, [q.name for q in self.queues])
+        super().run_maintenance_tasks()
+
+    def clean_dead_registrations(self) -> int:
+        """Register the death of this host's workers whose process is gone."""
+        gone = 0
+        for peer in BaseWorker.all(connection=self.connection):
+            if _dead(peer.hostname, peer.pid, peer.name, self.name):
+                peer.register_death()
+                gone += 1
+        return gone
 
 
 class _Heartbeat(threading.Thread):
@@ -126,7 +213,7 @@ class _PerJobLines(logging.Filter):
 _PER_JOB_LINES = _PerJobLines()
 
 
-class SyncWorker(StopSignal, ShortHeartbeat, SimpleWorker):
+class SyncWorker(DeadPeers, StopSignal, ShortHeartbeat, SimpleWorker):
     """Runs each job in the worker process itself instead of a forked child.
 
     Measured with ``python -m bench``: a forked child per job makes each booking about a
@@ -230,6 +317,10 @@ def run_worker(
             worker_ttl=MAINTENANCE_INTERVAL_S + 15,
         )
         with contextlib.suppress(redis.ConnectionError):  # its teardown needs Redis too
+            if isinstance(worker, DeadPeers):
+                worker.clean_dead_registrations()
+            # Before RQ tries the lock: a restart need not wait out its dead predecessor's.
+            take_over_dead_scheduler(runtime.redis, [runtime.queue.name])
             worker.work(burst=burst, with_scheduler=True, logging_level=runtime.settings.log_level)
         # A stop signal came either mid-job (RQ finished the job first) or between jobs.
         if burst or worker.stop_signalled:

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from redis.exceptions import LockError
 
 from worker.booking import Route
+from worker.leases import LeaseKeeper
 
 PREFIX = "lms:"
 HISTORY_LIMIT = 1000
@@ -163,6 +164,8 @@ class Store:
         self._seen: dict[str, int] = {}
         # Per thread: generations read with a reservation's lock, for the next write.
         self._local = threading.local()
+        # Lease length → the keeper renewing this process's reservation locks.
+        self._keepers: dict[float, LeaseKeeper] = {}
 
     # --- tokens -------------------------------------------------------------------------
     def load_token(self, provider: str, max_age: float = 0) -> dict[str, Any] | None:
@@ -368,12 +371,14 @@ class Store:
         than Lockme redelivers; and the connections' generations, which vouch for the write
         that follows (:meth:`write_token`). One round trip when the lock is free.
 
-        ``timeout`` is how long a holder may keep the lock (a killed one keeps it that
-        long); ``wait`` how long to wait for it, then ``LockError``. A new or flushed store
+        ``timeout`` is the lock's lease: renewed while this process lives (``LeaseKeeper``),
+        so it bounds only how long a killed holder keeps it; ``wait`` how long to wait for
+        it, then ``LockError``. A new or flushed store
         starts counting again; until then a redelivered message may predate it, so a
         missing mapping does not prove that no event was written.
         """
         key, token = f"{PREFIX}lock:res:{reservation_id}", uuid.uuid4().hex
+        leases = self._leases(timeout)
         deadline = time.monotonic() + wait
         while True:
             now = time.time()
@@ -398,11 +403,20 @@ class Store:
         held = HeldReservation(
             key, token, _mapping(raw_mapping), _route(room_id, raw_route), _covers(now, since)
         )
+        leases.hold(key, token)
         try:
             yield held
         finally:
+            leases.drop(key)
             if not held.released:
                 self.redis.eval(_RELEASE, 1, key, token)
+
+    def _leases(self, lease_s: float) -> LeaseKeeper:
+        """The keeper of this process's reservation leases of ``lease_s`` (one per length)."""
+        keeper = self._keepers.get(lease_s)
+        if keeper is None:
+            keeper = self._keepers.setdefault(lease_s, LeaseKeeper(self.redis, lease_s))
+        return keeper
 
     # --- message lifecycle --------------------------------------------------------------
     def is_done(self, message_id: int) -> bool:

@@ -50,8 +50,11 @@ from worker.gcal import Conflict, GoogleCalendar, fallback_id
 from worker.lockme import LockmeClient
 from worker.store import HeldReservation, Mapping, Store
 
-LOCK_SECONDS = 120
-LOCK_WAIT_S = 5
+# A reservation's lock is a lease renewed while its job's process lives (Store.reservation):
+# a SIGKILLed worker's lapses within LOCK_SECONDS. Another job waits that long for it rather
+# than fail as "busy" and be pushed along the backoff; a live holder is done in far less.
+LOCK_SECONDS = 20
+LOCK_WAIT_S = LOCK_SECONDS + 2
 # Fallback ids tried in one calendar after the deterministic one is burned; each needs a
 # person to delete the booking's event in Calendar's UI again.
 FALLBACK_IDS = 20
@@ -130,8 +133,8 @@ class Syncer:
                     details=_details(message),
                 )
         except LockError as exc:
-            # Held by another job, or by a killed worker until it lapses: retry later
-            # rather than hold this worker idle for up to LOCK_SECONDS.
+            # Still held after waiting longer than a killed holder's lease lasts: a live job
+            # is slow on this booking (say, retrying its calls in place). Retry later.
             raise TransientError(f"reservation {message.reservation_id} is busy") from exc
         return outcome
 
