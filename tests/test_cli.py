@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.conftest import deliver, drain, settings_env
+from worker import cli, report
 from worker.booking import event_id
 from worker.cli import main
 from worker.config import ConfigError, load_settings
+from worker.reconcile import Step
 
 
 @pytest.fixture
@@ -89,16 +96,112 @@ def test_status_json_shape(env, client, runtime, fake_lockme, capsys):
     assert created["result"] == "created" and created["calendar_id"] == "primary"
 
 
-def test_route_and_routes(env, capsys):
+def test_route_and_routes(env, fake_lockme, fake_google, capsys):
+    fake_lockme.add_room(5, "Bunker")
+    fake_lockme.add_room(6, "Lab")
+    fake_google.add_calendar("bunker@group.calendar.google.com", "Bunker room", "writer")
     assert main(["route", "5", "bunker@group.calendar.google.com", "--duration", "90"]) == 0
     assert main(["route", "6", "primary"]) == 0
     capsys.readouterr()
     assert main(["routes"]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "5\tbunker@group.calendar.google.com\t90",
-        "6\tprimary\t60",
+        "# room\tcalendar\tminutes\tname",
+        "5\tbunker@group.calendar.google.com\t90\tBunker",
+        "6\tprimary\t60\tLab",
     ]
     assert main(["route", "5", "x", "--duration", "0"]) == 2
+
+
+def test_route_refuses_unknown_rooms_and_calendars(env, runtime, fake_lockme, fake_google, capsys):
+    fake_lockme.add_room(5, "Bunker")
+    fake_google.add_calendar("holidays@group.calendar.google.com", "Holidays", "reader")
+    capsys.readouterr()
+    assert main(["route", "999", "primary"]) == 1
+    err = capsys.readouterr().err
+    assert err == "lockme-sync: Lockme has no room 999 (see lockme-sync routes or /setup/rooms)\n"
+    for calendar in ("nope@example.com", "holidays@group.calendar.google.com"):
+        assert main(["route", "5", calendar]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "cannot write to a calendar" in err
+    assert runtime.store.routes() == {}  # nothing saved
+
+
+def test_bad_arguments_are_one_line(env, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["route", "999"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "calendar_id" in err and "--help" in err
+    with pytest.raises(SystemExit):
+        main(["route", "x", "primary"])
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "invalid int value: 'x'" in err
+
+
+def test_not_connected_is_one_line(env, runtime, capsys):
+    runtime.store.delete_token("lockme")
+    capsys.readouterr()
+    assert main(["reconcile", "--days", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "lockme-sync: Lockme is not connected (connect it on the setup page)"
+    ]
+
+
+def test_status_reads_well_for_a_person(env, client, runtime, fake_lockme, fake_google, capsys):
+    fake_lockme.add_room(5, "Bunker")
+    _, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    deliver(client, mid)
+    drain(runtime)
+    runtime.store.delete_token("google")
+    capsys.readouterr()
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert f"Lockme: connected as {fake_lockme.nick}" in out
+    assert "Google: not set up (connect it on the setup page)" in out
+    assert "Recent syncs (times in Europe/Warsaw):" in out
+    line = next(line for line in out.splitlines() if "Bunker (#5)" in line)
+    assert "add → created for 2026-04-10 17:00" in line
+    stamp = runtime.store.recent(1)[0]["at"]
+    assert report.venue_time(stamp, ZoneInfo("Europe/Warsaw")) in line  # venue time, not UTC
+
+
+def test_closed_pipe_is_one_line_and_non_zero(env, tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "worker.cli", "status"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+    )
+    process.stdout.close()  # the reader is gone before the command writes
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141
+    assert "Traceback" not in err
+    assert err.splitlines()[-1] == "lockme-sync: output closed before the end (broken pipe)"
+
+
+def test_reconcile_progress_is_a_bar_on_a_terminal():
+    controller, terminal = os.openpty()
+    with os.fdopen(terminal, "w") as tty:
+        progress = report.Progress(tty, {5: "Bunker"})
+        for day in range(3):
+            progress(Step(5, 0, 1, day, 3, 0))
+    shown = os.read(controller, 4096).decode()
+    os.close(controller)
+    assert shown.count("\r[") == 3
+    assert "[##########--------------------] 1/3 room-days  Bunker (#5)" in shown
+    assert "[##############################] 3/3 room-days  Bunker (#5)" in shown
+
+
+def test_dev_port_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("PORT", "5123")
+    assert cli._env_port() == 5123
+    monkeypatch.delenv("PORT")
+    assert cli._env_port() == 5000
+    monkeypatch.setenv("PORT", "http")
+    with pytest.raises(ConfigError, match="PORT must be a port number"):
+        cli._env_port()
 
 
 def test_replay_requeues_failures(env, runtime, fake_lockme, capsys):
@@ -125,9 +228,12 @@ def test_reconcile_creates_fixes_and_deletes(env, runtime, fake_lockme, fake_goo
     runtime.calendar.update("primary", event_id(edited), event_patch)
 
     assert main(["reconcile", "--days", "5", "--dry-run"]) == 0
-    assert (
-        "dry run: checked 0, created 1, updated 1, deleted 1, errors 0" in capsys.readouterr().out
-    )
+    dry = capsys.readouterr()
+    assert "dry run: checked 0, created 1, updated 1, deleted 1, errors 0" in dry.out
+    assert f"would create booking {kept} in " in dry.out
+    assert f"would update booking {edited} in " in dry.out
+    assert f"would delete booking {gone} in " in dry.out
+    assert "room 1/1 Room 5 (#5): 6 days read, 2 bookings" in dry.err  # one progress line per room
     assert str(kept) not in fake_google.live_events_by_reservation()
 
     assert main(["reconcile", "--days", "5"]) == 0

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import replace
-from typing import Any
+from typing import Any, NoReturn
 
 import redis
 
-from worker import alerts, devserver, inbox, logs, rqseam, schedules, sentry, tasks
+from worker import alerts, devserver, inbox, logs, report, rqseam, schedules, sentry, tasks
 from worker.config import ConfigError, Settings, load_settings
-from worker.errors import SyncError
+from worker.errors import AuthError, SyncError
+from worker.names import calendar_names, room_names
 from worker.reconcile import Reconciler
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import commands as sandbox_commands
 from worker.status import snapshot
 from worker.store import PROVIDERS
+
+DEFAULT_PORT = 5000
 
 
 def _runtime(settings: Settings) -> Runtime:
@@ -39,7 +43,22 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
-    return devserver.run(port=args.port, sandbox=args.sandbox)
+    return devserver.run(port=args.port or _env_port(), sandbox=args.sandbox)
+
+
+def _env_port() -> int:
+    """``$PORT`` when set (as on a PaaS, or to run two checkouts side by side), else 5000."""
+    raw = os.environ.get("PORT", "").strip()
+    if not raw:
+        return DEFAULT_PORT
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 65535):
+        raise ConfigError(f"PORT must be a port number from 1 to 65535, not {raw!r}")
+    return int(raw)
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"lockme-sync: {message}", file=sys.stderr)
+    return code
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -77,26 +96,13 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    data = snapshot(_runtime(settings))
+    runtime = _runtime(settings)
+    data = snapshot(runtime)
     if args.json:
         print(json.dumps(data, indent=2, default=str))
         return 0
-    for provider, state in data["connections"].items():
-        mark = "ok " if state["connected"] else "!! "
-        print(f"{mark} {provider}: {state['account'] or '-'} {state['error'] or ''}".rstrip())
-    queue = data["queue"]
-    print("queue: " + ", ".join(f"{k} {v}" for k, v in queue.items()))
-    print(f"failures ({len(data['failures'])}):")
-    for failure in data["failures"]:
-        print(f"  message {failure['message_id']}: {failure['reason']} (x{failure['attempts']})")
-    if data["parked"]:
-        print(f"parked until reconnect: {', '.join(str(p['message_id']) for p in data['parked'])}")
-    print("recent:")
-    for entry in data["recent"][:20]:
-        print(
-            f"  {entry['at']} message {entry.get('message_id')} {entry.get('action')}"
-            f" → {entry.get('result')} {entry.get('calendar_id') or ''}".rstrip()
-        )
+    lines = report.status_lines(data, room_names(runtime), calendar_names(runtime), settings.tz)
+    print("\n".join(lines))
     return 0
 
 
@@ -112,28 +118,50 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_routes(args: argparse.Namespace, settings: Settings) -> int:
-    for room_id, route in _runtime(settings).store.routes().items():
-        duration = route.duration_minutes or settings.default_duration_minutes
-        print(f"{room_id}\t{route.calendar_id}\t{duration}")
+    runtime = _runtime(settings)
+    lines = report.routes_lines(
+        runtime.store.routes(), room_names(runtime), settings.default_duration_minutes
+    )
+    print("\n".join(lines))
     return 0
 
 
 def cmd_route(args: argparse.Namespace, settings: Settings) -> int:
-    store = _runtime(settings).store
+    """Set a room's calendar, after checking with Lockme and Google that both exist: a
+    typo would otherwise send the room's bookings nowhere until someone noticed."""
+    runtime = _runtime(settings)
+    store = runtime.store
     if args.duration is not None and not 1 <= args.duration <= 24 * 60:
-        print("--duration must be from 1 to 1440 minutes", file=sys.stderr)
-        return 2
+        return _fail("--duration must be from 1 to 1440 minutes", 2)
+    rooms = {int(r["roomid"]): str(r.get("room") or "") for r in runtime.lockme.rooms()}
+    if args.room_id not in rooms and args.room_id not in store.routes():
+        return _fail(f"Lockme has no room {args.room_id} (see lockme-sync routes or /setup/rooms)")
+    if args.calendar_id != "primary":
+        writable = {c["id"] for c in runtime.calendar.calendars()}
+        if args.calendar_id not in writable:
+            return _fail(
+                f"the connected Google account cannot write to a calendar {args.calendar_id!r}"
+            )
     route = replace(store.route(args.room_id), calendar_id=args.calendar_id)
     if args.duration is not None:
         route = replace(route, duration_minutes=args.duration)
+    if not route.room_name and rooms.get(args.room_id):
+        route = replace(route, room_name=rooms[args.room_id])
     store.set_route(route)
     duration = route.duration_minutes or settings.default_duration_minutes
-    print(f"{route.room_id}\t{route.calendar_id}\t{duration}")
+    print(f"{route.room_id}\t{route.calendar_id}\t{duration}\t{route.room_name}".rstrip())
     return 0
 
 
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
-    summary = Reconciler(_runtime(settings.require()), dry_run=args.dry_run).run(days=args.days)
+    runtime = _runtime(settings.require())
+    rooms = room_names(runtime)
+    progress = report.Progress(sys.stderr, rooms)
+    summary = Reconciler(runtime, dry_run=args.dry_run, progress=progress).run(days=args.days)
+    if args.dry_run:
+        calendars = calendar_names(runtime)
+        for change in summary.changes:
+            print(report.change_line(change, rooms, calendars))
     print(("dry run: " if args.dry_run else "") + str(summary))
     return 1 if summary.errors else 0
 
@@ -146,14 +174,22 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Bad arguments get one line (what is wrong and where help is) and exit 2, instead of
+    argparse's usage block; subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="lockme-sync", description=__doc__)
+    root = OneLineParser(prog="lockme-sync", description=__doc__)
     sub = root.add_subparsers(dest="command", required=True)
     worker = sub.add_parser("worker", help="RQ worker with scheduler (Heroku-safe shutdown)")
     worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     worker.set_defaults(func=cmd_worker)
     dev = sub.add_parser("dev", help="web + worker for a laptop; starts Redis if none answers")
-    dev.add_argument("--port", type=int, default=5000)
+    dev.add_argument("--port", type=int, help="default: $PORT, else 5000")
     dev.add_argument(
         "--sandbox",
         action="store_true",
@@ -194,13 +230,26 @@ def main(argv: list[str] | None = None) -> Any:
         logs.configure(settings, stream="stdout" if args.command == "worker" else "stderr")
         if args.command == "worker":
             sentry.init(settings)
-        return args.func(args, settings)
+        code = args.func(args, settings)
+        sys.stdout.flush()  # inside the try: a closed pipe is met here, not at exit
+        return code
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     except redis.ConnectionError as exc:
         print(f"Redis is not reachable: {exc}", file=sys.stderr)
         return 3
+    except SyncError as exc:
+        # Not connected, a revoked grant, the service down: a sentence, not a traceback.
+        hint = " (connect it on the setup page)" if isinstance(exc, AuthError) else ""
+        return _fail(f"{exc}{hint}")
+    except BrokenPipeError:
+        # The reader went away (``lockme-sync status | head -1``): stop writing, and say
+        # so on stderr in one line instead of a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return _fail("output closed before the end (broken pipe)", 141)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
 
 
 if __name__ == "__main__":
