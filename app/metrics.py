@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from app.runtime import runtime
 from worker import metrics
+from worker.memory import redis_memory
 from worker.runtime import Runtime
 from worker.status import queue_stats
 from worker.store import PROVIDERS
@@ -46,6 +47,7 @@ def gauges(rt: Runtime) -> list[metrics.Gauge]:
     """The values that are states, not counts: read now rather than accumulated."""
     queue = queue_stats(rt)
     store = rt.store
+    memory = redis_memory(rt.redis)
     depth = [
         metrics.Gauge("queue_depth", "RQ jobs by state.", {"state": state}, queue[state])
         for state in QUEUE_STATES
@@ -71,6 +73,16 @@ def gauges(rt: Runtime) -> list[metrics.Gauge]:
             "dead_letters", "Failed messages kept for replay.", {}, store.failure_count()
         ),
         metrics.Gauge("parked", "Messages waiting for a reconnect.", {}, len(store.parked())),
+        metrics.Gauge(
+            "unknown_message_ids",
+            "Message ids Lockme answered 404 for, remembered so that repeats cost no call.",
+            {},
+            store.unknown_count(),
+        ),
+        metrics.Gauge("redis_memory_used_bytes", "Redis used_memory.", {}, memory.used_bytes),
+        metrics.Gauge(
+            "redis_memory_max_bytes", "Redis maxmemory (0: no limit set).", {}, memory.max_bytes
+        ),
         *connections,
     ]
 

@@ -111,6 +111,9 @@ class LockmeWebhook:
         except redis.RedisError as exc:
             log.error("webhook %s not queued: %s", message_id, type(exc).__name__)
             return 503, {"error": "queue unavailable, retry later"}, message_id, "unavailable"
+        if outcome == "full":
+            # Nothing dropped: Lockme redelivers an unacknowledged message for 24 h.
+            return 503, {"error": "too many messages waiting, retry later"}, message_id, outcome
         return 200, {"message_id": message_id, "status": outcome}, message_id, outcome
 
 

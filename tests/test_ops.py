@@ -40,6 +40,7 @@ from tests.conftest import (
     make_settings,
     settings_env,
 )
+from tests.test_web import log_in
 from worker import alerts, cli, intake, logs, rqseam, schedules, sentry, tasks
 from worker.config import Settings
 from worker.gcal import RETRY_ATTEMPTS
@@ -342,8 +343,7 @@ def test_metrics_need_the_bearer_token_or_a_staff_session(
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
     assert client.get("/metrics", headers={"Authorization": "Bearer nope"}).status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Basic eDp5"}).status_code == 401
-    with client.session_transaction() as session:
-        session["staff"] = True
+    log_in(client)
     assert "lockme_sync_queue_depth" in scrape(client)
 
 

@@ -24,6 +24,7 @@ import requests
 
 from worker import logs
 from worker.config import Settings
+from worker.memory import redis_memory
 from worker.runtime import Runtime
 from worker.status import queue_stats
 from worker.store import PREFIX, PROVIDERS
@@ -68,6 +69,16 @@ def active(runtime: Runtime) -> list[Alert]:
                 "dead_letters",
                 f"{failures} Lockme message(s) could not be synced{newest}. "
                 f"Check {where}, then replay them.",
+            )
+        )
+    memory = redis_memory(runtime.redis)
+    if memory.near_full:
+        alerts.append(
+            Alert(
+                "redis_memory",
+                f"Redis uses {memory.used_bytes / 2**20:.1f} MB of its "
+                f"{memory.max_bytes / 2**20:.1f} MB; when full it refuses webhooks. "
+                f"Check {where} for waiting or failed messages, or move to a larger plan.",
             )
         )
     age = queue_stats(runtime)["oldest_queued_age_s"]

@@ -2,6 +2,11 @@
 
 A dispatcher thread in every worker process moves ids from the inbox into unique RQ jobs,
 where the dedupe and re-queue rules live (``worker.queue``).
+
+Admission is bounded: an id in the inbox costs about 100 bytes of Redis, its RQ job about
+11 KB (docs/security.md). So ids move in batches of ``DISPATCH_BATCH``, and only while fewer
+than ``JOBS_IN_FLIGHT`` message jobs wait (queued, or scheduled for a retry); a storm of
+thousands of messages waits in the inbox, not as thousands of jobs in a small Redis.
 """
 
 from __future__ import annotations
@@ -18,24 +23,42 @@ from worker.runtime import Runtime
 log = logging.getLogger(__name__)
 
 DISPATCH_BLOCK_S = 2
+DISPATCH_BATCH = 100
+JOBS_IN_FLIGHT = 500
+
+
+def jobs_waiting(runtime: Runtime) -> int:
+    """Jobs queued or scheduled for a retry: what admitting more would add to."""
+    queue = runtime.queue
+    pipe = runtime.redis.pipeline(transaction=False)
+    pipe.llen(queue.key)
+    pipe.zcard(queue.scheduled_job_registry.key)
+    return sum(pipe.execute())
 
 
 def dispatch(runtime: Runtime, block: float = 0) -> int:
-    """Turn every id waiting in the webhook inbox (``worker.intake``) into its job.
+    """Turn ids waiting in the webhook inbox (``worker.intake``) into their jobs, oldest
+    first, in batches, while fewer than ``JOBS_IN_FLIGHT`` jobs wait.
 
     Returns how many. An id leaves the inbox only after its job exists, so a dispatcher
     killed half-way loses nothing: the next one finds the job and adds no second one. Safe
-    in several processes at once. With ``block``, first wait that long for a wake-up.
+    in several processes at once. With ``block``, first wait that long for a wake-up; ids
+    left behind by the bound are taken on the next round, at the latest after ``block``.
     """
     client = runtime.redis
     if block:
         client.blpop([intake.WAKE], timeout=block)
     client.delete(intake.WAKE)  # ids pushed after this wake the next round; none is missed
-    waiting = client.zrange(intake.PENDING, 0, -1, withscores=True)
-    for raw, received_at in waiting:
-        enqueue_message(runtime, int(raw), received_at=received_at)
-        client.zrem(intake.PENDING, raw)
-    return len(waiting)
+    moved = 0
+    while (room := min(DISPATCH_BATCH, JOBS_IN_FLIGHT - jobs_waiting(runtime))) > 0:
+        waiting = client.zrange(intake.PENDING, 0, room - 1, withscores=True)
+        for raw, received_at in waiting:
+            enqueue_message(runtime, int(raw), received_at=received_at)
+            client.zrem(intake.PENDING, raw)
+        moved += len(waiting)
+        if len(waiting) < room:
+            break
+    return moved
 
 
 class Dispatcher(threading.Thread):

@@ -4,9 +4,11 @@ Enqueueing an RQ job from the request costs about five round trips and a job
 serialisation; measured with ``python -m bench`` that held the receiver to a small fraction
 of what one ``LPUSH`` allows. So the receiver only records the message id in an inbox (a
 sorted set scored by first receipt, plus a list that wakes a dispatcher), atomically with
-the "last message" note and the webhook counter, in one Lua script. A dispatcher thread in
-every worker process (``worker.inbox.Dispatcher``) moves ids from the inbox into unique RQ jobs,
-where the dedupe and re-queue rules live.
+the "last message" note and the webhook counter, in one Lua script. The inbox is bounded
+(``INBOX_LIMIT``): past it the receiver answers 503, so that Lockme redelivers later rather
+than Redis filling up. A dispatcher thread in every worker process
+(``worker.inbox.Dispatcher``) moves ids from the inbox into unique RQ jobs, in bounded
+batches, where the dedupe and re-queue rules live.
 """
 
 from __future__ import annotations
@@ -17,42 +19,65 @@ import time
 import redis
 
 from worker import metrics
-from worker.store import PREFIX, now_iso
+from worker.store import PREFIX, UNKNOWN_IDS, UNKNOWN_TTL_S, now_iso
 
 PENDING = f"{PREFIX}inbox:pending"
 WAKE = f"{PREFIX}inbox:wake"
+# At most this many ids wait for the worker; past it the receiver answers 503 and Lockme
+# redelivers later. An id costs about 100 bytes here (docs/security.md), so a stopped worker
+# under a flood holds about 1 MB, not the 25 MB of a small Redis.
+INBOX_LIMIT = 10_000
 
-# KEYS: done marker, last-webhook, pending zset, wake list, metrics hash
-# ARGV: message id, last-webhook JSON, now, metric fields (known, queued)
+# KEYS: done marker, last-webhook, pending zset, wake list, metrics hash, unknown ids zset
+# ARGV: message id, last-webhook JSON, now, metric fields (known, queued, full), limit,
+#       the oldest time an unknown id still counts
 # The zset's score is the first receipt (ZADD NX); the job carries it on, for the latency
-# histogram observed at the ack.
+# histogram observed at the ack. The wake list is a signal, so it holds at most one item.
+# An id Lockme answered 404 for (``Store.remember_unknown``) is "known": no job, no call.
 _INTAKE = """
 redis.call('SET', KEYS[2], ARGV[2])
 local outcome = 0
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  if redis.call('ZADD', KEYS[3], 'NX', ARGV[3], ARGV[1]) == 1 then
-    redis.call('RPUSH', KEYS[4], ARGV[1])
+local unknown = redis.call('ZSCORE', KEYS[6], ARGV[1])
+if unknown and tonumber(unknown) <= tonumber(ARGV[8]) then unknown = false end
+if redis.call('EXISTS', KEYS[1]) == 0 and not unknown
+   and not redis.call('ZSCORE', KEYS[3], ARGV[1]) then
+  if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[7]) then
+    outcome = 2
+  else
+    redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+    if redis.call('LLEN', KEYS[4]) == 0 then redis.call('RPUSH', KEYS[4], '1') end
     outcome = 1
   end
 end
 redis.call('HINCRBY', KEYS[5], ARGV[4 + outcome], 1)
 return outcome
 """
+OUTCOMES = ("known", "queued", "full")
 
 
 class Intake:
     """The receiver's side: record a message id for the worker, in one round trip."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, limit: int = INBOX_LIMIT) -> None:
         self._script = client.register_script(_INTAKE)
-        self._fields = [metrics.counter_field("webhooks", outcome=o) for o in ("known", "queued")]
+        self._fields = [metrics.counter_field("webhooks", outcome=o) for o in OUTCOMES]
+        self._limit = limit
 
     def accept(self, message_id: int) -> str:
-        """``queued`` for a new message, ``known`` when it waits already or was acknowledged."""
+        """``queued`` for a new message; ``known`` when it waits already, was acknowledged
+        or is an id Lockme does not know; ``full`` when the inbox is at its limit."""
         note = json.dumps({"message_id": message_id, "at": now_iso()})
-        keys = [f"{PREFIX}done:{message_id}", f"{PREFIX}last-webhook", PENDING, WAKE, metrics.KEY]
-        args = [message_id, note, time.time(), *self._fields]
-        return "queued" if self._script(keys=keys, args=args) == 1 else "known"
+        keys = [
+            f"{PREFIX}done:{message_id}",
+            f"{PREFIX}last-webhook",
+            PENDING,
+            WAKE,
+            metrics.KEY,
+            UNKNOWN_IDS,
+        ]
+        now = time.time()
+        args = [message_id, note, now, *self._fields, self._limit, now - UNKNOWN_TTL_S]
+        return OUTCOMES[self._script(keys=keys, args=args)]
 
 
 def pending(client: redis.Redis) -> tuple[int, float | None]:

@@ -38,6 +38,10 @@ DONE_SECONDS = 3 * 24 * 3600
 # Lockme redelivers an unacknowledged message for 24 h; two hours' margin for clocks.
 REDELIVERY_HORIZON_S = 26 * 3600
 DAY_COUNT_DAYS = 35
+# Message ids Lockme answered 404 for, kept apart from the failures (see Store.remember_unknown).
+UNKNOWN_IDS = f"{PREFIX}unknown"
+UNKNOWN_LIMIT = 10_000
+UNKNOWN_TTL_S = 6 * 3600
 # Upper bounds (seconds) of the per-day webhook → calendar latency counts; "inf" above.
 LATENCY_BOUNDS = (0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
 PROVIDERS = ("lockme", "google")
@@ -574,3 +578,29 @@ class Store:
 
     def unpark(self, message_id: int) -> None:
         self.redis.hdel(f"{PREFIX}parked", str(message_id))
+
+    # --- ids Lockme does not know -------------------------------------------------------
+    def remember_unknown(self, message_id: int) -> None:
+        """Note an id Lockme answered 404 for, so that its repeats cost no Lockme call.
+
+        Anyone holding the webhook URL can send made-up ids; recorded as failures they
+        pushed real ones (kept with their payload for replay) out of the capped failure list.
+        So they live apart, in a set of their own, bounded twice: the newest
+        ``UNKNOWN_LIMIT``, each for ``UNKNOWN_TTL_S``. Not the whole 24 h of Lockme's
+        redelivery: should Lockme ever answer 404 for a real message, a redelivery after
+        that time reads it again (and the daily reconcile is the net below that).
+        """
+        now = time.time()
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zadd(UNKNOWN_IDS, {str(message_id): now})
+        pipe.zremrangebyscore(UNKNOWN_IDS, 0, now - UNKNOWN_TTL_S)
+        pipe.zremrangebyrank(UNKNOWN_IDS, 0, -UNKNOWN_LIMIT - 1)
+        pipe.expire(UNKNOWN_IDS, UNKNOWN_TTL_S)
+        pipe.execute()
+
+    def is_unknown(self, message_id: int) -> bool:
+        noted = self.redis.zscore(UNKNOWN_IDS, str(message_id))
+        return noted is not None and noted > time.time() - UNKNOWN_TTL_S
+
+    def unknown_count(self) -> int:
+        return int(self.redis.zcard(UNKNOWN_IDS))

@@ -81,6 +81,8 @@ def handle_message(
     store = runtime.store
     if not replay and store.is_done(message_id):
         return "duplicate"
+    if not replay and store.is_unknown(message_id):
+        return "unknown"  # Lockme answered 404 for it lately: no second call
     payload = None
     record = store.failure(message_id) if replay else None
     if record and record.get("kind") == "malformed":
@@ -95,6 +97,12 @@ def handle_message(
             if store.park(message_id, service, store.generation(service)):
                 return _parked(runtime, message_id, service)
         except PermanentError as exc:
+            if exc.service == "lockme" and exc.status == 404:
+                # Not a failure of ours: an id Lockme does not know (a made-up webhook, or
+                # one deleted meanwhile). Kept apart, so that it never evicts a real record.
+                store.remember_unknown(message_id)
+                log.info("message %s: Lockme does not know it", message_id)
+                return "unknown"
             store.record_failure(message_id, str(exc), kind="permanent")
             store.record_sync({"message_id": message_id, "action": "fail", "result": "failed"})
             log.warning("message %s failed: %s", message_id, exc)
