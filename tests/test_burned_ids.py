@@ -188,3 +188,16 @@ def test_reconcile_after_a_delete_in_the_ui_recreates_the_event_once(
     # A later edit message finds it through the mapping reconcile wrote.
     sync(client, runtime, fake_lockme.edit_reservation(rid, hour="20:00:00"))
     assert only_event(fake_google, rid)[1]["start"]["dateTime"].startswith(f"{DAY}T20:00:00")
+
+
+def test_a_delete_after_a_delete_in_the_ui_is_acknowledged(
+    client, runtime, fake_lockme, fake_google
+):
+    rid, m_add = fake_lockme.create_reservation(5, DAY, "17:00:00")
+    sync(client, runtime, m_add)
+    fake_google.delete_in_ui(PRIMARY, event_id(rid))
+    m_del = fake_lockme.delete_reservation(rid)
+    sync(client, runtime, m_del)
+    assert str(rid) not in live(fake_google)
+    assert m_del in fake_lockme.acked
+    assert runtime.store.mapping(rid).deleted

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from rq.registry import ScheduledJobRegistry
 
 from tests.test_pipeline import PRIMARY, only_event, sync
 from worker.errors import PermanentError, TransientError
@@ -151,3 +152,15 @@ def test_an_update_applied_but_answered_503_is_repeated_harmlessly(
     assert event["start"]["dateTime"] == "2026-04-10T19:00:00+02:00"
     assert fake_google.count("PUT", r"/events/") == 2
     assert m_edit in fake_lockme.acked
+
+
+def test_a_message_meeting_the_daily_limit_waits_and_is_no_dead_letter(
+    client, runtime, fake_lockme, fake_google
+):
+    _rid, m_add = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    body = error(403, "dailyLimitExceeded", "details")
+    fake_google.faults.add("POST", EVENTS, status=403, body=body)
+    sync(client, runtime, m_add)
+    assert m_add not in fake_lockme.acked
+    assert runtime.store.failure(m_add) is None
+    assert ScheduledJobRegistry(queue=runtime.queue).get_job_ids() == [f"msg-{m_add}"]
