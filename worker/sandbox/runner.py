@@ -346,10 +346,9 @@ class Sandbox:
         return rows
 
     def calendars(self) -> list[dict[str, str]]:
-        return [
-            {"id": cid, "name": self.google.calendars[cid]["summary"]}
-            for cid in self.google.calendar_ids()
-        ]
+        """The account's calendars, the rooms' first and the primary (unrouted) last."""
+        ids = sorted(self.google.calendar_ids(), key=lambda cid: cid == self.google.email)
+        return [{"id": cid, "name": self.google.calendars[cid]["summary"]} for cid in ids]
 
 
 def _booking_fields(fields: dict[str, Any], *, required: bool) -> dict[str, Any]:
@@ -395,6 +394,10 @@ def _hour(value: str) -> str:
     return time.strftime("%H:%M:00", parsed)
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def published(settings: Settings) -> tuple[str, str]:
     """The control URL and token of the sandbox running for these settings."""
     if settings.sandbox_url:
@@ -402,7 +405,7 @@ def published(settings: Settings) -> tuple[str, str]:
     url = sandbox_redis_url(settings)
     try:
         client = connect_redis(url, socket_connect_timeout=2)
-        state = {k.decode(): v.decode() for k, v in client.hgetall(STATE_KEY).items()}
+        state = {_text(k): _text(v) for k, v in client.hgetall(STATE_KEY).items()}
         client.close()
     except redis.RedisError as exc:
         raise SandboxError(

@@ -1,0 +1,146 @@
+"""End to end in headless Chromium, as a newcomer meets the product: ``lockme-sync dev``
+with the built-in sandbox, log in, connect both services through their consent screens,
+book on the sandbox page, see the booking in the calendar view (which updates by itself)
+and in the history, move it to another room, survive a Google outage, cancel it.
+
+Walked in English and Polish, at desktop and phone widths, with one browser. Run with
+``SCREENSHOTS_DIR=docs/screenshots`` to refresh the README's pictures of the sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.sandbox_texts import MESSAGES
+from tests.browser.test_setup_flow import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import ADMIN_PASSWORD
+from tests.test_sandbox import dev_sandbox, sandbox_cli  # noqa: F401 (a fixture)
+
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or tempfile.mkdtemp(prefix="screens-"))
+VIEWPORTS = {"desktop": {"width": 1100, "height": 800}, "phone": {"width": 390, "height": 844}}
+FRONT_DESK = "front-desk@sandbox.example"
+HAUNTED_MANOR = "haunted-manor@sandbox.example"
+# Sync is seconds, redelivery after an outage up to ~20 s (RETRY_BACKOFF_SCALE is small).
+SYNC_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _event(tab: Page, calendar: str, reservation: str) -> Any:
+    return tab.locator(
+        f'section[data-calendar="{calendar}"] .event[data-reservation="{reservation}"]'
+    )
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+@pytest.mark.parametrize("lang", ["en", "pl"])
+def test_sandbox_walkthrough(
+    browser: Browser,
+    dev_sandbox: dict[str, Any],  # noqa: F811 (the fixture imported above)
+    lang: str,
+    width: str,
+) -> None:
+    base, text = dev_sandbox["base"], MESSAGES[lang]
+    shots = lang == "en" and width == "desktop"
+    context = browser.new_context(
+        viewport=VIEWPORTS[width], locale="pl-PL" if lang == "pl" else "en-GB"
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    day = (date.today() + timedelta(days=1)).isoformat()
+    customer = f"Anna {lang.upper()}{width.capitalize()}"
+
+    # Log in: every page then carries the sandbox banner.
+    page.goto(f"{base}/setup?lang={lang}")
+    page.locator("input[name=password]").fill(ADMIN_PASSWORD)
+    page.locator("form:has(input[name=password]) button[type=submit]").click()
+    expect(page.locator("#sandbox-banner")).to_contain_text(text["banner"][:40])
+
+    # Connect both: each is a Connect link and the sandbox's one-click consent screen.
+    for provider, account in (("lockme", "escape-sandbox"), ("google", "staff@sandbox.example")):
+        page.locator(f'a[href$="/setup/{provider}/connect"]').first.click()
+        page.locator("#allow").click()
+        expect(page.locator("main")).to_contain_text(account)
+
+    # The calendar view, open in a second tab before the booking: it must update by itself.
+    calendar = context.new_page()
+    calendar.set_default_timeout(15_000)
+    calendar.goto(f"{base}/sandbox/calendar?week={day}")
+    expect(calendar.get_by_role("heading", level=1)).to_have_text(text["calendar_title"])
+
+    # Book on the sandbox page.
+    page.locator("#sandbox-banner").get_by_role("link", name=text["nav_sandbox"]).click()
+    page.locator("#new-room").select_option("5101")
+    page.locator("#new-date").fill(day)
+    page.locator("#new-hour").fill("18:00")
+    page.locator("#new-name").fill(customer)
+    page.locator("#new-booking button[type=submit]").click()
+    flash = page.locator(".flash.ok")
+    expect(flash).to_contain_text(text["booked"].split("{id}")[0].strip())
+    reservation = re.search(r"\d{6,}", flash.inner_text())[0]  # type: ignore[index]
+    booking = page.locator(f"#booking-{reservation}")
+    expect(booking).to_contain_text(customer)
+
+    event = _event(calendar, FRONT_DESK, reservation)
+    expect(event).to_contain_text(f"Pharaoh's Tomb: {customer}", timeout=SYNC_MS)
+    expect(event).to_contain_text("18:00")
+    if shots:
+        page.screenshot(path=SCREENSHOTS / "sandbox.png", full_page=True)
+        calendar.screenshot(path=SCREENSHOTS / "sandbox-calendar.png", full_page=True)
+
+    # The history on the status page shows it.
+    page.goto(f"{base}/status")
+    expect(page.locator("main")).to_contain_text(re.compile(f"{reservation}|Pharaoh's Tomb"))
+    if shots:
+        page.screenshot(path=SCREENSHOTS / "sandbox-status.png", full_page=True)
+
+    # Move it to another room (another calendar) and another hour.
+    page.goto(f"{base}/sandbox")
+    booking.locator("summary").click()
+    booking.locator(f"#edit-{reservation}-room").select_option("5103")
+    booking.locator(f"#edit-{reservation}-hour").fill("19:30")
+    booking.locator("form.edit-booking button[type=submit]").click()
+    expect(page.locator(".flash.ok")).to_contain_text(reservation)
+    moved = _event(calendar, HAUNTED_MANOR, reservation)
+    expect(moved).to_contain_text("19:30", timeout=SYNC_MS)
+    expect(_event(calendar, FRONT_DESK, reservation)).to_have_count(0)
+
+    # Google fails: a change waits (Lockme keeps redelivering), then arrives once it ends.
+    page.locator('button[name=kind][value="google_down"]').click()
+    expect(page.locator('#active-trouble [data-kind="google_down"]')).to_be_visible()
+    booking.locator("summary").click()
+    booking.locator(f"#edit-{reservation}-hour").fill("20:00")
+    booking.locator("form.edit-booking button[type=submit]").click()
+    expect(page.locator(".flash.ok")).to_contain_text(reservation)
+    listed = sandbox_cli(dev_sandbox, "events", "--json")
+    assert listed.returncode == 0 and f"{day}T20:00" not in listed.stdout  # Google is down
+    page.locator('button[name=kind][value="clear"]').click()
+    expect(page.locator("#active-trouble [data-kind]")).to_have_count(0)
+    expect(moved).to_contain_text("20:00", timeout=SYNC_MS)
+
+    # Cancel: the event leaves the calendar.
+    booking.locator("form.cancel-booking button[type=submit]").click()
+    expect(page.locator(f"#booking-{reservation}")).to_have_count(0)
+    expect(moved).to_have_count(0, timeout=SYNC_MS)
+    context.close()
