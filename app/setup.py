@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import re
 import secrets
 import time
 from datetime import UTC, date
@@ -61,6 +62,8 @@ VERIFIER_TTL_S = 10 * 60
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 COLOURS = tuple(str(n) for n in range(1, 12))
 MAX_DURATION = 24 * 60
+# RFC 6750's token characters, and more: any visible ASCII, at most 4 KB.
+TOKEN_TEXT = re.compile(r"[\x21-\x7e]{1,4096}")
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -207,10 +210,7 @@ def lockme_token() -> Response | tuple[str, int]:
     """Accept a pasted token JSON, for accounts whose OAuth app cannot redirect here."""
     rt = runtime()
     try:
-        token = json.loads(request.form.get("token", ""))
-        if not isinstance(token, dict):
-            raise ValueError("a JSON object is expected")
-        rt.lockme.connect(token)
+        rt.lockme.connect(pasted_token(request.form.get("token", "")))
     except (ValueError, PermanentError) as exc:
         return _failed(t("token_invalid", reason=exc))
     try:
@@ -221,6 +221,36 @@ def lockme_token() -> Response | tuple[str, int]:
         return _failed(t("token_invalid", reason=exc))
     rt.store.set_connection("lockme", account=account)
     return _connected("lockme", account)
+
+
+def pasted_token(raw: str) -> dict[str, Any]:
+    """The pasted token JSON, checked before anything is stored.
+
+    The tokens go into an ``Authorization`` header on every Lockme call: one carrying CR/LF
+    or a space would break every call (or inject a header) until a reconnect, so only
+    visible ASCII is accepted. A lifetime must be a finite number of seconds.
+    """
+    try:
+        token = json.loads(raw)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None
+    if not isinstance(token, dict):
+        raise ValueError("a JSON object is expected")
+    for field in ("access_token", "refresh_token"):
+        value = token.get(field)
+        if (field == "access_token" or value is not None) and not (
+            isinstance(value, str) and TOKEN_TEXT.fullmatch(value)
+        ):
+            raise ValueError(f"{field} must be text of visible ASCII characters")
+    for field in ("expires_in", "expires"):
+        value = token.get(field)
+        if value is None:
+            continue
+        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e12:
+            raise ValueError(f"{field} must be a number of seconds")
+    return token
 
 
 # --- Google -------------------------------------------------------------------------------
@@ -365,7 +395,9 @@ def _parse_row(
     if row["calendar_id"] not in calendars:
         errors.append(("calendar", t("bad_calendar", room=room)))
     duration = row["duration"].strip()
-    if duration and not (duration.isdigit() and 1 <= int(duration) <= MAX_DURATION):
+    # ASCII digits only: "²".isdigit() is true, yet int() refuses it.
+    digits = duration.isascii() and duration.isdigit() and len(duration) <= 4
+    if duration and not (digits and 1 <= int(duration) <= MAX_DURATION):
         errors.append(("duration", t("bad_duration", room=room)))
     if row["color_id"] and row["color_id"] not in COLOURS:
         errors.append(("color", t("bad_colour", room=room)))
