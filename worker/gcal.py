@@ -29,7 +29,7 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from worker import logs, metrics
+from worker import logs, metrics, tokens
 from worker.config import Settings
 from worker.errors import AuthError, PermanentError, TransientError
 from worker.store import TOKEN_REUSE_S, Store
@@ -119,22 +119,12 @@ class StoredCredentials(Credentials):
         self._record = record
 
     def refresh(self, request: Any) -> None:
-        with (
-            logs.timed("token.refresh", service=SERVICE) as event,
-            self._store.lock("refresh:google"),
-        ):
-            stored = self._store.load_token(SERVICE)
-            if stored is None:
-                raise AuthError("Google is not connected", service=SERVICE)
-            generation = self._store.generation(SERVICE)
-            fresh = stored.get("access_token") and stored.get("access_token") != self.token
-            if fresh and stored.get("expires_at", 0) - 60 > time.time():
-                self.adopt(stored)
-                event["outcome"] = "reused"
-                return
+        """Refresh once across all processes, then use whichever token won."""
+
+        def renew(stored: dict[str, Any], generation: int) -> dict[str, Any]:
             self.adopt(stored)
             try:
-                super().refresh(request)
+                super(StoredCredentials, self).refresh(request)
             except RefreshError as exc:
                 if exc.retryable:
                     raise TransientError(f"Google token refresh: {exc}", service=SERVICE) from exc
@@ -142,22 +132,14 @@ class StoredCredentials(Credentials):
                 reason = f"{detail}: reconnect needed"
                 self._store.set_connection(SERVICE, error=reason, generation=generation)
                 raise AuthError(reason, service=SERVICE) from exc
-            record = {
+            return {
                 **stored,
                 "access_token": self.token,
                 "refresh_token": self.refresh_token or stored.get("refresh_token"),
                 "expires_at": self.expiry.replace(tzinfo=UTC).timestamp() if self.expiry else 0,
             }
-            if not self._store.save_token(SERVICE, record, generation=generation):
-                # Disconnected or reconnected meanwhile: the new grant (or none) wins.
-                event["outcome"] = "superseded"
-                current = self._store.load_token(SERVICE)
-                if current is None:
-                    raise AuthError("Google is not connected", service=SERVICE)
-                self.adopt(current)
-                return
-            event["outcome"] = "refreshed"
-            self._record = record
+
+        self.adopt(tokens.refresh_once(self._store, SERVICE, self.token, renew))
 
 
 class GoogleCalendar:

@@ -11,13 +11,13 @@ import os
 import time
 import urllib.request
 from datetime import date
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlencode, urlsplit
 
 import certifi
 import urllib3
 
-from worker import logs, metrics
+from worker import metrics, tokens
 from worker.config import Settings
 from worker.errors import AuthError, PermanentError, TransientError
 from worker.store import TOKEN_REUSE_S, Store
@@ -176,36 +176,18 @@ class LockmeClient:
 
     def _refresh(self, stale_access: str) -> dict[str, Any]:
         """Refresh once across all processes; whoever holds the lock second reuses the result."""
-        with (
-            logs.timed("token.refresh", service=SERVICE) as refresh,
-            self.store.lock("refresh:lockme"),
-        ):
-            stored = self.store.load_token(SERVICE)
-            if stored is None:
-                raise AuthError("Lockme is not connected", service=SERVICE)
-            generation = self.store.generation(SERVICE)
-            fresh = stored["access_token"] != stale_access
-            if fresh and stored.get("expires_at", 0) - EXPIRY_MARGIN_S > time.time():
-                refresh["outcome"] = "reused"
-                return stored
-            if not stored.get("refresh_token"):
-                self._mark_broken("token expired and no refresh token: reconnect needed")
-            try:
-                token = self._token_call(
-                    {"grant_type": "refresh_token", "refresh_token": stored["refresh_token"]},
-                    stored,
-                )
-            except AuthError as exc:
-                self._mark_broken(f"{exc}: reconnect needed")
-            if not self.store.save_token(SERVICE, token, generation=generation):
-                # Disconnected or reconnected while refreshing: the new grant (or none) wins.
-                refresh["outcome"] = "superseded"
-                current = self.store.load_token(SERVICE)
-                if current is None:
-                    raise AuthError("Lockme is not connected", service=SERVICE)
-                return current
-            refresh["outcome"] = "refreshed"
-            return token
+        return tokens.refresh_once(self.store, SERVICE, stale_access, self._renew)
+
+    def _renew(self, stored: dict[str, Any], generation: int) -> dict[str, Any]:
+        """A new token from Lockme for ``stored``; a refused refresh breaks the connection."""
+        if not stored.get("refresh_token"):
+            self._mark_broken("token expired and no refresh token: reconnect needed", generation)
+        try:
+            return self._token_call(
+                {"grant_type": "refresh_token", "refresh_token": stored["refresh_token"]}, stored
+            )
+        except AuthError as exc:
+            self._mark_broken(f"{exc}: reconnect needed", generation)
 
     def _send(self, method: str, url: str, **kwargs: Any) -> Response:
         """Every HTTP request to Lockme, counted by status for ``/metrics``."""
@@ -217,8 +199,12 @@ class LockmeClient:
         metrics.api_call(self.store.redis, SERVICE, response.status)
         return response
 
-    def _mark_broken(self, reason: str) -> None:
-        self.store.set_connection(SERVICE, error=reason, generation=self.store.generation(SERVICE))
+    def _mark_broken(self, reason: str, generation: int | None = None) -> NoReturn:
+        """Record ``reason`` on the connection of ``generation`` (default: the current one),
+        so that a grant made meanwhile is not marked, and raise it."""
+        if generation is None:
+            generation = self.store.generation(SERVICE)
+        self.store.set_connection(SERVICE, error=reason, generation=generation)
         raise AuthError(reason, service=SERVICE)
 
     # --- API ----------------------------------------------------------------------------
