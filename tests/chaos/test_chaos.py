@@ -48,7 +48,10 @@ from worker.store import Store
 
 pytestmark = pytest.mark.chaos
 
-CHAOS_REDIS_URL = os.environ.get("CHAOS_REDIS_URL", "redis://127.0.0.1:6379/12")
+# Its own database, flushed before and after: CHAOS_REDIS_URL, else the tests' TEST_REDIS_URL.
+CHAOS_REDIS_URL = os.environ.get("CHAOS_REDIS_URL") or os.environ.get(
+    "TEST_REDIS_URL", "redis://127.0.0.1:6379/12"
+)
 SEED = int(os.environ.get("CHAOS_SEED", "20260427"))
 BACKOFF_SCALE = "0.01"  # 5 s .. 30 min becomes 1 s .. 18 s
 TZ = ZoneInfo("Europe/Warsaw")
@@ -107,14 +110,16 @@ def env(fakes: tuple[FakeLockme, FakeGoogle], tmp_path: Path) -> Iterator[Env]:
     client.close()
 
 
-def registered_workers(env: Env) -> int:
-    return len(Worker.all(queue=env.runtime.queue))
+def registered_workers(env: Env) -> set[str]:
+    return {worker.name for worker in Worker.all(queue=env.runtime.queue)}
 
 
 def start_worker(env: Env, index: int) -> None:
+    """Start a worker and wait until it has registered (it may clean up a dead one's
+    registration as it does, so the count of workers tells nothing)."""
     before = registered_workers(env)
     env.workers.start(index)
-    assert wait_for(lambda: registered_workers(env) > before, 20), env.workers.logs()
+    assert wait_for(lambda: bool(registered_workers(env) - before), 20), env.workers.logs()
 
 
 def job_status(env: Env, message_id: int) -> JobStatus | None:
@@ -141,8 +146,7 @@ def test_job_of_killed_worker_is_retried_promptly(env: Env) -> None:
     """With no redelivery at all, the surviving worker fails the abandoned job over.
 
     Worker 0 starts first, so it runs the scheduler, and is kept busy; worker 1 takes the
-    second job and is SIGKILLed. (When the scheduler's own worker dies, RQ's scheduler lock
-    outlives it by up to 61 s; the main scenario kills both kinds.)
+    second job and is SIGKILLed. The README promises 45 s; the figure is printed.
     """
     start_worker(env, 0)
     busy = start_slow_job(env, delay=10, room=2)
@@ -153,13 +157,14 @@ def test_job_of_killed_worker_is_retried_promptly(env: Env) -> None:
     assert wait_for(lambda: mid in env.lockme.acked, 60), env.workers.logs()
     elapsed = time.monotonic() - killed_at
     print(f"job of a SIGKILLed worker acknowledged {elapsed:.1f} s after the kill")
-    assert elapsed < 40
+    assert elapsed < 45
     assert busy in env.lockme.acked
 
 
 def test_redelivery_revives_job_stuck_on_dead_worker(env: Env) -> None:
     """No worker is left to clean up: a redelivery of the message, as the dispatcher hands
-    it over, itself fails the job over."""
+    it over, itself fails the job over; the restarted worker takes over the dead one's
+    scheduler lock and reservation lease at once, not when they lapse."""
     start_worker(env, 0)
     mid = start_slow_job(env)
     env.workers.kill(0)
@@ -169,11 +174,26 @@ def test_redelivery_revives_job_stuck_on_dead_worker(env: Env) -> None:
     assert enqueue_message(env.runtime, mid) in ("requeued", "known")
     assert job_status(env, mid) in (JobStatus.QUEUED, JobStatus.SCHEDULED)
     assert job_id(mid) not in StartedJobRegistry(queue=env.runtime.queue).get_job_ids()
-    # The killed scheduler's lock would hold off a new one for up to 61 s (RQ's takeover,
-    # exercised by the main scenario); here only the revival is under test.
-    env.runtime.redis.delete(f"rq:scheduler-lock:{env.runtime.queue.name}")
+    restarted = time.monotonic()
     start_worker(env, 1)
     assert wait_for(lambda: mid in env.lockme.acked, 30), env.workers.logs()
+    print(f"revived job acknowledged {time.monotonic() - restarted:.1f} s after the restart")
+
+
+def test_the_only_worker_killed_and_restarted_at_once_recovers_within_30_s(env: Env) -> None:
+    """The worker dies mid-job holding the scheduler lock and the booking's reservation,
+    and is restarted a second later (a process manager's restart), with no redelivery:
+    its booking reaches the calendar within 30 s of the restart (README)."""
+    start_worker(env, 0)
+    mid = start_slow_job(env)
+    env.workers.kill(0)
+    time.sleep(1)
+    restarted = time.monotonic()
+    start_worker(env, 0)
+    assert wait_for(lambda: mid in env.lockme.acked, 60), env.workers.logs()
+    elapsed = time.monotonic() - restarted
+    print(f"job of the only, restarted worker acknowledged {elapsed:.1f} s after the restart")
+    assert elapsed < 30
 
 
 # --- the main scenario ----------------------------------------------------------------------
