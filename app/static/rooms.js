@@ -22,7 +22,7 @@
   form.querySelectorAll("tr[data-room]").forEach(function (row) {
     var title = row.querySelector("input[name^='title-']");
     var privacy = row.querySelector("select[name^='privacy-']");
-    var output = row.querySelector("output.preview");
+    var output = row.querySelector(".preview");
     if (!title || !privacy || !output) {
       return;
     }
