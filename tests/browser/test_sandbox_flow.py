@@ -89,6 +89,16 @@ def test_sandbox_walkthrough(
     calendar.goto(f"{base}/sandbox/calendar?week={day}")
     expect(calendar.get_by_role("heading", level=1)).to_have_text(text["calendar_title"])
 
+    if shots:  # company for the README's pictures, in the other rooms
+        for room, hour, name in (
+            ("5102", "16:00", "Piotr Wiśniewski"),
+            ("5103", "20:30", "Ola Nowak"),
+        ):
+            made = sandbox_cli(
+                dev_sandbox, "book", "--room", room, "--date", day, "--hour", hour, "--name", name
+            )
+            assert made.returncode == 0, made.stderr
+
     # Book on the sandbox page.
     page.locator("#sandbox-banner").get_by_role("link", name=text["nav_sandbox"]).click()
     page.locator("#new-room").select_option("5101")
