@@ -175,7 +175,11 @@ def parse_booking(data: Any, reservation_id: int, room_id: int) -> Booking:
 
 
 def parse_message(message_id: int, payload: Any) -> Message:
-    """Turn the JSON of ``GET /message/{id}`` into a :class:`Message` or raise MalformedMessage."""
+    """Turn the JSON of ``GET /message/{id}`` into a :class:`Message` or raise MalformedMessage.
+
+    A delete keys on the top-level ids alone: its ``data`` may be an object, ``[]`` (how
+    PHP encodes an empty array), ``{}``, null or missing, and none of those stops it.
+    """
     if not isinstance(payload, dict):
         raise MalformedMessage(f"message is {_short(payload)}, not an object")
     action = payload.get("action")
@@ -184,6 +188,8 @@ def parse_message(message_id: int, payload: Any) -> Message:
     if action == "test":
         return Message(message_id, "test")
     data = payload.get("data")
+    if action == "delete" and not isinstance(data, dict):
+        data = {}
     if not isinstance(data, dict):
         raise MalformedMessage(f"data is {_short(data)}, not an object")
     reservation_id = positive_id(payload.get("reservationid"), "reservationid")
@@ -191,6 +197,17 @@ def parse_message(message_id: int, payload: Any) -> Message:
     room_id = positive_id(room_raw if room_raw not in (None, "") else data.get("roomid"), "roomid")
     booking = None if action == "delete" else parse_booking(data, reservation_id, room_id)
     return Message(message_id, action, room_id, reservation_id, booking)
+
+
+def confirmed_booking(current: Any, known: Booking) -> Booking:
+    """The booking as Lockme's reservation read has it, or ``known`` (what the message
+    said) when that answer cannot be parsed: nothing promises the read has a message's
+    fields, and a valid add must not fail on a shape nobody has seen (``worker.shapes``
+    records it, so the status page shows what came)."""
+    try:
+        return parse_booking(current, known.reservation_id, known.room_id)
+    except MalformedMessage:
+        return known
 
 
 def event_id(reservation_id: int) -> str:

@@ -3,6 +3,13 @@
 Refresh tokens are treated as single-use (rotating), as Lockme's own SDK does: a refresh
 happens under a cross-process Redis lock, re-reads the stored token first (another process
 may have refreshed already), and saves the new pair in one write.
+
+Lockme publishes no schema, so answers are read as its own PHP client reads them
+(``worker.shapes``): any 2xx acknowledges whatever its body, lists may come keyed by id,
+a 2xx JSON object with an ``error`` key is an error. Every answer's shape is remembered.
+
+A failed API call is retried in place a few times (``API_RETRY``) before the job's own
+backoff, which is for outages, takes over; the token endpoint is not (``TOKEN_RETRY``).
 """
 
 from __future__ import annotations
@@ -11,15 +18,17 @@ import os
 import time
 import urllib.request
 from datetime import date
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import certifi
 import urllib3
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
 
-from worker import metrics, tokens
+from worker import logs, metrics
 from worker.config import Settings
 from worker.errors import AuthError, PermanentError, TransientError
+from worker.shapes import Answer, ShapeLog, as_list, says_ok, single
 from worker.store import TOKEN_REUSE_S, Store
 
 SERVICE = "lockme"
@@ -33,23 +42,90 @@ NETWORK_ERRORS = (urllib3.exceptions.HTTPError, OSError)
 Response = urllib3.BaseHTTPResponse
 
 
+# league/oauth2-client's AccessToken, which Lockme's SDK uses, reads an ``expires`` above the
+# OAuth 2 draft's date (2012-10-01) as a timestamp and anything else as seconds from now.
+OAUTH2_INCEPTION = 1349067600
+# In place, per call: up to 3 retries, 0 s, 0.5 s and 1 s apart (urllib3's backoff) plus up to
+# 0.25 s of jitter; a Retry-After is honoured up to RETRY_AFTER_CAP_S. So one call waits at
+# most 3 x 5 s = 15 s between attempts, and a booking's three calls at most 45 s.
+RETRY_AFTER_CAP_S = 5.0
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class InPlaceRetry(urllib3.Retry):
+    """urllib3's retry, except that a server asking to wait longer than
+    ``RETRY_AFTER_CAP_S`` ends the retries at once: the answer then goes to the job's
+    backoff (``TransientError.retry_after``) instead of holding the worker."""
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Response | None = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> InPlaceRetry:
+        wait = _retry_after(response) if response is not None else None
+        if wait is not None and wait > RETRY_AFTER_CAP_S:
+            raise MaxRetryError(_pool, url, ResponseError(f"Retry-After {wait:g} s"))
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+# API calls: connection failures, dropped connections and timeouts, 429 and 5xx. The ack is
+# a POST, and safe to repeat: acknowledging a message twice is still one acknowledgement.
+API_RETRY = InPlaceRetry(
+    total=3,
+    connect=3,
+    read=2,
+    status=3,
+    other=0,
+    redirect=False,
+    backoff_factor=0.25,
+    backoff_jitter=0.25,
+    status_forcelist=RETRY_STATUSES,
+    allowed_methods=frozenset({"GET", "POST"}),
+    respect_retry_after_header=True,
+    raise_on_status=False,
+)
+# The token endpoint only when the request never left (no connection): refresh tokens rotate,
+# so a refresh whose answer was lost has already spent the stored one, and a blind retry
+# would only trade a lost answer for "invalid_grant".
+TOKEN_RETRY = urllib3.Retry(
+    total=2,
+    connect=2,
+    read=False,
+    status=0,
+    other=0,
+    redirect=False,
+    backoff_factor=0.25,
+    respect_retry_after_header=False,
+    raise_on_status=False,
+)
+
+
 def _retry_after(response: Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    return float(value) if value.isdigit() else None
-
-
-def _error_text(response: Response) -> str:
-    """Lockme's error text lives in ``message`` (OAuth errors use ``error``)."""
+    """A ``Retry-After`` in seconds (as a number or an HTTP date), if the answer has one."""
     try:
-        body = response.json()
-    except ValueError:
-        return response.reason or f"HTTP {response.status}"
-    if isinstance(body, dict):
-        parts = [body.get("error"), body.get("error_description"), body.get("message")]
+        return API_RETRY.get_retry_after(response)
+    except InvalidHeader:
+        return None
+
+
+def _error_text(answer: Answer, reason: str | None) -> str:
+    """Lockme's error text lives in ``message`` (OAuth errors use ``error``)."""
+    if isinstance(answer.body, dict):
+        parts = [answer.body.get(k) for k in ("error", "error_description", "message")]
         text = ": ".join(str(p) for p in parts if p)
         if text:
             return text[:300]
-    return response.reason or f"HTTP {response.status}"
+    return reason or f"HTTP {answer.status}"
+
+
+def _unreachable(exc: Exception) -> str:
+    """What kept an answer away, e.g. ``ProtocolError`` (after urllib3 gave up retrying)."""
+    reason = exc.reason if isinstance(exc, MaxRetryError) else exc
+    return type(reason).__name__
 
 
 def connection_pool(base_url: str) -> urllib3.PoolManager:
@@ -59,12 +135,13 @@ def connection_pool(base_url: str) -> urllib3.PoolManager:
     urllib3 rather than ``requests`` (which runs on it) for the three calls every booking
     makes: ``python -m bench`` measured requests' own work (cookies, hooks, redirects,
     settings merged per call) at 0.75 ms of each call, an eighth of the worker's overhead.
-    No retries and no redirects: a failure is classified and retried by the job's policy.
+    No redirects; a few retries in place (``API_RETRY``), then a failure is classified and
+    retried by the job's policy.
     """
     parts = urlsplit(base_url)
     options: dict[str, Any] = {
         "timeout": TIMEOUT,
-        "retries": False,
+        "retries": API_RETRY,
         "ca_certs": (
             os.environ.get("REQUESTS_CA_BUNDLE")
             or os.environ.get("CURL_CA_BUNDLE")
@@ -81,12 +158,15 @@ def token_record(body: dict[str, Any], previous: dict[str, Any] | None = None) -
     """Normalise a token response to what we store: access, refresh and an absolute expiry."""
     if not isinstance(body, dict) or not body.get("access_token"):
         raise PermanentError("token response has no access_token", service=SERVICE)
-    if body.get("expires_in"):
-        expires_at = time.time() + float(body["expires_in"])
-    elif body.get("expires"):
-        expires_at = float(body["expires"])
-    else:
-        expires_at = time.time() + 3600
+    expires_at = time.time() + 3600
+    try:
+        if body.get("expires_in"):
+            expires_at = time.time() + float(body["expires_in"])
+        elif body.get("expires"):
+            expires = float(body["expires"])
+            expires_at = expires if expires > OAUTH2_INCEPTION else time.time() + expires
+    except (TypeError, ValueError):
+        pass  # an unreadable lifetime: assume an hour; a 401 refreshes it sooner if need be
     refresh = body.get("refresh_token") or (previous or {}).get("refresh_token")
     return {
         "access_token": body["access_token"],
@@ -102,6 +182,7 @@ class LockmeClient:
         self.settings = settings
         self.store = store
         self.http = connection_pool(settings.lockme_base)
+        self.shapes = ShapeLog(store.redis)
 
     # --- OAuth --------------------------------------------------------------------------
     def authorize_url(self, redirect_uri: str, state: str) -> str:
@@ -140,25 +221,28 @@ class LockmeClient:
                 f"{self.settings.lockme_base}/access_token",
                 body=urlencode(form),
                 headers={**HEADERS, "Content-Type": "application/x-www-form-urlencoded"},
+                retries=TOKEN_RETRY,
             )
         except NETWORK_ERRORS as exc:
             raise TransientError(
-                f"token endpoint unreachable: {type(exc).__name__}", service=SERVICE
+                f"token endpoint unreachable: {_unreachable(exc)}", service=SERVICE
             ) from exc
+        answer = self._answer("POST", "/access_token", response)
         if response.status >= 500 or response.status == 429:
             raise TransientError(
-                f"token endpoint: {_error_text(response)}",
+                f"token endpoint: {_error_text(answer, response.reason)}",
                 service=SERVICE,
                 status=response.status,
                 retry_after=_retry_after(response),
             )
-        if response.status >= 400:
-            raise AuthError(_error_text(response), service=SERVICE, status=response.status)
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise TransientError("token endpoint: body is not JSON", service=SERVICE) from exc
-        return token_record(body, previous)
+        if response.status >= 400 or answer.carries_error:
+            # An OAuth error, in a 4xx or (as Lockme's PHP provider also reads it) a 2xx.
+            raise AuthError(
+                _error_text(answer, response.reason), service=SERVICE, status=response.status
+            )
+        if not isinstance(answer.body, dict):
+            raise TransientError(f"token endpoint: the body is {answer.form}", service=SERVICE)
+        return token_record(answer.body, previous)
 
     def _current_token(self, *, write: bool = False) -> dict[str, Any]:
         """The stored token. A read may reuse it for a few seconds (``TOKEN_REUSE_S``); a
@@ -176,40 +260,78 @@ class LockmeClient:
 
     def _refresh(self, stale_access: str) -> dict[str, Any]:
         """Refresh once across all processes; whoever holds the lock second reuses the result."""
-        return tokens.refresh_once(self.store, SERVICE, stale_access, self._renew)
-
-    def _renew(self, stored: dict[str, Any], generation: int) -> dict[str, Any]:
-        """A new token from Lockme for ``stored``; a refused refresh breaks the connection."""
-        if not stored.get("refresh_token"):
-            self._mark_broken("token expired and no refresh token: reconnect needed", generation)
-        try:
-            return self._token_call(
-                {"grant_type": "refresh_token", "refresh_token": stored["refresh_token"]}, stored
-            )
-        except AuthError as exc:
-            self._mark_broken(f"{exc}: reconnect needed", generation)
+        with (
+            logs.timed("token.refresh", service=SERVICE) as refresh,
+            self.store.lock("refresh:lockme"),
+        ):
+            stored = self.store.load_token(SERVICE)
+            if stored is None:
+                raise AuthError("Lockme is not connected", service=SERVICE)
+            generation = self.store.generation(SERVICE)
+            fresh = stored["access_token"] != stale_access
+            if fresh and stored.get("expires_at", 0) - EXPIRY_MARGIN_S > time.time():
+                refresh["outcome"] = "reused"
+                return stored
+            if not stored.get("refresh_token"):
+                self._mark_broken("token expired and no refresh token: reconnect needed")
+            try:
+                token = self._token_call(
+                    {"grant_type": "refresh_token", "refresh_token": stored["refresh_token"]},
+                    stored,
+                )
+            except AuthError as exc:
+                self._mark_broken(f"{exc}: reconnect needed")
+            if not self.store.save_token(SERVICE, token, generation=generation):
+                # Disconnected or reconnected while refreshing: the new grant (or none) wins.
+                refresh["outcome"] = "superseded"
+                current = self.store.load_token(SERVICE)
+                if current is None:
+                    raise AuthError("Lockme is not connected", service=SERVICE)
+                return current
+            refresh["outcome"] = "refreshed"
+            return token
 
     def _send(self, method: str, url: str, **kwargs: Any) -> Response:
-        """Every HTTP request to Lockme, counted by status for ``/metrics``."""
+        """Every HTTP request to Lockme, counted by status for ``/metrics``, the attempts
+        retried in place included."""
         try:
             response = self.http.request(method, url, **kwargs)
         except NETWORK_ERRORS:
             metrics.api_call(self.store.redis, SERVICE, "network")
             raise
+        retried = response.retries.history if response.retries else ()
+        for attempt in retried:
+            metrics.api_call(self.store.redis, SERVICE, attempt.status or "network")
+        if retried:
+            logs.event(
+                "lockme.retried",
+                outcome=str(response.status),
+                attempts=len(retried) + 1,
+                failures=[a.status or type(a.error).__name__ for a in retried],
+            )
         metrics.api_call(self.store.redis, SERVICE, response.status)
         return response
 
-    def _mark_broken(self, reason: str, generation: int | None = None) -> NoReturn:
-        """Record ``reason`` on the connection of ``generation`` (default: the current one),
-        so that a grant made meanwhile is not marked, and raise it."""
-        if generation is None:
-            generation = self.store.generation(SERVICE)
-        self.store.set_connection(SERVICE, error=reason, generation=generation)
+    def _answer(self, method: str, path: str, response: Response) -> Answer:
+        """Read a body the way Lockme's PHP client does, and remember its shape."""
+        answer = Answer.read(
+            response.status, response.headers.get("Content-Type", ""), response.data
+        )
+        self.shapes.note(method, path, answer)
+        return answer
+
+    def _mark_broken(self, reason: str) -> None:
+        self.store.set_connection(SERVICE, error=reason, generation=self.store.generation(SERVICE))
         raise AuthError(reason, service=SERVICE)
 
     # --- API ----------------------------------------------------------------------------
-    def call(self, method: str, path: str, *, allow_404: bool = False) -> Any:
-        """Call ``/{version}{path}``; refresh once on 401; classify failures by type."""
+    def call(self, method: str, path: str, *, allow_404: bool = False) -> Answer | None:
+        """Call ``/{version}{path}``; refresh once on 401; classify failures by type.
+
+        Any 2xx is an answer, whatever its body; None is a 404 when ``allow_404``. A 2xx JSON
+        object carrying ``error`` is an error, as Lockme's own PHP provider has it
+        (``checkResponse``); whether a retry helps is unknown, so it is a transient one.
+        """
         token = self._current_token(write=method != "GET")
         for attempt in (1, 2):
             try:
@@ -220,55 +342,83 @@ class LockmeClient:
                 )
             except NETWORK_ERRORS as exc:
                 raise TransientError(
-                    f"Lockme {method} {path}: {type(exc).__name__}", service=SERVICE
+                    f"Lockme {method} {path}: {_unreachable(exc)}", service=SERVICE
                 ) from exc
             if response.status == 401 and attempt == 1:
                 token = self._refresh(token["access_token"])
                 continue
             break
+        answer = self._answer(method, path, response)
         status = response.status
         if status == 404 and allow_404:
             return None
+        text = _error_text(answer, response.reason)
         if status == 401:
-            self._mark_broken(f"Lockme refused the token: {_error_text(response)}")
-        if status >= 500 or status == 429:
+            self._mark_broken(f"Lockme refused the token: {text}")
+        if status >= 500 or status == 429 or (200 <= status < 300 and answer.carries_error):
             raise TransientError(
-                f"Lockme {method} {path}: {status} {_error_text(response)}",
+                f"Lockme {method} {path}: {status} {text}",
                 service=SERVICE,
                 status=status,
                 retry_after=_retry_after(response),
             )
-        if status >= 400:
+        if not 200 <= status < 300:
             raise PermanentError(
-                f"Lockme {method} {path}: {status} {_error_text(response)}",
-                service=SERVICE,
-                status=status,
+                f"Lockme {method} {path}: {status} {text}", service=SERVICE, status=status
             )
-        try:
-            return response.json()
-        except ValueError as exc:
+        return answer
+
+    def _json(self, method: str, path: str) -> Any:
+        """A body that must be JSON: a message read as text or nothing is not a message."""
+        answer = self.call(method, path)
+        assert answer is not None
+        if answer.form != "json":
             raise TransientError(
-                f"Lockme {method} {path}: {status}, body is not JSON", service=SERVICE
-            ) from exc
+                f"Lockme {method} {path}: {answer.status}, the body is {answer.form}, not JSON",
+                service=SERVICE,
+                status=answer.status,
+            )
+        return answer.body
+
+    def _list(self, path: str, id_key: str) -> list[dict[str, Any]]:
+        """A collection, sent as a JSON list or as an object keyed by id: always a list."""
+        answer = self.call("GET", path)
+        assert answer is not None
+        items = as_list(answer.body, id_key)
+        if items is None:
+            raise TransientError(
+                f"Lockme GET {path}: neither a list nor an object keyed by id", service=SERVICE
+            )
+        return items
 
     def message(self, message_id: int) -> Any:
-        return self.call("GET", f"/message/{message_id}")
+        return self._json("GET", f"/message/{message_id}")
 
     def ack(self, message_id: int) -> None:
+        """Any 2xx acknowledges, whatever its body: JSON, text, empty or a 204."""
         self.call("POST", f"/message/{message_id}")
 
     def reservation(self, room_id: int, reservation_id: int) -> dict[str, Any] | None:
-        """The current reservation, or None when Lockme no longer has it (deleted)."""
-        return self.call("GET", f"/room/{room_id}/reservation/{reservation_id}", allow_404=True)
+        """The current reservation, or None only when Lockme answered 404 (deleted, or moved
+        to another room). Its fields are not promised to match a message's ``data``: an
+        answer of any other shape comes back as ``{}``, which callers cannot parse and so
+        fall back on what they know (``booking.confirmed_booking``)."""
+        answer = self.call("GET", f"/room/{room_id}/reservation/{reservation_id}", allow_404=True)
+        if answer is None:
+            return None
+        return single(answer.body) or {}
 
     def reservations(self, room_id: int, day: date) -> list[dict[str, Any]]:
-        return self.call("GET", f"/room/{room_id}/reservations/{day.isoformat()}") or []
+        return self._list(f"/room/{room_id}/reservations/{day.isoformat()}", "reservationid")
 
     def rooms(self) -> list[dict[str, Any]]:
-        return self.call("GET", "/rooms") or []
+        return self._list("/rooms", "roomid")
 
     def me(self) -> dict[str, Any]:
-        return self.call("GET", "/me")
+        me = self._json("GET", "/me")
+        return me if isinstance(me, dict) else {}
 
     def test(self) -> bool:
-        return self.call("GET", "/test") == "OK"
+        """Whether ``/test`` says OK (as JSON or text; an object or an empty body does too)."""
+        answer = self.call("GET", "/test")
+        return answer is not None and says_ok(answer.body)

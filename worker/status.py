@@ -10,8 +10,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
-from worker import intake
-from worker.memory import redis_memory
+from worker import intake, shapes
 from worker.reconcile import last_run
 from worker.runtime import Runtime, started_registry
 from worker.store import PROVIDERS
@@ -82,7 +81,7 @@ def snapshot(runtime: Runtime, recent: int = 50) -> dict[str, Any]:
         "parked": [{"message_id": m, "waits_for": p} for m, p in sorted(store.parked().items())],
         "recent": store.recent(recent),
         "last_webhook": store.last_webhook(),
+        # What Lockme's answers looked like, once per endpoint and form (no values).
+        "lockme_answer_shapes": shapes.recorded(runtime.redis),
         "reconcile": reconcile_times(runtime),
-        "redis": redis_memory(runtime.redis).as_dict(),
-        "unknown_message_ids": store.unknown_count(),
     }

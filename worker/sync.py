@@ -39,9 +39,9 @@ from worker.booking import (
     MalformedMessage,
     Message,
     Route,
+    confirmed_booking,
     event_body,
     event_id,
-    parse_booking,
     parse_message,
 )
 from worker.config import Settings
@@ -200,7 +200,7 @@ class Syncer:
                 assert mapping is not None
                 self.store.save_mapping(replace(mapping, stamp=message.message_id))
                 return Outcome("ignored", mapping.calendar_id, mapping.event_id)
-            booking = parse_booking(current, message.reservation_id, message.room_id)
+            booking = confirmed_booking(current, booking)
         # Without a mapping the event may sit in another calendar: an edit may be a room
         # move, and after a lost store even a redelivered add may be older than a move that
         # landed before the loss.
@@ -424,7 +424,7 @@ class Syncer:
                     Mapping(booking.reservation_id, booking.room_id, calendar_id, eid, stamp, True)
                 )
                 return "ignored", None
-            fresh = parse_booking(current, booking.reservation_id, booking.room_id)
+            fresh = confirmed_booking(current, booking)
             route = self.store.route(booking.room_id)
             body = event_body(
                 fresh, route, self.settings.tz, self.settings.default_duration_minutes, stamp

@@ -4,6 +4,10 @@ It copies what docs/lockme-api.md establishes (paths, Bearer auth, ``{"message":
 error bodies, the webhook message shape, rotating refresh tokens) so the worker can be
 tested end to end without a Lockme account. Test helpers simulate activity in the
 Lockme panel: creating, editing, moving and deleting reservations emits messages.
+
+Where Lockme's answer form is a guess, the fake speaks each plausible form on demand
+(:class:`Dialect`, e.g. ``fake.dialect.ack = "204"``), so the worker is tested against all
+of them rather than against the one guessed.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import re
 import secrets
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -72,6 +77,56 @@ _OAUTH_ERRORS = {
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+_DIALECT_CHOICES = {
+    "ack": ("json", "object", "text", "empty", "204"),
+    "lists": ("list", "keyed"),
+    "delete_data": ("object", "[]", "{}", "missing"),
+    "test": ("json", "object", "text"),
+    "token_expires": ("both", "expires_in", "relative", "absolute"),
+    "reservation": ("flat", "keyed", "other"),
+}
+
+
+@dataclass
+class Dialect:
+    """The form of each answer whose form nobody has confirmed. The defaults are the forms
+    this fake has always spoken, so a test that picks none is unchanged.
+
+    - ``ack`` (``POST /message/{id}``): ``json`` (``true``), ``object`` (``{"status": "OK"}``),
+      ``text`` (``OK`` as text/html), ``empty`` (200, no body) or ``204``.
+    - ``lists`` (``/rooms``, ``/room/{id}/reservations/{date}``): ``list``, or ``keyed``
+      (an object keyed by id, as PHP encodes an associative array).
+    - ``delete_data`` (the ``data`` of a delete message, fixed when it is emitted):
+      ``object``, ``[]`` (PHP's empty array), ``{}`` or ``missing``.
+    - ``test`` (``GET /test``): ``json`` (``"OK"``), ``object`` or ``text``.
+    - ``token_expires``: ``both`` (``expires_in`` and an absolute ``expires``),
+      ``expires_in``, ``relative`` (``expires`` in seconds) or ``absolute`` (a timestamp).
+    - ``reservation`` (``GET /room/{r}/reservation/{id}``): ``flat`` (a message's fields),
+      ``keyed`` (``{"<id>": {...}}``) or ``other`` (fields under names nobody reads).
+    - ``errors_in_200``: API errors other than 401 answered 200 with ``{"error": ...}``.
+    """
+
+    ack: str = "json"
+    lists: str = "list"
+    delete_data: str = "object"
+    test: str = "json"
+    token_expires: str = "both"
+    reservation: str = "flat"
+    errors_in_200: bool = False
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Reject a form the fake does not speak, so a typo cannot pass for a tested form."""
+        allowed = _DIALECT_CHOICES.get(name)
+        if allowed is not None and value not in allowed:
+            raise ValueError(f"dialect {name} must be one of {allowed}, not {value!r}")
+        super().__setattr__(name, value)
+
+
+def _text(body: str, status: int = 200) -> Response:
+    """A text answer as PHP sends one by default."""
+    return Response(body, status=status, content_type="text/html; charset=UTF-8")
+
+
 def _message(status: int, message: str | None = None) -> Response:
     return json_response({"message": message or _REASONS.get(status, "Error")}, status)
 
@@ -123,6 +178,7 @@ class FakeLockme(FakeServer):
         self.ack_count: dict[int, int] = {}
         self._next_rid = 48211930
         self._next_mid = 7000
+        self.dialect = Dialect()
 
     # -- tokens --------------------------------------------------------------------
 
@@ -133,13 +189,19 @@ class FakeLockme(FakeServer):
         with self.lock:
             self.access_tokens[access] = time.time() + self.access_ttl
             self.refresh_tokens.add(refresh)
-        return {
+        pair: dict[str, Any] = {
             "access_token": access,
             "refresh_token": refresh,
             "token_type": "Bearer",
-            "expires_in": self.access_ttl,
-            "expires": expires,
         }
+        form = self.dialect.token_expires
+        if form in ("both", "expires_in"):
+            pair["expires_in"] = self.access_ttl
+        if form in ("both", "absolute"):
+            pair["expires"] = expires
+        if form == "relative":
+            pair["expires"] = self.access_ttl
+        return pair
 
     def issue_token(self) -> dict[str, Any]:
         """A valid token response, as if the OAuth dance had happened (for seeding tests)."""
@@ -292,14 +354,17 @@ class FakeLockme(FakeServer):
         with self.lock:
             reservation = self._live(rid)
             reservation["deleted"] = True
-            return self._store_message(
-                {
-                    "action": "delete",
-                    "roomid": reservation["roomid"],
-                    "reservationid": reservation["reservationid"],
-                    "data": {k: reservation[k] for k in _DELETE_FIELDS},
-                }
-            )
+            body: dict[str, Any] = {
+                "action": "delete",
+                "roomid": reservation["roomid"],
+                "reservationid": reservation["reservationid"],
+            }
+            form = self.dialect.delete_data
+            if form == "object":
+                body["data"] = {k: reservation[k] for k in _DELETE_FIELDS}
+            elif form != "missing":
+                body["data"] = [] if form == "[]" else {}
+            return self._store_message(body)
 
     def test_message(self) -> int:
         """The message Lockme sends when the panel's "test webhook" button is pressed."""
@@ -430,17 +495,26 @@ class FakeLockme(FakeServer):
         denied = self._authenticate(request)
         if denied is not None:
             return denied
+        response = self._resource(request, sub)
+        if self.dialect.errors_in_200 and response.status_code >= 400:
+            text = response.get_json(silent=True) or {}
+            return json_response({"error": text.get("message", "Error")}, 200)
+        return response
+
+    def _resource(self, request: Request, sub: str) -> Response:
         method = request.method
         parts = sub.strip("/").split("/")
         with self.lock:
             if parts == ["test"]:
-                return self._only(method, "GET") or json_response("OK")
+                return self._only(method, "GET") or self._test_answer()
             if parts == ["me"]:
                 return self._only(method, "GET") or json_response(
                     {"userid": self.userid, "nick": self.nick}
                 )
             if parts == ["rooms"]:
-                return self._only(method, "GET") or json_response(list(self.rooms.values()))
+                return self._only(method, "GET") or self._collection(
+                    list(self.rooms.values()), "roomid"
+                )
             if len(parts) == 2 and parts[0] == "message":
                 return self._message_endpoint(method, parts[1])
             if parts[0] == "room" and len(parts) >= 2:
@@ -450,6 +524,43 @@ class FakeLockme(FakeServer):
     @staticmethod
     def _only(method: str, allowed: str) -> Response | None:
         return None if method == allowed else _message(405)
+
+    def _test_answer(self) -> Response:
+        form = self.dialect.test
+        if form == "text":
+            return _text("OK")
+        return json_response({"status": "OK"} if form == "object" else "OK")
+
+    def _ack_answer(self) -> Response:
+        form = self.dialect.ack
+        if form == "204":
+            return Response(status=204)
+        if form == "empty":
+            return Response(b"", status=200, content_type="text/html; charset=UTF-8")
+        if form == "text":
+            return _text("OK")
+        return json_response({"status": "OK"} if form == "object" else True)
+
+    def _collection(self, items: list[dict[str, Any]], id_key: str) -> Response:
+        if self.dialect.lists == "keyed" and items:
+            return json_response({str(item[id_key]): item for item in items})
+        return json_response(items)
+
+    def _reservation_answer(self, reservation: dict[str, Any]) -> Response:
+        public = self._public(reservation)
+        form = self.dialect.reservation
+        if form == "keyed":
+            return json_response({str(public["reservationid"]): public})
+        if form == "other":
+            return json_response(
+                {
+                    "id": public["reservationid"],
+                    "room": public["roomid"],
+                    "start": f"{public['date']}T{public['hour']}",
+                    "client": {"first": public["name"], "last": public["surname"]},
+                }
+            )
+        return json_response(public)
 
     def _message_endpoint(self, method: str, raw_id: str) -> Response:
         if not raw_id.isdigit():
@@ -465,7 +576,7 @@ class FakeLockme(FakeServer):
         if method == "POST":
             self.acked.add(mid)
             self.ack_count[mid] = self.ack_count.get(mid, 0) + 1
-            return json_response(True)
+            return self._ack_answer()
         return _message(405)
 
     def _room_endpoint(self, method: str, raw_room: str, rest: list[str]) -> Response:
@@ -484,12 +595,13 @@ class FakeLockme(FakeServer):
             day = rest[1]
             if not _DATE_RE.match(day):
                 return _message(400, "Invalid date")
-            return json_response(
+            return self._collection(
                 [
                     self._public(r)
                     for r in self.reservations.values()
                     if not r["deleted"] and r["roomid"] == roomid and r["date"] == day
-                ]
+                ],
+                "reservationid",
             )
         return _message(404)
 
@@ -503,4 +615,4 @@ class FakeLockme(FakeServer):
             found = self.reservations.get(int(ident[0]))
         if found is None or found["deleted"] or found["roomid"] != roomid:
             return _message(404, "Reservation not found")
-        return json_response(self._public(found))
+        return self._reservation_answer(found)
