@@ -18,14 +18,14 @@ import os
 import time
 import urllib.request
 from datetime import date
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlencode, urlsplit
 
 import certifi
 import urllib3
 from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
 
-from worker import logs, metrics
+from worker import logs, metrics, tokens
 from worker.config import Settings
 from worker.errors import AuthError, PermanentError, TransientError
 from worker.shapes import Answer, ShapeLog, as_list, says_ok, single
@@ -133,8 +133,8 @@ def connection_pool(base_url: str) -> urllib3.PoolManager:
     gives (``HTTPS_PROXY``/``NO_PROXY``, ``REQUESTS_CA_BUNDLE``), read once at start-up.
 
     urllib3 rather than ``requests`` (which runs on it) for the three calls every booking
-    makes: ``python -m bench`` measured requests' own work (cookies, hooks, redirects,
-    settings merged per call) at 0.75 ms of each call, an eighth of the worker's overhead.
+    makes: requests' own work on every call (cookies, hooks, redirects, settings merged)
+    was a sizeable share of the worker's overhead (figures: docs/benchmarks.md).
     No redirects; a few retries in place (``API_RETRY``), then a failure is classified and
     retried by the job's policy.
     """
@@ -260,36 +260,18 @@ class LockmeClient:
 
     def _refresh(self, stale_access: str) -> dict[str, Any]:
         """Refresh once across all processes; whoever holds the lock second reuses the result."""
-        with (
-            logs.timed("token.refresh", service=SERVICE) as refresh,
-            self.store.lock("refresh:lockme"),
-        ):
-            stored = self.store.load_token(SERVICE)
-            if stored is None:
-                raise AuthError("Lockme is not connected", service=SERVICE)
-            generation = self.store.generation(SERVICE)
-            fresh = stored["access_token"] != stale_access
-            if fresh and stored.get("expires_at", 0) - EXPIRY_MARGIN_S > time.time():
-                refresh["outcome"] = "reused"
-                return stored
-            if not stored.get("refresh_token"):
-                self._mark_broken("token expired and no refresh token: reconnect needed")
-            try:
-                token = self._token_call(
-                    {"grant_type": "refresh_token", "refresh_token": stored["refresh_token"]},
-                    stored,
-                )
-            except AuthError as exc:
-                self._mark_broken(f"{exc}: reconnect needed")
-            if not self.store.save_token(SERVICE, token, generation=generation):
-                # Disconnected or reconnected while refreshing: the new grant (or none) wins.
-                refresh["outcome"] = "superseded"
-                current = self.store.load_token(SERVICE)
-                if current is None:
-                    raise AuthError("Lockme is not connected", service=SERVICE)
-                return current
-            refresh["outcome"] = "refreshed"
-            return token
+        return tokens.refresh_once(self.store, SERVICE, stale_access, self._renew)
+
+    def _renew(self, stored: dict[str, Any], generation: int) -> dict[str, Any]:
+        """A new token from Lockme for ``stored``; a refused refresh breaks the connection."""
+        if not stored.get("refresh_token"):
+            self._mark_broken("token expired and no refresh token: reconnect needed", generation)
+        try:
+            return self._token_call(
+                {"grant_type": "refresh_token", "refresh_token": stored["refresh_token"]}, stored
+            )
+        except AuthError as exc:
+            self._mark_broken(f"{exc}: reconnect needed", generation)
 
     def _send(self, method: str, url: str, **kwargs: Any) -> Response:
         """Every HTTP request to Lockme, counted by status for ``/metrics``, the attempts
@@ -320,8 +302,12 @@ class LockmeClient:
         self.shapes.note(method, path, answer)
         return answer
 
-    def _mark_broken(self, reason: str) -> None:
-        self.store.set_connection(SERVICE, error=reason, generation=self.store.generation(SERVICE))
+    def _mark_broken(self, reason: str, generation: int | None = None) -> NoReturn:
+        """Record ``reason`` on the connection of ``generation`` (default: the current one),
+        so that a grant made meanwhile is not marked, and raise it."""
+        if generation is None:
+            generation = self.store.generation(SERVICE)
+        self.store.set_connection(SERVICE, error=reason, generation=generation)
         raise AuthError(reason, service=SERVICE)
 
     # --- API ----------------------------------------------------------------------------

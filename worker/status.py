@@ -11,6 +11,7 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from worker import intake, shapes
+from worker.memory import redis_memory
 from worker.reconcile import last_run
 from worker.runtime import Runtime, started_registry
 from worker.store import PROVIDERS
@@ -84,4 +85,6 @@ def snapshot(runtime: Runtime, recent: int = 50) -> dict[str, Any]:
         # What Lockme's answers looked like, once per endpoint and form (no values).
         "lockme_answer_shapes": shapes.recorded(runtime.redis),
         "reconcile": reconcile_times(runtime),
+        "redis": redis_memory(runtime.redis).as_dict(),
+        "unknown_message_ids": store.unknown_count(),
     }
