@@ -26,9 +26,10 @@ keepalive = 5
 # Each worker listens on its own SO_REUSEPORT socket (gunicorn 23+), so the kernel spreads
 # connections evenly; Heroku's Python getting-started app turns it on for the same reason.
 # On one shared socket, a burst of kept-alive connections (a router's pool, or
-# python -m bench's 32) often all landed on one worker, which then ran on one core at about
-# a third of the rate. The cost: connections still waiting in a worker's accept queue are
-# reset if that worker dies; Lockme redelivers an unanswered webhook.
+# python -m bench's 32) often all landed on one worker, which then ran on one core at a
+# fraction of the rate (figures: docs/benchmarks.md). The cost: connections still waiting
+# in a worker's accept queue are reset if that worker dies; Lockme redelivers an unanswered
+# webhook.
 reuse_port = True
 # TLS ends at the platform's router; trust its X-Forwarded-* headers (ProxyFix reads them).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")

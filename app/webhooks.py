@@ -3,10 +3,10 @@
 The receiver only validates and records the message id (one Redis round trip, see
 ``worker.intake``); everything that talks to Lockme or Google happens in the worker.
 
-It is a bare WSGI app placed in front of Flask (:func:`mount`), not a Flask view. Measured
-with ``python -m bench``, a Flask view paid more for the request context and the staff UI's
-app-wide hooks (session cookie, login gate, CSRF check, language choice) than for its own
-work, and held the receiver to about 0.65 of a one-``LPUSH`` endpoint's throughput. Lockme's
+It is a bare WSGI app placed in front of Flask (:func:`mount`), not a Flask view: a Flask
+view paid more for the request context and the staff UI's app-wide hooks (session cookie,
+login gate, CSRF check, language choice) than for its own work, and held the receiver well
+below a one-``LPUSH`` endpoint's throughput (figures: docs/benchmarks.md). Lockme's
 calls need none of those hooks: they carry no cookie, no form and no language, and they are
 authenticated by the secret in the URL.
 """

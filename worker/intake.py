@@ -1,8 +1,8 @@
 """Webhook intake: one Redis round trip per call; the worker turns ids into RQ jobs.
 
-Enqueueing an RQ job from the request costs about five round trips and a job
-serialisation; measured with ``python -m bench`` that held the receiver to a small fraction
-of what one ``LPUSH`` allows. So the receiver only records the message id in an inbox (a
+Enqueueing an RQ job from the request costs several round trips and a job serialisation,
+which held the receiver far below what one ``LPUSH`` allows (figures: docs/benchmarks.md).
+So the receiver only records the message id in an inbox (a
 sorted set scored by first receipt, plus a list that wakes a dispatcher), atomically with
 the "last message" note and the webhook counter, in one Lua script. The inbox is bounded
 (``INBOX_LIMIT``): past it the receiver answers 503, so that Lockme redelivers later rather

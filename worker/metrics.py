@@ -94,8 +94,8 @@ def _add(client: redis.Redis, field: str, amount: float) -> None:
 def batch(client: redis.Redis) -> Iterator[None]:
     """Write the counts made inside the block in one round trip, when it ends (raising or
     not); a block inside another joins the outer one. A message job counts its API calls,
-    its outcome and its latency: one write each was a fifth of the worker's Redis round
-    trips per booking."""
+    its outcome and its latency: one write each was a sizeable share of the worker's Redis
+    round trips per booking (figures: docs/benchmarks.md)."""
     if _pending.get() is not None:
         yield
         return

@@ -1,9 +1,9 @@
 """Every override of RQ's worker, in one place: the seam the rest of the product runs RQ through.
 
 The product keeps RQ and its worker, scheduler and registries. What this module changes
-saves Redis round trips per job (about 1 ms each on Heroku), measured override by override
-by ``python -m bench.rq_round_trips`` (docs/benchmarks.md): each one saves at least one of
-the nine a job costs, so all are kept, and the contract test below makes their risk loud.
+saves Redis round trips on every job (about 1 ms each on Heroku), measured override by
+override by ``python -m bench.rq_round_trips`` (docs/benchmarks.md): each one saves some, so
+all are kept, and the contract test below makes their risk loud.
 
 It relies on these parts of RQ (2.12), each checked against the installed version by
 ``tests/test_rq_contract.py`` (signatures, the order RQ calls them in, the log templates);
@@ -195,7 +195,8 @@ class _Heartbeat(threading.Thread):
 class _PerJobLines(logging.Filter):
     """Drops the INFO lines RQ writes for every job (dequeued, completed, "Job OK"): each
     repeats what ``job.started`` and ``job.finished`` say with the message id and outcome,
-    and they were nearly half of the worker's log volume and its logging time."""
+    and they were a large share of the worker's log volume and its logging time
+    (figures: docs/benchmarks.md)."""
 
     TEMPLATES = frozenset(
         {
@@ -216,11 +217,11 @@ _PER_JOB_LINES = _PerJobLines()
 class SyncWorker(DeadPeers, StopSignal, ShortHeartbeat, SimpleWorker):
     """Runs each job in the worker process itself instead of a forked child.
 
-    Measured with ``python -m bench``: a forked child per job makes each booking about a
-    third slower, since a child cannot keep warm HTTP connections, the Google service
-    object and cached tokens for the next job. SIGTERM (Heroku's stop signal) is a warm
-    shutdown: the running job finishes, then the worker exits; if the platform's SIGKILL
-    comes first, the short heartbeat gets the job retried within ~30 s.
+    A forked child per job makes each booking slower (``python -m bench``: forking ÷
+    in-process, docs/benchmarks.md), since a child cannot keep warm HTTP connections, the
+    Google service object and cached tokens for the next job. SIGTERM (Heroku's stop
+    signal) is a warm shutdown: the running job finishes, then the worker exits; if the
+    platform's SIGKILL comes first, the short heartbeat gets the job retried within ~30 s.
     """
 
     log_result_lifespan = False
@@ -233,8 +234,8 @@ class SyncWorker(DeadPeers, StopSignal, ShortHeartbeat, SimpleWorker):
         between jobs.
 
         RQ sends one before and one after every dequeue, each extending a key that lives
-        for a minute and more; ``python -m bench`` counted these as 6 of the 26 round trips
-        RQ made per job. Heartbeats inside RQ's own pipelines are left as they are.
+        for a minute and more: a large share of RQ's round trips per job (figures:
+        docs/benchmarks.md). Heartbeats inside RQ's own pipelines are left as they are.
         """
         if pipeline is not None:
             super().heartbeat(timeout, pipeline=pipeline)

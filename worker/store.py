@@ -178,7 +178,8 @@ class Store:
         With ``max_age``, a token this process read (or wrote) less than that many seconds
         ago is returned without asking Redis, unless a newer connection generation has been
         seen since (see :meth:`write_token`): a booking makes three API calls, and reading
-        and decrypting the token before each was a tenth of the worker's round trips. Reads
+        and decrypting the token before each was a sizeable share of the worker's round
+        trips (figures: docs/benchmarks.md). Reads
         may use such a token; writes go through :meth:`write_token`.
         """
         cached = self._tokens.get(provider)
