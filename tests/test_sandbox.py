@@ -28,7 +28,8 @@ from tests.conftest import ADMIN_PASSWORD, REDIS_URL, WEBHOOK_SECRET
 from tests.test_web import csrf_from, log_in
 from worker import devserver
 from worker.config import load_settings
-from worker.sandbox import FakeGoogle, FakeLockme
+from worker.sandbox import FakeGoogle, FakeLockme, control
+from worker.sandbox.client import SandboxClient
 from worker.sandbox.delivery import GIVE_UP_AFTER_S, MAX_INTERVAL_S, Delivery, intervals
 from worker.sandbox.runner import STATE_KEY, Sandbox, SandboxError
 
@@ -364,3 +365,80 @@ def test_sandbox_pages_book_and_show_the_booking(dev_sandbox: dict[str, Any]) ->
     eventually(shown)
     digest = web.get(run["base"] + "/sandbox/calendar/digest").json()["digest"]
     assert len(digest) == 16
+
+
+# --- the control API: bookings and trouble ------------------------------------------------
+@pytest.fixture
+def sandbox(redis_url: str) -> Iterator[tuple[Sandbox, SandboxClient]]:
+    """A sandbox and its control API without the app (webhooks go nowhere)."""
+    running, server = control.serve(_settings(), "http://127.0.0.1:9")
+    yield running, SandboxClient(server.url, running.token)
+    control.stop(running, server)
+
+
+def _calendar_list(running: Sandbox) -> int:
+    token = running.google.issue_token()["access_token"]
+    return requests.get(
+        f"{running.google.url}/calendar/v3/users/me/calendarList",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    ).status_code
+
+
+def test_trouble_google_down_answers_503_until_it_ends(
+    sandbox: tuple[Sandbox, SandboxClient],
+) -> None:
+    running, client = sandbox
+    assert _calendar_list(running) == 200
+    assert "google_down" in client.trouble("google_down", 60)["troubles"]
+    assert _calendar_list(running) == 503
+    assert client.trouble("clear")["troubles"] == {}
+    assert _calendar_list(running) == 200
+    client.trouble("google_down", 0.3)  # ends by itself
+    eventually(lambda: not client.state()["troubles"])
+    assert _calendar_list(running) == 200
+
+
+def test_trouble_lockme_slow_and_google_revoked(sandbox: tuple[Sandbox, SandboxClient]) -> None:
+    running, client = sandbox
+    client.trouble("lockme_slow", 60)
+    assert running.lockme.latency > 0
+    client.trouble("clear")
+    assert running.lockme.latency == 0
+    client.connect()
+    assert running.google.refresh_tokens
+    assert client.trouble("google_revoked")["troubles"] == {"google_revoked": None}
+    assert not running.google.refresh_tokens
+    client.connect()  # reconnecting ends it
+    assert client.state()["troubles"] == {}
+    with pytest.raises(SandboxError, match="unknown trouble"):
+        client.trouble("meteor")
+
+
+def test_control_api_books_edits_cancels_and_refuses_bad_input(
+    sandbox: tuple[Sandbox, SandboxClient],
+) -> None:
+    running, client = sandbox
+    made = client.book(room="prison break", date="2026-12-03", hour="17:15", name="Jan Kos")
+    reservation = running.lockme.live_reservations()[made["reservationId"]]
+    assert (reservation["roomid"], reservation["hour"], reservation["surname"]) == (
+        5102,
+        "17:15:00",
+        "Kos",
+    )
+    message = client.edit(made["reservationId"], room="5101", people="6")["messageId"]
+    assert running.lockme.messages[message]["roomid"] == 5101
+    assert running.lockme.messages[message]["data"]["people"] == 6
+    cancelled = client.cancel(made["reservationId"])["messageId"]
+    assert running.lockme.messages[cancelled]["action"] == "delete"
+    assert client.bookings() == []
+    assert running.lockme.messages[client.test_message()["messageId"]]["action"] == "test"
+    for bad, error in (
+        ({"room": "5101", "date": "03.12.2026", "hour": "17:00"}, "not YYYY-MM-DD"),
+        ({"room": "5101", "date": "2026-12-03"}, "hour is required"),
+        ({"room": "5101", "date": "2026-12-03", "hour": "17:00", "people": "0"}, "people"),
+    ):
+        with pytest.raises(SandboxError, match=error):
+            client.book(**bad)
+    with pytest.raises(SandboxError, match="no live reservation"):
+        client.edit(made["reservationId"], hour="10:00")

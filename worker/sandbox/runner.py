@@ -310,7 +310,10 @@ class Sandbox:
 
     def state(self) -> dict[str, Any]:
         now = time.monotonic()
-        with self._lock:
+        with self._lock, self.google.lock:
+            # Revoking dropped every grant: a grant seen since is a reconnect, which ends it.
+            if "google_revoked" in self.troubles and self.google.refresh_tokens:
+                del self.troubles["google_revoked"]
             troubles = {
                 kind: None if end is None else max(0, round(end - now))
                 for kind, end in self.troubles.items()
