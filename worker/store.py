@@ -283,6 +283,21 @@ class Store:
                 continue
         return rewritten
 
+    def unreadable_token(self, provider: str) -> bool:
+        """Whether a token is stored that no configured key decrypts (SECRET_KEY changed
+        without its old value in SECRET_KEY_FALLBACKS): unlike a revoked grant, this is a
+        problem of this installation's own settings."""
+        raw = self.redis.get(f"{PREFIX}token:{provider}")
+        if raw is None:
+            return False
+        if self._crypto is None:
+            return True
+        try:
+            self._crypto.decrypt(raw)
+        except InvalidToken:
+            return True
+        return False
+
     def delete_token(self, provider: str) -> None:
         """Disconnect: the token goes and the generation moves on, in one transaction, so
         that no write of any process uses the old grant once this returns."""
