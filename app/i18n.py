@@ -153,6 +153,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "set_up_now": "Set up on the setup page",
         "retrying": "waiting to retry",
         "maintenance": "scheduled maintenance (nightly re-sync, alert check)",
+        "unknown_ids": "message ids Lockme does not know (ignored for 6 h)",
+        "redis_memory": "Redis memory used / limit",
         "reconcile_title": "Nightly re-sync",
         "reconcile_last": "Last run: {at}.",
         "reconcile_counts": (
@@ -482,6 +484,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "set_up_now": "Skonfiguruj na stronie konfiguracji",
         "retrying": "czeka na ponowienie",
         "maintenance": "zaplanowana obsługa (nocna synchronizacja, sprawdzanie alertów)",
+        "unknown_ids": "numery wiadomości nieznane Lockme (pomijane przez 6 h)",
+        "redis_memory": "pamięć Redis: użyta / limit",
         "reconcile_title": "Nocna synchronizacja",
         "reconcile_last": "Ostatnio: {at}.",
         "reconcile_counts": (

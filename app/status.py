@@ -24,6 +24,7 @@ from app.charts import (
 from app.explain import CAUSES, explain
 from app.i18n import t, t_known
 from app.runtime import runtime
+from worker.memory import redis_memory
 from worker.names import calendar_names, room_label, room_names
 from worker.shapes import recorded as answer_shapes
 from worker.status import queue_stats, reconcile_times
@@ -92,6 +93,8 @@ def index() -> str:
     return render_template(
         "status.html",
         queue=queue_stats(rt),
+        memory=redis_memory(rt.redis),
+        unknown_ids=rt.store.unknown_count(),
         reconcile=reconcile_times(rt),
         recent=[_readable(entry, rooms, calendars) for entry in history],
         search=search,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -131,6 +132,9 @@ def test_redis_memory_is_reported(client: Any, runtime: Runtime) -> None:
     assert "lockme_sync_redis_memory_used_bytes " in scraped
     assert "lockme_sync_redis_memory_max_bytes " in scraped
     assert "lockme_sync_unknown_message_ids 0.0" in scraped
+    page = client.get("/status").get_data(as_text=True)
+    assert "Redis memory used / limit" in page
+    assert re.search(r"<dd>\d+(\.\d)? (Bytes|kB|MB)", page)
 
 
 @pytest.fixture
