@@ -323,12 +323,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "colour_10": "Basil",
         "colour_11": "Tomato",
         "privacy_help_title": "What each privacy level puts in the calendar",
-        "privacy_help_full": "Everything: name, phone, e-mail, people, price and comment.",
+        "privacy_help_full": "Name, phone, e-mail, people, price and comment.",
         "privacy_help_no_contact": (
-            "No contact details: name and number of people, without phone or e-mail (like "
-            "Lockme's RODO mode). New rooms start here."
+            "Name and number of people, without phone or e-mail (like "
+            "Lockme's RODO mode). Preselected for rooms not saved yet."
         ),
-        "privacy_help_time_only": "Time only: the room and the time, no customer data at all.",
+        "privacy_help_time_only": "The room and the time, no customer data at all.",
         "preview": "Preview",
         "preview_help": "The title with a sample booking (Anna Nowak, 4 people).",
         "resync_prompt": (
@@ -666,14 +666,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "colour_10": "Bazyliowy",
         "colour_11": "Pomidorowy",
         "privacy_help_title": "Co każdy poziom prywatności umieszcza w kalendarzu",
-        "privacy_help_full": (
-            "Wszystko: imię i nazwisko, telefon, e-mail, liczba osób, cena i komentarz."
-        ),
+        "privacy_help_full": ("Imię i nazwisko, telefon, e-mail, liczba osób, cena i komentarz."),
         "privacy_help_no_contact": (
-            "Bez danych kontaktowych: imię i nazwisko oraz liczba osób, bez telefonu i e-maila "
-            "(jak tryb RODO w Lockme). Nowe pokoje zaczynają od tego poziomu."
+            "Imię i nazwisko oraz liczba osób, bez telefonu i e-maila (jak tryb RODO w "
+            "Lockme). Wybrany wstępnie dla pokoi jeszcze niezapisanych."
         ),
-        "privacy_help_time_only": "Tylko godzina: pokój i czas, bez żadnych danych klienta.",
+        "privacy_help_time_only": "Pokój i czas, bez żadnych danych klienta.",
         "preview": "Podgląd",
         "preview_help": "Tytuł z przykładową rezerwacją (Anna Nowak, 4 osoby).",
         "resync_prompt": (
