@@ -38,6 +38,12 @@ def assert_done(runtime: Runtime, lockme: FakeLockme, mid: int) -> None:
     assert runtime.store.failure(mid) is None
 
 
+def test_the_fake_refuses_a_form_it_does_not_speak(fake_lockme):
+    with pytest.raises(ValueError, match="ack must be one of"):
+        fake_lockme.dialect.ack = "201"
+    assert fake_lockme.dialect.ack == "json"
+
+
 # --- the ack --------------------------------------------------------------------------------
 @pytest.mark.parametrize("form", ["json", "object", "text", "empty", "204"])
 def test_any_2xx_ack_acknowledges(form, client, runtime, fake_lockme, fake_google):

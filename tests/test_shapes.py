@@ -4,7 +4,22 @@ from __future__ import annotations
 
 import json
 
-from worker.shapes import MAX_DEPTH, MAX_KEYS, Answer, as_list, endpoint, says_ok, shape, single
+import redis
+
+from worker.shapes import (
+    MAX_DEPTH,
+    MAX_KEYS,
+    MAX_STORED,
+    SHAPES_KEY,
+    Answer,
+    ShapeLog,
+    as_list,
+    endpoint,
+    recorded,
+    says_ok,
+    shape,
+    single,
+)
 
 
 def test_shape_keeps_types_and_names_never_values():
@@ -77,3 +92,14 @@ def test_single_and_says_ok():
     assert single([]) is None
     assert [says_ok(b) for b in ("OK", "ok\n", True, {"status": "OK"}, None)] == [True] * 5
     assert [says_ok(b) for b in ("maintenance", False, 0)] == [False] * 3
+
+
+def test_stored_shapes_are_bounded(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    log = ShapeLog(client)
+    for n in range(MAX_STORED + 50):
+        log.note(
+            "GET", "/rooms", Answer.read(200, "application/json", json.dumps({f"k{n}": 1}).encode())
+        )
+    assert client.hlen(SHAPES_KEY) == MAX_STORED
+    assert len(recorded(client)) == MAX_STORED
