@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any
 
 from redis.exceptions import LockError
@@ -58,14 +59,32 @@ LOCK_WAIT_S = LOCK_SECONDS + 2
 # Fallback ids tried in one calendar after the deterministic one is burned; each needs a
 # person to delete the booking's event in Calendar's UI again.
 FALLBACK_IDS = 20
-BURNED = "burned"
+
+
+class Result(StrEnum):
+    """What a message did to the calendar, as history, status and metrics name it."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    RESTORED = "restored"  # a cancelled event brought back
+    MOVED = "moved"  # written in the new room's calendar, cancelled in the old one
+    DELETED = "deleted"
+    ABSENT = "absent"  # a delete that found no event
+    UNCHANGED = "unchanged"  # written already; only the ack was lost
+    STALE = "stale"  # older than what last shaped the reservation
+    IGNORED = "ignored"  # Lockme no longer has the booking
+    TESTED = "tested"  # Lockme's test message
+    FAILED = "failed"  # malformed: recorded as a failure
+    # Never an outcome: an insert found the event id taken by an event it cannot read or
+    # update (deleted in Calendar's UI), so a fallback id is tried.
+    BURNED = "burned"
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What one message did to the calendar; ``result`` is shown in history and status."""
 
-    result: str
+    result: Result
     calendar_id: str | None = None
     event_id: str | None = None
     html_link: str | None = None
@@ -108,12 +127,17 @@ class Syncer:
             )
             # Recorded with its payload, so replay works from the record: safe to ack.
             self._complete(
-                message_id, None, "invalid", Outcome("failed"), received_at, clear_failure=False
+                message_id,
+                None,
+                "invalid",
+                Outcome(Result.FAILED),
+                received_at,
+                clear_failure=False,
             )
-            return Outcome("failed")
+            return Outcome(Result.FAILED)
         logs.annotate(reservation_id=message.reservation_id, room=message.room_id)
         if message.action == "test":
-            outcome = Outcome("tested")
+            outcome = Outcome(Result.TESTED)
             self._complete(message_id, message.reservation_id, message.action, outcome, received_at)
             return outcome
         assert message.reservation_id is not None and message.room_id is not None
@@ -181,10 +205,10 @@ class Syncer:
         if message.action == "delete":
             return self._delete(message, mapping, route)
         if mapping and message.message_id < mapping.stamp:
-            return Outcome("stale", mapping.calendar_id, mapping.event_id)
+            return Outcome(Result.STALE, mapping.calendar_id, mapping.event_id)
         if mapping and message.message_id == mapping.stamp:
             # Written already; only the ack was lost (a retried job).
-            return Outcome("unchanged", mapping.calendar_id, mapping.event_id)
+            return Outcome(Result.UNCHANGED, mapping.calendar_id, mapping.event_id)
         booking = message.booking
         assert booking is not None
         # A store younger than Lockme's redelivery may have lost a tombstone: a delete that
@@ -195,11 +219,11 @@ class Syncer:
             if current is None and mapping is None:
                 # Deleted, or moved to another room (Lockme answers 404 for the old one):
                 # no tombstone, since a live copy may exist that a later message must find.
-                return Outcome("ignored")
+                return Outcome(Result.IGNORED)
             if current is None:
                 assert mapping is not None
                 self.store.save_mapping(replace(mapping, stamp=message.message_id))
-                return Outcome("ignored", mapping.calendar_id, mapping.event_id)
+                return Outcome(Result.IGNORED, mapping.calendar_id, mapping.event_id)
             booking = confirmed_booking(current, booking)
         # Without a mapping the event may sit in another calendar: an edit may be a room
         # move, and after a lost store even a redelivered add may be older than a move that
@@ -235,7 +259,7 @@ class Syncer:
                 deleted=True,
             )
         )
-        return Outcome("deleted" if removed else "absent", calendar_id, eid)
+        return Outcome(Result.DELETED if removed else Result.ABSENT, calendar_id, eid)
 
     @staticmethod
     def _known_id(mapping: Mapping | None, calendar_id: str) -> str | None:
@@ -301,15 +325,16 @@ class Syncer:
             assert mapping is not None
             eid = mapping.event_id
             written = self.calendar.update(target, eid, _with_id(body, eid))
-        result = "updated" if written else ""
-        if not result:
+        if written:
+            result = Result.UPDATED
+        else:
             result, written, eid = self.place(target, body, booking, stamp, mapping, confirmed)
-        if result in ("stale", "ignored"):
+        if result in (Result.STALE, Result.IGNORED):
             return Outcome(result, target, eid)
         for other in dict.fromkeys([*previous, *elsewhere]):
             if other != target:
                 self._remove(other, booking.reservation_id, self._known_id(mapping, other))
-                result = "moved"
+                result = Result.MOVED
         self.store.save_mapping(
             Mapping(booking.reservation_id, booking.room_id, target, eid, stamp, deleted=False)
         )
@@ -332,7 +357,7 @@ class Syncer:
             if existing is None:
                 continue
             if _stamp(existing) > stamp:
-                return Outcome("stale", other, eid), []
+                return Outcome(Result.STALE, other, eid), []
             if _live(existing):
                 live.append(other)
             else:
@@ -342,7 +367,7 @@ class Syncer:
             self.store.save_mapping(
                 Mapping(booking.reservation_id, booking.room_id, target, eid, stamp, True)
             )
-            return Outcome("ignored", target, eid), []
+            return Outcome(Result.IGNORED, target, eid), []
         return None, live
 
     def place(
@@ -353,7 +378,7 @@ class Syncer:
         stamp: int,
         mapping: Mapping | None,
         confirmed: bool,
-    ) -> tuple[str, dict[str, Any] | None, str]:
+    ) -> tuple[Result, dict[str, Any] | None, str]:
         """Write the event under its deterministic id or, if that is burned, a fallback.
 
         Returns the result, the event as written (None when nothing was) and its id. A
@@ -363,7 +388,7 @@ class Syncer:
         rid = booking.reservation_id
         base = event_id(rid)
         result, written = self._insert(calendar_id, base, body, booking, stamp, mapping, confirmed)
-        if result != BURNED:
+        if result != Result.BURNED:
             return result, written, base
         copies = list(self.calendar.list_events(calendar_id, reservation_id=rid))
         for extra in copies[1:]:
@@ -371,16 +396,16 @@ class Syncer:
         if copies:
             fid = copies[0]["id"]
             if _stamp(copies[0]) > stamp:
-                return "stale", None, fid
+                return Result.STALE, None, fid
             written = self.calendar.update(calendar_id, fid, _with_id(body, fid))
             if written is not None:
-                return "updated", written, fid
+                return Result.UPDATED, written, fid
         for generation in range(1, FALLBACK_IDS + 1):
             fid = fallback_id(base, generation)
             result, written = self._insert(
                 calendar_id, fid, body, booking, stamp, mapping, confirmed
             )
-            if result != BURNED:
+            if result != Result.BURNED:
                 logs.event("calendar.fallback_id", outcome=result, generation=generation)
                 return result, written, fid
         raise PermanentError(
@@ -397,33 +422,33 @@ class Syncer:
         stamp: int,
         mapping: Mapping | None,
         confirmed: bool,
-    ) -> tuple[str, dict[str, Any] | None]:
+    ) -> tuple[Result, dict[str, Any] | None]:
         """Insert under ``eid``; a 409 means the event exists (maybe cancelled).
 
         Returns the result and the event as Google wrote it (None when nothing was written).
-        The result is ``BURNED`` when the id is taken by an event that cannot be read or
+        The result is ``Result.BURNED`` when the id is taken by an event that cannot be read or
         updated: one a person deleted in Calendar's UI (Google may also answer so for a
         moment after an insert it has not finished; the caller's search by property then
         finds that event rather than making a second one).
         """
         try:
-            return "created", self.calendar.insert(calendar_id, _with_id(body, eid))
+            return Result.CREATED, self.calendar.insert(calendar_id, _with_id(body, eid))
         except Conflict:
             existing = self.calendar.get(calendar_id, eid)
         if existing is None:
-            return BURNED, None
+            return Result.BURNED, None
         if _stamp(existing) > stamp:
             # No mapping is saved for the newer message: only its own job may record it,
             # once all its writes (such as removing the copy in an old room) are done;
             # otherwise its retry would take itself for finished.
-            return "stale", None
+            return Result.STALE, None
         if not _live(existing) and mapping is None and not confirmed:
             current = self.lockme.reservation(booking.room_id, booking.reservation_id)
             if current is None:
                 self.store.save_mapping(
                     Mapping(booking.reservation_id, booking.room_id, calendar_id, eid, stamp, True)
                 )
-                return "ignored", None
+                return Result.IGNORED, None
             fresh = confirmed_booking(current, booking)
             route = self.store.route(booking.room_id)
             body = event_body(
@@ -431,8 +456,8 @@ class Syncer:
             )
         written = self.calendar.update(calendar_id, eid, _with_id(body, eid))
         if written is None:
-            return BURNED, None
-        return ("updated" if _live(existing) else "restored"), written
+            return Result.BURNED, None
+        return (Result.UPDATED if _live(existing) else Result.RESTORED), written
 
 
 def _details(message: Message) -> dict[str, Any]:
