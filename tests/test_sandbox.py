@@ -237,8 +237,8 @@ def dev_sandbox(redis_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     def ready() -> bool:
         assert proc.poll() is None, (tmp_path / "dev.log").read_text()
         try:
-            return requests.get(run["base"] + "/healthz", timeout=1).status_code == 200
-        except requests.ConnectionError:
+            return requests.get(run["base"] + "/healthz", timeout=5).status_code == 200
+        except requests.RequestException:  # not listening yet, or busy starting
             return False
 
     try:
