@@ -164,3 +164,8 @@ def test_a_message_meeting_the_daily_limit_waits_and_is_no_dead_letter(
     assert m_add not in fake_lockme.acked
     assert runtime.store.failure(m_add) is None
     assert ScheduledJobRegistry(queue=runtime.queue).get_job_ids() == [f"msg-{m_add}"]
+    # The retry waits for the quota reset, not for the first step of the schedule (~5 s).
+    run_at = ScheduledJobRegistry(queue=runtime.queue).get_scheduled_time(f"msg-{m_add}")
+    wait = (run_at - datetime.now(UTC)).total_seconds()
+    spread = QUOTA_RESET_SPREAD_S + 60
+    assert until_quota_reset() - spread <= wait <= until_quota_reset() + spread

@@ -11,6 +11,7 @@ through it.
 
 from __future__ import annotations
 
+import math
 import random
 
 from rq import Callback, Retry
@@ -53,6 +54,23 @@ def retry_policy(scale: float = 1.0) -> Retry:
         max(1, round(s * scale * random.uniform(1 - JITTER, 1 + JITTER))) for s in RETRY_INTERVALS
     ]
     return Retry(max=len(intervals), interval=intervals)
+
+
+def defer_retry(job: Job | None, seconds: float) -> None:
+    """Make the job's next retry wait at least ``seconds``: a server's ``Retry-After`` or
+    Google's daily quota reset, which can be hours past the next step of the schedule.
+
+    RQ reads ``retry_intervals`` when the job fails, from the job object the worker is
+    running (``tests/test_rq_contract.py`` checks this), so the change applies to this retry
+    alone and the rest of the schedule stays as it was.
+    """
+    if job is None or not job.retries_left or not job.retry_intervals:
+        return
+    intervals = list(job.retry_intervals)
+    index = max(len(intervals) - job.retries_left, 0)
+    if index < len(intervals) and intervals[index] < seconds:
+        intervals[index] = math.ceil(seconds)
+        job.retry_intervals = intervals
 
 
 def enqueue_message(

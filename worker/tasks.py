@@ -12,12 +12,12 @@ import logging
 import time
 from typing import Any
 
-from rq.job import Job
+from rq.job import Job, get_current_job
 
 from worker import alerts, logs, metrics, schedules
 from worker.config import load_settings
 from worker.errors import AuthError, PermanentError, TransientError
-from worker.queue import enqueue_message
+from worker.queue import defer_retry, enqueue_message
 from worker.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,8 @@ def current() -> Runtime:
 
 
 def process_message(message_id: int, replay: bool = False, received_at: float | None = None) -> str:
-    """Job entry point. Transient errors propagate so RQ retries them with backoff.
+    """Job entry point. Transient errors propagate so RQ retries them with backoff, waiting
+    at least as long as the error's ``retry_after`` asks.
 
     Every line logged while the job runs carries its message id (and, once the message is
     read, its reservation and room); the outcome is counted for ``/metrics``, with the
@@ -57,6 +58,8 @@ def process_message(message_id: int, replay: bool = False, received_at: float | 
         try:
             result = handle_message(runtime, message_id, replay, received_at)
         except Exception as exc:
+            if isinstance(exc, TransientError) and exc.retry_after:
+                defer_retry(get_current_job(), exc.retry_after)
             metrics.incr(runtime.redis, "jobs", outcome="error")
             logs.event(
                 "job.failed",
