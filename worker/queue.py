@@ -61,8 +61,9 @@ def defer_retry(job: Job | None, seconds: float) -> None:
     Google's daily quota reset, which can be hours past the next step of the schedule.
 
     RQ reads ``retry_intervals`` when the job fails, from the job object the worker is
-    running (``tests/test_rq_contract.py`` checks this), so the change applies to this retry
-    alone and the rest of the schedule stays as it was.
+    running (``get_current_job``), so the change applies to this retry alone and the rest of
+    the schedule stays as it was; the daily-limit test in ``tests/test_google_errors.py``
+    fails if an RQ release stops working this way.
     """
     if job is None or not job.retries_left or not job.retry_intervals:
         return
