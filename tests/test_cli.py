@@ -231,7 +231,7 @@ def test_reconcile_creates_fixes_and_deletes(env, runtime, fake_lockme, fake_goo
 
     assert main(["reconcile", "--days", "5", "--dry-run"]) == 0
     dry = capsys.readouterr()
-    assert "dry run: checked 0, created 1, updated 1, deleted 1, errors 0" in dry.out
+    assert "dry run: checked 0, created 1, updated 1, deleted 1, skipped 0, errors 0" in dry.out
     assert f"would create booking {kept} in " in dry.out
     assert f"would update booking {edited} in " in dry.out
     assert f"would delete booking {gone} in " in dry.out
@@ -239,9 +239,13 @@ def test_reconcile_creates_fixes_and_deletes(env, runtime, fake_lockme, fake_goo
     assert str(kept) not in fake_google.live_events_by_reservation()
 
     assert main(["reconcile", "--days", "5"]) == 0
-    assert "checked 0, created 1, updated 1, deleted 1, errors 0" in capsys.readouterr().out
+    assert (
+        "checked 0, created 1, updated 1, deleted 1, skipped 0, errors 0" in capsys.readouterr().out
+    )
     live = fake_google.live_events_by_reservation()
     assert set(live) == {str(kept), str(edited)}
     assert live[str(edited)][0][1]["summary"] != "changed by hand"
     assert main(["reconcile", "--days", "5"]) == 0
-    assert "checked 2, created 0, updated 0, deleted 0, errors 0" in capsys.readouterr().out
+    assert (
+        "checked 2, created 0, updated 0, deleted 0, skipped 0, errors 0" in capsys.readouterr().out
+    )

@@ -3,6 +3,9 @@
 Messages lost for more than Lockme's 24 h redelivery, hand edits in the calendar and a
 lost store all end here: Lockme's ``GET /room/{id}/reservations/{date}`` is the truth, and
 every event carrying ``lockmeReservationId`` in the window is checked against it.
+
+It writes as a message's job does (``Syncer.upsert``, under the reservation's lock), never
+beside it: otherwise it could write content read before an edit, stamped as if current.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from redis.exceptions import LockError
+
 from worker.booking import (
     Booking,
     MalformedMessage,
     event_body,
-    event_id,
     event_matches,
     parse_booking,
     positive_id,
@@ -26,10 +30,11 @@ from worker.booking import (
 from worker.errors import SyncError
 from worker.runtime import Runtime
 from worker.store import PREFIX, Mapping, now_iso
+from worker.sync import LOCK_SECONDS, LOCK_WAIT_S, Outcome
 
 READS_PER_SECOND = 10
 LAST_RUN_KEY = f"{PREFIX}reconcile:last"
-COUNTS = ("checked", "created", "updated", "deleted", "errors")
+COUNTS = ("checked", "created", "updated", "deleted", "skipped", "errors")
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,8 @@ class Summary:
     created: int = 0
     updated: int = 0
     deleted: int = 0
+    # Left to a message's job that changed the booking since the list was read.
+    skipped: int = 0
     errors: int = 0
     changes: list[Change] = field(default_factory=list)
 
@@ -163,88 +170,119 @@ class Reconciler:
         return found
 
     def _converge(self, booking: Booking, copies: list[tuple[str, Any]]) -> None:
-        """One event, in the routed calendar, with current content; no other copies."""
-        store, calendar = self.rt.store, self.rt.calendar
+        """One event, in the routed calendar, with current content; no other copies.
+
+        Whether anything needs writing is decided from the list read earlier (which is all a
+        dry run does); the writing is :meth:`_rewrite`'s, as a message's job writes."""
+        store = self.rt.store
         route = store.route(booking.room_id)
-        eid = event_id(booking.reservation_id)
         mapping = store.mapping(booking.reservation_id)
-        stamps = [
-            int(e["extendedProperties"]["private"].get("lockmeStamp", 0) or 0) for _, e in copies
-        ]
-        stamp = max([mapping.stamp if mapping else 0, *stamps])
+        stamp = max([mapping.stamp if mapping else 0, *(_stamp(e) for _, e in copies)])
         settings = self.rt.settings
         body = event_body(booking, route, settings.tz, settings.default_duration_minutes, stamp)
         current = next((e for c, e in copies if c == route.calendar_id), None)
-        # An event may live under a fallback id (its first one burned by a delete in
-        # Calendar's UI): copies are written and removed by the ids they carry.
-        eid = current["id"] if current is not None else eid
-        placed: list[str] = []
+        others = [c for c, _ in copies if c != route.calendar_id]
+        if current is not None and event_matches(current, body) and not others:
+            self.summary.checked += 1
+            return
+        if not self.dry_run:
+            self._rewrite(booking.reservation_id, booking.room_id, copies, listed=True)
+            return
+        rid = booking.reservation_id
+        self._count(Change("updated" if current else "created", rid, route.calendar_id))
+        for calendar_id in others:
+            self._count(Change("deleted", rid, calendar_id))
+
+    def _rewrite(
+        self, reservation_id: int, room_id: int, copies: list[tuple[str, Any]], *, listed: bool
+    ) -> None:
+        """Write one booking the way a message's job does: under its reservation's lock,
+        through the sync's rules (``Syncer.upsert``), with the booking read from Lockme again
+        under that lock. The list was read earlier: an edit processed since then would
+        otherwise be overwritten with the content from before it, stamped as if current.
+
+        ``listed`` says Lockme's list had the booking: if Lockme no longer has it in that
+        room, it was moved or deleted since, and that message's job takes care of it. An
+        event Lockme's list lacked (``listed`` False) is cancelled when Lockme has no
+        such booking, leaving a tombstone as a delete does.
+        """
+        store = self.rt.store
         try:
-            if current is not None and event_matches(current, body):
-                self.summary.checked += 1
-            elif current is not None:
-                self._write(
-                    lambda: calendar.update(route.calendar_id, eid, {**body, "id": eid}),
-                    Change("updated", booking.reservation_id, route.calendar_id),
-                )
-            else:
-                self._write(
-                    lambda: placed.append(
-                        self._insert_or_restore(booking, route.calendar_id, body, stamp, mapping)
-                    ),
-                    Change("created", booking.reservation_id, route.calendar_id),
-                )
-            eid = placed[0] if placed else eid
-            for calendar_id, found in copies:
-                if calendar_id != route.calendar_id:
-                    self._write(
-                        lambda c=calendar_id, i=found["id"]: calendar.delete(c, i),
-                        Change("deleted", booking.reservation_id, calendar_id),
+            with store.reservation(
+                reservation_id, room_id, timeout=LOCK_SECONDS, wait=LOCK_WAIT_S
+            ) as held:
+                self._pace()
+                current = self.rt.lockme.reservation(room_id, reservation_id)
+                mapping = held.mapping
+                stamp = max([mapping.stamp if mapping else 0, *(_stamp(e) for _, e in copies)])
+                if current is None and listed:
+                    self.summary.skipped += 1
+                elif current is None:
+                    self._cancel(reservation_id, room_id, copies, stamp)
+                else:
+                    booking = parse_booking(current, reservation_id, room_id)
+                    outcome = self.rt.syncer.upsert(
+                        booking, stamp, mapping, held.route, sweep=True, confirmed=True
                     )
-            if not self.dry_run:
-                store.save_mapping(
-                    Mapping(booking.reservation_id, booking.room_id, route.calendar_id, eid, stamp)
-                )
-        except SyncError:
+                    self._upserted(reservation_id, outcome, copies)
+        except LockError:
+            # A message's job holds it for longer than a dead holder's lease: it is busy
+            # with this booking, and what it writes is at least as new as this run's read.
+            self.summary.skipped += 1
+        except (SyncError, MalformedMessage):
             self.summary.errors += 1
 
-    def _insert_or_restore(
-        self,
-        booking: Booking,
-        calendar_id: str,
-        body: dict[str, Any],
-        stamp: int,
-        mapping: Mapping | None,
-    ) -> str:
-        """Insert, or restore a cancelled event, by the sync's own write, which also gives
-        an id burned by a delete in Calendar's UI a fallback. Returns the event's id."""
-        return self.rt.syncer.place(calendar_id, body, booking, stamp, mapping, confirmed=True)[2]
+    def _upserted(
+        self, reservation_id: int, outcome: Outcome, copies: list[tuple[str, Any]]
+    ) -> None:
+        """Count what the sync's write did; remove the copies it did not know of."""
+        if outcome.result in ("stale", "ignored"):
+            # A newer message's event is there, or Lockme had the booking no more.
+            self.summary.skipped += 1
+            return
+        action = "created" if outcome.result in ("created", "restored") else "updated"
+        self._count(Change(action, reservation_id, outcome.calendar_id or ""))
+        for calendar_id, found in copies:
+            if calendar_id != outcome.calendar_id:
+                self.rt.calendar.delete(calendar_id, found["id"])
+                self._count(Change("deleted", reservation_id, calendar_id))
+
+    def _cancel(
+        self, reservation_id: int, room_id: int, copies: list[tuple[str, Any]], stamp: int
+    ) -> None:
+        """Cancel the copies of a booking Lockme no longer has, and leave a tombstone."""
+        for calendar_id, found in copies:
+            self.rt.calendar.delete(calendar_id, found["id"])
+            self._count(Change("deleted", reservation_id, calendar_id))
+        first_calendar, first = copies[0]
+        self.rt.store.save_mapping(
+            Mapping(reservation_id, room_id, first_calendar, first["id"], stamp, deleted=True)
+        )
 
     def _orphan(self, reservation_id: int, copies: list[tuple[str, Any]]) -> None:
         """An event with no reservation in the window: gone from Lockme, or moved out of it."""
         room_raw = copies[0][1]["extendedProperties"]["private"].get("lockmeRoomId", "")
         try:
             room_id = positive_id(room_raw, "lockmeRoomId")
+            if not self.dry_run:
+                self._rewrite(reservation_id, room_id, copies, listed=False)
+                return
             self._pace()
             current = self.rt.lockme.reservation(room_id, reservation_id)
             if current is not None:
                 self._converge(parse_booking(current, reservation_id, room_id), copies)
                 return
-            for calendar_id, found in copies:
-                self._write(
-                    lambda c=calendar_id, i=found["id"]: self.rt.calendar.delete(c, i),
-                    Change("deleted", reservation_id, calendar_id),
-                )
-            if not self.dry_run:
-                first_calendar, first = copies[0]
-                self.rt.store.save_mapping(
-                    Mapping(reservation_id, room_id, first_calendar, first["id"], 0, deleted=True)
-                )
+            for calendar_id, _ in copies:
+                self._count(Change("deleted", reservation_id, calendar_id))
         except (SyncError, MalformedMessage):
             self.summary.errors += 1
 
-    def _write(self, action: Any, change: Change) -> None:
-        if not self.dry_run:
-            action()
+    def _count(self, change: Change) -> None:
         setattr(self.summary, change.action, getattr(self.summary, change.action) + 1)
         self.summary.changes.append(change)
+
+
+def _stamp(event: dict[str, Any]) -> int:
+    """The id of the message that last wrote an event (0 for none or an unreadable one)."""
+    raw = event.get("extendedProperties", {}).get("private", {}).get("lockmeStamp", "0")
+    return int(raw) if str(raw).isdigit() else 0
