@@ -127,6 +127,9 @@ def test_failure_explains_itself_with_booking_room_next_step_and_help(
     assert "Open the booking in Lockme and correct it" in card
     assert 'href="/help#bad-message"' in card
     assert re.search(r"<details><summary>Details</summary><pre class=\"raw\">[^<]*25:99", card)
+    row = html[html.index('<tr class="result-failed">') :]
+    row = row[: row.index("</tr>")]
+    assert ">990001</a>" in row and "Pharaoh&#39;s Tomb (#101)" in row and "unreadable" in row
     help_page = client.get("/help").get_data(as_text=True)
     assert 'id="bad-message"' in help_page and 'id="calendar-forbidden"' in help_page
 

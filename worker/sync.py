@@ -126,13 +126,15 @@ class Syncer:
                 kind="malformed",
             )
             # Recorded with its payload, so replay works from the record: safe to ack.
+            room = payload.get("roomid") if isinstance(payload, dict) else None
             self._complete(
                 message_id,
-                None,
+                reservation if isinstance(reservation, int) else None,
                 "invalid",
                 Outcome(Result.FAILED),
                 received_at,
                 clear_failure=False,
+                details={"room_id": room if isinstance(room, int) else None},
             )
             return Outcome(Result.FAILED)
         logs.annotate(reservation_id=message.reservation_id, room=message.room_id)
