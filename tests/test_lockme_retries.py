@@ -3,6 +3,7 @@ long waits go to the job's backoff; the token endpoint is never retried blindly.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -85,6 +86,10 @@ def test_a_long_retry_after_goes_to_the_job_backoff(client, runtime, fake_lockme
     sync(client, runtime, mid)
     assert mid not in fake_lockme.acked
     assert not runtime.store.is_done(mid)
+    registry = runtime.queue.scheduled_job_registry
+    assert registry.get_job_ids() == [f"msg-{mid}"]
+    due = registry.get_scheduled_time(f"msg-{mid}").timestamp()
+    assert due >= time.time() + wait - 10  # the job waits out what Lockme asked for
 
 
 def test_an_outage_ends_the_in_place_retries(runtime, fake_lockme):
