@@ -232,12 +232,13 @@ def dev_sandbox(redis_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    run = {"env": env, "cwd": tmp_path, "base": f"http://127.0.0.1:{port}", "proc": proc}
+    base = f"http://127.0.0.1:{port}"
+    run: dict[str, Any] = {"env": env, "cwd": tmp_path, "base": base, "proc": proc}
 
     def ready() -> bool:
         assert proc.poll() is None, (tmp_path / "dev.log").read_text()
         try:
-            return requests.get(run["base"] + "/healthz", timeout=5).status_code == 200
+            return requests.get(base + "/healthz", timeout=5).status_code == 200
         except requests.RequestException:  # not listening yet, or busy starting
             return False
 
@@ -327,8 +328,8 @@ def test_sandbox_commands_refuse_bad_input_in_one_line(dev_sandbox: dict[str, An
     gone = sandbox_cli(run, "cancel", "123")
     assert gone.returncode == 1 and "no live reservation 123" in gone.stderr
     # The control API answers only with the token published in the sandbox's Redis.
-    state = redis.Redis.from_url(run["env"]["SANDBOX_REDIS_URL"]).hgetall(STATE_KEY)
-    url = state[b"url"].decode()
+    store = redis.Redis.from_url(run["env"]["SANDBOX_REDIS_URL"], decode_responses=True)
+    url = str(store.hget(STATE_KEY, "url"))
     assert requests.get(url + "/rooms", timeout=5).status_code == 401
 
 

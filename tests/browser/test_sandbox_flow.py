@@ -27,12 +27,15 @@ from tests.test_sandbox import dev_sandbox, sandbox_cli  # noqa: F401 (a fixture
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or tempfile.mkdtemp(prefix="screens-"))
-VIEWPORTS = {"desktop": {"width": 1100, "height": 800}, "phone": {"width": 390, "height": 844}}
+VIEWPORTS: dict[str, ViewportSize] = {
+    "desktop": {"width": 1100, "height": 800},
+    "phone": {"width": 390, "height": 844},
+}
 FRONT_DESK = "front-desk@sandbox.example"
 HAUNTED_MANOR = "haunted-manor@sandbox.example"
 # Sync is seconds, redelivery after an outage up to ~20 s (RETRY_BACKOFF_SCALE is small).
