@@ -30,7 +30,7 @@ from werkzeug.wrappers import Response
 from app.runtime import runtime
 from app.sandbox_texts import st
 from worker.sandbox.client import SandboxClient
-from worker.sandbox.runner import SandboxError
+from worker.sandbox.demo import SandboxError
 
 bp = Blueprint("sandbox", __name__)
 

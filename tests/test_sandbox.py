@@ -29,9 +29,11 @@ from tests.test_web import csrf_from, log_in
 from worker import devserver
 from worker.config import load_settings
 from worker.sandbox import FakeGoogle, FakeLockme, control
+from worker.sandbox.address import STATE_KEY, sandbox_redis_url
 from worker.sandbox.client import SandboxClient
 from worker.sandbox.delivery import GIVE_UP_AFTER_S, MAX_INTERVAL_S, Delivery, intervals
-from worker.sandbox.runner import STATE_KEY, Sandbox, SandboxError
+from worker.sandbox.demo import SandboxError
+from worker.sandbox.runner import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "sandbox-test-secret-key-0123456789abcdef"
@@ -172,8 +174,6 @@ def test_sandbox_refuses_a_database_holding_other_data(redis_url: str) -> None:
 
 
 def test_sandbox_database_defaults_to_its_own_number() -> None:
-    from worker.sandbox.runner import sandbox_redis_url
-
     assert sandbox_redis_url(load_settings(env={"REDIS_URL": "redis://h:6379/0"})).endswith("/15")
 
 

@@ -25,7 +25,7 @@ import redis
 
 from worker.config import Settings, load_settings, read_dotenv
 from worker.sandbox import control
-from worker.sandbox.runner import SandboxError
+from worker.sandbox.demo import SandboxError
 from worker.store import connect_redis
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import urllib3
 
-from .runner import SandboxError
+from .demo import SandboxError
 
 
 class SandboxClient:

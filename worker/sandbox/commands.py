@@ -13,8 +13,9 @@ from typing import Any
 
 from worker.config import Settings
 
+from .address import published
 from .client import SandboxClient
-from .runner import SandboxError, published
+from .demo import SandboxError
 
 
 def _client(settings: Settings) -> SandboxClient:

@@ -17,7 +17,8 @@ from werkzeug.wrappers import Request, Response
 
 from worker.config import Settings
 
-from .runner import Sandbox, SandboxError
+from .demo import SandboxError
+from .runner import Sandbox
 from .server import FakeServer, json_response
 
 _BOOKING = re.compile(r"^/bookings/(\d{1,18})$")

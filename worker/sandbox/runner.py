@@ -12,72 +12,27 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Self
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import redis
 
+from worker import tasks
 from worker.booking import Route
 from worker.config import Settings
 from worker.runtime import build_runtime
 from worker.store import connect_redis
 
+from .address import STATE_KEY, sandbox_redis_url
 from .delivery import Delivery
+from .demo import DEMO_ROOMS, GOOGLE_ACCOUNT, LOCKME_NICK, VENUE, SandboxError, booking_fields
 from .google import FakeGoogle
 from .lockme import FakeLockme
 
-STATE_KEY = "lms:sandbox"
-"""Hash in the sandbox database: the control API's ``url`` and ``token``; it also marks
-the database as the sandbox's, the only kind :meth:`Sandbox.start` will flush."""
-SANDBOX_DB = 15
 TROUBLE_SECONDS = 60.0
 LOCKME_SLOW_S = 3.0
 TROUBLES = ("google_down", "google_revoked", "lockme_slow")
-
-
-class SandboxError(Exception):
-    """The sandbox cannot start or cannot do what was asked; the message says why."""
-
-
-@dataclass(frozen=True)
-class DemoRoom:
-    """A room of the demo venue, its calendar and its colour (a Google event colour id)."""
-
-    room_id: int
-    name: str
-    calendar_id: str
-    calendar_name: str
-    color_id: str
-
-
-DEMO_ROOMS = (
-    DemoRoom(5101, "Pharaoh's Tomb", "front-desk@sandbox.example", "Front desk", "4"),
-    DemoRoom(5102, "Prison Break", "front-desk@sandbox.example", "Front desk", "7"),
-    DemoRoom(5103, "Haunted Manor", "haunted-manor@sandbox.example", "Haunted Manor", "10"),
-)
-VENUE = "Escape Sandbox"
-LOCKME_NICK = "escape-sandbox"
-GOOGLE_ACCOUNT = "staff@sandbox.example"
-
-
-def sandbox_redis_url(settings: Settings) -> str:
-    """``SANDBOX_REDIS_URL``, else database 15 of the Redis at ``REDIS_URL``: never the
-    database real bookings live in."""
-    if settings.sandbox_redis_url:
-        return settings.sandbox_redis_url
-    parts = urlsplit(settings.redis_url)
-    return urlunsplit(parts._replace(path=f"/{SANDBOX_DB}"))
-
-
-def room(ident: str | int) -> DemoRoom:
-    """A demo room by id or by name (case-insensitive)."""
-    text = str(ident).strip()
-    for candidate in DEMO_ROOMS:
-        if text == str(candidate.room_id) or text.casefold() == candidate.name.casefold():
-            return candidate
-    names = ", ".join(f"{r.room_id} ({r.name})" for r in DEMO_ROOMS)
-    raise SandboxError(f"no room {text!r} in the sandbox; its rooms are {names}")
 
 
 class Sandbox:
@@ -202,8 +157,6 @@ class Sandbox:
     def connect(self) -> dict[str, str]:
         """Connect both services as the OAuth callbacks would, without a browser, and
         release the messages that waited for a connection."""
-        from worker import tasks  # the job layer, only needed for this one action
-
         runtime = build_runtime(self.child_settings())
         try:
             runtime.lockme.connect(self.lockme.issue_token())
@@ -246,7 +199,7 @@ class Sandbox:
         return [{**r, "roomName": names.get(r["roomid"], str(r["roomid"]))} for r in live]
 
     def book(self, fields: dict[str, Any]) -> dict[str, int]:
-        changes = _booking_fields(fields, required=True)
+        changes = booking_fields(fields, required=True)
         roomid = changes.pop("roomid")
         rid, mid = self.lockme.create_reservation(
             roomid, changes.pop("date"), changes.pop("hour"), **changes
@@ -254,7 +207,7 @@ class Sandbox:
         return {"reservationId": rid, "messageId": mid}
 
     def edit(self, reservation_id: int, fields: dict[str, Any]) -> dict[str, int]:
-        changes = _booking_fields(fields, required=False)
+        changes = booking_fields(fields, required=False)
         if not changes:
             raise SandboxError("nothing to change: give a date, hour, room, name, people or phone")
         try:
@@ -352,68 +305,3 @@ class Sandbox:
         """The account's calendars, the rooms' first and the primary (unrouted) last."""
         ids = sorted(self.google.calendar_ids(), key=lambda cid: cid == self.google.email)
         return [{"id": cid, "name": self.google.calendars[cid]["summary"]} for cid in ids]
-
-
-def _booking_fields(fields: dict[str, Any], *, required: bool) -> dict[str, Any]:
-    """Validate a booking's fields as the sandbox page and CLI send them; Lockme's own
-    names out (``roomid``, ``name``/``surname``…)."""
-    changes: dict[str, Any] = {}
-    for key in ("room", "date", "hour"):
-        if required and not str(fields.get(key) or "").strip():
-            raise SandboxError(f"{key} is required")
-    if fields.get("room") not in (None, ""):
-        changes["roomid"] = room(fields["room"]).room_id
-    if fields.get("date") not in (None, ""):
-        changes["date"] = _date(str(fields["date"]))
-    if fields.get("hour") not in (None, ""):
-        changes["hour"] = _hour(str(fields["hour"]))
-    if fields.get("name") not in (None, ""):
-        first, _, last = str(fields["name"]).strip().partition(" ")
-        changes["name"], changes["surname"] = first[:60], last.strip()[:60]
-    if fields.get("people") not in (None, ""):
-        people = str(fields["people"]).strip()
-        if not people.isdigit() or not 1 <= int(people) <= 20:
-            raise SandboxError("people must be a whole number from 1 to 20")
-        changes["people"] = int(people)
-    if fields.get("phone") not in (None, ""):
-        changes["phone"] = str(fields["phone"]).strip()[:30]
-    return changes
-
-
-def _date(value: str) -> str:
-    try:
-        time.strptime(value, "%Y-%m-%d")
-    except ValueError:
-        raise SandboxError(f"date {value!r} is not YYYY-MM-DD") from None
-    return value
-
-
-def _hour(value: str) -> str:
-    """``HH:MM`` (seconds dropped): Lockme's hour is ``HH:MM:SS``."""
-    try:
-        parsed = time.strptime(value[:5], "%H:%M")
-    except ValueError:
-        raise SandboxError(f"hour {value!r} is not HH:MM") from None
-    return time.strftime("%H:%M:00", parsed)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def published(settings: Settings) -> tuple[str, str]:
-    """The control URL and token of the sandbox running for these settings."""
-    if settings.sandbox_url:
-        return settings.sandbox_url, settings.sandbox_token
-    url = sandbox_redis_url(settings)
-    try:
-        client = connect_redis(url, socket_connect_timeout=2)
-        state = {_text(k): _text(v) for k, v in client.hgetall(STATE_KEY).items()}
-        client.close()
-    except redis.RedisError as exc:
-        raise SandboxError(
-            f"the sandbox's Redis ({url.split('@')[-1]}) is not reachable: {exc}"
-        ) from None
-    if not state.get("url"):
-        raise SandboxError("no sandbox is running: start one with `lockme-sync dev --sandbox`")
-    return state["url"], state.get("token", "")
