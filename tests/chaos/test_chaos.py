@@ -80,14 +80,20 @@ def fakes() -> Iterator[tuple[FakeLockme, FakeGoogle]]:
         yield lockme, google
 
 
-def build_env(redis_url: str, fakes: tuple[FakeLockme, FakeGoogle], tmp: Path) -> Env:
+def build_env(
+    redis_url: str,
+    fakes: tuple[FakeLockme, FakeGoogle],
+    tmp: Path,
+    backoff_scale: str = BACKOFF_SCALE,
+) -> Env:
+    """The engine wired to the fakes; ``backoff_scale`` "1" is the product's default."""
     lockme, google = fakes
     # The fake Google has no quota: the shared limiter would only slow the run down.
     settings = make_settings(
         redis_url,
         lockme,
         google,
-        RETRY_BACKOFF_SCALE=BACKOFF_SCALE,
+        RETRY_BACKOFF_SCALE=backoff_scale,
         GOOGLE_RATE_LIMIT_PER_S="200",
     )
     runtime = build_runtime(settings)
