@@ -326,7 +326,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "privacy_help_full": "Name, phone, e-mail, people, price and comment.",
         "privacy_help_no_contact": (
             "Name and number of people, without phone or e-mail (like "
-            "Lockme's RODO mode). Preselected for rooms not saved yet."
+            "Lockme's RODO mode). Rooms not set up yet sync at this level."
         ),
         "privacy_help_time_only": "The room and the time, no customer data at all.",
         "preview": "Preview",
@@ -669,7 +669,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "privacy_help_full": ("Imię i nazwisko, telefon, e-mail, liczba osób, cena i komentarz."),
         "privacy_help_no_contact": (
             "Imię i nazwisko oraz liczba osób, bez telefonu i e-maila (jak tryb RODO w "
-            "Lockme). Wybrany wstępnie dla pokoi jeszcze niezapisanych."
+            "Lockme). Na tym poziomie synchronizują się pokoje jeszcze nieustawione."
         ),
         "privacy_help_time_only": "Pokój i czas, bez żadnych danych klienta.",
         "preview": "Podgląd",

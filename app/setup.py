@@ -425,14 +425,7 @@ def _parse_row(
 def rooms() -> str | tuple[str, int] | Response:
     rt = runtime()
     lockme_rooms, options, problems = _sources()
-    saved = rt.store.routes()
-    # A room not saved yet is offered "no contact details", as Lockme's RODO mode would.
-    rows = [
-        _row(
-            room, saved.get(int(room["roomid"])) or Route(int(room["roomid"]), privacy="no_contact")
-        )
-        for room in lockme_rooms
-    ]
+    rows = [_row(room, rt.store.route(int(room["roomid"]))) for room in lockme_rooms]
     errors: list[str] = []
     invalid: set[str] = set()
     if request.method == "POST" and not problems:

@@ -74,7 +74,8 @@ def test_title_template_and_unknown_placeholders_stay_literal():
 
 
 def test_html_in_names_is_escaped_in_the_description():
-    body = event_body(booking(comment="<script>alert(1)</script>"), Route(1), WARSAW, 60, 1)
+    route = Route(1, privacy="full")  # the comment shows only at the full level
+    body = event_body(booking(comment="<script>alert(1)</script>"), route, WARSAW, 60, 1)
     assert "<script>" not in body["description"]
     assert html.escape("<script>alert(1)</script>") in body["description"]
 

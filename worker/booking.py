@@ -82,14 +82,19 @@ class Message:
 
 @dataclass(frozen=True)
 class Route:
-    """Where a room's bookings go and how they look."""
+    """Where a room's bookings go and how they look.
+
+    A room nobody has set up yet gets ``no_contact``: the customer's name and party size,
+    never their phone, e-mail or comment, like Lockme's own RODO mode. Showing more is a
+    choice staff make per room on the rooms page.
+    """
 
     room_id: int
     calendar_id: str = "primary"
     duration_minutes: int | None = None
     color_id: str = ""
     title_template: str = ""
-    privacy: str = "full"
+    privacy: str = "no_contact"
     room_name: str = ""
 
 
