@@ -104,7 +104,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bad_template": "{room}: unknown placeholder {{{field}}}.",
         "resync": "Re-sync upcoming bookings",
         "resync_intro": "Makes the calendars match Lockme's upcoming bookings again.",
-        "resync_queued": "Re-sync queued; it runs in the background.",
+        "resync_queued": (
+            "Re-sync queued; it runs in the background. Its result shows on the status page."
+        ),
         "oauth_failed": "Connecting failed",
         "oauth_state": (
             "This sign-in link is not valid any more (it was used already, expired or came "
@@ -155,14 +157,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "maintenance": "scheduled maintenance (nightly re-sync, alert check)",
         "unknown_ids": "message ids Lockme does not know (ignored for 6 h)",
         "redis_memory": "Redis memory used / limit",
-        "reconcile_title": "Nightly re-sync",
+        "reconcile_title": "Re-sync with Lockme",
         "reconcile_last": "Last run: {at}.",
         "reconcile_counts": (
             "{checked} unchanged, {created} created, {updated} updated, {deleted} removed, "
             "{errors} errors"
         ),
         "reconcile_never": "Has not run yet.",
-        "reconcile_next": "Next run: {at}.",
+        "reconcile_next": "Next nightly run: {at}.",
         "reconcile_unscheduled": "Next run: when the worker starts.",
         "why_bad_message": "Lockme sent a booking message the app cannot read.",
         "why_message_gone": "Lockme no longer has this message.",
@@ -435,7 +437,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bad_template": "{room}: nieznane pole {{{field}}}.",
         "resync": "Zsynchronizuj nadchodzące rezerwacje",
         "resync_intro": "Ponownie uzgadnia kalendarze z nadchodzącymi rezerwacjami w Lockme.",
-        "resync_queued": "Synchronizacja zlecona; działa w tle.",
+        "resync_queued": "Synchronizacja zlecona; działa w tle. Wynik pokaże strona stanu.",
         "oauth_failed": "Nie udało się połączyć",
         "oauth_state": (
             "Ten link logowania jest już nieważny (został użyty, wygasł albo pochodzi z innej"
@@ -486,14 +488,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "maintenance": "zaplanowana obsługa (nocna synchronizacja, sprawdzanie alertów)",
         "unknown_ids": "numery wiadomości nieznane Lockme (pomijane przez 6 h)",
         "redis_memory": "pamięć Redis: użyta / limit",
-        "reconcile_title": "Nocna synchronizacja",
+        "reconcile_title": "Synchronizacja z Lockme",
         "reconcile_last": "Ostatnio: {at}.",
         "reconcile_counts": (
             "bez zmian {checked}, dodane {created}, zmienione {updated}, usunięte {deleted}, "
             "błędy {errors}"
         ),
         "reconcile_never": "Jeszcze się nie odbyła.",
-        "reconcile_next": "Następna: {at}.",
+        "reconcile_next": "Następna nocna: {at}.",
         "reconcile_unscheduled": "Następna: po uruchomieniu procesu roboczego.",
         "why_bad_message": (
             "Lockme przysłał wiadomość o rezerwacji, której aplikacja nie potrafi odczytać."

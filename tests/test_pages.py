@@ -88,7 +88,7 @@ def test_fresh_install_reads_not_set_up_and_no_retries(staff: Staff, web_runtime
     counts = dict(re.findall(r"<dt[^>]*>([^<]+)</dt><dd[^>]*>(\d+)</dd>", html))
     assert counts["waiting to retry"] == "0"
     assert counts["scheduled maintenance (nightly re-sync, alert check)"] == "2"
-    assert "Next run: " in html and "Has not run yet." in html
+    assert "Next nightly run: " in html and "Has not run yet." in html
 
 
 def test_revoked_service_is_red_with_its_error(
