@@ -211,6 +211,16 @@ def test_public_https_webhook_is_done(
     assert '<li class="done" id="step-webhook">' in html
 
 
+def test_sandbox_webhook_on_loopback_is_done(
+    redis_url: str, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    settings = make_settings(redis_url, fake_lockme, fake_google, SANDBOX_URL=fake_lockme.url)
+    client = create_app(settings, build_runtime(settings)).test_client()
+    log_in(client)
+    html = client.get("/setup").get_data(as_text=True)
+    assert '<li class="done" id="step-webhook">' in html
+
+
 def test_connect_is_disabled_without_client_ids(
     redis_url: str, fake_lockme: FakeLockme, fake_google: FakeGoogle, web_runtime: Runtime
 ) -> None:
