@@ -140,6 +140,22 @@ def test_bad_arguments_are_one_line(env, capsys):
     assert err.count("\n") == 1 and "invalid int value: 'x'" in err
 
 
+def test_redis_down_is_one_line(env, monkeypatch, capsys):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    for command in (["status"], ["routes"], ["reconcile", "--days", "1"]):
+        assert main(command) == 3
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Redis is not reachable" in err, command
+
+
+def test_a_redis_error_is_one_line(env, runtime, capsys):
+    runtime.redis.set("lms:routes", "not a hash")  # e.g. a key written by another app
+    capsys.readouterr()
+    assert main(["routes"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Redis answered with an error: ResponseError" in err
+
+
 def test_not_connected_is_one_line(env, runtime, capsys):
     runtime.store.delete_token("lockme")
     capsys.readouterr()

@@ -274,6 +274,8 @@ def main(argv: list[str] | None = None) -> Any:
     except redis.ConnectionError as exc:
         print(f"Redis is not reachable: {exc}", file=sys.stderr)
         return 3
+    except redis.RedisError as exc:
+        return _fail(f"Redis answered with an error: {type(exc).__name__}: {exc}", 3)
     except SyncError as exc:
         # Not connected, a revoked grant, the service down: a sentence, not a traceback.
         hint = " (connect it on the setup page)" if isinstance(exc, AuthError) else ""
