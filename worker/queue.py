@@ -11,13 +11,16 @@ through it.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
+import time
+from datetime import UTC, datetime
 
 from rq import Callback, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
-from rq.registry import FailedJobRegistry
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from worker.runtime import Runtime, started_registry
 from worker.store import FAILURE_DAYS
@@ -27,6 +30,11 @@ RECORD_EXHAUSTED_FAILURE = "worker.tasks.record_exhausted_failure"
 RUN_RECONCILE = "worker.tasks.run_reconcile"
 RUN_ALERT_CHECK = "worker.tasks.run_alert_check"
 REPLAY_PARKED = "worker.tasks.replay_parked"
+PROBE_OUTAGES = "worker.tasks.probe_outages"
+MESSAGE_JOB = "msg-"
+# While a job waits out a failed service, one call checks on it this often: the backoff
+# alone would leave a booking up to 10 minutes behind an outage that ended long before.
+PROBE_S = 20
 
 # Capped exponential backoff: ~5 s, 20 s, 1 min, 3 min, 10 min, 30 min (≈ 45 min in all);
 # Lockme's own 24 h redelivery re-queues the message after that.
@@ -40,7 +48,7 @@ FINISHED_JOB_TTL_S = 300
 
 
 def job_id(message_id: int) -> str:
-    return f"msg-{message_id}"
+    return f"{MESSAGE_JOB}{message_id}"
 
 
 def retry_policy(scale: float = 1.0) -> Retry:
@@ -72,6 +80,37 @@ def defer_retry(job: Job | None, seconds: float) -> None:
     if index < len(intervals) and intervals[index] < seconds:
         intervals[index] = math.ceil(seconds)
         job.retry_intervals = intervals
+
+
+def enqueue_probe(runtime: Runtime) -> None:
+    """Schedule a check of the failed services at the next ``PROBE_S`` mark, once (the
+    job id names the mark, so a probe that finds a service still down schedules the next
+    one while it runs)."""
+    slot = (int(time.time()) // PROBE_S + 1) * PROBE_S
+    with contextlib.suppress(DuplicateJobError):
+        runtime.queue.enqueue_at(
+            datetime.fromtimestamp(slot, UTC),
+            PROBE_OUTAGES,
+            job_id=f"probe-{slot}",
+            unique=True,
+            job_timeout=120,
+            result_ttl=0,
+        )
+
+
+def release_retries(runtime: Runtime) -> int:
+    """Make every message job waiting in the backoff due now; returns how many.
+
+    Called when a failed service answers again: the scheduler then queues them within a
+    second, instead of each waiting out the rest of its interval (up to 10 minutes).
+    """
+    registry = ScheduledJobRegistry(queue=runtime.queue)
+    waiting = [jid for jid in registry.get_job_ids() if jid.startswith(MESSAGE_JOB)]
+    due = datetime.now(UTC)
+    for jid in waiting:
+        with contextlib.suppress(NoSuchJobError):
+            registry.schedule(Job.fetch(jid, connection=runtime.redis), due)
+    return len(waiting)
 
 
 def enqueue_message(

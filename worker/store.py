@@ -50,6 +50,8 @@ TOKEN_REUSE_S = 5.0
 LOCK_POLL_S = 0.1
 # provider → a number bumped by every connect and disconnect (see Store.write_token).
 GENERATIONS = f"{PREFIX}conn-gen"
+# service → when a job first gave up on it (see Store.note_outage).
+OUTAGES = f"{PREFIX}outages"
 # Run a write only while the provider's generation (KEYS[1] field ARGV[1]) is ARGV[2].
 _SAVE_IF_CURRENT = """
 if tonumber(redis.call('hget', KEYS[1], ARGV[1]) or '0') ~= tonumber(ARGV[2]) then return 0 end
@@ -591,6 +593,19 @@ class Store:
 
     def parked(self) -> dict[int, str]:
         return {int(k): v.decode() for k, v in self.redis.hgetall(f"{PREFIX}parked").items()}
+
+    # --- outages ------------------------------------------------------------------------
+    def note_outage(self, service: str) -> bool:
+        """Remember that a job gave up on ``service`` for now (its retry waits in the
+        backoff); True only for the first job, until :meth:`end_outage`."""
+        return bool(self.redis.hsetnx(OUTAGES, service, time.time()))
+
+    def outages(self) -> dict[str, float]:
+        """Each service some job is waiting for, with when the first one gave up on it."""
+        return {text(k): float(v) for k, v in self.redis.hgetall(OUTAGES).items()}
+
+    def end_outage(self, service: str) -> None:
+        self.redis.hdel(OUTAGES, service)
 
     def unpark(self, message_id: int) -> None:
         self.redis.hdel(f"{PREFIX}parked", str(message_id))

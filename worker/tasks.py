@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rq.job import Job, get_current_job
 
 from worker import alerts, logs, metrics, schedules
 from worker.config import load_settings
-from worker.errors import AuthError, PermanentError, TransientError
-from worker.queue import defer_retry, enqueue_message
+from worker.errors import AuthError, PermanentError, SyncError, TransientError
+from worker.queue import defer_retry, enqueue_message, enqueue_probe, release_retries
 from worker.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ def process_message(message_id: int, replay: bool = False, received_at: float | 
         except Exception as exc:
             if isinstance(exc, TransientError) and exc.retry_after:
                 defer_retry(get_current_job(), exc.retry_after)
+            if isinstance(exc, TransientError) and exc.service:
+                _note_outage(runtime, exc.service)
             metrics.incr(runtime.redis, "jobs", outcome="error")
             logs.event(
                 "job.failed",
@@ -74,6 +77,49 @@ def process_message(message_id: int, replay: bool = False, received_at: float | 
         name = "job.failed" if result == "failed" else "job.finished"
         logs.event(name, outcome=result, duration_ms=logs.elapsed_ms(started))
         return result
+
+
+def _note_outage(runtime: Runtime, service: str) -> None:
+    """A job gives up on ``service`` until its retry: have the service checked soon."""
+    if runtime.store.note_outage(service):
+        enqueue_probe(runtime)
+
+
+def probe_outages() -> list[str]:
+    """Job entry point: check each service a job gave up on with one cheap call; for those
+    that answer, bring the waiting retries forward. Returns the services found back.
+
+    A service still failing is checked again ``PROBE_S`` later, so that after an outage
+    every booking is retried within about that long of its end, however far along the
+    backoff its job had got.
+    """
+    runtime = current()
+    back = []
+    for service in runtime.store.outages():
+        try:
+            _probe(runtime, service)
+        except TransientError:
+            continue
+        except SyncError:
+            pass  # answering, if with a complaint (a grant to renew): no longer an outage
+        runtime.store.end_outage(service)
+        back.append(service)
+    if back:
+        released = release_retries(runtime)
+        log.info("%s answering again: %s waiting message(s) retried now", back, released)
+    if runtime.store.outages():
+        enqueue_probe(runtime)
+    return back
+
+
+def _probe(runtime: Runtime, service: str) -> None:
+    """One call of the kind the jobs failed at: Google's events, Lockme's test endpoint."""
+    if service == "google":
+        start = datetime.now(UTC)
+        window = {"time_min": start, "time_max": start + timedelta(minutes=1)}
+        next(iter(runtime.calendar.list_events("primary", **window)), None)
+    else:
+        runtime.lockme.test()
 
 
 def handle_message(
