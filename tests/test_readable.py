@@ -69,6 +69,18 @@ def test_names_come_from_lockme_google_and_routes(
     assert room_names(runtime)[101] == "Tomb (upstairs)"
 
 
+def test_a_failed_name_read_is_not_retried_at_once(
+    runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    fake_google.add_calendar("rooms@group.calendar.google.com", "Rooms Kraków", "writer")
+    fake_google.revoke()
+    fake_google.expire_access_tokens()
+    assert calendar_names(runtime) == {}
+    requests_before = len(fake_google.requests)
+    assert calendar_names(runtime) == {}  # answered from the short negative cache
+    assert len(fake_google.requests) == requests_before
+
+
 def test_names_are_empty_when_not_connected(runtime: Runtime) -> None:
     runtime.store.delete_token("lockme")
     runtime.store.delete_token("google")

@@ -17,6 +17,9 @@ from worker.runtime import Runtime
 from worker.store import PREFIX
 
 CACHE_S = 10 * 60
+# After a failed read, ids show for a minute before the next try, so that a service that is
+# down or slow does not hold up every load of the status page.
+RETRY_S = 60
 ROOMS_KEY = f"{PREFIX}names:rooms"
 CALENDARS_KEY = f"{PREFIX}names:calendars"
 
@@ -32,6 +35,7 @@ def _cached(
     try:
         names = fetch()
     except SyncError:
+        runtime.redis.set(key, "{}", ex=RETRY_S)
         return {}
     runtime.redis.set(key, json.dumps(names), ex=CACHE_S)
     return names
