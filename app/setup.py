@@ -37,6 +37,7 @@ from werkzeug.wrappers import Response
 from app import checklist
 from app.i18n import t
 from app.runtime import runtime
+from worker import names
 from worker.booking import (
     DEFAULT_TITLE,
     PRIVACY_LEVELS,
@@ -96,8 +97,10 @@ def _connected(provider: str, account: str) -> Response:
     """After a (re)connect: release the messages that waited for it, then back to setup.
 
     The replay is a job, never run here: thousands of parked messages would otherwise
-    hold this request for as many Lockme calls."""
+    hold this request for as many Lockme calls. The cached room and calendar names are
+    dropped: the account connected now may have other ones."""
     rt = runtime()
+    names.forget(rt)
     waiting = sum(owner == provider for owner in rt.store.parked().values())
     if waiting:
         enqueue_replay(rt, provider)

@@ -62,6 +62,18 @@ def test_history_shows_room_booking_time_calendar_name_and_link(
     assert "Kowalski" not in html  # no customer name in the history
 
 
+def test_reconnecting_drops_cached_names(
+    staff: Staff, web_runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    client, _ = staff
+    _connect_and_book(client, web_runtime, fake_lockme, fake_google)
+    assert "Rooms Kraków" in client.get("/status").get_data(as_text=True)
+    fake_google.calendars[ROOMS_CAL]["summary"] = "Sale Kraków"
+    assert "Sale Kraków" not in client.get("/status").get_data(as_text=True)  # cached
+    connect(client, "google")
+    assert "Sale Kraków" in client.get("/status").get_data(as_text=True)
+
+
 def test_history_search_by_reservation_number(
     staff: Staff, web_runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
 ) -> None:
