@@ -83,6 +83,7 @@ def page() -> str:
         rooms=rooms,
         bookings=bookings,
         troubles=state["troubles"],
+        webhooks=state.get("webhooks", []),
         connected=connected,
         default_date=tomorrow.isoformat(),
     )

@@ -69,6 +69,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "no_events": "No events this week.",
         "open_calendar": "Open the sandbox calendars",
         "days": "Mon Tue Wed Thu Fri Sat Sun",
+        "webhooks": "Webhooks from Lockme",
+        "webhooks_help": (
+            "Lockme repeats each message at growing intervals until the app acknowledges it,"
+            " which the app does only once the calendar is written."
+        ),
+        "message": "Message",
+        "booking": "Booking",
+        "deliveries": "Deliveries",
+        "acknowledged": "Acknowledged",
+        "yes": "yes",
+        "waiting": "not yet",
+        "no_webhooks": "No messages yet.",
     },
     "pl": {
         "banner": (
@@ -132,6 +144,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "no_events": "Brak wydarzeń w tym tygodniu.",
         "open_calendar": "Otwórz kalendarze piaskownicy",
         "days": "Pn Wt Śr Cz Pt So Nd",
+        "webhooks": "Webhooki z Lockme",
+        "webhooks_help": (
+            "Lockme powtarza każdą wiadomość w coraz dłuższych odstępach, dopóki aplikacja"
+            " jej nie potwierdzi, a aplikacja potwierdza ją dopiero po zapisie w kalendarzu."
+        ),
+        "message": "Wiadomość",
+        "booking": "Rezerwacja",
+        "deliveries": "Doręczenia",
+        "acknowledged": "Potwierdzona",
+        "yes": "tak",
+        "waiting": "jeszcze nie",
+        "no_webhooks": "Brak wiadomości.",
     },
 }
 

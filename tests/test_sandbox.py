@@ -430,6 +430,19 @@ def test_control_api_books_edits_cancels_and_refuses_bad_input(
     message = client.edit(made["reservationId"], room="5101", people="6")["messageId"]
     assert running.lockme.messages[message]["roomid"] == 5101
     assert running.lockme.messages[message]["data"]["people"] == 6
+    [hook] = eventually(
+        lambda: [
+            h for h in client.state()["webhooks"] if h["messageId"] == message and h["deliveries"]
+        ]
+    )
+    # Delivered to nowhere: it stays unacknowledged and will be delivered again.
+    assert hook | {"deliveries": 1} == {
+        "messageId": message,
+        "action": "edit",
+        "reservationId": made["reservationId"],
+        "deliveries": 1,
+        "acknowledged": False,
+    }
     cancelled = client.cancel(made["reservationId"])["messageId"]
     assert running.lockme.messages[cancelled]["action"] == "delete"
     assert client.bookings() == []

@@ -119,6 +119,7 @@ def test_sandbox_walkthrough(
     expect(event).to_contain_text(f"Pharaoh's Tomb: {customer}", timeout=SYNC_MS)
     expect(event).to_contain_text("18:00")
     if shots:
+        page.reload()  # the webhooks table, with the booking acknowledged
         page.screenshot(path=SCREENSHOTS / "sandbox.png", full_page=True)
         calendar.screenshot(path=SCREENSHOTS / "sandbox-calendar.png", full_page=True)
 
@@ -148,9 +149,13 @@ def test_sandbox_walkthrough(
     expect(page.locator(".flash.ok")).to_contain_text(reservation)
     listed = sandbox_cli(dev_sandbox, "events", "--json")
     assert listed.returncode == 0 and f"{day}T20:00" not in listed.stdout  # Google is down
+    latest = page.locator("#webhooks tbody tr").first
+    expect(latest).to_contain_text(text["waiting"])  # not acknowledged, so Lockme resends it
     page.locator('button[name=kind][value="clear"]').click()
     expect(page.locator("#active-trouble [data-kind]")).to_have_count(0)
     expect(moved).to_contain_text("20:00", timeout=SYNC_MS)
+    page.reload()
+    expect(latest).to_contain_text(f"✓ {text['yes']}")
 
     # Cancel: the event leaves the calendar.
     booking.locator("form.cancel-booking button[type=submit]").click()

@@ -275,8 +275,26 @@ class Sandbox:
             "troubles": troubles,
             "lockme": {"url": self.lockme.url, "account": self.lockme.nick},
             "google": {"url": self.google.url, "account": self.google.email},
-            "deliveries": dict(self.delivery.attempts) if self.delivery else {},
+            "webhooks": self.webhooks(),
         }
+
+    def webhooks(self, last: int = 8) -> list[dict[str, Any]]:
+        """The latest messages with how often each was delivered and whether the app has
+        acknowledged it: redeliveries during trouble, then the ack, show the recovery."""
+        attempts = dict(self.delivery.attempts) if self.delivery else {}
+        with self.lockme.lock:
+            latest = sorted(self.lockme.messages)[-last:]
+            rows = [
+                {
+                    "messageId": mid,
+                    "action": body.get("action") if isinstance(body, dict) else None,
+                    "reservationId": body.get("reservationid") if isinstance(body, dict) else None,
+                    "deliveries": attempts.get(mid, 0),
+                    "acknowledged": mid in self.lockme.acked,
+                }
+                for mid, body in ((mid, self.lockme.messages[mid]) for mid in latest)
+            ]
+        return rows[::-1]
 
     def events(self) -> list[dict[str, Any]]:
         """Every event of the sandbox calendars, cancelled ones included (``status``)."""
