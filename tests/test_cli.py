@@ -106,8 +106,8 @@ def test_route_and_routes(env, fake_lockme, fake_google, capsys):
     assert main(["route", "6", "primary"]) == 0
     capsys.readouterr()
     assert main(["routes"]) == 0
+    # Piped (as here): one line per route, no header, as scripts expect.
     assert capsys.readouterr().out.splitlines() == [
-        "# room\tcalendar\tminutes\tname",
         "5\tbunker@group.calendar.google.com\t90\tBunker",
         "6\tprimary\t60\tLab",
     ]

@@ -149,7 +149,10 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_routes(args: argparse.Namespace, settings: Settings) -> int:
     runtime = _runtime(settings)
     lines = report.routes_lines(
-        runtime.store.routes(), room_names(runtime), settings.default_duration_minutes
+        runtime.store.routes(),
+        room_names(runtime),
+        settings.default_duration_minutes,
+        header=sys.stdout.isatty(),
     )
     print("\n".join(lines))
     return 0

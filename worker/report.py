@@ -96,10 +96,13 @@ def status_lines(
     return lines
 
 
-def routes_lines(routes: dict[int, Any], rooms: dict[int, str], default_minutes: int) -> list[str]:
-    """A header, then per route: room id, calendar id, minutes, room name (tab-separated,
-    so that ``cut -f`` and the lines of earlier releases keep their first three fields)."""
-    lines = ["# room\tcalendar\tminutes\tname"]
+def routes_lines(
+    routes: dict[int, Any], rooms: dict[int, str], default_minutes: int, *, header: bool
+) -> list[str]:
+    """Per route: room id, calendar id, minutes, room name (tab-separated, so that ``cut -f``
+    and scripts written for earlier releases keep their first three fields). The header is
+    for a person at a terminal; piped output stays one line per route, as documented."""
+    lines = ["# room\tcalendar\tminutes\tname"] if header else []
     for room_id, route in routes.items():
         minutes = route.duration_minutes or default_minutes
         lines.append(
