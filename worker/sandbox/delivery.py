@@ -51,14 +51,20 @@ class Delivery(threading.Thread):
         self.lockme = lockme
         self.webhook_url = webhook_url
         self.first_retry_s = first_retry_s
-        self.attempts: dict[int, int] = {}
-        """message id -> deliveries so far (for the sandbox page and the tests)."""
+        self._attempts: dict[int, int] = {}
+        self._attempts_lock = threading.Lock()
         self._stop_event = threading.Event()
         self._due: list[tuple[float, int]] = []
         self._gaps: dict[int, Iterator[float]] = {}
         self._http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=2.0, read=10.0), retries=False
         )
+
+    @property
+    def attempts(self) -> dict[int, int]:
+        """message id -> deliveries so far (for the sandbox page and the tests)."""
+        with self._attempts_lock:
+            return dict(self._attempts)
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -77,14 +83,16 @@ class Delivery(threading.Thread):
             fresh = [mid for mid in self.lockme.messages if mid not in self._gaps]
         for message_id in fresh:
             self._gaps[message_id] = intervals(first=self.first_retry_s)
-            self.attempts[message_id] = 0
+            with self._attempts_lock:
+                self._attempts[message_id] = 0
             heapq.heappush(self._due, (time.monotonic(), message_id))
 
     def _deliver(self, message_id: int) -> None:
         with self.lockme.lock:
             if message_id in self.lockme.acked:
                 return
-        self.attempts[message_id] += 1
+        with self._attempts_lock:
+            self._attempts[message_id] += 1
         try:
             response = self._http.request(
                 "POST", self.webhook_url, body=b"", headers={"X-MessageId": str(message_id)}

@@ -281,7 +281,7 @@ class Sandbox:
     def webhooks(self, last: int = 8) -> list[dict[str, Any]]:
         """The latest messages with how often each was delivered and whether the app has
         acknowledged it: redeliveries during trouble, then the ack, show the recovery."""
-        attempts = dict(self.delivery.attempts) if self.delivery else {}
+        attempts = self.delivery.attempts if self.delivery else {}
         with self.lockme.lock:
             latest = sorted(self.lockme.messages)[-last:]
             rows = [
