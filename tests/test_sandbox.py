@@ -456,3 +456,18 @@ def test_control_api_books_edits_cancels_and_refuses_bad_input(
             client.book(**bad)
     with pytest.raises(SandboxError, match="no live reservation"):
         client.edit(made["reservationId"], hour="10:00")
+
+
+def test_a_second_sandbox_never_flushes_a_running_one(
+    sandbox: tuple[Sandbox, SandboxClient],
+) -> None:
+    running, client = sandbox
+    client.connect()
+    second = Sandbox(_settings(), "http://127.0.0.1:9")
+    with pytest.raises(SandboxError, match="already running"):
+        second.start("http://127.0.0.1:10")
+    second.stop()
+    assert client.state()["troubles"] == {}  # the first one still answers, its data kept
+    store = redis.Redis.from_url(running.redis_url, decode_responses=True)
+    assert store.exists("lms:token:lockme")
+    assert store.hget(STATE_KEY, "url") == running.control_url  # still published

@@ -104,7 +104,7 @@ def run(port: int = 5000, sandbox: bool = False) -> int:
             demo = control.serve(settings, f"http://127.0.0.1:{port}")
         except SandboxError as exc:
             raise SystemExit(f"sandbox: {exc}") from None
-        env.update(demo[0].environment(demo[1].url))
+        env.update(demo[0].environment())
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "app:create_app()"],
         env=env,

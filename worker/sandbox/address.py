@@ -30,7 +30,8 @@ def sandbox_redis_url(settings: Settings) -> str:
     return urlunsplit(parts._replace(path=f"/{SANDBOX_DB}"))
 
 
-def _text(value: bytes | str) -> str:
+def text(value: bytes | str) -> str:
+    """A Redis answer as text, whichever way the client was set to decode."""
     return value.decode() if isinstance(value, bytes) else value
 
 
@@ -41,7 +42,7 @@ def published(settings: Settings) -> tuple[str, str]:
     url = sandbox_redis_url(settings)
     try:
         client = connect_redis(url, socket_connect_timeout=2)
-        state = {_text(k): _text(v) for k, v in client.hgetall(STATE_KEY).items()}
+        state = {text(k): text(v) for k, v in client.hgetall(STATE_KEY).items()}
         client.close()
     except redis.RedisError as exc:
         raise SandboxError(

@@ -24,7 +24,8 @@ from worker.config import Settings
 from worker.runtime import build_runtime
 from worker.store import connect_redis
 
-from .address import STATE_KEY, sandbox_redis_url
+from .address import STATE_KEY, sandbox_redis_url, text
+from .client import SandboxClient
 from .delivery import Delivery
 from .demo import DEMO_ROOMS, GOOGLE_ACCOUNT, LOCKME_NICK, VENUE, SandboxError, booking_fields
 from .google import FakeGoogle
@@ -57,6 +58,7 @@ class Sandbox:
             consent=True,
         )
         self.token = secrets.token_urlsafe(24)
+        self.control_url = ""
         self.delivery: Delivery | None = None
         self.troubles: dict[str, float | None] = {}
         """Active trouble -> monotonic end time (``None``: until reconnected)."""
@@ -67,7 +69,9 @@ class Sandbox:
     # -- lifecycle -------------------------------------------------------------------
 
     def start(self, control_url: str) -> Self:
-        """Claim the sandbox database, serve both fakes and start delivering webhooks."""
+        """Claim the sandbox database, serve both fakes and start delivering webhooks;
+        ``control_url`` is where the control API for this sandbox answers."""
+        self.control_url = control_url
         client = connect_redis(self.redis_url)
         try:
             self._claim(client)
@@ -97,12 +101,25 @@ class Sandbox:
         return self
 
     def _claim(self, client: redis.Redis) -> None:
-        """Flush the sandbox database, refusing one that holds anything but a sandbox."""
+        """Flush the sandbox database, refusing one that holds anything but a sandbox, or
+        a sandbox still running (another checkout's ``lockme-sync dev``)."""
+        where = self.redis_url.split("@")[-1]
         if client.dbsize() and not client.exists(STATE_KEY):
             raise SandboxError(
-                f"Redis database {self.redis_url.split('@')[-1]} holds data that is not the "
-                "sandbox's; set SANDBOX_REDIS_URL to an empty database"
+                f"Redis database {where} holds data that is not the sandbox's; "
+                "set SANDBOX_REDIS_URL to an empty database"
             )
+        running = {text(k): text(v) for k, v in client.hgetall(STATE_KEY).items()}
+        if running.get("url"):
+            try:
+                SandboxClient(running["url"], running.get("token", "")).state()
+            except SandboxError:
+                pass  # left behind by a sandbox that is gone
+            else:
+                raise SandboxError(
+                    f"a sandbox is already running with Redis database {where}; stop it, "
+                    "or give this one another SANDBOX_REDIS_URL"
+                )
         client.flushdb()
 
     def stop(self) -> None:
@@ -114,43 +131,40 @@ class Sandbox:
         self.google.stop()
         try:
             client = connect_redis(self.redis_url, socket_connect_timeout=1)
-            client.delete(STATE_KEY)
+            # Only our own address: a sandbox that failed to start leaves a running one's.
+            if text(client.hget(STATE_KEY, "token") or b"") == self.token:
+                client.delete(STATE_KEY)
             client.close()
         except redis.RedisError:
             pass  # the Redis dev started may already be gone
 
     # -- settings for the app's processes ----------------------------------------------
 
-    def environment(self, control_url: str) -> dict[str, str]:
-        """What the web and worker processes need to use the sandbox instead of the real
-        services (overriding any ``.env`` values, since the environment wins)."""
+    def _overrides(self) -> dict[str, Any]:
+        """The settings (by field name) that point the app at the sandbox, all text."""
         return {
-            "REDIS_URL": self.redis_url,
-            "LOCKME_CLIENT_ID": self.lockme.client_id,
-            "LOCKME_CLIENT_SECRET": self.lockme.client_secret,
-            "LOCKME_API_URL": self.lockme.url,
-            "GOOGLE_CLIENT_ID": self.google.client_id,
-            "GOOGLE_CLIENT_SECRET": self.google.client_secret,
-            "GOOGLE_AUTH_URI": f"{self.google.url}/o/oauth2/auth",
-            "GOOGLE_TOKEN_URI": f"{self.google.url}/token",
-            "GOOGLE_CALENDAR_API_URL": f"{self.google.url}/calendar/v3/",
-            "SANDBOX_URL": control_url,
-            "SANDBOX_TOKEN": self.token,
+            "redis_url": self.redis_url,
+            "lockme_client_id": self.lockme.client_id,
+            "lockme_client_secret": self.lockme.client_secret,
+            "lockme_api_url": self.lockme.url,
+            "google_client_id": self.google.client_id,
+            "google_client_secret": self.google.client_secret,
+            "google_auth_uri": f"{self.google.url}/o/oauth2/auth",
+            "google_token_uri": f"{self.google.url}/token",
+            "google_calendar_api_url": f"{self.google.url}/calendar/v3/",
+            "sandbox_url": self.control_url,
+            "sandbox_token": self.token,
         }
 
+    def environment(self) -> dict[str, str]:
+        """What the web and worker processes need to use the sandbox instead of the real
+        services (overriding any ``.env`` values, since the environment wins); each
+        variable is its setting's name in capitals."""
+        return {name.upper(): str(value) for name, value in self._overrides().items()}
+
     def child_settings(self) -> Settings:
-        return replace(
-            self.settings,
-            redis_url=self.redis_url,
-            lockme_client_id=self.lockme.client_id,
-            lockme_client_secret=self.lockme.client_secret,
-            lockme_api_url=self.lockme.url,
-            google_client_id=self.google.client_id,
-            google_client_secret=self.google.client_secret,
-            google_auth_uri=f"{self.google.url}/o/oauth2/auth",
-            google_token_uri=f"{self.google.url}/token",
-            google_calendar_api_url=f"{self.google.url}/calendar/v3/",
-        )
+        """The settings of the app's processes, for this process's own use of the store."""
+        return replace(self.settings, **self._overrides())
 
     # -- what the control API offers -------------------------------------------------
 
