@@ -27,7 +27,13 @@ from worker.memory import RedisMemory, redis_memory
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.status import snapshot
-from worker.store import FAILURE_LIMIT, UNKNOWN_IDS, UNKNOWN_LIMIT, UNKNOWN_TTL_S
+from worker.store import (
+    FAILURE_LIMIT,
+    PARKED_LIMIT,
+    UNKNOWN_IDS,
+    UNKNOWN_LIMIT,
+    UNKNOWN_TTL_S,
+)
 
 BOGUS_BASE = 9_000_000_000
 
@@ -182,3 +188,22 @@ def test_memory_near_its_limit_is_alerted(
         assert not RedisMemory(used_bytes=10, max_bytes=0).near_full  # no limit set
     finally:
         rt.redis.close()
+
+
+def test_parked_messages_are_bounded_and_a_turned_away_one_is_not_lost(
+    client: Any, runtime: Runtime, fake_lockme: FakeLockme
+) -> None:
+    # A long disconnect: as many messages wait as the bound allows.
+    pipe = runtime.redis.pipeline(transaction=False)
+    for n in range(PARKED_LIMIT):
+        pipe.hset("lms:parked", str(BOGUS_BASE + n), "lockme")
+    pipe.execute()
+    fake_lockme.revoke()
+    _, mid = fake_lockme.create_reservation(101, "2026-05-02", "18:00:00")
+    assert deliver(client, mid).status_code == 200
+    drain(runtime)
+    assert len(runtime.store.parked()) == PARKED_LIMIT and mid not in runtime.store.parked()
+    assert runtime.store.failure(mid) is None and not runtime.store.is_done(mid)
+    assert mid not in fake_lockme.acked  # left to Lockme's redelivery
+    # One already parked is parked again (its replay after the reconnect finds it).
+    assert runtime.store.can_park(BOGUS_BASE + 1)

@@ -16,7 +16,7 @@ from rq.registry import StartedJobRegistry
 from tests.conftest import connect_both, deliver, drain
 from worker import rqseam, tasks
 from worker.booking import Route
-from worker.queue import enqueue_message, job_id
+from worker.queue import PROCESS_MESSAGE, enqueue_message, job_id
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.status import queue_stats
@@ -237,7 +237,8 @@ def test_a_slow_job_keeps_its_heartbeat_and_none_lands_after_it(runtime, fake_lo
     beat would put the finished job back in the started registry)."""
     _, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
     fake_lockme.faults.add("GET", r"/message/", delay=2.5, times=1)
-    enqueue_message(runtime, mid)
+    # Kept after it ends, to read its beats (the product deletes a finished message job).
+    runtime.queue.enqueue(PROCESS_MESSAGE, mid, job_id=job_id(mid), result_ttl=60)
     worker = rqseam.SyncWorker(
         [runtime.queue],
         connection=runtime.redis,

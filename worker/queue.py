@@ -40,11 +40,13 @@ PROBE_S = 20
 # Lockme's own 24 h redelivery re-queues the message after that.
 RETRY_INTERVALS = (5, 20, 60, 180, 600, 1800)
 JITTER = 0.2
-# A finished message job is kept this long, then expires. With 0, RQ deletes it inline
-# after each job (its executions, registries and result: several more round trips; see
-# docs/benchmarks.md). Its ack is recorded in the store (``done:``), so a kept job never
-# blocks a redelivery's dedupe.
-FINISHED_JOB_TTL_S = 300
+# A finished message job is deleted at once: RQ does it inline after each job (its
+# executions, registries and result: a few more round trips; see docs/benchmarks.md). Kept
+# for 300 s, each held about 6 KB: a flood of made-up ids, at the worker's ~200 jobs/s,
+# filled a 25 MB Redis within a minute, and a storm of real messages at Google's 8/s took
+# 15 MB (docs/security.md). Its ack is recorded in the store (``done:``), so a redelivery's
+# dedupe never relied on a kept job.
+FINISHED_JOB_TTL_S = 0
 
 
 def job_id(message_id: int) -> str:

@@ -42,6 +42,8 @@ DAY_COUNT_DAYS = 35
 UNKNOWN_IDS = f"{PREFIX}unknown"
 UNKNOWN_LIMIT = 10_000
 UNKNOWN_TTL_S = 6 * 3600
+# Parked messages (waiting for a reconnect) kept at most; see Store.can_park.
+PARKED_LIMIT = 10_000
 # Upper bounds (seconds) of the per-day webhook → calendar latency counts; "inf" above.
 LATENCY_BOUNDS = (0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
 PROVIDERS = ("lockme", "google")
@@ -635,3 +637,17 @@ class Store:
 
     def unknown_count(self) -> int:
         return int(self.redis.zcard(UNKNOWN_IDS))
+
+    def can_park(self, message_id: int) -> bool:
+        """Room for this message among the parked ones (``PARKED_LIMIT``).
+
+        While a connection is broken, every id a webhook names ends up parked, made-up ones
+        included, so the list is bounded. A message turned away is not lost: it is left
+        unacknowledged, and Lockme redelivers it for 24 h. The check and the park are two
+        steps, so concurrent jobs may pass the bound by a few."""
+        key = f"{PREFIX}parked"
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hexists(key, str(message_id))
+        pipe.hlen(key)
+        already, count = pipe.execute()
+        return bool(already) or count < PARKED_LIMIT

@@ -141,6 +141,9 @@ def handle_message(
             return runtime.syncer.handle(message_id, payload, received_at=received_at).result
         except AuthError as exc:
             service = exc.service or "lockme"
+            if not store.can_park(message_id):
+                log.warning("message %s not parked: too many wait (Lockme redelivers)", message_id)
+                return "deferred"
             # Parked only while the grant it failed with is still the stored one: after a
             # reconnect (which queues the replay of parked messages) it runs again at once.
             if store.park(message_id, service, store.generation(service)):
