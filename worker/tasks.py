@@ -18,7 +18,13 @@ from rq.job import Job, get_current_job
 from worker import alerts, logs, metrics, schedules
 from worker.config import load_settings
 from worker.errors import AuthError, PermanentError, SyncError, TransientError
-from worker.queue import defer_retry, enqueue_message, enqueue_probe, release_retries
+from worker.queue import (
+    PROBE_S,
+    defer_retry,
+    enqueue_message,
+    enqueue_probe,
+    release_retries,
+)
 from worker.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
@@ -62,7 +68,7 @@ def process_message(message_id: int, replay: bool = False, received_at: float | 
             if isinstance(exc, TransientError) and exc.retry_after:
                 defer_retry(get_current_job(), exc.retry_after)
             if isinstance(exc, TransientError) and exc.service:
-                _note_outage(runtime, exc.service)
+                _note_outage(runtime, exc)
             metrics.incr(runtime.redis, "jobs", outcome="error")
             logs.event(
                 "job.failed",
@@ -79,9 +85,13 @@ def process_message(message_id: int, replay: bool = False, received_at: float | 
         return result
 
 
-def _note_outage(runtime: Runtime, service: str) -> None:
-    """A job gives up on ``service`` until its retry: have the service checked soon."""
-    if runtime.store.note_outage(service):
+def _note_outage(runtime: Runtime, exc: TransientError) -> None:
+    """A job gives up on a service until its retry: have the service checked soon. Not
+    when the service itself named a later time (a daily quota's reset): probing before
+    it would only spend calls on an answer known in advance."""
+    if exc.retry_after and exc.retry_after > PROBE_S:
+        return
+    if runtime.store.note_outage(exc.service):
         enqueue_probe(runtime)
 
 
