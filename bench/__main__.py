@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import receiver, workers
+from bench import freshness, receiver, workers
 from bench.harness import ROOT, stack
 
 QUOTA = 50
@@ -139,6 +139,19 @@ def run() -> list[Row]:
                 "grows with workers",
             )
         )
+
+    calm, faulty = (freshness.measure(faults=faults) for faults in (False, True))
+    rows.append(
+        Row(
+            f"freshness: webhook → calendar p50 / p99, {freshness.BOOKINGS} bookings, "
+            "issue 11's fault mix, 2 workers, default retries",
+            f"{faulty.p50_s:.2f} s / {faulty.p99_s:.2f} s",
+            f"{calm.p50_s:.2f} s / {calm.p99_s:.2f} s without faults",
+            f"{faulty.p99_s / calm.p99_s:.1f}",
+            "p99 ≤ 15 s",
+            faulty.p99_s <= 15,
+        )
+    )
 
     worker_rss = max(quota.peak_rss_mb, *(d.peak_rss_mb for d in kinds.values()))
     rows.append(

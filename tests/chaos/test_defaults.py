@@ -3,8 +3,8 @@
 ``test_chaos.py`` shrinks the retry schedule a hundredfold to fit many faults in a short run,
 so it cannot see how long a booking waits at the settings a venue runs. This profile keeps
 the defaults and measures what the README promises, with two worker kills and the fault mix
-of issue 11: about 20% of Google calls failing (5xx, 429, 403 rateLimitExceeded, writes
-applied but answered 503) and about 10% of Lockme calls:
+of issue 11 (``worker.sandbox.fault_mix``): about 20% of Google calls failing (5xx, 429,
+403 rateLimitExceeded, writes applied but answered 503) and about 10% of Lockme calls:
 
 - every booking acknowledged (so written: the ack follows the write) within 60 s of its
   last message, and the calendar equal to Lockme's reservations at the end;
@@ -35,7 +35,6 @@ from tests.chaos.harness import Redelivery, WebApp, queue_idle, summary_line, wa
 from tests.chaos.test_chaos import (
     CHAOS_REDIS_URL,
     EVENTS,
-    MESSAGE,
     SEED,
     Env,
     activity,
@@ -46,8 +45,7 @@ from tests.chaos.test_chaos import (
     fault_share,
     trace,
 )
-from worker.sandbox import FakeGoogle, FakeLockme
-from worker.sandbox.google import google_error_body
+from worker.sandbox import FakeGoogle, FakeLockme, fault_mix
 
 pytestmark = pytest.mark.chaos
 __all__ = ["fakes"]  # the fixture, shared with test_chaos.py
@@ -57,21 +55,6 @@ REDELIVERY_S = 30.0
 LAST_MESSAGE_TO_ACK_S = 60.0
 P99_S = 15.0
 CRASHED_S = 45.0
-
-
-def install_default_mix(lockme: FakeLockme, google: FakeGoogle) -> None:
-    """About 20% of Google's event calls and 10% of Lockme's message calls fail."""
-    google.faults.add(None, EVENTS, status=503, probability=0.05)
-    google.faults.add(None, EVENTS, status=500, probability=0.03)
-    google.faults.add(None, EVENTS, status=429, probability=0.04)
-    rate_limited = google_error_body(403, "rateLimitExceeded", "Rate Limit Exceeded")
-    google.faults.add(None, EVENTS, status=403, body=rate_limited, probability=0.04)
-    for method in ("POST", "PUT", "DELETE"):
-        google.faults.add(method, EVENTS, status=503, drop_after_apply=True, probability=0.05)
-    lockme.faults.add(None, MESSAGE, status=503, probability=0.05)
-    lockme.faults.add(None, MESSAGE, status=500, probability=0.03)
-    lockme.faults.add(None, MESSAGE, status=429, probability=0.01)
-    lockme.faults.add("POST", MESSAGE, status=502, drop_after_apply=True, probability=0.01)
 
 
 class AckClock(threading.Thread):
@@ -193,7 +176,7 @@ def test_default_settings_meet_the_latency_targets(
 ) -> None:
     rng = random.Random(SEED)
     env = build_env(chaos_redis, fakes, tmp_path, backoff_scale="1")
-    install_default_mix(env.lockme, env.google)
+    fault_mix.install(env.lockme, env.google)
     try:
         result = run_default_profile(env, rng, kills=[(6, 0), (16, 1)])
     finally:

@@ -1,0 +1,30 @@
+"""The fault mix of issue 11, as a venue's first bad day might bring it.
+
+About 20% of Google's calendar calls fail (5xx, 429, 403 ``rateLimitExceeded``, writes
+applied but answered 503) and about 10% of Lockme's message calls (5xx, 429, an ack applied
+but answered 502). The chaos profile at default settings (``tests/chaos/test_defaults.py``)
+and ``python -m bench``'s freshness row both run against it.
+"""
+
+from __future__ import annotations
+
+from .google import FakeGoogle, google_error_body
+from .lockme import FakeLockme
+
+EVENTS = r"/calendar/v3/calendars/[^/]+/events"
+MESSAGES = r"/message/\d+$"
+
+
+def install(lockme: FakeLockme, google: FakeGoogle) -> None:
+    """Add the mix to both fakes' fault rules (earlier rules win, rarer ones first)."""
+    google.faults.add(None, EVENTS, status=503, probability=0.05)
+    google.faults.add(None, EVENTS, status=500, probability=0.03)
+    google.faults.add(None, EVENTS, status=429, probability=0.04)
+    rate_limited = google_error_body(403, "rateLimitExceeded", "Rate Limit Exceeded")
+    google.faults.add(None, EVENTS, status=403, body=rate_limited, probability=0.04)
+    for method in ("POST", "PUT", "DELETE"):
+        google.faults.add(method, EVENTS, status=503, drop_after_apply=True, probability=0.05)
+    lockme.faults.add(None, MESSAGES, status=503, probability=0.05)
+    lockme.faults.add(None, MESSAGES, status=500, probability=0.03)
+    lockme.faults.add(None, MESSAGES, status=429, probability=0.01)
+    lockme.faults.add("POST", MESSAGES, status=502, drop_after_apply=True, probability=0.01)
