@@ -17,7 +17,7 @@ import redis
 from flask import Flask
 
 from app import create_app
-from worker import inbox, rqseam, tasks
+from worker import inbox, intake, rqseam, tasks
 from worker.config import Settings, load_settings
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
@@ -167,11 +167,19 @@ def web_app(settings: Settings, web_runtime: Runtime) -> Flask:
 
 def drain(rt: Runtime) -> None:
     """Turn the webhook inbox into jobs and run every queued job in this process, as the
-    worker's dispatcher and work loop would (with the product's worker class)."""
-    inbox.dispatch(rt)
-    rqseam.SyncWorker(
-        [rt.queue], connection=rt.redis, serializer=rt.queue.serializer, job_monitoring_interval=5
-    ).work(burst=True, with_scheduler=False)
+    worker's dispatcher and work loop would (with the product's worker class), until the
+    inbox is empty: the dispatcher admits jobs in batches, and a job may put ids back (a
+    replay of parked messages). A bounded number of rounds, so a test never hangs."""
+    for _ in range(100):
+        inbox.dispatch(rt)
+        rqseam.SyncWorker(
+            [rt.queue],
+            connection=rt.redis,
+            serializer=rt.queue.serializer,
+            job_monitoring_interval=5,
+        ).work(burst=True, with_scheduler=False)
+        if not intake.pending(rt.redis)[0]:
+            return
 
 
 def deliver(client: Any, message_id: int | str) -> Any:

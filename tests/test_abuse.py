@@ -207,3 +207,19 @@ def test_parked_messages_are_bounded_and_a_turned_away_one_is_not_lost(
     assert mid not in fake_lockme.acked  # left to Lockme's redelivery
     # One already parked is parked again (its replay after the reconnect finds it).
     assert runtime.store.can_park(BOGUS_BASE + 1)
+
+
+def test_a_replay_of_thousands_of_parked_messages_is_admitted_in_batches(
+    runtime: Runtime,
+) -> None:
+    parked = [BOGUS_BASE + n for n in range(inbox.JOBS_IN_FLIGHT + 700)]
+    pipe = runtime.redis.pipeline(transaction=False)
+    for mid in parked:
+        pipe.hset("lms:parked", str(mid), "google")
+    pipe.execute()
+    assert tasks.replay_parked("google") == len(parked)
+    assert runtime.store.parked() == {}
+    assert runtime.queue.count == 0 and intake.pending(runtime.redis)[0] == len(parked)
+    assert runtime.redis.llen(intake.WAKE) == 1
+    assert inbox.dispatch(runtime) == inbox.JOBS_IN_FLIGHT
+    assert intake.pending(runtime.redis)[0] == 700

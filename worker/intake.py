@@ -80,6 +80,20 @@ class Intake:
         return OUTCOMES[self._script(keys=keys, args=args)]
 
 
+def readmit(client: redis.Redis, message_ids: list[int]) -> None:
+    """Put messages that were admitted before (parked ones, on replay) back in the inbox,
+    past its bound: the dispatcher then turns them into jobs batch by batch, so a replay of
+    thousands of parked messages never becomes thousands of jobs in Redis at once."""
+    if not message_ids:
+        return
+    now = time.time()
+    pipe = client.pipeline(transaction=False)
+    pipe.zadd(PENDING, dict.fromkeys(map(str, message_ids), now), nx=True)
+    pipe.rpush(WAKE, "1")
+    pipe.ltrim(WAKE, -1, -1)
+    pipe.execute()
+
+
 def pending(client: redis.Redis) -> tuple[int, float | None]:
     """How many ids wait in the inbox, and the first receipt time of the oldest one."""
     oldest = client.zrange(PENDING, 0, 0, withscores=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from rq.job import Job, get_current_job
 
-from worker import alerts, logs, metrics, schedules
+from worker import alerts, intake, logs, metrics, schedules
 from worker.config import load_settings
 from worker.errors import AuthError, PermanentError, SyncError, TransientError
 from worker.queue import (
@@ -209,13 +209,21 @@ def record_exhausted_failure(job: Job, connection: Any, exc_type: Any, exc: Any,
 
 
 def replay(runtime: Runtime, message_ids: list[int] | None = None) -> list[int]:
-    """Re-queue failed and parked messages (all of them when ``message_ids`` is None)."""
+    """Re-queue failed and parked messages (all of them when ``message_ids`` is None).
+
+    A parked message (up to ``PARKED_LIMIT`` of them) goes back through the webhook inbox,
+    whose dispatcher admits them in bounded batches (``worker.inbox``); any other (a
+    failure, at most ``FAILURE_LIMIT``, working from its record) becomes a replay job at once.
+    """
     store = runtime.store
+    waiting = store.parked()
     if message_ids is None:
-        message_ids = sorted(
-            {*(f["message_id"] for f in store.failures(limit=10_000)), *store.parked()}
-        )
-    for message_id in message_ids:
+        message_ids = sorted({*(f["message_id"] for f in store.failures(limit=10_000)), *waiting})
+    parked = [mid for mid in message_ids if mid in waiting and store.failure(mid) is None]
+    intake.readmit(runtime.redis, parked)
+    for message_id in parked:
+        store.unpark(message_id)
+    for message_id in sorted(set(message_ids) - set(parked)):
         store.unpark(message_id)
         enqueue_message(runtime, message_id, replay=True)
     return message_ids
