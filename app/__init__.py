@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # passes Host on, and a forged one must never choose our URLs. The webhook is answered
     # ahead of both (it needs neither the scheme nor the client address).
     hops = settings.trusted_proxy_hops
-    app.wsgi_app = webhooks.mount(  # type: ignore[method-assign]
+    app.wsgi_app = webhooks.mount(  # type: ignore[method-assign, assignment]
         ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0), runtime
     )
 

@@ -38,7 +38,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.i18n import t
 from app.metrics import bearer_allowed
 from app.runtime import runtime
-from worker.store import PREFIX
+from worker.store import PREFIX, text
 
 bp = Blueprint("auth", __name__)
 
@@ -90,7 +90,7 @@ def _password_fingerprint() -> str:
 def _staff_epoch() -> str:
     """The current staff epoch (read once per request); logout raises it."""
     if "staff_epoch" not in g:
-        g.staff_epoch = (runtime().redis.get(EPOCH_KEY) or b"0").decode()
+        g.staff_epoch = text(runtime().redis.get(EPOCH_KEY) or b"0")
     return g.staff_epoch
 
 

@@ -88,7 +88,7 @@ def syncs_chart(daily: dict[str, dict[str, int]], titles: dict[str, str]) -> Cha
     scale = (HEIGHT - BOTTOM - TOP) / top
     chart.ticks = [Tick(HEIGHT - BOTTOM - v * scale, str(v)) for v in (0, top // 2, top)]
     for i, day in enumerate(days):
-        y = HEIGHT - BOTTOM
+        y: float = HEIGHT - BOTTOM
         for group, number in grouped[day].items():
             if not number:
                 continue

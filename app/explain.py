@@ -50,7 +50,8 @@ def explain(failure: dict[str, Any]) -> Explained:
     """The cause, and the booking and room as far as the recorded payload names them."""
     payload = failure.get("payload")
     payload = payload if isinstance(payload, dict) else {}
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    data = payload.get("data")
+    data = data if isinstance(data, dict) else {}
     reservation = failure.get("reservation_id") or payload.get("reservationid")
     room = payload.get("roomid")
     return Explained(

@@ -54,7 +54,7 @@ from worker.errors import PermanentError, SyncError
 from worker.gcal import SCOPES
 from worker.names import calendar_names
 from worker.queue import enqueue_reconcile, enqueue_replay
-from worker.store import PREFIX, PROVIDERS
+from worker.store import PREFIX, PROVIDERS, text
 
 bp = Blueprint("setup", __name__)
 
@@ -311,7 +311,7 @@ def google_callback() -> Response | tuple[str, int]:
     # Users may untick a scope on the consent screen: the exchange asks for none (so
     # oauthlib has nothing to compare, where it would raise on a narrower grant unless a
     # process-wide variable relaxed it), and the grant is checked below.
-    flow = _google_flow(redirect_uri("google"), code_verifier=verifier.decode(), scopes=None)
+    flow = _google_flow(redirect_uri("google"), code_verifier=text(verifier), scopes=None)
     try:
         flow.fetch_token(code=request.args["code"])
     except (OAuth2Error, requests.RequestException) as exc:

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import redis
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 
 from app.runtime import runtime
 from worker import logs, metrics
@@ -130,7 +130,7 @@ def mount(app: WSGIApp, rt: Runtime) -> WSGIApp:
 
 
 @bp.route("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> tuple[Response, int]:
     rt = runtime()
     try:
         rt.redis.ping()

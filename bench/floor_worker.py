@@ -66,7 +66,9 @@ def sync_one(message_id: int) -> None:
 
 def main() -> None:
     while True:
-        _, raw = _redis().blpop([QUEUE])
+        popped = _redis().blpop([QUEUE])  # no timeout: waits until there is one
+        assert popped is not None
+        _, raw = popped
         sync_one(int(raw))
 
 

@@ -197,8 +197,18 @@ def _per_job_templates(queue: Queue, caplog: pytest.LogCaptureFixture, describe:
     worker = rqseam.SyncWorker([queue], connection=queue.connection, job_monitoring_interval=5)
     worker.log_job_description = describe
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="rq.worker"):
-        worker.work(burst=True, with_scheduler=False, logging_level="INFO")
+    # run_worker filters RQ's logger for the whole process (an earlier test may have run
+    # it): lift that filter while reading what RQ itself logs.
+    logger = logging.getLogger("rq.worker")
+    installed = list(logger.filters)
+    for f in installed:
+        logger.removeFilter(f)
+    try:
+        with caplog.at_level(logging.INFO, logger="rq.worker"):
+            worker.work(burst=True, with_scheduler=False, logging_level="INFO")
+    finally:
+        for f in installed:
+            logger.addFilter(f)
     lines = [
         r
         for r in caplog.records

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from worker.errors import SyncError
 from worker.runtime import Runtime
-from worker.store import PREFIX, now_iso
+from worker.store import PREFIX, now_iso, text
 
 RESULTS_KEY = f"{PREFIX}calendar-check"
 TITLE = "Lockme sync: test event (removed at once)"
@@ -56,6 +56,6 @@ def check_all(runtime: Runtime) -> list[CheckResult]:
 
 def last_results(runtime: Runtime) -> dict[str, CheckResult]:
     return {
-        key.decode(): CheckResult(**json.loads(raw))
+        text(key): CheckResult(**json.loads(raw))
         for key, raw in runtime.redis.hgetall(RESULTS_KEY).items()
     }

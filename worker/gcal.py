@@ -96,7 +96,7 @@ class StoredCredentials(Credentials):
     """
 
     def __init__(self, store: Store, settings: Settings, record: dict[str, Any]) -> None:
-        super().__init__(
+        super().__init__(  # type: ignore[no-untyped-call]  # google-auth has no annotations
             token=record.get("access_token"),
             refresh_token=record.get("refresh_token"),
             token_uri=settings.google_token_uri,
@@ -124,7 +124,7 @@ class StoredCredentials(Credentials):
         def renew(stored: dict[str, Any], generation: int) -> dict[str, Any]:
             self.adopt(stored)
             try:
-                super(StoredCredentials, self).refresh(request)
+                super(StoredCredentials, self).refresh(request)  # type: ignore[no-untyped-call]
             except RefreshError as exc:
                 if exc.retryable:
                     raise TransientError(f"Google token refresh: {exc}", service=SERVICE) from exc
@@ -237,6 +237,11 @@ class GoogleCalendar:
                 self._api(write=what in WRITES)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
+    def _object(self, request: Any, what: str) -> dict[str, Any]:
+        """:meth:`_execute` for a call whose answer is a JSON object (an event, a calendar)."""
+        answer: dict[str, Any] = self._execute(request, what)
+        return answer
+
     def _attempt(self, request: Any, what: str) -> Any:
         """One attempt of a call, paced by the shared rate limiter and counted."""
         if self.throttle is not None:
@@ -282,16 +287,14 @@ class GoogleCalendar:
         (insert answers 409) but answers get with 404 or 403; either way it cannot be read.
         """
         try:
-            return self._execute(
-                self._events().get(calendarId=calendar_id, eventId=event_id), "get"
-            )
+            return self._object(self._events().get(calendarId=calendar_id, eventId=event_id), "get")
         except PermanentError as exc:
             if exc.status in (403, 404, 410):
                 return None
             raise
 
     def insert(self, calendar_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._execute(
+        return self._object(
             self._events(write=True).insert(calendarId=calendar_id, body=body), "insert"
         )
 
@@ -308,7 +311,7 @@ class GoogleCalendar:
             calendarId=calendar_id, eventId=event_id, body=body
         )
         try:
-            return self._execute(request, "update")
+            return self._object(request, "update")
         except PermanentError as exc:
             if exc.status in (403, 404):
                 return None
@@ -383,8 +386,8 @@ class GoogleCalendar:
 
     def primary_id(self) -> str:
         """The primary calendar's id, which is the account's email address."""
-        entry = self._execute(self._api().calendarList().get(calendarId="primary"), "calendarList")
-        return entry["id"]
+        entry = self._object(self._api().calendarList().get(calendarId="primary"), "calendarList")
+        return str(entry["id"])
 
 
 def _classify(exc: HttpError, what: str) -> Exception:
@@ -467,5 +470,5 @@ def _retry_wait(exc: TransientError, attempt: int) -> float:
     """
     if exc.retry_after is not None:
         return exc.retry_after
-    step = RETRY_BASE_S * 2 ** (attempt - 1)
+    step = RETRY_BASE_S * 2.0 ** (attempt - 1)
     return step / 2 + random.uniform(0, step / 2)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import cast
 
 import redis
 
@@ -51,7 +52,9 @@ def dispatch(runtime: Runtime, block: float = 0) -> int:
     client.delete(intake.WAKE)  # ids pushed after this wake the next round; none is missed
     moved = 0
     while (room := min(DISPATCH_BATCH, JOBS_IN_FLIGHT - jobs_waiting(runtime))) > 0:
-        waiting = client.zrange(intake.PENDING, 0, room - 1, withscores=True)
+        waiting = cast(
+            list[tuple[bytes, float]], client.zrange(intake.PENDING, 0, room - 1, withscores=True)
+        )
         for raw, received_at in waiting:
             enqueue_message(runtime, int(raw), received_at=received_at)
             client.zrem(intake.PENDING, raw)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import cast
 
 import redis
 
@@ -76,7 +77,14 @@ class Intake:
             UNKNOWN_IDS,
         ]
         now = time.time()
-        args = [message_id, note, now, *self._fields, self._limit, now - UNKNOWN_TTL_S]
+        args: list[str | int | float] = [
+            message_id,
+            note,
+            now,
+            *self._fields,
+            self._limit,
+            now - UNKNOWN_TTL_S,
+        ]
         return OUTCOMES[self._script(keys=keys, args=args)]
 
 
@@ -96,5 +104,5 @@ def readmit(client: redis.Redis, message_ids: list[int]) -> None:
 
 def pending(client: redis.Redis) -> tuple[int, float | None]:
     """How many ids wait in the inbox, and the first receipt time of the oldest one."""
-    oldest = client.zrange(PENDING, 0, 0, withscores=True)
+    oldest = cast(list[tuple[bytes, float]], client.zrange(PENDING, 0, 0, withscores=True))
     return int(client.zcard(PENDING)), (oldest[0][1] if oldest else None)

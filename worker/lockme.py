@@ -209,7 +209,9 @@ class LockmeClient:
         self.store.set_connection(SERVICE, error="")
         return record
 
-    def _token_call(self, form: dict[str, str], previous: dict[str, Any] | None = None) -> dict:
+    def _token_call(
+        self, form: dict[str, str], previous: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         form = {
             **form,
             "client_id": self.settings.lockme_client_id,

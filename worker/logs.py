@@ -208,7 +208,7 @@ class TextFormatter(logging.Formatter):
         return text
 
 
-class _StandardStream(logging.StreamHandler):  # type: ignore[type-arg]
+class _StandardStream(logging.StreamHandler):
     """Writes to whatever ``sys.stdout``/``sys.stderr`` is at the time of each record, so a
     redirected stream (a test's capture, a reopened pipe) still receives the lines."""
 
@@ -216,7 +216,7 @@ class _StandardStream(logging.StreamHandler):  # type: ignore[type-arg]
         super().__init__()
         self._stream_name = name
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         return getattr(sys, self._stream_name)
 

@@ -172,13 +172,13 @@ class _Collector:
             counts = {lab["le"]: v for lab, v in series.get(f"{name}_bucket", [])}
             total = sum(v for _, v in series.get(f"{name}_count", []))
             buckets = [(floatToGoString(b), counts.get(floatToGoString(b), 0.0)) for b in bounds]
-            family = HistogramMetricFamily(f"{NAMESPACE}_{name}", doc)
-            family.add_metric(
+            histogram = HistogramMetricFamily(f"{NAMESPACE}_{name}", doc)
+            histogram.add_metric(
                 [],
                 buckets=[*buckets, ("+Inf", total)],
                 sum_value=sum(v for _, v in series.get(f"{name}_sum", [])),
             )
-            yield family
+            yield histogram
         families: dict[str, GaugeMetricFamily] = {}
         for gauge in self.gauges:
             if gauge.name not in families:

@@ -30,7 +30,7 @@ from worker.booking import (
 from worker.errors import SyncError
 from worker.runtime import Runtime
 from worker.store import PREFIX, Mapping, now_iso
-from worker.sync import LOCK_SECONDS, LOCK_WAIT_S, Outcome
+from worker.sync import LOCK_SECONDS, LOCK_WAIT_S, Outcome, Result
 
 READS_PER_SECOND = 10
 LAST_RUN_KEY = f"{PREFIX}reconcile:last"
@@ -236,11 +236,11 @@ class Reconciler:
         self, reservation_id: int, outcome: Outcome, copies: list[tuple[str, Any]]
     ) -> None:
         """Count what the sync's write did; remove the copies it did not know of."""
-        if outcome.result in ("stale", "ignored"):
+        if outcome.result in (Result.STALE, Result.IGNORED):
             # A newer message's event is there, or Lockme had the booking no more.
             self.summary.skipped += 1
             return
-        action = "created" if outcome.result in ("created", "restored") else "updated"
+        action = "created" if outcome.result in (Result.CREATED, Result.RESTORED) else "updated"
         self._count(Change(action, reservation_id, outcome.calendar_id or ""))
         for calendar_id, found in copies:
             if calendar_id != outcome.calendar_id:

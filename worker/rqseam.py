@@ -53,6 +53,7 @@ from rq.utils import now
 from rq.worker import BaseWorker, SimpleWorker, WorkerStatus
 
 from worker.runtime import Runtime
+from worker.store import text
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ def take_over_dead_scheduler(connection: redis.Redis, queue_names: list[str]) ->
         holder = connection.get(key)
         if holder is None:
             continue
-        name = holder.decode()
+        name = text(holder)
         try:
             scheduler = RQScheduler.fetch(name, connection)
         except SchedulerNotFound:

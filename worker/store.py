@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import redis
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -123,14 +123,20 @@ class Mapping:
         return [] if self.deleted else list(dict.fromkeys([self.calendar_id, *self.strays]))
 
 
-def _mapping(raw: bytes | None) -> Mapping | None:
+def text(value: bytes | str) -> str:
+    """A value read from Redis, as text. The product's clients get bytes back (no
+    ``decode_responses``), but redis-py types every reply as bytes or str."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _mapping(raw: bytes | str | None) -> Mapping | None:
     if not raw:
         return None
     fields = json.loads(raw)
     return Mapping(**{**fields, "strays": tuple(fields.get("strays", ()))})
 
 
-def _route(room_id: int, raw: bytes | None) -> Route:
+def _route(room_id: int, raw: bytes | str | None) -> Route:
     return Route(**json.loads(raw)) if raw else Route(room_id=room_id)
 
 
@@ -338,17 +344,16 @@ class Store:
         if account is not None:
             fields["account"] = account
         key = f"{PREFIX}conn:{provider}"
-        if generation is None:
-            self.redis.hset(key, mapping=fields)
-            return
         flat = [item for pair in fields.items() for item in pair]
+        if generation is None:
+            self.redis.hset(key, items=flat)
+            return
         self.redis.eval(_HSET_IF_CURRENT, 2, GENERATIONS, key, provider, generation, *flat)
 
     def connection(self, provider: str) -> dict[str, Any]:
         """``connected``, ``account`` and ``error`` as the status page and CLI show them."""
         fields = {
-            k.decode(): v.decode()
-            for k, v in self.redis.hgetall(f"{PREFIX}conn:{provider}").items()
+            text(k): text(v) for k, v in self.redis.hgetall(f"{PREFIX}conn:{provider}").items()
         }
         has_token = self.load_token(provider) is not None
         error = fields.get("error") or (None if has_token else "not connected")
@@ -554,7 +559,7 @@ class Store:
         return json.loads(raw) if raw else None
 
     def failures(self, limit: int = 100) -> list[dict[str, Any]]:
-        ids = self.redis.zrevrange(f"{PREFIX}failures:at", 0, limit - 1)
+        ids = cast(list[bytes], self.redis.zrevrange(f"{PREFIX}failures:at", 0, limit - 1))
         if not ids:
             return []
         raws = self.redis.hmget(f"{PREFIX}failures", ids)
@@ -594,7 +599,7 @@ class Store:
         return False
 
     def parked(self) -> dict[int, str]:
-        return {int(k): v.decode() for k, v in self.redis.hgetall(f"{PREFIX}parked").items()}
+        return {int(k): text(v) for k, v in self.redis.hgetall(f"{PREFIX}parked").items()}
 
     # --- outages ------------------------------------------------------------------------
     def note_outage(self, service: str) -> bool:

@@ -477,7 +477,7 @@ def _with_id(body: dict[str, Any], eid: str) -> dict[str, Any]:
 
 
 def _live(event: dict[str, Any] | None) -> bool:
-    return bool(event) and event.get("status") != "cancelled"
+    return event is not None and bool(event) and event.get("status") != "cancelled"
 
 
 def _stamp(event: dict[str, Any]) -> int:

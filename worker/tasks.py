@@ -126,8 +126,10 @@ def _probe(runtime: Runtime, service: str) -> None:
     """One call of the kind the jobs failed at: Google's events, Lockme's test endpoint."""
     if service == "google":
         start = datetime.now(UTC)
-        window = {"time_min": start, "time_max": start + timedelta(minutes=1)}
-        next(iter(runtime.calendar.list_events("primary", **window)), None)
+        events = runtime.calendar.list_events(
+            "primary", time_min=start, time_max=start + timedelta(minutes=1)
+        )
+        next(iter(events), None)
     else:
         runtime.lockme.test()
 

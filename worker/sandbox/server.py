@@ -246,7 +246,9 @@ class _KeepAliveHandler(BaseHTTPRequestHandler):
             return
         response: dict[str, Any] = {}
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None):  # type: ignore[no-untyped-def]
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> None:
             response.update(status=status, headers=headers)
 
         environ = self._environ(arrived)
