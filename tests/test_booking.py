@@ -180,3 +180,10 @@ def test_parser_fuzz_clear_error_or_sound_event(payload):
     start = datetime.fromisoformat(body["start"]["dateTime"])
     end = datetime.fromisoformat(body["end"]["dateTime"])
     assert (end - start).total_seconds() == 3600
+
+
+@pytest.mark.parametrize("rid", ["¹", "٣", "１２"])
+def test_an_id_of_non_ascii_digits_is_a_clear_error(rid: str) -> None:
+    """str.isdigit() accepts these, int() does not (or reads them unlike Lockme)."""
+    with pytest.raises(MalformedMessage, match="reservationid"):
+        parse_message(1, {"action": "delete", "reservationid": rid, "roomid": 5})

@@ -102,8 +102,10 @@ def positive_id(value: Any, what: str) -> int:
     """Accept an int or a numeric string in 1..10^18; Lockme's types are not documented."""
     if isinstance(value, bool):
         raise MalformedMessage(f"{what} {value!r} is not an id")
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 18:
-        value = int(value.strip())
+    # isascii: str.isdigit() also accepts digits int() refuses, such as "¹".
+    digits = value.strip() if isinstance(value, str) else ""
+    if digits.isascii() and digits.isdigit() and len(digits) <= 18:
+        value = int(digits)
     if isinstance(value, int) and 1 <= value < MAX_ID:
         return value
     raise MalformedMessage(f"{what} {_short(value)} is not an id")
