@@ -58,6 +58,19 @@ def test_the_lock_of_a_silent_scheduler_is_freed(queue: Queue) -> None:
     assert rqseam.take_over_dead_scheduler(queue.connection, [queue.name]) == [queue.name]
 
 
+def test_a_scheduler_hash_left_half_by_a_flush_is_read_without_failing(queue: Queue) -> None:
+    """A scheduler that beats after Redis lost its data recreates its hash with only the
+    heartbeat: the worker's maintenance must read it, not crash on it."""
+    scheduler_of(queue, "after-a-flush", pid=os.getppid())
+    key = "rq:scheduler:after-a-flush"
+    beat = queue.connection.hget(key, "last_heartbeat")
+    queue.connection.delete(key)
+    queue.connection.hset(key, "last_heartbeat", beat)
+    assert rqseam.take_over_dead_scheduler(queue.connection, [queue.name]) == []
+    queue.connection.hset(key, "last_heartbeat", "not a time")
+    assert rqseam.take_over_dead_scheduler(queue.connection, [queue.name]) == [queue.name]
+
+
 def test_a_live_schedulers_lock_is_left_alone(queue: Queue) -> None:
     scheduler_of(queue, "alive", pid=os.getppid())
     assert rqseam.take_over_dead_scheduler(queue.connection, [queue.name]) == []

@@ -24,7 +24,8 @@ It relies on these parts of RQ (2.12), each checked against the installed versio
 - for taking over a dead worker's scheduler (:class:`DeadPeers`): the scheduler lock is
   the key ``RQScheduler.get_locking_key(queue)`` holding the scheduler's name, with a TTL
   of about a minute that the scheduler refreshes every second, beside the hash
-  ``RQScheduler.fetch(name)`` reads (its ``hostname``, ``pid`` and ``last_heartbeat``);
+  ``SCHEDULER_KEY_TEMPLATE % name`` (its ``hostname``, ``pid`` and ``last_heartbeat``, in
+  the format ``rq.utils.utcparse`` reads);
   ``rq.scripts.release_lock`` deletes it only while it holds that name; RQ's
   ``run_maintenance_tasks()`` then acquires it and starts a scheduler when this worker's
   own is not running; ``Worker.all``, a worker's ``hostname``/``pid`` and
@@ -39,17 +40,15 @@ import os
 import socket
 import threading
 import time
-from datetime import UTC
 from types import FrameType
 from typing import Any
 
 import redis
-from rq.exceptions import SchedulerNotFound
 from rq.job import Job, JobStatus
 from rq.queue import Queue
-from rq.scheduler import RQScheduler
+from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
 from rq.scripts import release_lock
-from rq.utils import now
+from rq.utils import now, utcparse
 from rq.worker import BaseWorker, SimpleWorker, WorkerStatus
 
 from worker.runtime import Runtime
@@ -118,20 +117,30 @@ def take_over_dead_scheduler(connection: redis.Redis, queue_names: list[str]) ->
         if holder is None:
             continue
         name = text(holder)
-        try:
-            scheduler = RQScheduler.fetch(name, connection)
-        except SchedulerNotFound:
-            dead = True
-        else:
-            beat = scheduler.last_heartbeat
-            if beat is not None and beat.tzinfo is None:
-                beat = beat.replace(tzinfo=UTC)
-            silent = beat is None or (now() - beat).total_seconds() > SCHEDULER_SILENT_S
-            dead = silent or _dead(scheduler.hostname, scheduler.pid, name, "")
-        if dead and release_lock(connection, key, name):
+        if _scheduler_dead(connection, name) and release_lock(connection, key, name):
             log.warning("scheduler %s of queue %s is gone; taking over its lock", name, queue_name)
             freed.append(queue_name)
     return freed
+
+
+def _scheduler_dead(connection: redis.Redis, name: str) -> bool:
+    """Whether the scheduler ``name`` has stopped: its hash is gone, it has not beaten for
+    ``SCHEDULER_SILENT_S``, or its process on this host is gone.
+
+    The hash is read field by field rather than with ``RQScheduler.fetch``: a scheduler
+    that beats after Redis lost its data recreates it with ``last_heartbeat`` alone.
+    """
+    fields = {
+        text(k): text(v) for k, v in connection.hgetall(SCHEDULER_KEY_TEMPLATE % name).items()
+    }
+    try:
+        beat = utcparse(fields["last_heartbeat"])
+    except (KeyError, ValueError):
+        return True
+    if (now() - beat).total_seconds() > SCHEDULER_SILENT_S:
+        return True
+    pid = fields.get("pid", "")
+    return _dead(fields.get("hostname"), int(pid) if pid.isdigit() else None, name, "")
 
 
 class DeadPeers(BaseWorker):
@@ -143,7 +152,11 @@ class DeadPeers(BaseWorker):
     """
 
     def run_maintenance_tasks(self) -> None:
-        take_over_dead_scheduler(self.connection, [q.name for q in self.queues])
+        try:
+            take_over_dead_scheduler(self.connection, [q.name for q in self.queues])
+        except (redis.ResponseError, ValueError) as exc:
+            # Never a reason to stop the worker: RQ's own lapse of the lock still works.
+            log.warning("scheduler takeover skipped: %s", exc)
         super().run_maintenance_tasks()
 
     def clean_dead_registrations(self) -> int:
