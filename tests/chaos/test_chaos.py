@@ -186,6 +186,20 @@ def test_redelivery_revives_job_stuck_on_dead_worker(env: Env) -> None:
     print(f"revived job acknowledged {time.monotonic() - restarted:.1f} s after the restart")
 
 
+def test_job_of_killed_scheduler_worker_is_retried_by_the_survivor(env: Env) -> None:
+    """The killed worker was also running the scheduler: the survivor takes its scheduler
+    lock over (RQ alone would wait up to 61 s) and retries the job, within 45 s of the kill."""
+    start_worker(env, 0)
+    mid = start_slow_job(env)  # on worker 0, the scheduler's worker: the only one yet
+    start_worker(env, 1)
+    env.workers.kill(0)
+    killed_at = time.monotonic()
+    assert wait_for(lambda: mid in env.lockme.acked, 60), env.workers.logs()
+    elapsed = time.monotonic() - killed_at
+    print(f"job of the killed scheduler's worker acknowledged {elapsed:.1f} s after the kill")
+    assert elapsed < 45
+
+
 def test_the_only_worker_killed_and_restarted_at_once_recovers_within_30_s(env: Env) -> None:
     """The worker dies mid-job holding the scheduler lock and the booking's reservation,
     and is restarted a second later (a process manager's restart), with no redelivery:
