@@ -502,22 +502,20 @@ class Store:
         return [json.loads(raw) for raw in self.redis.lrange(f"{PREFIX}recent", 0, limit - 1)]
 
     def daily_counts(self, days: list[str]) -> dict[str, dict[str, int]]:
-        pipe = self.redis.pipeline()
-        for day in days:
-            pipe.hgetall(f"{PREFIX}daily:{day}")
-        return {
-            day: {k.decode(): int(v) for k, v in counts.items()}
-            for day, counts in zip(days, pipe.execute(), strict=True)
-        }
+        return self._per_day("daily", days)
 
     def daily_latency(self, days: list[str]) -> dict[str, dict[str, int]]:
         """Per day, how many syncs took at most each of ``LATENCY_BOUNDS`` seconds (the
         smallest bound that fits; ``inf`` above) from the webhook to the acknowledgement."""
+        return self._per_day("latency", days)
+
+    def _per_day(self, name: str, days: list[str]) -> dict[str, dict[str, int]]:
+        """The counters kept in the hash ``{name}:{day}`` of each day, in one round trip."""
         pipe = self.redis.pipeline()
         for day in days:
-            pipe.hgetall(f"{PREFIX}latency:{day}")
+            pipe.hgetall(f"{PREFIX}{name}:{day}")
         return {
-            day: {k.decode(): int(v) for k, v in counts.items()}
+            day: {text(k): int(v) for k, v in counts.items()}
             for day, counts in zip(days, pipe.execute(), strict=True)
         }
 
