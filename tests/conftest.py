@@ -6,6 +6,7 @@ each test, so they never touch data of a developer's running instance on databas
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from collections.abc import Iterator
@@ -23,6 +24,18 @@ from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Kill any RQ scheduler a test's in-process worker forked and left running.
+
+    Python's exit joins such children, so a left-over one would keep the run from ever
+    ending (a CI run would wait out its time limit) instead of failing the test."""
+    for child in multiprocessing.active_children():
+        child.kill()
+        child.join(5)
+
+
 WEBHOOK_SECRET = "hook-secret-123"
 ADMIN_PASSWORD = "correct horse battery staple"
 
