@@ -283,6 +283,21 @@ def test_short_secrets_stop_start_up_with_one_line(name: str, value: str) -> Non
     load_settings(env=_env()).require()  # the minimum lengths themselves pass
 
 
+def test_check_notes_a_missing_public_url(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: Any, settings: Settings
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for key, value in _env(REDIS_URL=settings.redis_url).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    monkeypatch.delenv("ALLOWED_HOSTS", raising=False)
+    assert cli.main(["check"]) == 0
+    assert "PUBLIC_URL is not set" in capsys.readouterr().out
+    monkeypatch.setenv("PUBLIC_URL", "https://sync.venue.example")
+    assert cli.main(["check"]) == 0
+    assert "PUBLIC_URL is not set" not in capsys.readouterr().out
+
+
 def test_check_reports_a_short_secret(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: Any, settings: Settings
 ) -> None:

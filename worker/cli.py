@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 import redis
 
 from worker import alerts, devserver, inbox, logs, report, rqseam, schedules, sentry, tasks
-from worker.config import ConfigError, Settings, load_settings
+from worker.config import LOOPBACK_HOSTS, ConfigError, Settings, load_settings
 from worker.errors import AuthError, SyncError
 from worker.names import calendar_names, room_names
 from worker.reconcile import Reconciler
@@ -71,6 +71,8 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     """
     problems: list[str] = [f"config: {name} is not set" for name in settings.missing()]
     problems += [f"config: {line}" for line in settings.weak()]
+    if settings.trusted_hosts == list(LOOPBACK_HOSTS):
+        print("note  PUBLIC_URL is not set: the pages answer only for localhost and 127.0.0.1")
     warnings: list[str] = []
     try:
         runtime = _runtime(settings)
