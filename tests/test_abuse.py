@@ -223,3 +223,22 @@ def test_a_replay_of_thousands_of_parked_messages_is_admitted_in_batches(
     assert runtime.redis.llen(intake.WAKE) == 1
     assert inbox.dispatch(runtime) == inbox.JOBS_IN_FLIGHT
     assert intake.pending(runtime.redis)[0] == 700
+
+
+def test_failures_without_a_payload_never_push_out_one_with_its_payload(
+    runtime: Runtime,
+) -> None:
+    """Made-up ids while Lockme answers 429 end as transient failures (no payload): past
+    the bound they go first, and the malformed record replay works from stays."""
+    store = runtime.store
+    payload = {"action": "add", "data": None}
+    store.record_failure(7, "data is None, not an object", payload=payload, kind="malformed")
+    for n in range(FAILURE_LIMIT + 5):
+        store.record_failure(BOGUS_BASE + n, "TransientError: 429", kind="transient")
+    assert store.failure_count() == FAILURE_LIMIT
+    kept = store.failure(7)
+    assert kept is not None and kept["payload"] == payload
+    assert store.failure(BOGUS_BASE) is None  # the oldest without a payload went
+    assert store.failure(BOGUS_BASE + FAILURE_LIMIT + 4) is not None
+    store.clear_failure(7)
+    assert runtime.redis.zcard("lms:failures:payload") == 0

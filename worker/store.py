@@ -545,12 +545,29 @@ class Store:
         pipe = self.redis.pipeline()
         pipe.hset(key, str(message_id), json.dumps(record))
         pipe.zadd(f"{key}:at", {str(message_id): time.time()})
+        if record["payload"] is not None:
+            pipe.zadd(f"{key}:payload", {str(message_id): time.time()})
         pipe.execute()
         expired = self.redis.zrangebyscore(f"{key}:at", 0, cutoff)
-        overflow = self.redis.zrange(f"{key}:at", 0, -FAILURE_LIMIT - 1)
-        for stale in {*expired, *overflow}:
+        for stale in {*expired, *self._overflow()}:
             self.clear_failure(int(stale))
         return record
+
+    def _overflow(self) -> list[bytes]:
+        """The records to drop past ``FAILURE_LIMIT``: the oldest without a payload first.
+
+        A record with its payload (a malformed message, acknowledged once recorded) is the
+        only copy replay can work from; one without (a transient or permanent failure) is
+        read from Lockme again on replay. So a burst of the latter (made-up ids while Lockme
+        answers 429, say) never pushes out the former."""
+        key = f"{PREFIX}failures"
+        excess = int(self.redis.zcard(f"{key}:at")) - FAILURE_LIMIT
+        if excess <= 0:
+            return []
+        kept = set(cast(list[bytes], self.redis.zrange(f"{key}:payload", 0, -1)))
+        oldest = cast(list[bytes], self.redis.zrange(f"{key}:at", 0, excess + len(kept) - 1))
+        plain = [mid for mid in oldest if mid not in kept]
+        return (plain + [mid for mid in oldest if mid in kept])[:excess]
 
     def failure(self, message_id: int) -> dict[str, Any] | None:
         raw = self.redis.hget(f"{PREFIX}failures", str(message_id))
@@ -575,6 +592,7 @@ class Store:
     def _clear_failure(pipe: Any, message_id: int) -> None:
         pipe.hdel(f"{PREFIX}failures", str(message_id))
         pipe.zrem(f"{PREFIX}failures:at", str(message_id))
+        pipe.zrem(f"{PREFIX}failures:payload", str(message_id))
 
     def park(self, message_id: int, provider: str, generation: int | None = None) -> bool:
         """Hold a message while ``provider`` is disconnected: neither acked nor dropped.
