@@ -44,18 +44,20 @@ def connection_health(store: Store) -> dict[str, Any]:
     """Both connections, the providers that need a reconnect, and parked counts by provider.
 
     A provider needs a reconnect when its token exists but was refused (an error is
-    recorded), or when messages wait for it; a never-connected provider is not an alarm.
+    recorded), or when messages wait for it and it is not connected; a never-connected
+    provider is not an alarm. Messages still parked for a healthy connection are being
+    replayed (a reconnect queues that), so they raise no alarm either.
     """
     connections = {provider: store.connection(provider) for provider in PROVIDERS}
     parked: dict[str, int] = {}
     for owner in store.parked().values():
         parked[owner] = parked.get(owner, 0) + 1
-    broken = [
-        provider
-        for provider in PROVIDERS
-        if provider in parked
-        or (connections[provider]["error"] and store.load_token(provider) is not None)
-    ]
+    broken = []
+    for provider in PROVIDERS:
+        connected = store.load_token(provider) is not None
+        refused = bool(connections[provider]["error"]) and connected
+        if refused or (provider in parked and not connected):
+            broken.append(provider)
     return {"connections": connections, "broken": broken, "parked": parked}
 
 
