@@ -15,6 +15,8 @@ def env(monkeypatch, tmp_path, settings, runtime, fake_lockme, fake_google):
     monkeypatch.chdir(tmp_path)
     for key, value in settings_env(settings).items():
         monkeypatch.setenv(key, value)
+    # As a deployment sets it (without it, check adds a note: pages answer only on localhost).
+    monkeypatch.setenv("PUBLIC_URL", "https://sync.venue.example")
 
 
 def check(capsys, *args: str) -> tuple[int, list[str]]:
