@@ -54,7 +54,11 @@ from worker.store import HeldReservation, Mapping, Store
 # A reservation's lock is a lease renewed while its job's process lives (Store.reservation):
 # a SIGKILLed worker's lapses within LOCK_SECONDS. Another job waits that long for it rather
 # than fail as "busy" and be pushed along the backoff; a live holder is done in far less.
-LOCK_SECONDS = 20
+# Short, because the waiting job holds its worker (one job at a time): with a 20 s lease, a
+# kill stalled a worker for up to 20 s, and with two workers both waiting on the dead one's
+# booking every other booking queued behind them (webhook-to-calendar ~15 s). Renewed every
+# quarter lease, a live holder keeps it through a 6 s stall of its process.
+LOCK_SECONDS = 8
 LOCK_WAIT_S = LOCK_SECONDS + 2
 # Fallback ids tried in one calendar after the deterministic one is burned; each needs a
 # person to delete the booking's event in Calendar's UI again.
