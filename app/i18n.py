@@ -39,7 +39,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "connections": "Connections",
         "connected_as": "Connected as {account}",
         "connected": "Connected",
-        "not_connected": "Not connected",
         "connect": "Connect",
         "disconnect": "Disconnect",
         "disconnect_confirm": "Disconnect? Bookings will wait until you connect again.",
@@ -52,7 +51,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "token_json": "Token JSON",
         "save_token": "Save token",
         "token_invalid": "That is not a Lockme token: {reason}",
-        "token_saved": "Lockme token saved.",
         "webhook": "Webhook",
         "webhook_intro": "Lockme sends every booking change to this address:",
         "copy": "Copy",
@@ -147,7 +145,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bad_message_id": "A message number is 1 to 18 digits.",
         "per_day": "Per day (last {days} days)",
         "day": "Day",
-        "total": "Total",
         "failed": "Failed",
         "details": "Details",
         "times_in": "Times in {tz}.",
@@ -337,7 +334,6 @@ MESSAGES: dict[str, dict[str, str]] = {
             "You changed the calendar of {rooms}. Bookings already synced stay in the old "
             "calendar until you re-sync."
         ),
-        "invalid_field": "Check this field",
         "error_title": "Something went wrong",
         "error_400": "The request was not understood. Go back and check what you entered.",
         "error_403": "You may not do that.",
@@ -371,7 +367,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "connections": "Połączenia",
         "connected_as": "Połączono jako {account}",
         "connected": "Połączono",
-        "not_connected": "Brak połączenia",
         "connect": "Połącz",
         "disconnect": "Rozłącz",
         "disconnect_confirm": "Rozłączyć? Rezerwacje poczekają do ponownego połączenia.",
@@ -384,7 +379,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "token_json": "JSON tokenu",
         "save_token": "Zapisz token",
         "token_invalid": "To nie jest token Lockme: {reason}",
-        "token_saved": "Zapisano token Lockme.",
         "webhook": "Webhook",
         "webhook_intro": "Lockme wysyła każdą zmianę rezerwacji na ten adres:",
         "copy": "Kopiuj",
@@ -478,7 +472,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bad_message_id": "Numer wiadomości to od 1 do 18 cyfr.",
         "per_day": "Dziennie (ostatnie {days} dni)",
         "day": "Dzień",
-        "total": "Razem",
         "failed": "Nieudane",
         "details": "Szczegóły",
         "times_in": "Godziny w strefie {tz}.",
@@ -680,7 +673,6 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Zmieniono kalendarz pokoi: {rooms}. Już zsynchronizowane rezerwacje zostaną w starym"
             " kalendarzu do czasu synchronizacji."
         ),
-        "invalid_field": "Sprawdź to pole",
         "error_title": "Coś poszło nie tak",
         "error_400": "Nie zrozumiano żądania. Wróć i sprawdź, co zostało wpisane.",
         "error_403": "Nie możesz tego zrobić.",
