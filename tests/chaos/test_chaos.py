@@ -261,8 +261,15 @@ def booking_slot(rng: random.Random) -> tuple[str, str]:
     return day.isoformat(), f"{rng.randrange(9, 22):02d}:{rng.choice((0, 30)):02d}:00"
 
 
-def activity(rng: random.Random, lockme: FakeLockme, redelivery: Redelivery, bookings: int) -> None:
-    """Customers and staff on Lockme: adds, edits, room moves and deletes, ~10 a second."""
+def activity(
+    rng: random.Random,
+    lockme: FakeLockme,
+    redelivery: Redelivery,
+    bookings: int,
+    ops_per_s: float = OPS_PER_S,
+) -> None:
+    """Customers and staff on Lockme: adds, edits, room moves and deletes, ``ops_per_s``
+    (~10) a second."""
     live: list[int] = []
     created = 0
     while created < bookings:
@@ -284,7 +291,7 @@ def activity(rng: random.Random, lockme: FakeLockme, redelivery: Redelivery, boo
             rid = live.pop(rng.randrange(len(live)))
             mid = lockme.delete_reservation(rid)
         redelivery.publish(mid)
-        time.sleep(rng.uniform(0, 2 / OPS_PER_S))
+        time.sleep(rng.uniform(0, 2 / ops_per_s))
     bad = {"action": "add", "roomid": 1, "reservationid": 990001, "data": {"hour": "25:99"}}
     for body in (bad, {**bad, "data": None}, {**bad, "action": "cancel"}):
         redelivery.publish(lockme.put_message(body))

@@ -9,7 +9,20 @@ of issue 11 (``worker.sandbox.fault_mix``): about 20% of Google calls failing (5
 - every booking acknowledged (so written: the ack follows the write) within 60 s of its
   last message, and the calendar equal to Lockme's reservations at the end;
 - webhook-to-calendar p99 at most 15 s, over the messages not caught in a worker's crash;
-  each of those within the 45 s a crash may cost.
+  each of those within the 45 s a crash may cost. "Caught" is read from evidence, never
+  from a latency: the job was running on the killed worker, and RQ failed it over as
+  abandoned (its ``job.retried`` log line names ``AbandonedJobError``). A message of the
+  same booking waits for the dead worker's reservation lease (``worker.sync.LOCK_SECONDS``),
+  which is short enough to stay inside the 15 s, so it is not excluded.
+
+The profile is large enough for its p99 to mean something: about 340 messages, so the
+p99 is the fourth slowest, not the second as with half as many, where two unlucky messages
+on a busy machine decided the result. Changes come at five a second (as in ``python -m
+bench``'s freshness row), not ten: under this fault mix a job spends a few hundred
+milliseconds in its in-place retries, so at ten a second two workers run at about their
+capacity, where any stall (a kill, a busy machine) leaves a backlog that lasts until the
+changes stop, and the p99 measured queueing, not the product's retries and recovery. How
+fast more workers drain a burst is ``python -m bench``'s to measure.
 
 Lockme's own redelivery is slowed to 30 s, then longer: the product's retries must meet the
 targets by themselves. ``test_google_outage_recovery`` (5 minutes of Google answering 503)
@@ -50,7 +63,8 @@ from worker.sandbox import FakeGoogle, FakeLockme, fault_mix
 pytestmark = pytest.mark.chaos
 __all__ = ["fakes"]  # the fixture, shared with test_chaos.py
 
-BOOKINGS = 70
+BOOKINGS = 150
+OPS_PER_S = 5.0
 REDELIVERY_S = 30.0
 LAST_MESSAGE_TO_ACK_S = 60.0
 P99_S = 15.0
@@ -142,7 +156,7 @@ def run_default_profile(env: Env, rng: random.Random, kills: list[tuple[float, i
         WebApp(env.settings, env.runtime) as web,
         TimedRedelivery(web.url, lockme, rng, interval=REDELIVERY_S) as lm,
     ):
-        actor = threading.Thread(target=activity, args=(rng, lockme, lm, BOOKINGS))
+        actor = threading.Thread(target=activity, args=(rng, lockme, lm, BOOKINGS, OPS_PER_S))
         actor.start()
         for at, index in kills:
             while time.monotonic() - began < at:
