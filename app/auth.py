@@ -38,7 +38,8 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.i18n import t
 from app.metrics import bearer_allowed
 from app.runtime import runtime
-from worker.store import PREFIX, text
+from worker import keys
+from worker.store import text
 
 bp = Blueprint("auth", __name__)
 
@@ -46,7 +47,6 @@ LOGIN_LIMIT = 10
 LOGIN_WINDOW_S = 5 * 60
 # A staff session ends after this long without a request (documented in docs/security.md).
 SESSION_IDLE = timedelta(hours=12)
-EPOCH_KEY = f"{PREFIX}staff:epoch"
 # Reachable without a session: the login page itself, static files and the health probe.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "webhooks.healthz"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -90,7 +90,7 @@ def _password_fingerprint() -> str:
 def _staff_epoch() -> str:
     """The current staff epoch (read once per request); logout raises it."""
     if "staff_epoch" not in g:
-        g.staff_epoch = text(runtime().redis.get(EPOCH_KEY) or b"0")
+        g.staff_epoch = text(runtime().redis.get(keys.STAFF_EPOCH) or b"0")
     return g.staff_epoch
 
 
@@ -139,7 +139,7 @@ def _attempts_key() -> str:
     """Per client address; ``remote_addr`` is the proxy-reported one only for the number of
     hops the operator trusts (``TRUSTED_PROXY_HOPS``, see ``create_app``), so a forged
     ``X-Forwarded-For`` cannot give an attacker a fresh count."""
-    return f"{PREFIX}login:{request.remote_addr or 'unknown'}"
+    return keys.login_attempts(request.remote_addr or "unknown")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -173,6 +173,6 @@ def login() -> BaseResponse | str | tuple[str, int]:
 def logout() -> Response | BaseResponse:
     """End this session and every other one: with one shared password, a staff member who
     logs out (say, on leaving a shared computer) means every copy of the cookie too."""
-    runtime().redis.incr(EPOCH_KEY)
+    runtime().redis.incr(keys.STAFF_EPOCH)
     session.clear()
     return redirect(url_for("auth.login"))

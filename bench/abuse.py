@@ -33,7 +33,7 @@ import redis
 from app import create_app
 from bench.harness import wait_until
 from tests.chaos.harness import free_port
-from worker import inbox, intake, rqseam, tasks
+from worker import inbox, intake, keys, rqseam, tasks
 from worker.config import load_settings
 from worker.memory import redis_memory
 from worker.queue import FINISHED_JOB_TTL_S
@@ -129,7 +129,7 @@ def run(ids: int, bookings: int) -> dict[str, Any]:
             },
             account=google.email,
         )
-        rt.redis.set("lms:since", time.time() - 2 * 24 * 3600)
+        rt.redis.set(keys.SINCE, time.time() - 2 * 24 * 3600)
         web = create_app(settings, rt).test_client()
 
         def deliver(message_id: int) -> int:
@@ -158,7 +158,7 @@ def run(ids: int, bookings: int) -> dict[str, Any]:
             "answers": dict(first),
             "seconds": round(flood_s, 1),
             "inbox": intake.pending(rt.redis)[0],
-            "wake_list": rt.redis.llen(intake.WAKE),
+            "wake_list": rt.redis.llen(keys.INBOX_WAKE),
             "used_mb": _mb(redis_memory(rt.redis).used_bytes),
             "added_mb": _mb(redis_memory(rt.redis).used_bytes - baseline),
             "bytes_per_waiting_id": round(

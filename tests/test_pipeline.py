@@ -14,7 +14,7 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 
 from tests.conftest import connect_both, deliver, drain, google_record
-from worker import inbox, intake
+from worker import inbox, intake, keys
 from worker.booking import Route, event_id
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle
@@ -116,7 +116,7 @@ def test_add_redelivered_after_delete_does_not_resurrect(client, runtime, fake_l
     rid, m_add = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
     m_del = fake_lockme.delete_reservation(rid)
     sync(client, runtime, m_add, m_del)
-    runtime.redis.delete(f"lms:done:{m_add}")  # as if the ack had been lost
+    runtime.redis.delete(keys.done(m_add))  # as if the ack had been lost
     sync(client, runtime, m_add)
     assert str(rid) not in live(fake_google)
 
@@ -453,7 +453,7 @@ def test_revoked_lockme_parks(client, runtime, fake_lockme):
 
 def test_tokens_are_encrypted_at_rest(runtime):
     token = runtime.store.load_token("lockme")
-    raw = runtime.redis.get("lms:token:lockme")
+    raw = runtime.redis.get(keys.token("lockme"))
     assert token["access_token"].encode() not in raw
     assert token["refresh_token"].encode() not in raw
 

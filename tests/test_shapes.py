@@ -6,11 +6,11 @@ import json
 
 import redis
 
+from worker import keys
 from worker.shapes import (
     MAX_DEPTH,
     MAX_KEYS,
     MAX_STORED,
-    SHAPES_KEY,
     Answer,
     ShapeLog,
     as_list,
@@ -101,5 +101,5 @@ def test_stored_shapes_are_bounded(redis_url):
         log.note(
             "GET", "/rooms", Answer.read(200, "application/json", json.dumps({f"k{n}": 1}).encode())
         )
-    assert client.hlen(SHAPES_KEY) == MAX_STORED
+    assert client.hlen(keys.LOCKME_SHAPES) == MAX_STORED
     assert len(recorded(client)) == MAX_STORED

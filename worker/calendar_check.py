@@ -14,11 +14,11 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
+from worker import keys
 from worker.errors import SyncError
 from worker.runtime import Runtime
-from worker.store import PREFIX, now_iso, text
+from worker.store import now_iso, text
 
-RESULTS_KEY = f"{PREFIX}calendar-check"
 TITLE = "Lockme sync: test event (removed at once)"
 
 
@@ -45,7 +45,7 @@ def check_calendar(runtime: Runtime, calendar_id: str) -> CheckResult:
         result = CheckResult(calendar_id, True, "", now_iso())
     except SyncError as exc:
         result = CheckResult(calendar_id, False, str(exc), now_iso())
-    runtime.redis.hset(RESULTS_KEY, calendar_id, json.dumps(asdict(result)))
+    runtime.redis.hset(keys.CALENDAR_CHECK, calendar_id, json.dumps(asdict(result)))
     return result
 
 
@@ -57,5 +57,5 @@ def check_all(runtime: Runtime) -> list[CheckResult]:
 def last_results(runtime: Runtime) -> dict[str, CheckResult]:
     return {
         text(key): CheckResult(**json.loads(raw))
-        for key, raw in runtime.redis.hgetall(RESULTS_KEY).items()
+        for key, raw in runtime.redis.hgetall(keys.CALENDAR_CHECK).items()
     }

@@ -19,17 +19,16 @@ from typing import cast
 
 import redis
 
-from worker import metrics
-from worker.store import PREFIX, UNKNOWN_IDS, UNKNOWN_TTL_S, now_iso
+from worker import keys, metrics
+from worker.store import UNKNOWN_TTL_S, now_iso
 
-PENDING = f"{PREFIX}inbox:pending"
-WAKE = f"{PREFIX}inbox:wake"
 # At most this many ids wait for the worker; past it the receiver answers 503 and Lockme
 # redelivers later. An id costs about 100 bytes here (docs/security.md), so a stopped worker
 # under a flood holds about 1 MB, not the 25 MB of a small Redis.
 INBOX_LIMIT = 10_000
 
-# KEYS: done marker, last-webhook, pending zset, wake list, metrics hash, unknown ids zset
+# KEYS (names from worker.keys): done marker, last-webhook, pending zset, wake list,
+#       metrics hash, unknown ids zset
 # ARGV: message id, last-webhook JSON, now, metric fields (known, queued, full), limit,
 #       the oldest time an unknown id still counts
 # The zset's score is the first receipt (ZADD NX); the job carries it on, for the latency
@@ -68,13 +67,13 @@ class Intake:
         """``queued`` for a new message; ``known`` when it waits already, was acknowledged
         or is an id Lockme does not know; ``full`` when the inbox is at its limit."""
         note = json.dumps({"message_id": message_id, "at": now_iso()})
-        keys = [
-            f"{PREFIX}done:{message_id}",
-            f"{PREFIX}last-webhook",
-            PENDING,
-            WAKE,
-            metrics.KEY,
-            UNKNOWN_IDS,
+        names = [
+            keys.done(message_id),
+            keys.LAST_WEBHOOK,
+            keys.INBOX_PENDING,
+            keys.INBOX_WAKE,
+            keys.METRICS,
+            keys.UNKNOWN_IDS,
         ]
         now = time.time()
         args: list[str | int | float] = [
@@ -85,7 +84,7 @@ class Intake:
             self._limit,
             now - UNKNOWN_TTL_S,
         ]
-        return OUTCOMES[self._script(keys=keys, args=args)]
+        return OUTCOMES[self._script(keys=names, args=args)]
 
 
 def readmit(client: redis.Redis, message_ids: list[int]) -> None:
@@ -96,13 +95,15 @@ def readmit(client: redis.Redis, message_ids: list[int]) -> None:
         return
     now = time.time()
     pipe = client.pipeline(transaction=False)
-    pipe.zadd(PENDING, dict.fromkeys(map(str, message_ids), now), nx=True)
-    pipe.rpush(WAKE, "1")
-    pipe.ltrim(WAKE, -1, -1)
+    pipe.zadd(keys.INBOX_PENDING, dict.fromkeys(map(str, message_ids), now), nx=True)
+    pipe.rpush(keys.INBOX_WAKE, "1")
+    pipe.ltrim(keys.INBOX_WAKE, -1, -1)
     pipe.execute()
 
 
 def pending(client: redis.Redis) -> tuple[int, float | None]:
     """How many ids wait in the inbox, and the first receipt time of the oldest one."""
-    oldest = cast(list[tuple[bytes, float]], client.zrange(PENDING, 0, 0, withscores=True))
-    return int(client.zcard(PENDING)), (oldest[0][1] if oldest else None)
+    oldest = cast(
+        list[tuple[bytes, float]], client.zrange(keys.INBOX_PENDING, 0, 0, withscores=True)
+    )
+    return int(client.zcard(keys.INBOX_PENDING)), (oldest[0][1] if oldest else None)

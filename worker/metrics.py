@@ -30,9 +30,8 @@ from prometheus_client.core import (
 )
 from prometheus_client.utils import floatToGoString
 
-from worker.store import PREFIX
+from worker import keys
 
-KEY = f"{PREFIX}metrics"
 NAMESPACE = "lockme_sync"
 
 COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -109,9 +108,9 @@ def batch(client: redis.Redis) -> Iterator[None]:
             pipe = client.pipeline(transaction=False)
             for field, amount in pending.items():
                 if isinstance(amount, int):
-                    pipe.hincrby(KEY, field, amount)
+                    pipe.hincrby(keys.METRICS, field, amount)
                 else:
-                    pipe.hincrbyfloat(KEY, field, amount)
+                    pipe.hincrbyfloat(keys.METRICS, field, amount)
             with contextlib.suppress(redis.RedisError):
                 pipe.execute()
 
@@ -192,5 +191,5 @@ class _Collector:
 def render(client: redis.Redis, gauges: Iterable[Gauge] = ()) -> bytes:
     """The Prometheus text exposition of every stored series plus ``gauges``."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Collector(client.hgetall(KEY), gauges))  # type: ignore[arg-type]
+    registry.register(_Collector(client.hgetall(keys.METRICS), gauges))  # type: ignore[arg-type]
     return generate_latest(registry)

@@ -12,16 +12,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from worker import keys
 from worker.errors import SyncError
 from worker.runtime import Runtime
-from worker.store import PREFIX
 
 CACHE_S = 10 * 60
 # After a failed read, ids show for a minute before the next try, so that a service that is
 # down or slow does not hold up every load of the status page.
 RETRY_S = 60
-ROOMS_KEY = f"{PREFIX}names:rooms"
-CALENDARS_KEY = f"{PREFIX}names:calendars"
 
 
 def _cached(
@@ -64,7 +62,9 @@ def room_names(runtime: Runtime) -> dict[int, str]:
     """Room id → name: Lockme's list (cached), overridden by names saved with a route."""
     names = {
         int(k): v
-        for k, v in _cached(runtime, ROOMS_KEY, "lockme", lambda: _lockme_rooms(runtime)).items()
+        for k, v in _cached(
+            runtime, keys.NAMES_ROOMS, "lockme", lambda: _lockme_rooms(runtime)
+        ).items()
     }
     for room_id, route in runtime.store.routes().items():
         if route.room_name:
@@ -74,12 +74,12 @@ def room_names(runtime: Runtime) -> dict[int, str]:
 
 def calendar_names(runtime: Runtime) -> dict[str, str]:
     """Calendar id → name as the account sees it (cached); ``primary`` included."""
-    return _cached(runtime, CALENDARS_KEY, "google", lambda: _google_calendars(runtime))
+    return _cached(runtime, keys.NAMES_CALENDARS, "google", lambda: _google_calendars(runtime))
 
 
 def forget(runtime: Runtime) -> None:
     """Drop both cached lists, e.g. after a (re)connect to another account."""
-    runtime.redis.delete(ROOMS_KEY, CALENDARS_KEY)
+    runtime.redis.delete(keys.NAMES_ROOMS, keys.NAMES_CALENDARS)
 
 
 def room_label(names: dict[int, str], room_id: Any) -> str:

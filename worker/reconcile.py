@@ -19,6 +19,7 @@ from typing import Any
 
 from redis.exceptions import LockError
 
+from worker import keys
 from worker.booking import (
     Booking,
     MalformedMessage,
@@ -29,11 +30,10 @@ from worker.booking import (
 )
 from worker.errors import SyncError
 from worker.runtime import Runtime
-from worker.store import PREFIX, Mapping, now_iso
+from worker.store import Mapping, now_iso
 from worker.sync import LOCK_SECONDS, LOCK_WAIT_S, Outcome, Result
 
 READS_PER_SECOND = 10
-LAST_RUN_KEY = f"{PREFIX}reconcile:last"
 COUNTS = ("checked", "created", "updated", "deleted", "skipped", "errors")
 
 
@@ -86,7 +86,7 @@ class Summary:
 
 def last_run(runtime: Runtime) -> dict[str, Any] | None:
     """When the last (not dry) run finished, its window in days and its counts."""
-    raw = runtime.redis.get(LAST_RUN_KEY)
+    raw = runtime.redis.get(keys.RECONCILE_LAST)
     return json.loads(raw) if raw else None
 
 
@@ -123,7 +123,7 @@ class Reconciler:
             self._orphan(reservation_id, copies)
         if not self.dry_run:
             record = {"at": now_iso(), "days": days, **self.summary.as_dict()}
-            self.rt.redis.set(LAST_RUN_KEY, json.dumps(record))
+            self.rt.redis.set(keys.RECONCILE_LAST, json.dumps(record))
         return self.summary
 
     def _pace(self) -> None:

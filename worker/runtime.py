@@ -14,11 +14,12 @@ from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
 from rq.timeouts import TimerDeathPenalty
 
+from worker import keys
 from worker.config import Settings
 from worker.gcal import GoogleCalendar
 from worker.lockme import LockmeClient
 from worker.ratelimit import RateLimiter
-from worker.store import PREFIX, Store, connect_redis
+from worker.store import Store, connect_redis
 from worker.sync import Syncer
 
 
@@ -59,7 +60,7 @@ def build_runtime(settings: Settings, client: redis.Redis | None = None) -> Runt
     store = Store(client, settings.secret_key, settings.secret_key_fallbacks)
     lockme = LockmeClient(settings, store)
     # Google's quota is per user, so every process paces itself through one Redis key.
-    throttle = RateLimiter(client, f"{PREFIX}rate:google", settings.google_rate_limit_per_s)
+    throttle = RateLimiter(client, keys.rate_limit("google"), settings.google_rate_limit_per_s)
     calendar = GoogleCalendar(settings, store, throttle=throttle)
     syncer = Syncer(settings, store, lockme, calendar)
     return Runtime(settings, client, store, lockme, calendar, syncer, make_queue(settings, client))

@@ -31,9 +31,8 @@ from urllib.parse import parse_qsl
 
 import redis
 
-from worker.store import PREFIX
+from worker import keys
 
-SHAPES_KEY = f"{PREFIX}lockme:shapes"
 # At most this many distinct shapes in Redis, and this many fingerprints in memory: what
 # Lockme sends is a handful of forms; a flood of new ones must not grow either without end.
 MAX_STORED = 200
@@ -184,8 +183,8 @@ def merge(a: Any, b: Any) -> Any:
     if a == b:
         return a
     if isinstance(a, dict) and isinstance(b, dict):
-        keys = sorted({*a, *b})
-        return {k: merge(a[k], b[k]) if k in a and k in b else a.get(k, b.get(k)) for k in keys}
+        union = sorted({*a, *b})
+        return {k: merge(a[k], b[k]) if k in a and k in b else a.get(k, b.get(k)) for k in union}
     if isinstance(a, list) and isinstance(b, list):
         return [merge(a[0], b[0])] if a and b else (a or b)
     kinds = {*_kinds(a), *_kinds(b)}
@@ -227,11 +226,11 @@ class ShapeLog:
         entry["first_seen"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         try:
             with self.redis.pipeline(transaction=False) as pipe:
-                pipe.hsetnx(SHAPES_KEY, fingerprint, json.dumps(entry, sort_keys=True))
-                pipe.hlen(SHAPES_KEY)
+                pipe.hsetnx(keys.LOCKME_SHAPES, fingerprint, json.dumps(entry, sort_keys=True))
+                pipe.hlen(keys.LOCKME_SHAPES)
                 added, count = pipe.execute()
             if added and count > MAX_STORED:
-                self.redis.hdel(SHAPES_KEY, fingerprint)
+                self.redis.hdel(keys.LOCKME_SHAPES, fingerprint)
         except redis.RedisError:
             with self._lock:
                 self._seen.discard(fingerprint)
@@ -239,5 +238,5 @@ class ShapeLog:
 
 def recorded(client: redis.Redis) -> list[dict[str, Any]]:
     """Every stored shape, by endpoint, status and form (for status and the status page)."""
-    entries = [json.loads(raw) for raw in client.hvals(SHAPES_KEY)]
+    entries = [json.loads(raw) for raw in client.hvals(keys.LOCKME_SHAPES)]
     return sorted(entries, key=lambda e: (e["endpoint"], e["status"], e["form"], e["first_seen"]))

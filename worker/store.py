@@ -1,6 +1,6 @@
-"""Every Redis key the product keeps, behind one small API.
+"""The product's stored state, behind one small API (key names: ``worker.keys``).
 
-Keys (all under ``lms:``): encrypted OAuth tokens, connection health, room routes,
+It holds encrypted OAuth tokens, connection health, room routes,
 reservation → event mappings, finished-message markers, bounded sync history, dead letters
 (failures) and parked messages. Retention is bounded everywhere so that a busy venue's
 Redis stays small: history keeps the last ``HISTORY_LIMIT`` syncs, failures the last
@@ -14,7 +14,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -26,10 +26,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from redis.exceptions import LockError
 
+from worker import keys
 from worker.booking import Route
 from worker.leases import LeaseKeeper
 
-PREFIX = "lms:"
 HISTORY_LIMIT = 1000
 FAILURE_LIMIT = 1000
 FAILURE_DAYS = 30
@@ -38,8 +38,6 @@ DONE_SECONDS = 3 * 24 * 3600
 # Lockme redelivers an unacknowledged message for 24 h; two hours' margin for clocks.
 REDELIVERY_HORIZON_S = 26 * 3600
 DAY_COUNT_DAYS = 35
-# Message ids Lockme answered 404 for, kept apart from the failures (see Store.remember_unknown).
-UNKNOWN_IDS = f"{PREFIX}unknown"
 UNKNOWN_LIMIT = 10_000
 UNKNOWN_TTL_S = 6 * 3600
 # Parked messages (waiting for a reconnect) kept at most; see Store.can_park.
@@ -50,10 +48,6 @@ PROVIDERS = ("lockme", "google")
 # How long the API clients reuse a token this process read (``Store.load_token``).
 TOKEN_REUSE_S = 5.0
 LOCK_POLL_S = 0.1
-# provider → a number bumped by every connect and disconnect (see Store.write_token).
-GENERATIONS = f"{PREFIX}conn-gen"
-# service → when a job first gave up on it (see Store.note_outage).
-OUTAGES = f"{PREFIX}outages"
 # Run a write only while the provider's generation (KEYS[1] field ARGV[1]) is ARGV[2].
 _SAVE_IF_CURRENT = """
 if tonumber(redis.call('hget', KEYS[1], ARGV[1]) or '0') ~= tonumber(ARGV[2]) then return 0 end
@@ -170,8 +164,8 @@ class Store:
         self, client: redis.Redis, secret_key: str, fallback_keys: tuple[str, ...] = ()
     ) -> None:
         self.redis = client
-        keys = [secret_key, *fallback_keys] if secret_key else []
-        self._crypto = MultiFernet([_fernet(k) for k in keys]) if keys else None
+        secrets = [secret_key, *fallback_keys] if secret_key else []
+        self._crypto = MultiFernet([_fernet(k) for k in secrets]) if secrets else None
         # provider → the token last read or written here: see load_token's max_age.
         self._tokens: dict[str, _CachedToken] = {}
         # provider → the newest connection generation seen by this process.
@@ -215,7 +209,7 @@ class Store:
         self._local.vouched = {}
         generation = vouched.get(provider)
         if generation is None:
-            generation = int(self.redis.hget(GENERATIONS, provider) or 0)
+            generation = int(self.redis.hget(keys.GENERATIONS, provider) or 0)
             self._note_generation(provider, generation)
         cached = self._tokens.get(provider)
         if cached is not None and cached.generation == generation:
@@ -230,8 +224,8 @@ class Store:
 
     def _read_token(self, provider: str) -> dict[str, Any] | None:
         pipe = self.redis.pipeline(transaction=False)
-        pipe.get(f"{PREFIX}token:{provider}")
-        pipe.hget(GENERATIONS, provider)
+        pipe.get(keys.token(provider))
+        pipe.hget(keys.GENERATIONS, provider)
         raw, generation = pipe.execute()
         token = None
         if raw is not None and self._crypto is not None:
@@ -261,15 +255,15 @@ class Store:
         """
         if self._crypto is None:
             raise RuntimeError("SECRET_KEY is required to store tokens")
-        key = f"{PREFIX}token:{provider}"
+        key = keys.token(provider)
         sealed = self._crypto.encrypt(json.dumps(token).encode())
         if generation is None:
             pipe = self.redis.pipeline(transaction=True)
             pipe.set(key, sealed)
-            pipe.hincrby(GENERATIONS, provider, 1)
+            pipe.hincrby(keys.GENERATIONS, provider, 1)
             generation = int(pipe.execute()[1])
         elif not self.redis.eval(
-            _SAVE_IF_CURRENT, 2, GENERATIONS, key, provider, generation, sealed
+            _SAVE_IF_CURRENT, 2, keys.GENERATIONS, key, provider, generation, sealed
         ):
             return False
         self._remember(provider, generation, token)
@@ -282,7 +276,7 @@ class Store:
             return 0
         rewritten = 0
         for provider in PROVIDERS:
-            key = f"{PREFIX}token:{provider}"
+            key = keys.token(provider)
             raw = self.redis.get(key)
             if raw is None:
                 continue
@@ -297,7 +291,7 @@ class Store:
         """Whether a token is stored that no configured key decrypts (SECRET_KEY changed
         without its old value in SECRET_KEY_FALLBACKS): unlike a revoked grant, this is a
         problem of this installation's own settings."""
-        raw = self.redis.get(f"{PREFIX}token:{provider}")
+        raw = self.redis.get(keys.token(provider))
         if raw is None:
             return False
         if self._crypto is None:
@@ -312,8 +306,8 @@ class Store:
         """Disconnect: the token goes and the generation moves on, in one transaction, so
         that no write of any process uses the old grant once this returns."""
         pipe = self.redis.pipeline(transaction=True)
-        pipe.delete(f"{PREFIX}token:{provider}", f"{PREFIX}conn:{provider}")
-        pipe.hincrby(GENERATIONS, provider, 1)
+        pipe.delete(keys.token(provider), keys.connection(provider))
+        pipe.hincrby(keys.GENERATIONS, provider, 1)
         self._remember(provider, int(pipe.execute()[1]), None)
 
     def lock(self, name: str, timeout: float = 30, wait: float | None = None) -> Any:
@@ -323,7 +317,7 @@ class Store:
         ``wait`` how long to wait for it (default: as long), then ``LockError``.
         """
         return self.redis.lock(
-            f"{PREFIX}lock:{name}",
+            keys.lock(name),
             timeout=timeout,
             blocking_timeout=timeout if wait is None else wait,
         )
@@ -343,17 +337,17 @@ class Store:
         fields = {"error": error, "checked_at": now_iso()}
         if account is not None:
             fields["account"] = account
-        key = f"{PREFIX}conn:{provider}"
+        key = keys.connection(provider)
         flat = [item for pair in fields.items() for item in pair]
         if generation is None:
             self.redis.hset(key, items=flat)
             return
-        self.redis.eval(_HSET_IF_CURRENT, 2, GENERATIONS, key, provider, generation, *flat)
+        self.redis.eval(_HSET_IF_CURRENT, 2, keys.GENERATIONS, key, provider, generation, *flat)
 
     def connection(self, provider: str) -> dict[str, Any]:
         """``connected``, ``account`` and ``error`` as the status page and CLI show them."""
         fields = {
-            text(k): text(v) for k, v in self.redis.hgetall(f"{PREFIX}conn:{provider}").items()
+            text(k): text(v) for k, v in self.redis.hgetall(keys.connection(provider)).items()
         }
         has_token = self.load_token(provider) is not None
         error = fields.get("error") or (None if has_token else "not connected")
@@ -365,16 +359,16 @@ class Store:
 
     # --- routes -------------------------------------------------------------------------
     def routes(self) -> dict[int, Route]:
-        raw = self.redis.hgetall(f"{PREFIX}routes")
+        raw = self.redis.hgetall(keys.ROUTES)
         routes = {int(k): Route(**json.loads(v)) for k, v in raw.items()}
         return dict(sorted(routes.items()))
 
     def route(self, room_id: int) -> Route:
         """The room's route, or the default one (``primary``) when none is set."""
-        return _route(room_id, self.redis.hget(f"{PREFIX}routes", str(room_id)))
+        return _route(room_id, self.redis.hget(keys.ROUTES, str(room_id)))
 
     def set_route(self, route: Route) -> None:
-        self.redis.hset(f"{PREFIX}routes", str(route.room_id), json.dumps(asdict(route)))
+        self.redis.hset(keys.ROUTES, str(route.room_id), json.dumps(asdict(route)))
 
     def calendars(self) -> list[str]:
         """Every calendar a booking may sit in: ``primary`` plus each routed one."""
@@ -382,11 +376,11 @@ class Store:
 
     # --- mappings -----------------------------------------------------------------------
     def mapping(self, reservation_id: int) -> Mapping | None:
-        return _mapping(self.redis.get(f"{PREFIX}res:{reservation_id}"))
+        return _mapping(self.redis.get(keys.mapping(reservation_id)))
 
     def save_mapping(self, mapping: Mapping) -> None:
         self.redis.set(
-            f"{PREFIX}res:{mapping.reservation_id}",
+            keys.mapping(mapping.reservation_id),
             json.dumps(asdict(mapping)),
             ex=MAPPING_DAYS * 24 * 3600,
         )
@@ -406,17 +400,17 @@ class Store:
         starts counting again; until then a redelivered message may predate it, so a
         missing mapping does not prove that no event was written.
         """
-        key, token = f"{PREFIX}lock:res:{reservation_id}", uuid.uuid4().hex
+        key, token = keys.reservation_lock(reservation_id), uuid.uuid4().hex
         leases = self._leases(timeout)
         deadline = time.monotonic() + wait
         while True:
             now = time.time()
             pipe = self.redis.pipeline(transaction=False)
             pipe.set(key, token, nx=True, px=int(timeout * 1000))
-            pipe.get(f"{PREFIX}res:{reservation_id}")
-            pipe.hget(f"{PREFIX}routes", str(room_id))
-            pipe.set(f"{PREFIX}since", now, nx=True, get=True)
-            pipe.hmget(GENERATIONS, PROVIDERS)
+            pipe.get(keys.mapping(reservation_id))
+            pipe.hget(keys.ROUTES, str(room_id))
+            pipe.set(keys.SINCE, now, nx=True, get=True)
+            pipe.hmget(keys.GENERATIONS, PROVIDERS)
             acquired, raw_mapping, raw_route, since, generations = pipe.execute()
             if acquired:
                 self._local.vouched = {
@@ -449,7 +443,7 @@ class Store:
 
     # --- message lifecycle --------------------------------------------------------------
     def is_done(self, message_id: int) -> bool:
-        return bool(self.redis.exists(f"{PREFIX}done:{message_id}"))
+        return bool(self.redis.exists(keys.done(message_id)))
 
     def finish(
         self,
@@ -466,15 +460,15 @@ class Store:
         pipe = self.redis.pipeline(transaction=False)
         if held is not None:
             held.release_in(pipe)
-        pipe.set(f"{PREFIX}done:{message_id}", "1", ex=DONE_SECONDS)
-        pipe.hdel(f"{PREFIX}parked", str(message_id))
+        pipe.set(keys.done(message_id), "1", ex=DONE_SECONDS)
+        pipe.hdel(keys.PARKED, str(message_id))
         if clear_failure:
             self._clear_failure(pipe, message_id)
         self._add_history(pipe, entry)
         pipe.execute()
 
     def last_webhook(self) -> dict[str, Any] | None:
-        raw = self.redis.get(f"{PREFIX}last-webhook")
+        raw = self.redis.get(keys.LAST_WEBHOOK)
         return json.loads(raw) if raw else None
 
     # --- history ------------------------------------------------------------------------
@@ -488,32 +482,32 @@ class Store:
     def _add_history(pipe: Any, entry: dict[str, Any]) -> None:
         entry = {**entry, "at": now_iso()}
         day = entry["at"][:10]
-        pipe.lpush(f"{PREFIX}recent", json.dumps(entry))
-        pipe.ltrim(f"{PREFIX}recent", 0, HISTORY_LIMIT - 1)
-        pipe.hincrby(f"{PREFIX}daily:{day}", entry.get("result", "unknown"), 1)
-        pipe.expire(f"{PREFIX}daily:{day}", DAY_COUNT_DAYS * 24 * 3600)
+        pipe.lpush(keys.RECENT, json.dumps(entry))
+        pipe.ltrim(keys.RECENT, 0, HISTORY_LIMIT - 1)
+        pipe.hincrby(keys.daily_counts(day), entry.get("result", "unknown"), 1)
+        pipe.expire(keys.daily_counts(day), DAY_COUNT_DAYS * 24 * 3600)
         latency = entry.get("latency_s")
         if latency is not None:
             bound = next((str(b) for b in LATENCY_BOUNDS if latency <= b), "inf")
-            pipe.hincrby(f"{PREFIX}latency:{day}", bound, 1)
-            pipe.expire(f"{PREFIX}latency:{day}", DAY_COUNT_DAYS * 24 * 3600)
+            pipe.hincrby(keys.daily_latency(day), bound, 1)
+            pipe.expire(keys.daily_latency(day), DAY_COUNT_DAYS * 24 * 3600)
 
     def recent(self, limit: int = 50) -> list[dict[str, Any]]:
-        return [json.loads(raw) for raw in self.redis.lrange(f"{PREFIX}recent", 0, limit - 1)]
+        return [json.loads(raw) for raw in self.redis.lrange(keys.RECENT, 0, limit - 1)]
 
     def daily_counts(self, days: list[str]) -> dict[str, dict[str, int]]:
-        return self._per_day("daily", days)
+        return self._per_day(keys.daily_counts, days)
 
     def daily_latency(self, days: list[str]) -> dict[str, dict[str, int]]:
         """Per day, how many syncs took at most each of ``LATENCY_BOUNDS`` seconds (the
         smallest bound that fits; ``inf`` above) from the webhook to the acknowledgement."""
-        return self._per_day("latency", days)
+        return self._per_day(keys.daily_latency, days)
 
-    def _per_day(self, name: str, days: list[str]) -> dict[str, dict[str, int]]:
-        """The counters kept in the hash ``{name}:{day}`` of each day, in one round trip."""
+    def _per_day(self, key: Callable[[str], str], days: list[str]) -> dict[str, dict[str, int]]:
+        """The counters kept in the hash ``key(day)`` of each day, in one round trip."""
         pipe = self.redis.pipeline()
         for day in days:
-            pipe.hgetall(f"{PREFIX}{name}:{day}")
+            pipe.hgetall(key(day))
         return {
             day: {text(k): int(v) for k, v in counts.items()}
             for day, counts in zip(days, pipe.execute(), strict=True)
@@ -530,7 +524,6 @@ class Store:
         kind: str = "permanent",
     ) -> dict[str, Any]:
         """Keep a failed message with its payload and reason; counts attempts across replays."""
-        key = f"{PREFIX}failures"
         old = self.failure(message_id)
         record = {
             "message_id": message_id,
@@ -543,12 +536,12 @@ class Store:
         }
         cutoff = time.time() - FAILURE_DAYS * 24 * 3600
         pipe = self.redis.pipeline()
-        pipe.hset(key, str(message_id), json.dumps(record))
-        pipe.zadd(f"{key}:at", {str(message_id): time.time()})
+        pipe.hset(keys.FAILURES, str(message_id), json.dumps(record))
+        pipe.zadd(keys.FAILURES_AT, {str(message_id): time.time()})
         if record["payload"] is not None:
-            pipe.zadd(f"{key}:payload", {str(message_id): time.time()})
+            pipe.zadd(keys.FAILURES_PAYLOAD, {str(message_id): time.time()})
         pipe.execute()
-        expired = self.redis.zrangebyscore(f"{key}:at", 0, cutoff)
+        expired = self.redis.zrangebyscore(keys.FAILURES_AT, 0, cutoff)
         for stale in {*expired, *self._overflow()}:
             self.clear_failure(int(stale))
         return record
@@ -560,28 +553,27 @@ class Store:
         only copy replay can work from; one without (a transient or permanent failure) is
         read from Lockme again on replay. So a burst of the latter (made-up ids while Lockme
         answers 429, say) never pushes out the former."""
-        key = f"{PREFIX}failures"
-        excess = int(self.redis.zcard(f"{key}:at")) - FAILURE_LIMIT
+        excess = int(self.redis.zcard(keys.FAILURES_AT)) - FAILURE_LIMIT
         if excess <= 0:
             return []
-        kept = set(cast(list[bytes], self.redis.zrange(f"{key}:payload", 0, -1)))
-        oldest = cast(list[bytes], self.redis.zrange(f"{key}:at", 0, excess + len(kept) - 1))
+        kept = set(cast(list[bytes], self.redis.zrange(keys.FAILURES_PAYLOAD, 0, -1)))
+        oldest = cast(list[bytes], self.redis.zrange(keys.FAILURES_AT, 0, excess + len(kept) - 1))
         plain = [mid for mid in oldest if mid not in kept]
         return (plain + [mid for mid in oldest if mid in kept])[:excess]
 
     def failure(self, message_id: int) -> dict[str, Any] | None:
-        raw = self.redis.hget(f"{PREFIX}failures", str(message_id))
+        raw = self.redis.hget(keys.FAILURES, str(message_id))
         return json.loads(raw) if raw else None
 
     def failures(self, limit: int = 100) -> list[dict[str, Any]]:
-        ids = cast(list[bytes], self.redis.zrevrange(f"{PREFIX}failures:at", 0, limit - 1))
+        ids = cast(list[bytes], self.redis.zrevrange(keys.FAILURES_AT, 0, limit - 1))
         if not ids:
             return []
-        raws = self.redis.hmget(f"{PREFIX}failures", ids)
+        raws = self.redis.hmget(keys.FAILURES, ids)
         return [json.loads(raw) for raw in raws if raw]
 
     def failure_count(self) -> int:
-        return int(self.redis.zcard(f"{PREFIX}failures:at"))
+        return int(self.redis.zcard(keys.FAILURES_AT))
 
     def clear_failure(self, message_id: int) -> None:
         pipe = self.redis.pipeline()
@@ -590,9 +582,9 @@ class Store:
 
     @staticmethod
     def _clear_failure(pipe: Any, message_id: int) -> None:
-        pipe.hdel(f"{PREFIX}failures", str(message_id))
-        pipe.zrem(f"{PREFIX}failures:at", str(message_id))
-        pipe.zrem(f"{PREFIX}failures:payload", str(message_id))
+        pipe.hdel(keys.FAILURES, str(message_id))
+        pipe.zrem(keys.FAILURES_AT, str(message_id))
+        pipe.zrem(keys.FAILURES_PAYLOAD, str(message_id))
 
     def park(self, message_id: int, provider: str, generation: int | None = None) -> bool:
         """Hold a message while ``provider`` is disconnected: neither acked nor dropped.
@@ -603,11 +595,11 @@ class Store:
         generation before it queues the replay of parked messages, so every message is
         either parked before that replay looks, or not parked at all.
         """
-        key, field = f"{PREFIX}parked", str(message_id)
+        key, field = keys.PARKED, str(message_id)
         if generation is None:
             self.redis.hset(key, field, provider)
             return True
-        args = (GENERATIONS, key, provider, generation, field, provider)
+        args = (keys.GENERATIONS, key, provider, generation, field, provider)
         if self.redis.eval(_HSET_IF_CURRENT, 2, *args):
             return True
         # The token this process holds for the provider is out of date: read it again.
@@ -615,23 +607,23 @@ class Store:
         return False
 
     def parked(self) -> dict[int, str]:
-        return {int(k): text(v) for k, v in self.redis.hgetall(f"{PREFIX}parked").items()}
+        return {int(k): text(v) for k, v in self.redis.hgetall(keys.PARKED).items()}
 
     # --- outages ------------------------------------------------------------------------
     def note_outage(self, service: str) -> bool:
         """Remember that a job gave up on ``service`` for now (its retry waits in the
         backoff); True only for the first job, until :meth:`end_outage`."""
-        return bool(self.redis.hsetnx(OUTAGES, service, time.time()))
+        return bool(self.redis.hsetnx(keys.OUTAGES, service, time.time()))
 
     def outages(self) -> dict[str, float]:
         """Each service some job is waiting for, with when the first one gave up on it."""
-        return {text(k): float(v) for k, v in self.redis.hgetall(OUTAGES).items()}
+        return {text(k): float(v) for k, v in self.redis.hgetall(keys.OUTAGES).items()}
 
     def end_outage(self, service: str) -> None:
-        self.redis.hdel(OUTAGES, service)
+        self.redis.hdel(keys.OUTAGES, service)
 
     def unpark(self, message_id: int) -> None:
-        self.redis.hdel(f"{PREFIX}parked", str(message_id))
+        self.redis.hdel(keys.PARKED, str(message_id))
 
     # --- ids Lockme does not know -------------------------------------------------------
     def remember_unknown(self, message_id: int) -> None:
@@ -646,18 +638,18 @@ class Store:
         """
         now = time.time()
         pipe = self.redis.pipeline(transaction=False)
-        pipe.zadd(UNKNOWN_IDS, {str(message_id): now})
-        pipe.zremrangebyscore(UNKNOWN_IDS, 0, now - UNKNOWN_TTL_S)
-        pipe.zremrangebyrank(UNKNOWN_IDS, 0, -UNKNOWN_LIMIT - 1)
-        pipe.expire(UNKNOWN_IDS, UNKNOWN_TTL_S)
+        pipe.zadd(keys.UNKNOWN_IDS, {str(message_id): now})
+        pipe.zremrangebyscore(keys.UNKNOWN_IDS, 0, now - UNKNOWN_TTL_S)
+        pipe.zremrangebyrank(keys.UNKNOWN_IDS, 0, -UNKNOWN_LIMIT - 1)
+        pipe.expire(keys.UNKNOWN_IDS, UNKNOWN_TTL_S)
         pipe.execute()
 
     def is_unknown(self, message_id: int) -> bool:
-        noted = self.redis.zscore(UNKNOWN_IDS, str(message_id))
+        noted = self.redis.zscore(keys.UNKNOWN_IDS, str(message_id))
         return noted is not None and noted > time.time() - UNKNOWN_TTL_S
 
     def unknown_count(self) -> int:
-        return int(self.redis.zcard(UNKNOWN_IDS))
+        return int(self.redis.zcard(keys.UNKNOWN_IDS))
 
     def can_park(self, message_id: int) -> bool:
         """Room for this message among the parked ones (``PARKED_LIMIT``).
@@ -666,7 +658,7 @@ class Store:
         included, so the list is bounded. A message turned away is not lost: it is left
         unacknowledged, and Lockme redelivers it for 24 h. The check and the park are two
         steps, so concurrent jobs may pass the bound by a few."""
-        key = f"{PREFIX}parked"
+        key = keys.PARKED
         pipe = self.redis.pipeline(transaction=False)
         pipe.hexists(key, str(message_id))
         pipe.hlen(key)

@@ -10,14 +10,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
+from worker import keys
 from worker.config import Settings
 from worker.store import connect_redis
 
 from .demo import SandboxError
 
-STATE_KEY = "lms:sandbox"
-"""Hash in the sandbox database: the control API's ``url`` and ``token``; it also marks
-the database as the sandbox's, the only kind :meth:`Sandbox.start` will flush."""
 SANDBOX_DB = 15
 
 
@@ -42,7 +40,7 @@ def published(settings: Settings) -> tuple[str, str]:
     url = sandbox_redis_url(settings)
     try:
         client = connect_redis(url, socket_connect_timeout=2)
-        state = {text(k): text(v) for k, v in client.hgetall(STATE_KEY).items()}
+        state = {text(k): text(v) for k, v in client.hgetall(keys.SANDBOX_STATE).items()}
         client.close()
     except redis.RedisError as exc:
         raise SandboxError(

@@ -18,13 +18,13 @@ from urllib.parse import quote
 
 import redis
 
-from worker import tasks
+from worker import keys, tasks
 from worker.booking import Route
 from worker.config import Settings
 from worker.runtime import build_runtime
 from worker.store import connect_redis
 
-from .address import STATE_KEY, sandbox_redis_url, text
+from .address import sandbox_redis_url, text
 from .client import SandboxClient
 from .delivery import Delivery
 from .demo import DEMO_ROOMS, GOOGLE_ACCOUNT, LOCKME_NICK, VENUE, SandboxError, booking_fields
@@ -75,7 +75,7 @@ class Sandbox:
         client = connect_redis(self.redis_url)
         try:
             self._claim(client)
-            client.hset(STATE_KEY, mapping={"url": control_url, "token": self.token})
+            client.hset(keys.SANDBOX_STATE, mapping={"url": control_url, "token": self.token})
         finally:
             client.close()
         self.lockme.start()
@@ -104,12 +104,12 @@ class Sandbox:
         """Flush the sandbox database, refusing one that holds anything but a sandbox, or
         a sandbox still running (another checkout's ``lockme-sync dev``)."""
         where = self.redis_url.split("@")[-1]
-        if client.dbsize() and not client.exists(STATE_KEY):
+        if client.dbsize() and not client.exists(keys.SANDBOX_STATE):
             raise SandboxError(
                 f"Redis database {where} holds data that is not the sandbox's; "
                 "set SANDBOX_REDIS_URL to an empty database"
             )
-        running = {text(k): text(v) for k, v in client.hgetall(STATE_KEY).items()}
+        running = {text(k): text(v) for k, v in client.hgetall(keys.SANDBOX_STATE).items()}
         if running.get("url"):
             try:
                 SandboxClient(running["url"], running.get("token", "")).state()
@@ -132,8 +132,8 @@ class Sandbox:
         try:
             client = connect_redis(self.redis_url, socket_connect_timeout=1)
             # Only our own address: a sandbox that failed to start leaves a running one's.
-            if text(client.hget(STATE_KEY, "token") or b"") == self.token:
-                client.delete(STATE_KEY)
+            if text(client.hget(keys.SANDBOX_STATE, "token") or b"") == self.token:
+                client.delete(keys.SANDBOX_STATE)
             client.close()
         except redis.RedisError:
             pass  # the Redis dev started may already be gone
