@@ -205,8 +205,17 @@ def test_reconcile_progress_is_a_bar_on_a_terminal():
         progress = report.Progress(tty, {5: "Bunker"})
         for day in range(3):
             progress(Step(5, 0, 1, day, 3, 0))
-    shown = os.read(controller, 4096).decode()
+    chunks = []
+    while True:  # a pty hands its output over in pieces; EIO once the terminal is closed
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
     os.close(controller)
+    shown = b"".join(chunks).decode()
     assert shown.count("\r[") == 3
     assert "[##########--------------------] 1/3 room-days  Bunker (#5)" in shown
     assert "[##############################] 3/3 room-days  Bunker (#5)" in shown
