@@ -43,6 +43,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from rq.worker import Worker
 
 from tests.chaos.harness import Redelivery, WebApp, queue_idle, summary_line, wait_for
 from tests.chaos.test_chaos import (
@@ -136,6 +137,17 @@ def last_message_waits(env: Env, lm: TimedRedelivery, clock: AckClock) -> dict[i
     }
 
 
+def running_a_job(env: Env, index: int) -> bool:
+    """Whether worker ``index`` is running a job now (its RQ registration says so)."""
+    proc = env.workers.procs[index]
+    if proc is None:
+        return False
+    return any(
+        worker.pid == proc.pid and worker.get_current_job_id() is not None
+        for worker in Worker.all(queue=env.runtime.queue)
+    )
+
+
 @pytest.fixture
 def chaos_redis() -> Iterator[str]:
     """The chaos database, flushed before and after."""
@@ -162,6 +174,8 @@ def run_default_profile(env: Env, rng: random.Random, kills: list[tuple[float, i
             while time.monotonic() - began < at:
                 workers.restart_exited()
                 time.sleep(0.1)
+            # Mid-job, as the crash promise is about: an idle worker's death costs nothing.
+            wait_for(lambda index=index: running_a_job(env, index), 10, step=0.01)
             workers.kill(index)
             time.sleep(1)
             workers.start(index)
