@@ -11,7 +11,8 @@ import pytest
 from redis.exceptions import LockError
 from rq import Queue, SimpleWorker
 from rq.job import Job, JobStatus
-from rq.registry import StartedJobRegistry
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+from rq.timeouts import TimerDeathPenalty
 
 from tests.conftest import connect_both, deliver, drain
 from worker import keys, rqseam, tasks
@@ -256,3 +257,30 @@ def test_a_slow_job_keeps_its_heartbeat_and_none_lands_after_it(runtime, fake_lo
     job.refresh()
     assert job.last_heartbeat <= job.ended_at
     assert job_id(mid) not in StartedJobRegistry(queue=runtime.queue).get_job_ids()
+
+
+def test_a_job_retried_after_its_worker_died_finishes_without_a_false_dead_letter(
+    runtime, fake_lockme
+):
+    """RQ lists a dead worker's execution for 60 s after its record has expired (our
+    heartbeat TTL is short), and deleting the retried job once it has succeeded then failed
+    on the missing record: the job was retried as failed, answered "duplicate" each time,
+    and after the last retry its acknowledged message became a dead letter."""
+    _rid, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
+    assert enqueue_message(runtime, mid) == "queued"
+    strand_on_dead_worker(runtime, mid)
+    StartedJobRegistry(queue=runtime.queue, death_penalty_class=TimerDeathPenalty).cleanup()
+    for key in runtime.redis.scan_iter(f"rq:execution:{job_id(mid)}:*"):
+        runtime.redis.delete(key)  # its record lapsed with its heartbeat; RQ's list did not
+    job = Job.fetch(job_id(mid), runtime.redis, serializer=runtime.queue.serializer)
+    # What the scheduler does once the retry interval passes.
+    ScheduledJobRegistry(queue=runtime.queue).remove(job)
+    runtime.queue.enqueue_job(job)
+
+    drain(runtime)
+
+    assert mid in fake_lockme.acked
+    assert runtime.store.failure(mid) is None
+    assert not ScheduledJobRegistry(queue=runtime.queue).get_job_ids()  # not retried again
+    assert not FailedJobRegistry(queue=runtime.queue).get_job_ids()
+    assert not runtime.redis.exists(job.key)  # finished, and deleted as finished jobs are

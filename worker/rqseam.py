@@ -21,6 +21,9 @@ It relies on these parts of RQ (2.12), each checked against the installed versio
   before its callback, with the job's status already ``FAILED`` when it raised and not yet
   set when it succeeded;
 - the INFO templates RQ logs for every job (``_PerJobLines.TEMPLATES``);
+- for a job that ran before (:func:`forget_lapsed_executions`): ``Job.started_at``,
+  ``Job.execution_registry`` (a sorted set at ``.key`` of execution ids) and
+  ``Execution(id, job_id, connection).key``, the record RQ lets expire with the heartbeat;
 - for taking over a dead worker's scheduler (:class:`DeadPeers`): the scheduler lock is
   the key ``RQScheduler.get_locking_key(queue)`` holding the scheduler's name, with a TTL
   of about a minute that the scheduler refreshes every second, beside the hash
@@ -41,9 +44,10 @@ import socket
 import threading
 import time
 from types import FrameType
-from typing import Any
+from typing import Any, cast
 
 import redis
+from rq.executions import Execution
 from rq.job import Job, JobStatus
 from rq.queue import Queue
 from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
@@ -169,6 +173,31 @@ class DeadPeers(BaseWorker):
         return gone
 
 
+def forget_lapsed_executions(job: Job) -> int:
+    """Drop from the job's list of executions those whose record has expired; returns how many.
+
+    A job that ran before (its worker died, or it failed and is retried) may still list its
+    earlier execution: RQ keeps the entry for 60 s past the record's own TTL, which with our
+    short heartbeats is 15 s. Deleting the job once it succeeds (finished jobs are not kept)
+    reads every listed record, and a lapsed one raised there, after the calendar write and
+    the ack: RQ then retried the job, and after its last retry the message became a dead
+    letter. A fresh job has run nowhere, so only a job that ran before pays the two reads.
+    """
+    registry = job.execution_registry
+    entries = cast(list[bytes], job.connection.zrange(registry.key, 0, -1))
+    listed = [text(entry) for entry in entries]
+    if not listed:
+        return 0
+    with job.connection.pipeline(transaction=False) as pipe:
+        for execution_id in listed:
+            pipe.exists(Execution(execution_id, job.id, connection=job.connection).key)
+        present = pipe.execute()
+    lapsed = [eid for eid, found in zip(listed, present, strict=True) if not found]
+    if lapsed:
+        job.connection.zrem(registry.key, *lapsed)
+    return len(lapsed)
+
+
 class _Heartbeat(threading.Thread):
     """Keeps the running job's heartbeat alive, as a forking worker's monitor loop does.
 
@@ -283,6 +312,8 @@ class SyncWorker(DeadPeers, StopSignal, ShortHeartbeat, SimpleWorker):
         self.set_state(WorkerStatus.IDLE, pipeline=pipeline)
 
     def execute_job(self, job: Job, queue: Queue) -> None:
+        if job.started_at is not None:
+            forget_lapsed_executions(job)
         if self._heartbeat is None:
             self._heartbeat = _Heartbeat(self)
             self._heartbeat.start()
