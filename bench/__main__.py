@@ -144,7 +144,7 @@ def run() -> list[Row]:
     rows.append(
         Row(
             f"freshness: webhook → calendar p50 / p99, {freshness.BOOKINGS} bookings, "
-            "issue 11's fault mix, 2 workers, default retries",
+            "the standard fault mix, 2 workers, default retries",
             f"{faulty.p50_s:.2f} s / {faulty.p99_s:.2f} s",
             f"{calm.p50_s:.2f} s / {calm.p99_s:.2f} s without faults",
             f"{faulty.p99_s / calm.p99_s:.1f}",

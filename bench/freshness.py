@@ -3,7 +3,7 @@
 Bookings arrive at ``RATE_PER_S`` through the receiver's intake, two ``lockme-sync worker``
 processes at the default retry settings sync them against the fakes (``LATENCY_S`` per
 call), and each message's webhook-to-calendar time is read from the history the worker
-writes after the calendar write and the ack. The same run is made with issue 11's fault mix
+writes after the calendar write and the ack. The same run is made with the standard fault mix
 (``worker.sandbox.fault_mix``) and without faults; ``python -m bench.freshness`` runs it
 alone (about a minute).
 """

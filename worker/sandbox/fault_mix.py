@@ -1,4 +1,4 @@
-"""The fault mix of issue 11, as a venue's first bad day might bring it.
+"""The standard fault mix: what a venue's first bad day might bring.
 
 About 20% of Google's calendar calls fail (5xx, 429, 403 ``rateLimitExceeded``, writes
 applied but answered 503) and about 10% of Lockme's message calls (5xx, 429, an ack applied
