@@ -31,6 +31,12 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwr
 
 pytestmark = pytest.mark.browser
 
+CUSTOMERS = {
+    ("en", "desktop"): "Anna Kowalska",
+    ("en", "phone"): "Marek Lewandowski",
+    ("pl", "desktop"): "Zofia Wójcik",
+    ("pl", "phone"): "Tomasz Kamiński",
+}
 SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or tempfile.mkdtemp(prefix="screens-"))
 VIEWPORTS: dict[str, ViewportSize] = {
     "desktop": {"width": 1100, "height": 800},
@@ -72,7 +78,7 @@ def test_sandbox_walkthrough(
     page = context.new_page()
     page.set_default_timeout(15_000)
     day = (date.today() + timedelta(days=1)).isoformat()
-    customer = f"Anna {lang.upper()}{width.capitalize()}"
+    customer = CUSTOMERS[lang, width]  # one per run, so no run finds another's booking
 
     # Log in: every page then carries the sandbox banner.
     page.goto(f"{base}/setup?lang={lang}")
