@@ -39,6 +39,7 @@ from worker.memory import redis_memory
 from worker.queue import FINISHED_JOB_TTL_S
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
+from worker.sandbox.endpoints import service_environment
 
 SECRET = "abuse-run-hook-secret"
 MALFORMED = 5
@@ -105,14 +106,7 @@ def run(ids: int, bookings: int) -> dict[str, Any]:
                 "SECRET_KEY": "abuse-run-secret-key-of-32-characters",
                 "ADMIN_PASSWORD": "abuse-run-password",
                 "WEBHOOK_SECRET": SECRET,
-                "LOCKME_CLIENT_ID": lockme.client_id,
-                "LOCKME_CLIENT_SECRET": lockme.client_secret,
-                "LOCKME_API_URL": lockme.url,
-                "GOOGLE_CLIENT_ID": google.client_id,
-                "GOOGLE_CLIENT_SECRET": google.client_secret,
-                "GOOGLE_AUTH_URI": f"{google.url}/o/oauth2/auth",
-                "GOOGLE_TOKEN_URI": f"{google.url}/token",
-                "GOOGLE_CALENDAR_API_URL": f"{google.url}/calendar/v3/",
+                **service_environment(lockme, google),
                 "LOG_LEVEL": "ERROR",
             }
         )

@@ -25,6 +25,7 @@ from worker import keys
 from worker.config import load_settings
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
+from worker.sandbox.endpoints import service_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/11"
@@ -114,14 +115,7 @@ class Stack:
             "SECRET_KEY": "bench-secret-key-of-32-characters-or-more",
             "ADMIN_PASSWORD": "bench-admin-password",
             "WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "LOCKME_CLIENT_ID": self.lockme.client_id,
-            "LOCKME_CLIENT_SECRET": self.lockme.client_secret,
-            "LOCKME_API_URL": self.lockme.url,
-            "GOOGLE_CLIENT_ID": self.google.client_id,
-            "GOOGLE_CLIENT_SECRET": self.google.client_secret,
-            "GOOGLE_AUTH_URI": f"{self.google.url}/o/oauth2/auth",
-            "GOOGLE_TOKEN_URI": f"{self.google.url}/token",
-            "GOOGLE_CALENDAR_API_URL": f"{self.google.url}/calendar/v3/",
+            **service_environment(self.lockme, self.google),
         }
         self.runtime: Runtime = build_runtime(load_settings(env=self.env))
         self.runtime.lockme.connect(self.lockme.issue_token())

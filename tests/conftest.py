@@ -22,6 +22,7 @@ from worker import inbox, intake, keys, rqseam, tasks
 from worker.config import Settings, load_settings
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
+from worker.sandbox.endpoints import service_environment
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
@@ -67,14 +68,7 @@ def make_settings(redis_url: str, lockme: FakeLockme, google: FakeGoogle, **extr
         "SECRET_KEY": "test-secret-key-of-32-characters-or-more",
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
         "WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "LOCKME_CLIENT_ID": lockme.client_id,
-        "LOCKME_CLIENT_SECRET": lockme.client_secret,
-        "LOCKME_API_URL": lockme.url,
-        "GOOGLE_CLIENT_ID": google.client_id,
-        "GOOGLE_CLIENT_SECRET": google.client_secret,
-        "GOOGLE_AUTH_URI": f"{google.url}/o/oauth2/auth",
-        "GOOGLE_TOKEN_URI": f"{google.url}/token",
-        "GOOGLE_CALENDAR_API_URL": f"{google.url}/calendar/v3/",
+        **service_environment(lockme, google),
         **extra,
     }
     return load_settings(env=env)

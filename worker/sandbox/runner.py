@@ -28,6 +28,7 @@ from .address import sandbox_redis_url, text
 from .client import SandboxClient
 from .delivery import Delivery
 from .demo import DEMO_ROOMS, GOOGLE_ACCOUNT, LOCKME_NICK, VENUE, SandboxError, booking_fields
+from .endpoints import service_environment
 from .google import FakeGoogle
 from .lockme import FakeLockme
 
@@ -142,16 +143,10 @@ class Sandbox:
 
     def _overrides(self) -> dict[str, Any]:
         """The settings (by field name) that point the app at the sandbox, all text."""
+        services = service_environment(self.lockme, self.google)
         return {
             "redis_url": self.redis_url,
-            "lockme_client_id": self.lockme.client_id,
-            "lockme_client_secret": self.lockme.client_secret,
-            "lockme_api_url": self.lockme.url,
-            "google_client_id": self.google.client_id,
-            "google_client_secret": self.google.client_secret,
-            "google_auth_uri": f"{self.google.url}/o/oauth2/auth",
-            "google_token_uri": f"{self.google.url}/token",
-            "google_calendar_api_url": f"{self.google.url}/calendar/v3/",
+            **{name.lower(): value for name, value in services.items()},
             "sandbox_url": self.control_url,
             "sandbox_token": self.token,
         }
