@@ -20,6 +20,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from worker.identity import private_properties
+
 ACTIONS = ("add", "edit", "delete", "test")
 PRIVACY_LEVELS = ("full", "no_contact", "time_only")
 DEFAULT_TITLE = "{room}: {name} {surname}"
@@ -318,11 +320,7 @@ def event_body(
         "start": {"dateTime": start.isoformat(), "timeZone": tz.key},
         "end": {"dateTime": end.isoformat(), "timeZone": tz.key},
         "extendedProperties": {
-            "private": {
-                "lockmeReservationId": str(booking.reservation_id),
-                "lockmeRoomId": str(booking.room_id),
-                "lockmeStamp": str(stamp),
-            }
+            "private": private_properties(booking.reservation_id, booking.room_id, stamp)
         },
     }
     if route.color_id:

@@ -32,6 +32,7 @@ from googleapiclient.errors import HttpError
 from worker import logs, metrics, tokens
 from worker.config import Settings
 from worker.errors import AuthError, PermanentError, TransientError
+from worker.identity import reservation_query
 from worker.store import TOKEN_REUSE_S, Store
 
 SERVICE = "google"
@@ -338,7 +339,9 @@ class GoogleCalendar:
         reservation_id: int | None = None,
         show_deleted: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """Events carrying our private properties, following pages."""
+        """Every event of the calendar in the window, following pages (with
+        ``reservation_id``, only that booking's). Staff events come back too: which are the
+        product's is for ``worker.identity`` to say, not for the gateway."""
         params: dict[str, Any] = {
             "calendarId": calendar_id,
             "showDeleted": show_deleted,
@@ -346,7 +349,7 @@ class GoogleCalendar:
             "maxResults": 250,
         }
         params["privateExtendedProperty"] = (
-            f"lockmeReservationId={reservation_id}" if reservation_id else None
+            reservation_query(reservation_id) if reservation_id else None
         )
         if time_min:
             params["timeMin"] = time_min.isoformat()
@@ -356,13 +359,7 @@ class GoogleCalendar:
         page_token = None
         while True:
             page = self._execute(self._events().list(pageToken=page_token, **params), "list")
-            for event in page.get("items", []):
-                if (
-                    event.get("extendedProperties", {})
-                    .get("private", {})
-                    .get("lockmeReservationId")
-                ):
-                    yield event
+            yield from page.get("items", [])
             page_token = page.get("nextPageToken")
             if not page_token:
                 return

@@ -146,3 +146,241 @@ def login_attempts(address: str) -> str:
 # Hash in the sandbox's own database: its control API's ``url`` and ``token``. It also
 # marks the database as the sandbox's, the only kind ``Sandbox.start`` will flush.
 SANDBOX_STATE: Final = f"{PREFIX}sandbox"
+
+
+class Keys:
+    """Every key name of one runtime, under its ``prefix``.
+
+    The default prefix gives the exact names the module-level spellings above give (and an
+    installation holds). Each runtime builds one, so that two runtimes with different
+    prefixes (two venues, or two parallel test processes) share a Redis without touching
+    each other's data. Nothing reads a key at import time: callers ask the runtime's
+    ``Keys`` instance.
+    """
+
+    def __init__(self, prefix: str = PREFIX) -> None:
+        self.prefix = prefix
+
+    def __repr__(self) -> str:
+        return f"Keys({self.prefix!r})"
+
+    def _k(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    # --- connections --------------------------------------------------------------------
+    def token(self, provider: str) -> str:
+        """The provider's OAuth token, one encrypted JSON value (refresh tokens rotate whole)."""
+        return self._k(f"token:{provider}")
+
+    def connection(self, provider: str) -> str:
+        """Hash of the provider's connection health: ``error``, ``account``, ``checked_at``."""
+        return self._k(f"conn:{provider}")
+
+    @property
+    def generations(self) -> str:
+        """Hash provider → generation, bumped by every connect and disconnect."""
+        return self._k("conn-gen")
+
+    @property
+    def outages(self) -> str:
+        """Hash service → when a job first gave up on it (an outage under way)."""
+        return self._k("outages")
+
+    def oauth_verifier(self, state: str) -> str:
+        """The PKCE code verifier of an OAuth flow under way, by its ``state``."""
+        return self._k(f"oauth:{state}")
+
+    def rate_limit(self, service: str) -> str:
+        """The shared pacing state (theoretical arrival time) of calls to ``service``."""
+        return self._k(f"rate:{service}")
+
+    def lock(self, name: str) -> str:
+        """A cross-process lock, e.g. ``refresh:google`` while a token is refreshed."""
+        return self._k(f"lock:{name}")
+
+    # --- bookings -----------------------------------------------------------------------
+    @property
+    def routes(self) -> str:
+        """Hash room id → route JSON (which calendar a room's bookings go to, and how)."""
+        return self._k("routes")
+
+    def mapping(self, reservation_id: int | str) -> str:
+        """Reservation → calendar event mapping JSON (``"*"`` gives the pattern of them all)."""
+        return self._k(f"res:{reservation_id}")
+
+    def reservation_lock(self, reservation_id: int) -> str:
+        """The lease a job holds on a reservation while it writes its event."""
+        return self.lock(f"res:{reservation_id}")
+
+    @property
+    def since(self) -> str:
+        """When this store started recording (epoch seconds): before Lockme's redelivery
+        horizon has passed, a missing mapping does not prove that no event was written."""
+        return self._k("since")
+
+    # --- messages -----------------------------------------------------------------------
+    def done(self, message_id: int) -> str:
+        """Marker of an acknowledged message, checked by the receiver's Lua script (dedupe)."""
+        return self._k(f"done:{message_id}")
+
+    @property
+    def done_prefix(self) -> str:
+        """What every done marker starts with (the receiver's Lua script appends the id)."""
+        return self._k("done:")
+
+    @property
+    def inbox_pending(self) -> str:
+        """Sorted set of message ids waiting for the dispatcher, scored by first receipt."""
+        return self._k("inbox:pending")
+
+    @property
+    def inbox_wake(self) -> str:
+        """List holding at most one item: wakes the dispatcher when the inbox gains an id."""
+        return self._k("inbox:wake")
+
+    @property
+    def last_webhook(self) -> str:
+        """JSON of the last webhook received (id and time), for the status page."""
+        return self._k("last-webhook")
+
+    @property
+    def failures(self) -> str:
+        """Hash message id → failure record (dead letters)."""
+        return self._k("failures")
+
+    @property
+    def failures_at(self) -> str:
+        """Sorted set of failed message ids by time of failure (age and count bounds)."""
+        return self._k("failures:at")
+
+    @property
+    def failures_payload(self) -> str:
+        """Sorted set of failed message ids whose record holds the payload replay works from."""
+        return self._k("failures:payload")
+
+    @property
+    def parked(self) -> str:
+        """Hash message id → provider, of messages parked until that provider reconnects."""
+        return self._k("parked")
+
+    @property
+    def unknown_ids(self) -> str:
+        """Sorted set of message ids Lockme answered 404 for, scored by when."""
+        return self._k("unknown")
+
+    # --- history and counters -----------------------------------------------------------
+    @property
+    def recent(self) -> str:
+        """List of the latest sync results, newest first."""
+        return self._k("recent")
+
+    def daily_counts(self, day: str) -> str:
+        """Hash result → how many syncs of that day (``YYYY-MM-DD``) ended so."""
+        return self._k(f"daily:{day}")
+
+    def daily_latency(self, day: str) -> str:
+        """Hash latency bound → how many syncs of that day took at most that long."""
+        return self._k(f"latency:{day}")
+
+    @property
+    def metrics(self) -> str:
+        """Hash metric field → value, the counters ``/metrics`` serves across processes."""
+        return self._k("metrics")
+
+    def alert(self, condition: str) -> str:
+        """Throttle marker of an alert sent for ``condition`` (its text's hash)."""
+        return self._k(f"alert:{condition}")
+
+    @property
+    def reconcile_last(self) -> str:
+        """JSON of the last reconcile run."""
+        return self._k("reconcile:last")
+
+    @property
+    def calendar_check(self) -> str:
+        """Hash calendar id → JSON result of the last check of that calendar."""
+        return self._k("calendar-check")
+
+    # --- caches -------------------------------------------------------------------------
+    @property
+    def names_rooms(self) -> str:
+        """JSON of Lockme's room names, cached for the pages."""
+        return self._k("names:rooms")
+
+    @property
+    def names_calendars(self) -> str:
+        """JSON of Google's calendar names, cached for the pages."""
+        return self._k("names:calendars")
+
+    @property
+    def lockme_shapes(self) -> str:
+        """Hash fingerprint → an answer shape of Lockme's API not seen before (bounded)."""
+        return self._k("lockme:shapes")
+
+    # --- staff pages --------------------------------------------------------------------
+    @property
+    def staff_epoch(self) -> str:
+        """Counter bumped by "log out everywhere": sessions of an older epoch are void."""
+        return self._k("staff:epoch")
+
+    def login_attempts(self, address: str) -> str:
+        """Counter of login attempts from a client address in the current window."""
+        return self._k(f"login:{address}")
+
+    # --- calendar → Lockme blocks -------------------------------------------------------
+    @property
+    def blocks_rooms(self) -> str:
+        """Hash room id → the id of the Google calendar whose busy events block its slots."""
+        return self._k("blocks:rooms")
+
+    def blocks_calendar(self, calendar_id: str) -> str:
+        """Hash of one blocks calendar's sync state: ``sync_token``, ``synced_at``, …"""
+        return self._k(f"blocks:cal:{calendar_id}")
+
+    def blocks_events(self, calendar_id: str) -> str:
+        """Hash event (instance) id → JSON of a blocking event of that calendar, as last read."""
+        return self._k(f"blocks:events:{calendar_id}")
+
+    @property
+    def blocks_made(self) -> str:
+        """Hash extid → JSON record of a reservation the product made (or is making) in Lockme."""
+        return self._k("blocks:made")
+
+    @property
+    def blocks_by_reservation(self) -> str:
+        """Hash Lockme reservation id → extid, of the reservations the product made."""
+        return self._k("blocks:by-res")
+
+    @property
+    def blocks_by_slot(self) -> str:
+        """Hash ``room:date:hour`` → extid, of the slots the product is blocking or about to
+        (an echo webhook may arrive before the create's answer names the reservation)."""
+        return self._k("blocks:by-slot")
+
+    @property
+    def blocks_conflicts(self) -> str:
+        """Hash ``room:date:hour`` → JSON of a slot an event covers but a customer holds."""
+        return self._k("blocks:conflicts")
+
+    def blocks_held(self, calendar_id: str) -> str:
+        """JSON of a surprising plan (many removals) waiting for a person to confirm it."""
+        return self._k(f"blocks:held:{calendar_id}")
+
+    def blocks_channel(self, channel_id: str) -> str:
+        """JSON of a Google push channel: its calendar, secret token, resource id, expiry."""
+        return self._k(f"blocks:channel:{channel_id}")
+
+    def blocks_slots(self, room_id: int, what: str) -> str:
+        """Cached slot settings of a room: ``day:0``..``day:6`` or ``date:YYYY-MM-DD``."""
+        return self._k(f"blocks:slots:{room_id}:{what}")
+
+    # --- sandbox ------------------------------------------------------------------------
+    @property
+    def sandbox_state(self) -> str:
+        """Hash in the sandbox's own database: its control API's ``url`` and ``token``. It
+        also marks the database as the sandbox's, the only kind ``Sandbox.start`` flushes."""
+        return self._k("sandbox")
+
+
+# The keys of the default prefix: what a single-venue installation holds.
+DEFAULT: Final = Keys()

@@ -29,6 +29,7 @@ from worker.booking import (
     positive_id,
 )
 from worker.errors import SyncError
+from worker.identity import ROOM_KEY, reservation_of, stamp_of
 from worker.runtime import Runtime
 from worker.store import Mapping, now_iso
 from worker.sync import LOCK_SECONDS, LOCK_WAIT_S, Outcome, Result
@@ -164,9 +165,9 @@ class Reconciler:
         found: dict[int, list[tuple[str, Any]]] = {}
         for calendar_id in self.rt.store.calendars():
             for event in self.rt.calendar.list_events(calendar_id, time_min=start, time_max=end):
-                raw = event["extendedProperties"]["private"]["lockmeReservationId"]
-                if str(raw).isdigit():
-                    found.setdefault(int(raw), []).append((calendar_id, event))
+                reservation_id = reservation_of(event)
+                if reservation_id is not None:
+                    found.setdefault(reservation_id, []).append((calendar_id, event))
         return found
 
     def _converge(self, booking: Booking, copies: list[tuple[str, Any]]) -> None:
@@ -177,7 +178,7 @@ class Reconciler:
         store = self.rt.store
         route = store.route(booking.room_id)
         mapping = store.mapping(booking.reservation_id)
-        stamp = max([mapping.stamp if mapping else 0, *(_stamp(e) for _, e in copies)])
+        stamp = max([mapping.stamp if mapping else 0, *(stamp_of(e) for _, e in copies)])
         settings = self.rt.settings
         body = event_body(booking, route, settings.tz, settings.default_duration_minutes, stamp)
         current = next((e for c, e in copies if c == route.calendar_id), None)
@@ -214,7 +215,7 @@ class Reconciler:
                 self._pace()
                 current = self.rt.lockme.reservation(room_id, reservation_id)
                 mapping = held.mapping
-                stamp = max([mapping.stamp if mapping else 0, *(_stamp(e) for _, e in copies)])
+                stamp = max([mapping.stamp if mapping else 0, *(stamp_of(e) for _, e in copies)])
                 if current is None and listed:
                     self.summary.skipped += 1
                 elif current is None:
@@ -261,9 +262,9 @@ class Reconciler:
 
     def _orphan(self, reservation_id: int, copies: list[tuple[str, Any]]) -> None:
         """An event with no reservation in the window: gone from Lockme, or moved out of it."""
-        room_raw = copies[0][1]["extendedProperties"]["private"].get("lockmeRoomId", "")
+        room_raw = copies[0][1]["extendedProperties"]["private"].get(ROOM_KEY, "")
         try:
-            room_id = positive_id(room_raw, "lockmeRoomId")
+            room_id = positive_id(room_raw, ROOM_KEY)
             if not self.dry_run:
                 self._rewrite(reservation_id, room_id, copies, listed=False)
                 return
@@ -280,9 +281,3 @@ class Reconciler:
     def _count(self, change: Change) -> None:
         setattr(self.summary, change.action, getattr(self.summary, change.action) + 1)
         self.summary.changes.append(change)
-
-
-def _stamp(event: dict[str, Any]) -> int:
-    """The id of the message that last wrote an event (0 for none or an unreadable one)."""
-    raw = event.get("extendedProperties", {}).get("private", {}).get("lockmeStamp", "0")
-    return int(raw) if str(raw).isdigit() else 0

@@ -48,6 +48,7 @@ from worker.booking import (
 from worker.config import Settings
 from worker.errors import PermanentError, TransientError
 from worker.gcal import Conflict, GoogleCalendar, fallback_id
+from worker.identity import stamp_of
 from worker.lockme import LockmeClient
 from worker.store import HeldReservation, Mapping, Store
 
@@ -362,7 +363,7 @@ class Syncer:
             existing = None if other == target else self.calendar.get(other, eid)
             if existing is None:
                 continue
-            if _stamp(existing) > stamp:
+            if stamp_of(existing) > stamp:
                 return Outcome(Result.STALE, other, eid), []
             if _live(existing):
                 live.append(other)
@@ -401,7 +402,7 @@ class Syncer:
             self.calendar.delete(calendar_id, extra["id"])
         if copies:
             fid = copies[0]["id"]
-            if _stamp(copies[0]) > stamp:
+            if stamp_of(copies[0]) > stamp:
                 return Result.STALE, None, fid
             written = self.calendar.update(calendar_id, fid, _with_id(body, fid))
             if written is not None:
@@ -443,7 +444,7 @@ class Syncer:
             existing = self.calendar.get(calendar_id, eid)
         if existing is None:
             return Result.BURNED, None
-        if _stamp(existing) > stamp:
+        if stamp_of(existing) > stamp:
             # No mapping is saved for the newer message: only its own job may record it,
             # once all its writes (such as removing the copy in an old room) are done;
             # otherwise its retry would take itself for finished.
@@ -482,8 +483,3 @@ def _with_id(body: dict[str, Any], eid: str) -> dict[str, Any]:
 
 def _live(event: dict[str, Any] | None) -> bool:
     return event is not None and bool(event) and event.get("status") != "cancelled"
-
-
-def _stamp(event: dict[str, Any]) -> int:
-    raw = event.get("extendedProperties", {}).get("private", {}).get("lockmeStamp", "0")
-    return int(raw) if str(raw).isdigit() else 0
