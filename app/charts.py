@@ -26,7 +26,7 @@ TOP = 8
 # Outcome groups in stacking order (bottom first) and the results each one counts.
 GROUPS: dict[str, tuple[str, ...]] = {
     "written": ("created", "updated", "moved", "restored", "deleted"),
-    "nothing": ("unchanged", "absent", "stale", "ignored", "tested", "duplicate"),
+    "nothing": ("unchanged", "absent", "stale", "ignored", "hidden", "tested", "duplicate"),
     "waiting": ("parked",),
     "failed": ("failed",),
 }

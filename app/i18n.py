@@ -92,6 +92,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "privacy_full": "Everything",
         "privacy_no_contact": "No contact details",
         "privacy_time_only": "Time only",
+        "holds": "Unpaid holds",
+        "holds_show": "Show as tentative",
+        "holds_hide": "Leave out until paid",
+        "holds_help": (
+            "Unpaid holds: a lock.me booking not paid yet holds the slot for about 20 "
+            "minutes. Shown, it is a tentative event titled “⏳ Unpaid hold · …” that turns "
+            "into a normal event when paid; left out, it gets an event only once paid."
+        ),
         "save": "Save",
         "routes_saved": "Saved {count} room(s).",
         "no_rooms": "Lockme lists no rooms for this account.",
@@ -99,6 +107,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bad_duration": "{room}: the duration must be a whole number from 1 to 1440.",
         "bad_colour": "{room}: unknown colour.",
         "bad_privacy": "{room}: unknown privacy level.",
+        "bad_holds": "{room}: choose whether unpaid holds are shown.",
         "bad_template": "{room}: unknown placeholder {{{field}}}.",
         "resync": "Re-sync upcoming bookings",
         "resync_intro": "Makes the calendars match Lockme's upcoming bookings again.",
@@ -242,6 +251,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "result_duplicate": "already done",
         "result_parked": "waiting for a reconnect",
         "result_failed": "failed",
+        "result_hidden": "unpaid hold, left out of the calendar",
         "chart_syncs": "Syncs per day by outcome",
         "chart_latency": "Time from Lockme's message to the calendar",
         "chart_empty": "No syncs in these days",
@@ -421,6 +431,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "privacy_full": "Wszystko",
         "privacy_no_contact": "Bez danych kontaktowych",
         "privacy_time_only": "Tylko godzina",
+        "holds": "Nieopłacone blokady",
+        "holds_show": "Pokazuj jako wstępne",
+        "holds_hide": "Pomijaj do opłacenia",
+        "holds_help": (
+            "Nieopłacone blokady: rezerwacja z lock.me, która nie jest jeszcze opłacona, "
+            "trzyma termin przez około 20 minut. Pokazana, jest wstępnym wydarzeniem "
+            "„⏳ Unpaid hold · …”, które po opłaceniu staje się zwykłym; pominięta, dostaje "
+            "wydarzenie dopiero po opłaceniu."
+        ),
         "save": "Zapisz",
         "routes_saved": "Zapisano pokoje: {count}.",
         "no_rooms": "Lockme nie zwraca żadnych pokoi dla tego konta.",
@@ -428,6 +447,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bad_duration": "{room}: czas trwania musi być liczbą całkowitą od 1 do 1440.",
         "bad_colour": "{room}: nieznany kolor.",
         "bad_privacy": "{room}: nieznany poziom prywatności.",
+        "bad_holds": "{room}: wybierz, czy pokazywać nieopłacone blokady.",
         "bad_template": "{room}: nieznane pole {{{field}}}.",
         "resync": "Zsynchronizuj nadchodzące rezerwacje",
         "resync_intro": "Ponownie uzgadnia kalendarze z nadchodzącymi rezerwacjami w Lockme.",
@@ -573,6 +593,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "result_duplicate": "już zrobione",
         "result_parked": "czeka na ponowne połączenie",
         "result_failed": "błąd",
+        "result_hidden": "nieopłacona blokada, pominięta w kalendarzu",
         "chart_syncs": "Synchronizacje dziennie według wyniku",
         "chart_latency": "Czas od wiadomości Lockme do kalendarza",
         "chart_empty": "Brak synchronizacji w tych dniach",

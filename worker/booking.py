@@ -9,6 +9,16 @@ forward by the length of the gap (02:30 → 03:30 summer time), and a *repeated*
 (fall back) is read as its first occurrence (summer time). Both follow from ``fold=0``,
 which is also what Python and Google do by default, so the calendar and this code agree.
 The end is the start plus the room's duration in *elapsed* minutes, computed in UTC.
+
+Unpaid holds: a booking made on lock.me (``source: "web"``) with ``status`` 0 is a hold that
+Lockme releases after about 20 minutes unless the customer pays. It is written as a
+``tentative`` event whose summary starts with :data:`HOLD_MARKER` (at every privacy level, the
+room's title template after it); the edit that pays it (``status`` 1) makes it ``confirmed``
+without the marker, and the release arrives as a delete like any other. Only ``web`` holds:
+a ``panel``, ``widget`` or ``api`` booking with ``status`` 0 is a booking to be paid later
+(on site, by transfer), not a hold Lockme will release, so it stays a confirmed event whose
+description says "Payment: unpaid". A room whose ``Route.holds`` is ``hide`` gets no event
+for a hold (an existing one is removed) until it is paid.
 """
 
 from __future__ import annotations
@@ -24,6 +34,10 @@ from worker.identity import private_properties
 
 ACTIONS = ("add", "edit", "delete", "test")
 PRIVACY_LEVELS = ("full", "no_contact", "time_only")
+# How a room shows unpaid holds: ``show`` as tentative, marked events; ``hide`` not at all.
+HOLDS_SETTINGS = ("show", "hide")
+HOLD_MARKER = "⏳ Unpaid hold · "
+HOLD_SOURCE = "web"
 DEFAULT_TITLE = "{room}: {name} {surname}"
 MAX_ID = 10**18
 FIELD_LIMIT = 200
@@ -70,6 +84,11 @@ class Booking:
     paid: bool = False
     source: str = ""
 
+    @property
+    def is_hold(self) -> bool:
+        """An unpaid lock.me booking, which Lockme releases unless paid (module docstring)."""
+        return not self.paid and self.source.lower() == HOLD_SOURCE
+
 
 @dataclass(frozen=True)
 class Message:
@@ -88,7 +107,8 @@ class Route:
 
     A room nobody has set up yet gets ``no_contact``: the customer's name and party size,
     never their phone, e-mail or comment, like Lockme's own RODO mode. Showing more is a
-    choice staff make per room on the rooms page.
+    choice staff make per room on the rooms page. ``holds`` (one of ``HOLDS_SETTINGS``)
+    says whether unpaid holds appear; routes saved before it existed read as ``show``.
     """
 
     room_id: int
@@ -98,6 +118,11 @@ class Route:
     title_template: str = ""
     privacy: str = "no_contact"
     room_name: str = ""
+    holds: str = "show"
+
+    def shows(self, booking: Booking) -> bool:
+        """Whether the booking gets an event in this room's calendar at all."""
+        return self.holds != "hide" or not booking.is_hold
 
 
 def positive_id(value: Any, what: str) -> int:
@@ -312,10 +337,11 @@ def event_body(
     minutes = route.duration_minutes or default_minutes
     start, end = local_span(booking.date, booking.hour, tz, minutes)
     values = template_values(booking, route)
+    title = render_title(route.title_template, values)
     body: dict[str, Any] = {
         "id": event_id(booking.reservation_id),
-        "status": "confirmed",
-        "summary": render_title(route.title_template, values)[:FIELD_LIMIT],
+        "status": "tentative" if booking.is_hold else "confirmed",
+        "summary": ((HOLD_MARKER if booking.is_hold else "") + title)[:FIELD_LIMIT],
         "description": describe(booking, values),
         "start": {"dateTime": start.isoformat(), "timeZone": tz.key},
         "end": {"dateTime": end.isoformat(), "timeZone": tz.key},
@@ -329,13 +355,17 @@ def event_body(
 
 
 def event_matches(event: dict[str, Any], body: dict[str, Any]) -> bool:
-    """True when a stored event already shows ``body`` (used by reconcile to skip writes)."""
+    """True when a stored event already shows ``body`` (used by reconcile to skip writes).
+
+    The status is part of it: a hold's event is tentative, a paid one's confirmed, and an
+    event with no status is confirmed (Google's default)."""
     keys = ("summary", "description", "colorId")
     same_fields = all(event.get(k, "") == body.get(k, "") for k in keys)
     same_times = all(
         _instant(event.get(side, {})) == _instant(body[side]) for side in ("start", "end")
     )
-    return event.get("status") == "confirmed" and same_fields and same_times
+    same_status = event.get("status", "confirmed") == body["status"]
+    return same_status and same_fields and same_times
 
 
 def _instant(when: dict[str, Any]) -> datetime | None:

@@ -183,14 +183,21 @@ class Reconciler:
         body = event_body(booking, route, settings.tz, settings.default_duration_minutes, stamp)
         current = next((e for c, e in copies if c == route.calendar_id), None)
         others = [c for c, _ in copies if c != route.calendar_id]
-        if current is not None and event_matches(current, body) and not others:
+        # A hold the room leaves out is right with no copy at all.
+        shown = route.shows(booking)
+        if shown:
+            correct = current is not None and event_matches(current, body) and not others
+        else:
+            correct, others = not copies, [c for c, _ in copies]
+        if correct:
             self.summary.checked += 1
             return
         if not self.dry_run:
             self._rewrite(booking.reservation_id, booking.room_id, copies, listed=True)
             return
         rid = booking.reservation_id
-        self._count(Change("updated" if current else "created", rid, route.calendar_id))
+        if shown:
+            self._count(Change("updated" if current else "created", rid, route.calendar_id))
         for calendar_id in others:
             self._count(Change("deleted", rid, calendar_id))
 
@@ -240,6 +247,12 @@ class Reconciler:
         if outcome.result in (Result.STALE, Result.IGNORED):
             # A newer message's event is there, or Lockme had the booking no more.
             self.summary.skipped += 1
+            return
+        if outcome.result == Result.HIDDEN:
+            # The sync removed the copies it knew of; the list may have shown it more.
+            for calendar_id, found in copies:
+                self.rt.calendar.delete(calendar_id, found["id"])
+                self._count(Change("deleted", reservation_id, calendar_id))
             return
         action = "created" if outcome.result in (Result.CREATED, Result.RESTORED) else "updated"
         self._count(Change(action, reservation_id, outcome.calendar_id or ""))

@@ -78,6 +78,7 @@ class Result(StrEnum):
     UNCHANGED = "unchanged"  # written already; only the ack was lost
     STALE = "stale"  # older than what last shaped the reservation
     IGNORED = "ignored"  # Lockme no longer has the booking
+    HIDDEN = "hidden"  # an unpaid hold in a room that leaves holds out: no event
     TESTED = "tested"  # Lockme's test message
     FAILED = "failed"  # malformed: recorded as a failure
     # Never an outcome: an insert found the event id taken by an event it cannot read or
@@ -318,6 +319,10 @@ class Syncer:
             early, elsewhere = self._look_elsewhere(target, eid, booking, stamp, confirmed)
             if early is not None:
                 return early
+        if not route.shows(booking):
+            # Without a mapping, a swept write cannot tell whether the target has a copy.
+            unknown = [target] if mapping is None and sweep else []
+            return self._hide(booking, stamp, mapping, route, [*elsewhere, *unknown])
         body = event_body(
             booking, route, self.settings.tz, self.settings.default_duration_minutes, stamp
         )
@@ -346,6 +351,31 @@ class Syncer:
             Mapping(booking.reservation_id, booking.room_id, target, eid, stamp, deleted=False)
         )
         return Outcome(result, target, eid, (written or {}).get("htmlLink"))
+
+    def _hide(
+        self,
+        booking: Booking,
+        stamp: int,
+        mapping: Mapping | None,
+        route: Route,
+        suspects: list[str],
+    ) -> Outcome:
+        """No event for a hold the room leaves out: remove any the booking has, in the
+        mapping's calendars and in ``suspects`` (where a copy may be that it does not know).
+
+        The mapping stays live (not a tombstone: the booking exists, and a delete is what
+        Lockme's release sends) and keeps the stamp, so the edit that pays it is ordered
+        and written by the usual path: an update that finds nothing inserts.
+        """
+        rid = booking.reservation_id
+        known = mapping.calendars() if mapping else []
+        for calendar_id in dict.fromkeys([*known, *suspects]):
+            self._remove(calendar_id, rid, self._known_id(mapping, calendar_id))
+        eid = self._known_id(mapping, route.calendar_id) or event_id(rid)
+        self.store.save_mapping(
+            Mapping(rid, booking.room_id, route.calendar_id, eid, stamp, deleted=False)
+        )
+        return Outcome(Result.HIDDEN, route.calendar_id, eid)
 
     def _look_elsewhere(
         self, target: str, eid: str, booking: Booking, stamp: int, confirmed: bool

@@ -300,7 +300,8 @@ class FakeGoogle(FakeServer):
             self.burned[(cid, event_id)] = get_status
 
     def live_events_by_reservation(self) -> dict[str, list[tuple[str, dict[str, Any]]]]:
-        """Confirmed events grouped by ``extendedProperties.private.lockmeReservationId``.
+        """Live (confirmed or tentative) events grouped by
+        ``extendedProperties.private.lockmeReservationId``.
 
         A correct sync has exactly one entry per live reservation.
         """
@@ -308,7 +309,7 @@ class FakeGoogle(FakeServer):
         with self.lock:
             for cid, calendar in self.calendars.items():
                 for event in calendar["events"].values():
-                    if event.get("status", "confirmed") != "confirmed":
+                    if event.get("status") == "cancelled":
                         continue
                     private = (event.get("extendedProperties") or {}).get("private") or {}
                     rid = private.get("lockmeReservationId")

@@ -263,7 +263,7 @@ class FakeLockme(FakeServer):
         people: int = 4,
         price: str = "240.00",
         comment: str = "",
-        status: int = 0,
+        status: int = 1,
         source: str = "web",
         extid: str = "",
         language: str = "pl",
@@ -271,6 +271,9 @@ class FakeLockme(FakeServer):
         invoice: str = "",
     ) -> tuple[int, int]:
         """Book a slot as a customer would; returns ``(reservation_id, message_id)``.
+
+        Paid by default; ``status=0`` with ``source="web"`` is an unpaid lock.me hold,
+        which an edit with ``status=1`` pays.
 
         An unknown room is added on the fly so tests need not declare every room.
         """
