@@ -34,7 +34,7 @@ from worker.sandbox.demo import SandboxError
 
 bp = Blueprint("sandbox", __name__)
 
-BOOKING_FIELDS = ("room", "date", "hour", "name", "people", "phone")
+BOOKING_FIELDS = ("room", "date", "hour", "name", "people", "phone", "paid")
 FIRST_HOUR, LAST_HOUR = 9, 22
 """The hours a week grid always shows; earlier or later bookings widen it."""
 
@@ -101,6 +101,17 @@ def edit(reservation_id: int) -> Response:
         return st("changed", id=reservation_id)
 
     return _act(change)
+
+
+@bp.route("/sandbox/bookings/<int:reservation_id>/pay", methods=["POST"])
+def pay(reservation_id: int) -> Response:
+    """The customer pays an unpaid hold: Lockme sends an edit with status 1."""
+
+    def settle() -> str:
+        client().edit(reservation_id, paid="yes")
+        return st("paid_done", id=reservation_id)
+
+    return _act(settle)
 
 
 @bp.route("/sandbox/bookings/<int:reservation_id>/cancel", methods=["POST"])

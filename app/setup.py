@@ -40,6 +40,7 @@ from app.runtime import runtime
 from worker import keys, names
 from worker.booking import (
     DEFAULT_TITLE,
+    HOLDS_SETTINGS,
     PRIVACY_LEVELS,
     TEMPLATE_FIELDS,
     Booking,
@@ -385,6 +386,7 @@ def _row(room: dict[str, Any], route: Route) -> dict[str, str]:
         "color_id": route.color_id,
         "title_template": route.title_template,
         "privacy": route.privacy,
+        "holds": route.holds,
     }
 
 
@@ -406,6 +408,8 @@ def _parse_row(
         errors.append(("color", t("bad_colour", room=room)))
     if row["privacy"] not in PRIVACY_LEVELS:
         errors.append(("privacy", t("bad_privacy", room=room)))
+    if row["holds"] not in HOLDS_SETTINGS:
+        errors.append(("holds", t("bad_holds", room=room)))
     errors += [
         ("title", t("bad_template", room=room, field=f))
         for f in unknown_placeholders(row["title_template"])
@@ -420,6 +424,7 @@ def _parse_row(
         title_template=row["title_template"].strip(),
         privacy=row["privacy"],
         room_name=room,
+        holds=row["holds"],
     )
     return route, []
 
@@ -441,6 +446,8 @@ def rooms() -> str | tuple[str, int] | Response:
                 color_id=form.get(f"color-{rid}", ""),
                 title_template=form.get(f"title-{rid}", ""),
                 privacy=form.get(f"privacy-{rid}", ""),
+                # A form from before the setting keeps the room's choice.
+                holds=form.get(f"holds-{rid}", row["holds"]),
             )
         parsed = [_parse_row(row, {o["value"] for o in options}) for row in rows]
         errors = [error for _, row_errors in parsed for _, error in row_errors]
@@ -471,6 +478,7 @@ def rooms() -> str | tuple[str, int] | Response:
         previews={row["room_id"]: _preview(row, samples) for row in rows},
         colours=COLOURS,
         privacy_levels=PRIVACY_LEVELS,
+        holds_settings=HOLDS_SETTINGS,
         fields=", ".join(f"{{{f}}}" for f in TEMPLATE_FIELDS),
         default_title=DEFAULT_TITLE,
         default_duration=rt.settings.default_duration_minutes,

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 import redis
 
 from worker import alerts, devserver, inbox, logs, report, rqseam, schedules, sentry, tasks
+from worker.booking import HOLDS_SETTINGS
 from worker.config import LOOPBACK_HOSTS, ConfigError, Settings, load_settings
 from worker.errors import AuthError, SyncError
 from worker.names import calendar_names, room_names
@@ -179,6 +180,8 @@ def cmd_route(args: argparse.Namespace, settings: Settings) -> int:
     route = replace(store.route(args.room_id), calendar_id=args.calendar_id)
     if args.duration is not None:
         route = replace(route, duration_minutes=args.duration)
+    if args.holds is not None:
+        route = replace(route, holds=args.holds)
     if not route.room_name and rooms.get(args.room_id):
         route = replace(route, room_name=rooms[args.room_id])
     store.set_route(route)
@@ -244,10 +247,15 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "alerts", help="check alert conditions now and notify staff of those due"
     ).set_defaults(func=cmd_alerts)
-    route = sub.add_parser("route", help="set a room's calendar and duration")
+    route = sub.add_parser("route", help="set a room's calendar, duration and holds")
     route.add_argument("room_id", type=int)
     route.add_argument("calendar_id")
     route.add_argument("--duration", type=int, help="minutes")
+    route.add_argument(
+        "--holds",
+        choices=HOLDS_SETTINGS,
+        help="unpaid lock.me holds: show as tentative events (default) or leave them out",
+    )
     route.set_defaults(func=cmd_route)
     rec = sub.add_parser("reconcile", help="make the calendar equal Lockme for N days")
     rec.add_argument("--days", type=int, default=60)

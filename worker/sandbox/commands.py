@@ -36,11 +36,15 @@ def _rooms(client: SandboxClient, args: argparse.Namespace) -> str:
 
 def _book(client: SandboxClient, args: argparse.Namespace) -> str:
     fields = {"room": args.room, "date": args.date, "hour": args.hour, "name": args.name}
+    if args.unpaid:
+        fields["paid"] = "no"
     return str(client.book(**fields)["reservationId"])
 
 
 def _edit(client: SandboxClient, args: argparse.Namespace) -> str:
     fields = {"date": args.date, "hour": args.hour, "room": args.room, "name": args.name}
+    if args.pay:
+        fields["paid"] = "yes"
     sent = client.edit(args.reservation_id, **{k: v for k, v in fields.items() if v})
     return f"changed {args.reservation_id} (Lockme message {sent['messageId']})"
 
@@ -88,6 +92,9 @@ def add_parser(sub: Any) -> None:
     book.add_argument("--date", required=True, help="YYYY-MM-DD")
     book.add_argument("--hour", required=True, help="HH:MM")
     book.add_argument("--name", default="Anna Nowak", help="the customer's name")
+    book.add_argument(
+        "--unpaid", action="store_true", help="an unpaid lock.me hold (pay it with edit --pay)"
+    )
     book.set_defaults(action=_book)
     edit = commands.add_parser("edit", help="change a booking's date, hour or room")
     edit.add_argument("reservation_id", type=int)
@@ -95,6 +102,7 @@ def add_parser(sub: Any) -> None:
     edit.add_argument("--hour")
     edit.add_argument("--room")
     edit.add_argument("--name")
+    edit.add_argument("--pay", action="store_true", help="the customer pays an unpaid hold")
     edit.set_defaults(action=_edit)
     cancel = commands.add_parser("cancel", help="cancel a booking")
     cancel.add_argument("reservation_id", type=int)

@@ -35,6 +35,7 @@ DEMO_ROOMS = (
 VENUE = "Escape Sandbox"
 LOCKME_NICK = "escape-sandbox"
 GOOGLE_ACCOUNT = "staff@sandbox.example"
+PAID_ANSWERS = {"yes": 1, "true": 1, "1": 1, "no": 0, "false": 0, "0": 0}
 
 
 def room(ident: str | int) -> DemoRoom:
@@ -70,7 +71,17 @@ def booking_fields(fields: dict[str, Any], *, required: bool) -> dict[str, Any]:
         changes["people"] = int(people)
     if fields.get("phone") not in (None, ""):
         changes["phone"] = str(fields["phone"]).strip()[:30]
+    if fields.get("paid") not in (None, ""):
+        changes["status"] = _paid(fields["paid"])
     return changes
+
+
+def _paid(value: Any) -> int:
+    """Lockme's ``status``: 1 paid, 0 an unpaid lock.me hold (released unless paid)."""
+    text = str(value).strip().casefold()
+    if text in PAID_ANSWERS:
+        return PAID_ANSWERS[text]
+    raise SandboxError(f"paid {value!r} is not yes or no")
 
 
 def _date(value: str) -> str:

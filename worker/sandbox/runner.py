@@ -218,7 +218,9 @@ class Sandbox:
     def edit(self, reservation_id: int, fields: dict[str, Any]) -> dict[str, int]:
         changes = booking_fields(fields, required=False)
         if not changes:
-            raise SandboxError("nothing to change: give a date, hour, room, name, people or phone")
+            raise SandboxError(
+                "nothing to change: give a date, hour, room, name, people, phone or paid"
+            )
         try:
             return {"messageId": self.lockme.edit_reservation(reservation_id, **changes)}
         except KeyError:
