@@ -114,6 +114,24 @@ def test_route_and_routes(env, fake_lockme, fake_google, capsys):
     assert main(["route", "5", "x", "--duration", "0"]) == 2
 
 
+def test_route_sets_whether_holds_show(env, runtime, fake_lockme, capsys):
+    fake_lockme.add_room(5, "Bunker")
+    assert main(["route", "5", "primary", "--duration", "90"]) == 0
+    assert runtime.store.route(5).holds == "show"
+    assert main(["route", "5", "primary", "--holds", "hide"]) == 0
+    route = runtime.store.route(5)
+    assert (route.holds, route.duration_minutes) == ("hide", 90)  # the rest is kept
+    assert main(["route", "5", "primary"]) == 0
+    assert runtime.store.route(5).holds == "hide"  # not given: unchanged
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        main(["route", "5", "primary", "--holds", "maybe"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "invalid choice: 'maybe'" in err
+    assert runtime.store.route(5).holds == "hide"
+
+
 def test_route_refuses_unknown_rooms_and_calendars(env, runtime, fake_lockme, fake_google, capsys):
     fake_lockme.add_room(5, "Bunker")
     fake_google.add_calendar("holidays@group.calendar.google.com", "Holidays", "reader")

@@ -287,6 +287,32 @@ def test_rooms_page_swatches_preview_privacy_and_invalid_fields(
     assert "moved" not in again.headers["Location"]  # nothing moved this time
 
 
+def test_rooms_page_sets_whether_holds_show(
+    staff: Staff, web_runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    client, token = staff
+    connect(client, "lockme")
+    connect(client, "google")
+    html = client.get("/setup/rooms").get_data(as_text=True)
+    assert '<select id="holds-101" name="holds-101"' in html
+    assert re.search(r'<option value="show" selected>Show as tentative', html)
+    assert "Unpaid holds" in client.get("/setup/rooms?lang=en").get_data(as_text=True)
+    assert "Nieopłacone blokady" in client.get("/setup/rooms?lang=pl").get_data(as_text=True)
+    form = {"csrf_token": token}
+    for rid in ("101", "102"):
+        form |= {f"calendar-{rid}": "primary", f"privacy-{rid}": "no_contact"}
+    bad = client.post("/setup/rooms", data={**form, "holds-101": "sometimes"})
+    assert bad.status_code == 400
+    invalid = set(re.findall(r'id="([\w-]+)"[^>]*aria-invalid="true"', bad.get_data(as_text=True)))
+    assert invalid == {"holds-101"}
+    saved = client.post("/setup/rooms", data={**form, "holds-101": "hide"})
+    assert saved.status_code == 302
+    assert web_runtime.store.route(101).holds == "hide"
+    assert web_runtime.store.route(102).holds == "show"  # a form without the field keeps it
+    html = client.get("/setup/rooms").get_data(as_text=True)
+    assert re.search(r'<option value="hide" selected>', html)
+
+
 # --- Polish, language switch, error pages ---------------------------------------------------
 def test_polish_status_page_has_no_english_words(
     staff: Staff, web_runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -367,6 +368,32 @@ def test_sandbox_pages_book_and_show_the_booking(dev_sandbox: dict[str, Any]) ->
     digest = web.get(run["base"] + "/sandbox/calendar/digest").json()["digest"]
     assert len(digest) == 16
 
+    # An unpaid lock.me hold shows as a tentative event until the customer pays.
+    page = web.get(run["base"] + "/sandbox")
+    hold = {"csrf_token": csrf_from(page.text), "room": "5101", "date": "2026-12-04"}
+    hold |= {"hour": "17:00", "name": "Olga Hold", "paid": "no"}
+    assert web.post(run["base"] + "/sandbox/book", data=hold).status_code == 200
+
+    def olga() -> tuple[str, str] | None:
+        """The hold's event on the calendar page: its classes and its title."""
+        view = web.get(run["base"] + "/sandbox/calendar", params={"week": "2026-12-04"}).text
+        found = re.search(
+            r'<div class="event ([^"]*)"[^>]*>\s*<span class="event-time">[^<]*</span>\s*'
+            r'<span class="event-title">([^<]*Olga Hold)</span>',
+            view,
+        )
+        return (found[1], found[2]) if found else None
+
+    classes, title = eventually(olga)
+    assert "tentative" in classes.split()
+    assert title == "⏳ Unpaid hold · Pharaoh&#39;s Tomb: Olga Hold"
+    page = web.get(run["base"] + "/sandbox").text
+    pay_url = re.search(r'action="(/sandbox/bookings/\d+/pay)"', page)
+    assert pay_url is not None and "unpaid hold" in page
+    paid = web.post(run["base"] + pay_url[1], data={"csrf_token": csrf_from(page)})
+    assert paid.status_code == 200 and "paid in Lockme" in paid.text
+    eventually(lambda: olga() == ("gc-4", "Pharaoh&#39;s Tomb: Olga Hold"))
+
 
 # --- the control API: bookings and trouble ------------------------------------------------
 @pytest.fixture
@@ -456,6 +483,22 @@ def test_control_api_books_edits_cancels_and_refuses_bad_input(
             client.book(**bad)
     with pytest.raises(SandboxError, match="no live reservation"):
         client.edit(made["reservationId"], hour="10:00")
+
+
+def test_control_api_books_an_unpaid_hold_and_pays_it(
+    sandbox: tuple[Sandbox, SandboxClient],
+) -> None:
+    running, client = sandbox
+    paid = client.book(room="5101", date="2026-12-03", hour="17:00")["reservationId"]
+    hold = client.book(room="5101", date="2026-12-03", hour="19:00", paid="no")["reservationId"]
+    reservations = running.lockme.live_reservations()
+    assert (reservations[paid]["status"], reservations[hold]["status"]) == (1, 0)
+    assert reservations[hold]["source"] == "web"
+    message = client.edit(hold, paid="yes")["messageId"]
+    assert running.lockme.messages[message]["action"] == "edit"
+    assert running.lockme.messages[message]["data"]["status"] == 1
+    with pytest.raises(SandboxError, match="paid 'later' is not yes or no"):
+        client.edit(hold, paid="later")
 
 
 def test_a_second_sandbox_never_flushes_a_running_one(
