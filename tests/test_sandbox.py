@@ -316,6 +316,17 @@ def test_dev_sandbox_end_to_end_through_the_sandbox_commands(dev_sandbox: dict[s
     eventually(lambda: not confirmed(run, reservation))
     assert {e["status"] for e in events_of(run, reservation)} == {"cancelled"}
 
+    held = sandbox_cli(
+        run, "book", "--room", "5101", "--date", "2026-12-03", "--hour", "16:00", "--unpaid"
+    )
+    assert held.returncode == 0, held.stderr
+    hold = held.stdout.strip()
+    [event] = eventually(lambda: events_of(run, hold))
+    assert event["status"] == "tentative" and event["summary"].startswith("⏳ Unpaid hold · ")
+    assert sandbox_cli(run, "edit", hold, "--pay").returncode == 0
+    [event] = eventually(lambda: confirmed(run, hold))
+    assert event["summary"] == "Pharaoh's Tomb: Anna Nowak"
+
 
 def test_sandbox_commands_refuse_bad_input_in_one_line(dev_sandbox: dict[str, Any]) -> None:
     run = dev_sandbox
