@@ -182,3 +182,19 @@ def test_a_route_saved_before_the_setting_shows_holds(runtime):
     assert not replace(route, holds="hide").shows(hold)
     body = event_body(hold, route, runtime.settings.tz, 60, 1)
     assert body["status"] == "tentative" and body["summary"].startswith(HOLD_MARKER)
+
+
+def test_a_cancelled_event_stays_cancelled_when_lockme_says_it_is_a_hidden_hold(
+    client, runtime, fake_lockme, fake_google
+):
+    """The store lost the booking's mapping; its event is cancelled, so the write asks Lockme,
+    which has it as an unpaid hold in a room that leaves holds out: nothing to restore."""
+    hide_holds(runtime)
+    rid, m_add = fake_lockme.create_reservation(ROOM, DAY, "18:00:00", status=1)
+    paid = Booking(rid, ROOM, date.fromisoformat(DAY), time(18), paid=True, source="web")
+    runtime.calendar.insert("primary", event_body(paid, Route(ROOM), runtime.settings.tz, 60, 1))
+    runtime.calendar.delete("primary", event_id(rid))
+    fake_lockme.reservations[rid]["status"] = 0  # Lockme's answer now: unpaid
+    sync(client, runtime, m_add)
+    assert live_event(fake_google, rid) is None
+    assert json.loads(runtime.redis.lindex(keys.RECENT, 0))["result"] == "hidden"

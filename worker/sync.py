@@ -488,6 +488,8 @@ class Syncer:
                 return Result.IGNORED, None
             fresh = confirmed_booking(current, booking)
             route = self.store.route(booking.room_id)
+            if not route.shows(fresh):
+                return Result.HIDDEN, None  # a hold the room leaves out: stays cancelled
             body = event_body(
                 fresh, route, self.settings.tz, self.settings.default_duration_minutes, stamp
             )
