@@ -1,0 +1,1 @@
+"""Calendar → Lockme blocks: staff events in a Google calendar close Lockme slots."""
