@@ -19,7 +19,7 @@ from tests.conftest import connected_runtime, make_settings
 from worker.blocks import jobs
 from worker.blocks.channels import Channels, ChannelStore
 from worker.blocks.feed import Feed, FeedStore
-from worker.config import Settings
+from worker.config import ConfigError, Settings, load_settings
 from worker.errors import PermanentError
 from worker.gcal import PushRefused, SyncTokenGone
 from worker.identity import private_properties
@@ -384,3 +384,9 @@ def test_the_fake_pushes_into_the_running_app(
             assert rt.queue.count == 1
         finally:
             server.shutdown()
+
+
+@pytest.mark.parametrize("value", ["0", "731", "ninety", "-5"])
+def test_a_bad_horizon_is_refused_at_start(value: str) -> None:
+    with pytest.raises(ConfigError, match="BLOCKS_HORIZON_DAYS"):
+        load_settings(env={"BLOCKS_HORIZON_DAYS": value})
