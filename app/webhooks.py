@@ -28,6 +28,9 @@ from flask import Blueprint, Response, jsonify
 
 from app.runtime import runtime
 from worker import logs, metrics
+from worker.blocks import jobs
+from worker.blocks.channels import WEBHOOK_PATH as GOOGLE_PATH
+from worker.blocks.channels import ChannelStore
 from worker.intake import Intake
 from worker.runtime import Runtime
 
@@ -37,6 +40,8 @@ METHODS = frozenset({"GET", "POST"})
 # Lockme's body is empty; anything large is not Lockme, and it is never read.
 MAX_BODY = 64 * 1024
 MESSAGE_ID = re.compile(r"[0-9]{1,18}")
+# The product's channel ids are uuid4().hex; anything else is answered without a Redis read.
+CHANNEL_ID = re.compile(r"[0-9a-f]{32}")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 log = logging.getLogger(__name__)
@@ -117,13 +122,71 @@ class LockmeWebhook:
         return 200, {"message_id": message_id, "status": outcome}, message_id, outcome
 
 
+class GoogleWebhook:
+    """``POST /webhooks/google``: Google's push for a blocks calendar, as ``interface.md``
+    defines it. A push carries no data, only that the calendar changed, so all it does is
+    queue that calendar's (coalesced) sync.
+
+    An unknown channel (404) or a wrong token (403) costs one Redis GET and nothing else: no
+    Google call, no job. ``sync`` (the channel's first message) is answered and ignored.
+    """
+
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
+        self._channels = ChannelStore(rt.redis, jobs.keys_of(rt))
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        try:
+            status, outcome = self._answer(environ)
+        except redis.RedisError as exc:
+            # Google retries a failed push with backoff, and the poll is the safety net.
+            log.error("google push not handled: %s", type(exc).__name__)
+            status, outcome = 503, "unavailable"
+        except Exception:
+            log.exception("google push not handled")
+            status, outcome = 500, "error"
+        # Logged, not counted: a counter would be a Redis write for every forged push.
+        logs.event("push.received", outcome=outcome)
+        headers = [("Content-Length", "0"), ("Cache-Control", "no-store")]
+        if status == 405:
+            headers.append(("Allow", "POST"))
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        return [b""]
+
+    def _answer(self, environ: dict[str, Any]) -> tuple[int, str]:
+        if environ["REQUEST_METHOD"] != "POST":
+            return 405, "bad_method"
+        channel_id = environ.get("HTTP_X_GOOG_CHANNEL_ID", "").strip()
+        if not CHANNEL_ID.fullmatch(channel_id):
+            return 404, "unknown_channel"
+        channel = self._channels.get(channel_id)
+        if channel is None:
+            return 404, "unknown_channel"
+        token = environ.get("HTTP_X_GOOG_CHANNEL_TOKEN", "").encode()
+        if not hmac.compare_digest(token, channel.token.encode()):
+            return 403, "forbidden"
+        resource = environ.get("HTTP_X_GOOG_RESOURCE_ID", "")
+        if channel.resource_id and not hmac.compare_digest(
+            resource.encode(), channel.resource_id.encode()
+        ):
+            return 403, "forbidden"
+        if environ.get("HTTP_X_GOOG_RESOURCE_STATE") == "sync":
+            return 200, "sync"
+        return 200, jobs.request_sync(self._rt, channel.calendar_id)
+
+
 def mount(app: WSGIApp, rt: Runtime) -> WSGIApp:
-    """``app`` with the webhook's path answered by :class:`LockmeWebhook` before it."""
+    """``app`` with the webhooks' paths answered by :class:`LockmeWebhook` and
+    :class:`GoogleWebhook` before it."""
     receiver = LockmeWebhook(rt)
+    google = GoogleWebhook(rt)
 
     def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == PATH:
+        path = environ.get("PATH_INFO")
+        if path == PATH:
             return receiver(environ, start_response)
+        if path == GOOGLE_PATH:
+            return google(environ, start_response)
         return app(environ, start_response)
 
     return dispatch

@@ -66,6 +66,8 @@ class Settings:
     retry_backoff_scale: float = 1.0
     trusted_proxy_hops: int = 1
     allowed_hosts: tuple[str, ...] = ()
+    # How far ahead a blocks calendar's events block Lockme slots (its full read's window).
+    blocks_horizon_days: int = 90
 
     @property
     def tz(self) -> ZoneInfo:
@@ -169,6 +171,9 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
     hops_raw = get("TRUSTED_PROXY_HOPS", "1")
     if not (hops_raw.isascii() and hops_raw.isdigit() and int(hops_raw) <= 10):
         raise ConfigError("TRUSTED_PROXY_HOPS must be a whole number from 0 to 10")
+    horizon_raw = get("BLOCKS_HORIZON_DAYS", str(Settings.blocks_horizon_days))
+    if not (horizon_raw.isascii() and horizon_raw.isdigit() and 1 <= int(horizon_raw) <= 730):
+        raise ConfigError("BLOCKS_HORIZON_DAYS must be a whole number from 1 to 730")
     return Settings(
         redis_url=get("REDIS_URL", DEFAULT_REDIS_URL),
         secret_key=get("SECRET_KEY"),
@@ -204,4 +209,5 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
         retry_backoff_scale=retry_backoff_scale,
         trusted_proxy_hops=int(hops_raw),
         allowed_hosts=tuple(h.strip() for h in get("ALLOWED_HOSTS").split(",") if h.strip()),
+        blocks_horizon_days=int(horizon_raw),
     )

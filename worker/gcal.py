@@ -46,6 +46,8 @@ HTTP_TIMEOUT_S = 20
 RATE_REASONS = frozenset({"ratelimitexceeded", "userratelimitexceeded"})
 QUOTA_REASON = "quotaexceeded"
 DAILY_REASON = "dailylimitexceeded"
+# Google's refusals of a push address (``push.webhookUrlNotHttps``, ``…Unauthorized`` …).
+PUSH_REASON_PREFIX = "push."
 # Google resets daily quotas at midnight Pacific time.
 QUOTA_RESET_ZONE = ZoneInfo("America/Los_Angeles")
 QUOTA_RESET_SPREAD_S = 300
@@ -81,6 +83,16 @@ def fallback_id(event_id: str, generation: int) -> str:
 
 class Conflict(PermanentError):
     """409: the event id is taken (an earlier insert landed, maybe with a lost response)."""
+
+
+class SyncTokenGone(PermanentError):
+    """410 on a list with a sync token (``fullSyncRequired``): only a full read helps."""
+
+
+class PushRefused(PermanentError):
+    """Google will not push to the address (a ``push.*`` reason: not HTTPS, a domain not
+    verified): the calendar has to be polled instead. Never an auth failure, whatever the
+    status, so it does not mark the connection broken."""
 
 
 def _expiry(record: dict[str, Any]) -> datetime | None:
@@ -364,6 +376,72 @@ class GoogleCalendar:
             if not page_token:
                 return
 
+    def changes(
+        self,
+        calendar_id: str,
+        sync_token: str | None,
+        time_min: datetime | None = None,
+        time_max: datetime | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """What changed since ``sync_token`` (cancelled events included), or without one a
+        full read of [time_min, time_max) (live events only); recurring events come as their
+        instances. Returns the items of every page and the last page's ``nextSyncToken``.
+
+        Google refuses ``timeMin``/``timeMax`` beside a token, so they are only sent
+        without one. A 410 raises :class:`SyncTokenGone`: the token is stale, read in full.
+        """
+        params: dict[str, Any] = {"calendarId": calendar_id, "singleEvents": True}
+        if sync_token:
+            params["syncToken"] = sync_token
+        else:
+            params["showDeleted"] = False
+            if time_min:
+                params["timeMin"] = time_min.isoformat()
+            if time_max:
+                params["timeMax"] = time_max.isoformat()
+        items: list[dict[str, Any]] = []
+        page_token = None
+        while True:
+            request = self._events().list(pageToken=page_token, maxResults=250, **params)
+            try:
+                page = self._execute(request, "list")
+            except PermanentError as exc:
+                if sync_token and exc.status == 410:
+                    raise SyncTokenGone(str(exc), service=SERVICE, status=410) from exc
+                raise
+            items.extend(page.get("items", []))
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                next_token = page.get("nextSyncToken")
+                return items, str(next_token) if next_token else None
+
+    def watch(
+        self, calendar_id: str, channel_id: str, token: str, address: str, ttl_s: int
+    ) -> dict[str, Any]:
+        """Open a push channel on the calendar's events (``events.watch``); returns
+        ``resourceId`` and ``expiration`` (ms since the epoch, a string as Google sends it).
+        A refused address raises :class:`PushRefused`."""
+        body = {
+            "id": channel_id,
+            "type": "web_hook",
+            "address": address,
+            "token": token,
+            "params": {"ttl": str(ttl_s)},
+        }
+        answer = self._object(self._events().watch(calendarId=calendar_id, body=body), "watch")
+        return {"resourceId": answer.get("resourceId"), "expiration": answer.get("expiration")}
+
+    def stop_channel(self, channel_id: str, resource_id: str) -> bool:
+        """Stop a push channel (``channels.stop``); False when Google no longer knows it."""
+        request = self._api().channels().stop(body={"id": channel_id, "resourceId": resource_id})
+        try:
+            self._execute(request, "stopChannel")
+        except PermanentError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
     # --- calendars ----------------------------------------------------------------------
     def calendars(self) -> list[dict[str, Any]]:
         """Calendars the account can write to, for the room picker."""
@@ -392,6 +470,8 @@ def _classify(exc: HttpError, what: str) -> Exception:
     reasons = _reasons(exc)
     text = f"Google {what}: {status} {exc.reason or ''}".strip()
     hint = _retry_after(exc.resp.get("retry-after"))
+    if any(reason.startswith(PUSH_REASON_PREFIX) for reason in reasons):
+        return PushRefused(text, service=SERVICE, status=status)
     if status == 403 and DAILY_REASON in reasons:
         wait = until_quota_reset()
         return TransientError(text, service=SERVICE, status=status, retry_after=wait)

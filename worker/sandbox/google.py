@@ -13,17 +13,21 @@ import base64
 import copy
 import hashlib
 import json
+import queue
 import re
 import secrets
 import threading
 import time
 import zlib
 from collections import deque
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import requests
+from dateutil.rrule import rrulestr  # type: ignore[import-untyped]  # no stubs installed
 from werkzeug.wrappers import Request, Response
 
 from .server import (
@@ -90,6 +94,27 @@ _OAUTH_DEFAULT_ERRORS = {
 }
 # Fields the server owns: kept across update/patch whatever the client sends.
 _SERVER_FIELDS = ("kind", "id", "created", "htmlLink", "iCalUID", "creator", "organizer")
+# events.list parameters Google refuses beside a syncToken (events.list reference).
+_SYNC_EXCLUSIVE = (
+    "timeMin",
+    "timeMax",
+    "q",
+    "orderBy",
+    "privateExtendedProperty",
+    "sharedExtendedProperty",
+    "iCalUID",
+    "updatedMin",
+)
+_FULL_SYNC = "Sync token is no longer valid, a full sync is required."
+# Recurring events are expanded this far ahead of now at most (an open-ended RRULE has no
+# last instance), and into at most this many instances.
+INSTANCE_HORIZON = timedelta(days=730)
+MAX_INSTANCES = 2000
+# A channel lives this long when the watch asks for nothing (or more): about a week, as
+# observed of Calendar channels (docs two-way-prior-art.md).
+CHANNEL_TTL_S = 7 * 24 * 3600
+PUSH_TIMEOUT_S = 5.0
+PUSH_RETRY_DELAY_S = 0.5
 
 
 ERROR_FORMS = ("errors", "details", "both")
@@ -170,8 +195,12 @@ class FakeGoogle(FakeServer):
         time_zone: str = "Europe/Warsaw",
         rate_limit_per_s: float | None = None,
         consent: bool = False,
+        allow_http_push: bool = False,
     ) -> None:
         super().__init__(faults)
+        self.allow_http_push = allow_http_push
+        """Accept a watch whose address is plain HTTP (the sandbox: loopback has no TLS);
+        Google itself refuses it with 400 ``push.webhookUrlNotHttps``."""
         self.consent = consent
         """Show a consent screen at the auth endpoint (the sandbox) instead of approving at
         once (the tests, which walk the redirects without a browser)."""
@@ -202,6 +231,17 @@ class FakeGoogle(FakeServer):
         """Where error bodies the fake makes up carry their reason (see ``ERROR_FORMS``)."""
         self.burned: dict[tuple[str, str], int] = {}
         """(calendar id, event id) deleted in Calendar's UI -> the status its get answers."""
+        self._change_seq = 0
+        """Number of the latest change of any event; a sync token names the one it saw."""
+        self._token_epoch = 0
+        """Bumped by :meth:`invalidate_sync_tokens`: tokens of an older epoch answer 410."""
+        self.channels: dict[str, dict[str, Any]] = {}
+        """channel id -> {"calendar_id", "resource_id", "token", "address", "expiration"
+        (ms), "number" (the last message number), "stopped"}."""
+        self.pushes: list[dict[str, Any]] = []
+        """Every push delivery attempt: {"channel_id", "state", "number", "status"}."""
+        self._push_queue: queue.Queue[tuple[dict[str, str], str] | None] = queue.Queue()
+        self._push_thread: threading.Thread | None = None
         self.add_calendar(email, email, "owner")
 
     # -- tokens --------------------------------------------------------------------
@@ -255,6 +295,7 @@ class FakeGoogle(FakeServer):
                 "accessRole": access_role,
                 "timeZone": self.time_zone,
                 "events": {},
+                "changes": {},
             }
 
     def _resolve(self, calendar_id: str) -> str:
@@ -295,9 +336,11 @@ class FakeGoogle(FakeServer):
             raise ValueError("get_status must be 403 or 404")
         with self.lock:
             cid = self._resolve(calendar_id)
+            before = self.calendars[cid]["events"].get(event_id)
             if self.calendars[cid]["events"].pop(event_id, None) is None:
                 raise KeyError(f"no event {event_id!r} in {cid!r}")
             self.burned[(cid, event_id)] = get_status
+            self._touch(cid, event_id, before)
 
     def live_events_by_reservation(self) -> dict[str, list[tuple[str, dict[str, Any]]]]:
         """Live (confirmed or tentative) events grouped by
@@ -316,6 +359,277 @@ class FakeGoogle(FakeServer):
                     if rid is not None:
                         result.setdefault(str(rid), []).append((cid, copy.deepcopy(event)))
         return result
+
+    # -- changes: sync tokens and push -------------------------------------------------
+
+    def _touch(self, cid: str, event_id: str, before: dict[str, Any] | None) -> None:
+        """Record a change of one stored event (for sync tokens) and push it to watchers.
+
+        Instances a recurring event had before the change and no longer has (it moved, or
+        it is gone) are recorded as changed too: an incremental list answers them as
+        cancelled, as Google does."""
+        with self.lock:
+            calendar = self.calendars[cid]
+            after = calendar["events"].get(event_id)
+            old = {i["id"] for i in self._instances(before, calendar)} if before else set()
+            new = {i["id"] for i in self._instances(after, calendar)} if after else set()
+            for gone in sorted(old - new - {event_id}):
+                self._change_seq += 1
+                calendar["changes"][gone] = self._change_seq
+            self._change_seq += 1
+            calendar["changes"][event_id] = self._change_seq
+        self._notify(cid)
+
+    def invalidate_sync_tokens(self) -> None:
+        """Make every sync token given so far answer 410 ``fullSyncRequired``, as Google's
+        do after an ACL change or when they are too old."""
+        with self.lock:
+            self._token_epoch += 1
+
+    def _sync_token(self, cid: str, seq: int) -> str:
+        raw = json.dumps({"c": cid, "s": seq, "e": self._token_epoch}).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def _token_seq(self, cid: str, token: str) -> int | None:
+        """The change number a sync token saw, or None when it is not valid (any more)."""
+        try:
+            padded = token + "=" * (-len(token) % 4)
+            raw = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            if raw["c"] != cid or raw["e"] != self._token_epoch:
+                return None
+            return int(raw["s"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def _instances(self, event: dict[str, Any], calendar: dict[str, Any]) -> list[dict[str, Any]]:
+        """The event as ``singleEvents=true`` lists it: itself, or its recurring instances.
+
+        The RRULE is evaluated in the event's own zone (instances keep their wall time
+        across a DST change), up to :data:`INSTANCE_HORIZON` past now or the first start.
+        Instance ids are Google's: ``{id}_{YYYYMMDDTHHMMSSZ}`` (timed, the UTC start) or
+        ``{id}_{YYYYMMDD}`` (all-day), with ``recurringEventId`` and ``originalStartTime``.
+        """
+        lines = event.get("recurrence")
+        if not lines:
+            return [event]
+        start, end = event["start"], event["end"]
+        all_day = bool(start.get("date"))
+        zone_name = start.get("timeZone") or calendar["timeZone"]
+        zone = ZoneInfo(zone_name)
+        if all_day:
+            first_day = date.fromisoformat(start["date"])
+            first = datetime.combine(first_day, datetime.min.time())
+            days = date.fromisoformat(end["date"]) - first_day
+        else:
+            first_at = self._instant(start, calendar, "start")
+            length = self._instant(end, calendar, "end") - first_at
+            first = first_at.astimezone(zone).replace(tzinfo=None)
+        horizon = max(datetime.now(UTC), first.replace(tzinfo=zone)) + INSTANCE_HORIZON
+        rules = rrulestr("\n".join(str(line) for line in lines), dtstart=first, forceset=True)
+        found: list[dict[str, Any]] = []
+        for occurrence in rules:
+            at = occurrence.replace(tzinfo=zone)
+            if at > horizon or len(found) >= MAX_INSTANCES:
+                break
+            instance = {k: copy.deepcopy(v) for k, v in event.items() if k != "recurrence"}
+            if all_day:
+                day = occurrence.date()
+                instance["start"] = {"date": day.isoformat()}
+                instance["end"] = {"date": (day + days).isoformat()}
+                suffix = f"{day:%Y%m%d}"
+            else:
+                utc = at.astimezone(UTC)
+                instance["start"] = {"dateTime": at.isoformat(), "timeZone": zone_name}
+                finish = (utc + length).astimezone(zone)
+                instance["end"] = {"dateTime": finish.isoformat(), "timeZone": zone_name}
+                suffix = f"{utc:%Y%m%dT%H%M%SZ}"
+            instance["originalStartTime"] = dict(instance["start"])
+            instance["id"] = f"{event.get('id', '')}_{suffix}"
+            instance["recurringEventId"] = event.get("id", "")
+            found.append(instance)
+        return found
+
+    def _resource_id(self, cid: str) -> str:
+        """Google's opaque, stable id of a calendar's events collection."""
+        return hashlib.sha1(f"events:{cid}".encode()).hexdigest()[:27]
+
+    def live_channels(self, calendar_id: str | None = None) -> list[str]:
+        """Ids of the channels that still deliver (not stopped, not expired)."""
+        now_ms = time.time() * 1000
+        with self.lock:
+            return [
+                cid
+                for cid, ch in self.channels.items()
+                if not ch["stopped"]
+                and ch["expiration"] > now_ms
+                and (calendar_id is None or ch["calendar_id"] == self._resolve(calendar_id))
+            ]
+
+    def expire_channel(self, channel_id: str) -> None:
+        """End a channel's life now, as its expiration passing would: no more pushes."""
+        with self.lock:
+            self.channels[channel_id]["expiration"] = int(time.time() * 1000) - 1
+
+    def _notify(self, cid: str) -> None:
+        """Queue an ``exists`` push to every live channel watching the calendar."""
+        now_ms = time.time() * 1000
+        with self.lock:
+            watching = [
+                ch
+                for ch in self.channels.values()
+                if ch["calendar_id"] == cid and not ch["stopped"] and ch["expiration"] > now_ms
+            ]
+            for channel in watching:
+                self._push(channel, "exists")
+
+    def _push(self, channel: dict[str, Any], state: str) -> None:
+        """Queue one message of a channel for the delivery thread (never blocks a request)."""
+        with self.lock:
+            channel["number"] += 1
+            expiry = datetime.fromtimestamp(channel["expiration"] / 1000, UTC)
+            headers = {
+                "X-Goog-Channel-ID": channel["id"],
+                "X-Goog-Channel-Expiration": format_datetime(expiry, usegmt=True),
+                "X-Goog-Resource-ID": channel["resource_id"],
+                "X-Goog-Resource-URI": channel["resource_uri"],
+                "X-Goog-Resource-State": state,
+                "X-Goog-Message-Number": str(channel["number"]),
+            }
+            if channel["token"]:
+                headers["X-Goog-Channel-Token"] = channel["token"]
+            if self._push_thread is None:
+                self._push_thread = threading.Thread(
+                    target=self._deliver_pushes, name="FakeGoogle-push", daemon=True
+                )
+                self._push_thread.start()
+        self._push_queue.put((headers, channel["address"]))
+
+    def _deliver_pushes(self) -> None:
+        """POST each queued message, in order; a failure is retried once, then dropped."""
+        session = requests.Session()
+        while (item := self._push_queue.get()) is not None:
+            headers, address = item
+            status: int | str = "error"
+            for attempt in range(2):
+                try:
+                    status = session.post(
+                        address, headers=headers, timeout=PUSH_TIMEOUT_S
+                    ).status_code
+                except requests.RequestException:
+                    status = "error"
+                if isinstance(status, int) and status < 500:
+                    break
+                if attempt == 0:
+                    self._stopping.wait(PUSH_RETRY_DELAY_S)
+            with self.lock:
+                self.pushes.append(
+                    {
+                        "channel_id": headers["X-Goog-Channel-ID"],
+                        "state": headers["X-Goog-Resource-State"],
+                        "number": int(headers["X-Goog-Message-Number"]),
+                        "status": status,
+                    }
+                )
+            self._push_queue.task_done()
+        self._push_queue.task_done()
+        session.close()
+
+    def wait_for_pushes(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued push was delivered (or given up); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self._push_queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def stop(self) -> None:
+        """Stop the push delivery thread too."""
+        with self.lock:
+            thread, self._push_thread = self._push_thread, None
+        if thread is not None:
+            self._push_queue.put(None)
+            thread.join(timeout=PUSH_TIMEOUT_S * 2 + 1)
+        super().stop()
+
+    # -- staff: what a person does in Calendar's own UI --------------------------------
+
+    def _when(
+        self, value: date | datetime, all_day: bool, calendar: dict[str, Any]
+    ) -> dict[str, str]:
+        if all_day:
+            day = value.date() if isinstance(value, datetime) else value
+            return {"date": day.isoformat()}
+        if not isinstance(value, datetime):
+            raise TypeError("a timed event needs datetimes")
+        zone = ZoneInfo(calendar["timeZone"])
+        local = value.replace(tzinfo=zone) if value.tzinfo is None else value.astimezone(zone)
+        return {"dateTime": local.isoformat(), "timeZone": calendar["timeZone"]}
+
+    def staff_event(
+        self,
+        calendar_id: str,
+        summary: str,
+        start: date | datetime,
+        end: date | datetime,
+        *,
+        all_day: bool = False,
+        transparency: str | None = None,
+        recurrence: list[str] | None = None,
+        declined: bool = False,
+    ) -> str:
+        """A person adds an event in Calendar's UI; returns its id. ``declined``: someone
+        else's invitation that the calendar's owner declined. Watchers get a push."""
+        with self.lock:
+            cid = self._resolve(calendar_id)
+            calendar = self.calendars[cid]
+            body: dict[str, Any] = {
+                "summary": summary,
+                "start": self._when(start, all_day, calendar),
+                "end": self._when(end, all_day, calendar),
+            }
+            if transparency is not None:
+                body["transparency"] = transparency
+            if recurrence is not None:
+                body["recurrence"] = list(recurrence)
+            event_id = secrets.token_hex(13)
+            event = self._new_event(cid, calendar, body, event_id)
+            if declined:
+                organizer = {"email": "organiser@example.com", "displayName": "Organiser"}
+                event["creator"] = dict(organizer)
+                event["organizer"] = dict(organizer)
+                event["attendees"] = [
+                    {"email": organizer["email"], "organizer": True, "responseStatus": "accepted"},
+                    {"email": cid, "self": True, "responseStatus": "declined"},
+                ]
+            self._touch(cid, event_id, None)
+            return event_id
+
+    def move_staff_event(
+        self,
+        calendar_id: str,
+        event_id: str,
+        start: date | datetime,
+        end: date | datetime,
+        *,
+        all_day: bool = False,
+    ) -> None:
+        """A person drags the event to new times in Calendar's UI."""
+        with self.lock:
+            cid = self._resolve(calendar_id)
+            calendar = self.calendars[cid]
+            event = calendar["events"][event_id]
+            before = copy.deepcopy(event)
+            event["start"] = self._when(start, all_day, calendar)
+            event["end"] = self._when(end, all_day, calendar)
+            event["sequence"] = event.get("sequence", 0) + 1
+            event["etag"] = self._etag()
+            event["updated"] = utc_now_rfc3339()
+            self._touch(cid, event_id, before)
+
+    def delete_staff_event(self, calendar_id: str, event_id: str) -> None:
+        """A person deletes the event in Calendar's UI (see :meth:`delete_in_ui`)."""
+        self.delete_in_ui(calendar_id, event_id)
 
     # -- HTTP entry ----------------------------------------------------------------
 
@@ -498,8 +812,16 @@ class FakeGoogle(FakeServer):
                 if len(parts) == 3:
                     return self._calendar_list(request)
                 return self._calendar_list_entry(parts[3])
+        if parts == ["channels", "stop"]:
+            if not scopes & _EVENT_READ_SCOPES:
+                return self._insufficient_scopes()
+            if method != "POST":
+                return _gerr(405, "httpMethodNotAllowed", "Method Not Allowed")
+            with self.lock:
+                return self._stop_channel(request)
         if parts[0] == "calendars" and len(parts) >= 2:
-            write = method not in ("GET", "HEAD")
+            watch = parts[2:] == ["events", "watch"]
+            write = method not in ("GET", "HEAD") and not watch
             if not scopes & (_EVENT_WRITE_SCOPES if write else _EVENT_READ_SCOPES):
                 return self._insufficient_scopes()
             with self.lock:
@@ -517,11 +839,79 @@ class FakeGoogle(FakeServer):
                             "timeZone": calendar["timeZone"],
                         }
                     )
+                if watch and method == "POST":
+                    return self._watch(request, cid)
                 if len(parts) in (3, 4) and parts[2] == "events":
                     return self._events(
                         request, cid, calendar, parts[3] if len(parts) == 4 else None
                     )
         return _gerr(404, "notFound", "Not Found")
+
+    def _watch(self, request: Request, cid: str) -> Response:
+        """``events.watch``: open a push channel on the calendar's events."""
+        body = self._json_body(request)
+        if isinstance(body, Response):
+            return body
+        channel_id, address = body.get("id"), body.get("address")
+        if not isinstance(channel_id, str) or not channel_id:
+            return _gerr(400, "required", "Required")
+        if body.get("type") not in ("web_hook", "webhook"):
+            return _gerr(400, "invalid", f"Invalid value for: {body.get('type')}")
+        if not isinstance(address, str) or not urlsplit(address).hostname:
+            return _gerr(400, "push.webhookUrlNoHostOrAddress", "WebHook callback has no host.")
+        scheme = urlsplit(address).scheme.lower()
+        if scheme != "https" and not (self.allow_http_push and scheme == "http"):
+            return _gerr(
+                400, "push.webhookUrlNotHttps", f"WebHook callback must be HTTPS: {address}"
+            )
+        if channel_id in self.channels:
+            return _gerr(400, "channelIdNotUnique", "Channel id not unique")
+        params: dict[str, Any] = body["params"] if isinstance(body.get("params"), dict) else {}
+        try:
+            ttl = min(int(params.get("ttl", CHANNEL_TTL_S)), CHANNEL_TTL_S)
+        except (TypeError, ValueError):
+            return _gerr(400, "invalid", "Invalid value for: params.ttl")
+        token = body.get("token")
+        channel = {
+            "id": channel_id,
+            "calendar_id": cid,
+            "resource_id": self._resource_id(cid),
+            "resource_uri": (
+                f"https://www.googleapis.com/calendar/v3/calendars/{quote(cid)}/events?alt=json"
+            ),
+            "token": token if isinstance(token, str) else "",
+            "address": address,
+            "expiration": int((time.time() + max(ttl, 1)) * 1000),
+            "number": 0,
+            "stopped": False,
+        }
+        self.channels[channel_id] = channel
+        answer = {
+            "kind": "api#channel",
+            "id": channel_id,
+            "resourceId": channel["resource_id"],
+            "resourceUri": channel["resource_uri"],
+            "expiration": str(channel["expiration"]),
+        }
+        if channel["token"]:
+            answer["token"] = channel["token"]
+        self._push(channel, "sync")
+        return json_response(answer)
+
+    def _stop_channel(self, request: Request) -> Response:
+        """``channels.stop``: the channel delivers nothing more."""
+        body = self._json_body(request)
+        if isinstance(body, Response):
+            return body
+        channel = self.channels.get(str(body.get("id")))
+        if (
+            channel is None
+            or channel["stopped"]
+            or channel["resource_id"] != body.get("resourceId")
+        ):
+            return _gerr(404, "notFound", f"Channel '{body.get('id')}' not found for project")
+        channel["stopped"] = True
+        return Response(status=204)
 
     @staticmethod
     def _insufficient_scopes() -> Response:
@@ -580,8 +970,25 @@ class FakeGoogle(FakeServer):
         return json_response(self._calendar_entry(cid, calendar))
 
     @staticmethod
+    def _page_mark(request: Request) -> int | None:
+        """The change number a list's first page saw, carried by its page tokens."""
+        token = request.args.get("pageToken")
+        if not token:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(token.encode()).decode().removeprefix("o:")
+            mark = raw.partition(":")[2]
+            return int(mark) if mark else None
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    @staticmethod
     def _page(
-        request: Request, items: list[dict[str, Any]], default_max: int, max_cap: int
+        request: Request,
+        items: list[dict[str, Any]],
+        default_max: int,
+        max_cap: int,
+        mark: int | None = None,
     ) -> tuple[list[dict[str, Any]], str | None] | Response:
         raw_max = request.args.get("maxResults")
         try:
@@ -597,13 +1004,17 @@ class FakeGoogle(FakeServer):
         start = 0
         if token:
             try:
-                start = int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("o:"))
+                raw = base64.urlsafe_b64decode(token.encode()).decode().removeprefix("o:")
+                start = int(raw.partition(":")[0])
             except (ValueError, UnicodeDecodeError):
                 return _gerr(400, "invalid", "Invalid page token value.")
         chunk = items[start : start + max_results]
         end = start + max_results
+        suffix = f":{mark}" if mark is not None else ""
         next_token = (
-            base64.urlsafe_b64encode(f"o:{end}".encode()).decode() if end < len(items) else None
+            base64.urlsafe_b64encode(f"o:{end}{suffix}".encode()).decode()
+            if end < len(items)
+            else None
         )
         return chunk, next_token
 
@@ -640,6 +1051,7 @@ class FakeGoogle(FakeServer):
             existing["status"] = "cancelled"
             existing["etag"] = self._etag()
             existing["updated"] = utc_now_rfc3339()
+            self._touch(cid, event_id, existing)
             return Response(status=204)
         if method in ("PUT", "PATCH"):
             body = self._json_body(request)
@@ -659,6 +1071,7 @@ class FakeGoogle(FakeServer):
             try:
                 self._validate_times(updated, calendar)
                 self._validate_status(updated)
+                self._validate_recurrence(updated, calendar)
             except _BadRequest as exc:
                 return _gerr(400, exc.reason, exc.message)
             timing_changed = any(
@@ -670,6 +1083,7 @@ class FakeGoogle(FakeServer):
             updated["etag"] = self._etag()
             updated["updated"] = utc_now_rfc3339()
             events[event_id] = updated
+            self._touch(cid, event_id, existing)
             return json_response(updated)
         return _gerr(405, "httpMethodNotAllowed", "Method Not Allowed")
 
@@ -721,6 +1135,8 @@ class FakeGoogle(FakeServer):
         if isinstance(body, Response):
             return body
         event = {k: v for k, v in body.items() if k not in _SERVER_FIELDS}
+        if body.get("iCalUID"):
+            event["iCalUID"] = body["iCalUID"]
         event_id = body.get("id")
         if event_id is not None:
             if not isinstance(event_id, str) or not _EVENT_ID_RE.match(event_id):
@@ -730,10 +1146,20 @@ class FakeGoogle(FakeServer):
         else:
             event_id = secrets.token_hex(13)
         try:
-            self._validate_times(event, calendar)
-            self._validate_status(event)
+            stored = self._new_event(cid, calendar, event, event_id)
         except _BadRequest as exc:
             return _gerr(400, exc.reason, exc.message)
+        self._touch(cid, event_id, None)
+        return json_response(stored)
+
+    def _new_event(
+        self, cid: str, calendar: dict[str, Any], event: dict[str, Any], event_id: str
+    ) -> dict[str, Any]:
+        """Validate and store a new event with the fields the server owns; raises
+        :class:`_BadRequest`."""
+        self._validate_times(event, calendar)
+        self._validate_status(event)
+        self._validate_recurrence(event, calendar)
         now = utc_now_rfc3339()
         eid = base64.b64encode(f"{event_id} {cid}".encode()).decode().rstrip("=")
         event.update(
@@ -747,7 +1173,7 @@ class FakeGoogle(FakeServer):
                 "updated": now,
                 "creator": {"email": self.email, "self": True},
                 "organizer": {"email": cid, "self": True},
-                "iCalUID": body.get("iCalUID") or f"{event_id}@google.com",
+                "iCalUID": event.get("iCalUID") or f"{event_id}@google.com",
                 "sequence": 0,
             }
         )
@@ -756,7 +1182,20 @@ class FakeGoogle(FakeServer):
         event.setdefault("reminders", {"useDefault": True})
         event.setdefault("eventType", "default")
         calendar["events"][event_id] = event
-        return json_response(event)
+        return event
+
+    def _validate_recurrence(self, event: dict[str, Any], calendar: dict[str, Any]) -> None:
+        lines = event.get("recurrence")
+        if lines is None:
+            return
+        if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
+            raise _BadRequest("invalid", "Invalid recurrence rule.")
+        if event["start"].get("dateTime") and not event["start"].get("timeZone"):
+            raise _BadRequest("required", "Missing time zone definition for start time.")
+        try:
+            self._instances(event, calendar)
+        except (ValueError, TypeError) as exc:
+            raise _BadRequest("invalid", "Invalid recurrence rule.") from exc
 
     @staticmethod
     def _validate_status(event: dict[str, Any]) -> None:
@@ -799,7 +1238,27 @@ class FakeGoogle(FakeServer):
             raise _BadRequest("invalid", f"Invalid {which} time.") from exc
 
     def _list_events(self, request: Request, cid: str, calendar: dict[str, Any]) -> Response:
+        """``events.list``: a window's events, or with ``syncToken`` what changed since.
+
+        The last page carries ``nextSyncToken``, naming the change the first page saw (the
+        page tokens carry it), so a change made while pages are read comes back next time.
+        """
         args = request.args
+        sync_token = args.get("syncToken")
+        since: int | None = None
+        if sync_token is not None:
+            refused = [name for name in _SYNC_EXCLUSIVE if name in args]
+            if refused:
+                return _gerr(
+                    400, "invalid", f"The parameter {refused[0]} cannot be used with syncToken."
+                )
+            since = self._token_seq(cid, sync_token)
+            if since is None:
+                gone = google_error_body(410, "fullSyncRequired", _FULL_SYNC)
+                gone["error"]["errors"][0]["domain"] = "calendar"
+                return json_response(gone, 410)
+        mark = self._page_mark(request)
+        seen = self._change_seq if mark is None else mark
         show_deleted = args.get("showDeleted", "false").lower() == "true"
         single_events = args.get("singleEvents", "false").lower() == "true"
         order_by = args.get("orderBy")
@@ -832,7 +1291,12 @@ class FakeGoogle(FakeServer):
                 wanted.setdefault(scope, []).append((key, value))
         ical_uid = args.get("iCalUID")
         selected: list[tuple[datetime, dict[str, Any]]] = []
-        for event in calendar["events"].values():
+        if since is not None:
+            selected = [
+                (datetime.min.replace(tzinfo=UTC), e)
+                for e in self._changed(calendar, since, seen, single_events)
+            ]
+        for event in calendar["events"].values() if since is None else ():
             if event.get("status") == "cancelled" and not show_deleted:
                 continue
             if ical_uid is not None and event.get("iCalUID") != ical_uid:
@@ -844,18 +1308,30 @@ class FakeGoogle(FakeServer):
                 for key, value in constraints
             ):
                 continue
-            start_at = self._instant(event["start"], calendar, "start")
-            end_at = self._instant(event["end"], calendar, "end")
-            if time_min is not None and not end_at > time_min:
-                continue
-            if time_max is not None and not start_at < time_max:
-                continue
-            selected.append((start_at, event))
+            instances = self._instances(event, calendar)
+            for instance in instances if single_events else [event]:
+                spans = [
+                    (
+                        self._instant(one["start"], calendar, "start"),
+                        self._instant(one["end"], calendar, "end"),
+                    )
+                    for one in (instances if instance is event else [instance])
+                ]
+                inside = [
+                    start_at
+                    for start_at, end_at in spans
+                    if (time_min is None or end_at > time_min)
+                    and (time_max is None or start_at < time_max)
+                ]
+                if inside:
+                    selected.append((inside[0], instance))
         if order_by == "startTime":
             selected.sort(key=lambda pair: pair[0])
         elif order_by == "updated":
             selected.sort(key=lambda pair: pair[1].get("updated", ""))
-        page = self._page(request, [e for _, e in selected], default_max=250, max_cap=2500)
+        page = self._page(
+            request, [e for _, e in selected], default_max=250, max_cap=2500, mark=seen
+        )
         if isinstance(page, Response):
             return page
         items, next_token = page
@@ -871,4 +1347,30 @@ class FakeGoogle(FakeServer):
         }
         if next_token:
             body["nextPageToken"] = next_token
+        else:
+            body["nextSyncToken"] = self._sync_token(cid, seen)
         return json_response(body)
+
+    def _changed(
+        self, calendar: dict[str, Any], since: int, seen: int, single_events: bool
+    ) -> list[dict[str, Any]]:
+        """What changed after change ``since`` up to ``seen``, oldest first, cancelled ones
+        included; an event no longer stored answers with its id and status only."""
+        changed = sorted(
+            (seq, eid) for eid, seq in calendar["changes"].items() if since < seq <= seen
+        )
+        found: list[dict[str, Any]] = []
+        for _, eid in changed:
+            event = calendar["events"].get(eid)
+            if event is None:
+                found.append(
+                    {
+                        "kind": "calendar#event",
+                        "etag": self._etag(),
+                        "id": eid,
+                        "status": "cancelled",
+                    }
+                )
+            else:
+                found.extend(self._instances(event, calendar) if single_events else [event])
+        return found

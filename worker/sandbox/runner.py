@@ -57,6 +57,7 @@ class Sandbox:
             email=GOOGLE_ACCOUNT,
             time_zone=settings.venue_timezone,
             consent=True,
+            allow_http_push=True,
         )
         self.token = secrets.token_urlsafe(24)
         self.control_url = ""

@@ -1,0 +1,392 @@
+"""The Google side of blocks: the gateway's sync and push calls, the feed, the channels and
+the push receiver, against the Google fake on loopback and the real Redis."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from rq.job import Job, JobStatus
+from werkzeug.serving import make_server
+
+from app import create_app
+from tests.conftest import connected_runtime, make_settings
+from worker.blocks import jobs
+from worker.blocks.channels import Channels, ChannelStore
+from worker.blocks.feed import Feed, FeedStore
+from worker.config import ConfigError, Settings, load_settings
+from worker.errors import PermanentError
+from worker.gcal import PushRefused, SyncTokenGone
+from worker.identity import private_properties
+from worker.keys import DEFAULT
+from worker.runtime import Runtime
+from worker.sandbox import FakeGoogle, FakeLockme
+
+CAL = "blocks@group.calendar.google.com"
+
+
+@pytest.fixture
+def blocks_cal(fake_google: FakeGoogle) -> str:
+    fake_google.add_calendar(CAL, "Blocks", "owner")
+    return CAL
+
+
+def soon(days: int, hour: int) -> datetime:
+    """A local time ``days`` from today, in the fake's zone (the venue's)."""
+    from zoneinfo import ZoneInfo
+
+    day = datetime.now(UTC).date() + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=ZoneInfo("Europe/Warsaw"))
+
+
+def google_calls(fake: FakeGoogle, path: str = r"/calendar/v3/") -> int:
+    return fake.count(None, path)
+
+
+def feed_of(rt: Runtime) -> Feed:
+    return Feed(rt.calendar, FeedStore(rt.redis, DEFAULT), rt.settings)
+
+
+# -- gateway ---------------------------------------------------------------------------
+
+
+def test_changes_reads_in_full_then_incrementally_and_raises_on_a_stale_token(
+    runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    for day in range(1, 4):
+        fake_google.staff_event(blocks_cal, f"E{day}", soon(day, 10), soon(day, 11))
+    far = fake_google.staff_event(blocks_cal, "Far", soon(200, 10), soon(200, 11))
+    now = datetime.now(UTC)
+    items, token = runtime.calendar.changes(blocks_cal, None, now, now + timedelta(days=90))
+    assert len(items) == 3 and far not in {e["id"] for e in items}
+    assert token
+    gone = items[0]["id"]
+    fake_google.delete_staff_event(blocks_cal, gone)
+    changes, token2 = runtime.calendar.changes(blocks_cal, token)
+    assert [(e["id"], e["status"]) for e in changes] == [(gone, "cancelled")]
+    assert token2 and token2 != token
+    fake_google.invalidate_sync_tokens()
+    with pytest.raises(SyncTokenGone):
+        runtime.calendar.changes(blocks_cal, token2)
+
+
+def test_changes_follows_pages(runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str) -> None:
+    fake_google.staff_event(
+        blocks_cal, "Daily", soon(1, 9), soon(1, 10), recurrence=["RRULE:FREQ=DAILY;COUNT=300"]
+    )
+    now = datetime.now(UTC)
+    items, token = runtime.calendar.changes(blocks_cal, None, now, now + timedelta(days=400))
+    assert len(items) == 300 and token
+    assert google_calls(fake_google, r"/events$") == 2
+
+
+def test_watch_is_refused_for_plain_http_and_stop_is_idempotent(
+    runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    with pytest.raises(PushRefused):
+        runtime.calendar.watch(blocks_cal, "a" * 32, "tok", "http://example.com/x", 3600)
+    connection = runtime.store.connection("google")
+    assert connection["connected"] and not connection["error"]
+    answer = runtime.calendar.watch(blocks_cal, "b" * 32, "tok", "https://example.com/x", 3600)
+    assert answer["resourceId"] and int(answer["expiration"]) > time.time() * 1000
+    assert runtime.calendar.stop_channel("b" * 32, answer["resourceId"]) is True
+    assert runtime.calendar.stop_channel("b" * 32, answer["resourceId"]) is False
+
+
+def test_a_failing_list_is_retried_in_place(
+    runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    fake_google.staff_event(blocks_cal, "E", soon(1, 10), soon(1, 11))
+    rule = fake_google.faults.add("GET", r"/events$", status=503, times=1)
+    read = feed_of(runtime).read(blocks_cal)
+    assert rule.hits == 1 and read.full and len(read.changed) == 1
+
+
+# -- feed ------------------------------------------------------------------------------
+
+
+def test_feed_keeps_only_blocking_events(
+    runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    busy = fake_google.staff_event(blocks_cal, "Party", soon(2, 18), soon(2, 22))
+    fake_google.staff_event(
+        blocks_cal, "Lunch", soon(2, 12), soon(2, 13), transparency="transparent"
+    )
+    fake_google.staff_event(blocks_cal, "Invite", soon(3, 12), soon(3, 13), declined=True)
+    day = soon(4, 0).date()
+    closed = fake_google.staff_event(
+        blocks_cal, "Closed", day, day + timedelta(days=1), all_day=True
+    )
+    series = fake_google.staff_event(
+        blocks_cal, "Clean", soon(5, 8), soon(5, 9), recurrence=["RRULE:FREQ=WEEKLY;COUNT=2"]
+    )
+    ours = {
+        "summary": "Booking",
+        "start": {"dateTime": soon(6, 18).isoformat()},
+        "end": {"dateTime": soon(6, 19).isoformat()},
+        "extendedProperties": {"private": private_properties(1, 1, 1)},
+    }
+    runtime.calendar.insert(blocks_cal, ours)
+
+    read = feed_of(runtime).read(blocks_cal)
+    snapshot = FeedStore(runtime.redis, DEFAULT).snapshot(blocks_cal)
+    instances = {e for e in snapshot if e.startswith(f"{series}_")}
+    assert read.full and not read.empty and read.removed == frozenset()
+    assert set(snapshot) == {busy, closed} | instances and len(instances) == 2
+    assert read.changed == frozenset(snapshot)
+    party = snapshot[busy]
+    assert party["summary"] == "Party" and party["link"].startswith("https://")
+    assert datetime.fromisoformat(party["start"]) == soon(2, 18)
+    assert datetime.fromisoformat(snapshot[closed]["end"]) == soon(5, 0)
+    state = FeedStore(runtime.redis, DEFAULT).state(blocks_cal)
+    assert state["sync_token"] and state["full_at"] == state["synced_at"]
+
+
+def test_feed_reads_changes_incrementally(
+    runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    kept = fake_google.staff_event(blocks_cal, "Kept", soon(1, 10), soon(1, 11))
+    moved = fake_google.staff_event(blocks_cal, "Moved", soon(2, 10), soon(2, 11))
+    freed = fake_google.staff_event(blocks_cal, "Freed", soon(3, 10), soon(3, 11))
+    gone = fake_google.staff_event(blocks_cal, "Gone", soon(4, 10), soon(4, 11))
+    feed = feed_of(runtime)
+    feed.read(blocks_cal)
+    fake_google.move_staff_event(blocks_cal, moved, soon(2, 14), soon(2, 15))
+    runtime.calendar.update(
+        blocks_cal,
+        freed,
+        {**fake_google.event(blocks_cal, freed), "transparency": "transparent"},  # type: ignore[dict-item]
+    )
+    fake_google.delete_staff_event(blocks_cal, gone)
+    added = fake_google.staff_event(blocks_cal, "Added", soon(5, 10), soon(5, 11))
+    fake_google.clear_requests()
+
+    read = feed.read(blocks_cal)
+    assert not read.full and not read.empty
+    assert read.changed == {moved, added}
+    assert read.removed == {freed, gone}
+    assert set(FeedStore(runtime.redis, DEFAULT).snapshot(blocks_cal)) == {kept, moved, added}
+    assert google_calls(fake_google) == 1
+
+    fake_google.clear_requests()
+    quiet = feed.read(blocks_cal)
+    assert (quiet.changed, quiet.removed, quiet.full) == (frozenset(), frozenset(), False)
+    assert google_calls(fake_google) == 1
+
+
+def test_a_stale_token_makes_a_full_read_that_replaces_the_snapshot(
+    runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    first = fake_google.staff_event(blocks_cal, "First", soon(1, 10), soon(1, 11))
+    second = fake_google.staff_event(blocks_cal, "Second", soon(2, 10), soon(2, 11))
+    feed = feed_of(runtime)
+    feed.read(blocks_cal)
+    fake_google.invalidate_sync_tokens()
+    fake_google.delete_staff_event(blocks_cal, first)
+    read = feed.read(blocks_cal)
+    assert read.full and read.removed == {first} and read.changed == frozenset()
+    assert set(FeedStore(runtime.redis, DEFAULT).snapshot(blocks_cal)) == {second}
+    fake_google.delete_staff_event(blocks_cal, second)
+    emptied = feed.read(blocks_cal)
+    assert emptied.empty and not emptied.full and emptied.removed == {second}
+
+
+def test_a_failed_read_leaves_the_state_as_it_was(
+    runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    fake_google.staff_event(blocks_cal, "E", soon(1, 10), soon(1, 11))
+    feed, store = feed_of(runtime), FeedStore(runtime.redis, DEFAULT)
+    feed.read(blocks_cal)
+    before = (store.state(blocks_cal), store.snapshot(blocks_cal))
+    fake_google.staff_event(blocks_cal, "F", soon(2, 10), soon(2, 11))
+    fake_google.faults.add("GET", r"/events$", status=400, times=1)
+    with pytest.raises(PermanentError):
+        feed.read(blocks_cal)
+    assert (store.state(blocks_cal), store.snapshot(blocks_cal)) == before
+
+
+def test_the_full_read_is_bounded_to_the_horizon(
+    redis_url: str, fake_lockme: FakeLockme, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    settings = make_settings(redis_url, fake_lockme, fake_google, BLOCKS_HORIZON_DAYS="10")
+    assert settings.blocks_horizon_days == 10
+    near = fake_google.staff_event(blocks_cal, "Near", soon(5, 10), soon(5, 11))
+    fake_google.staff_event(blocks_cal, "Far", soon(20, 10), soon(20, 11))
+    with connected_runtime(settings, fake_lockme, fake_google) as rt:
+        assert feed_of(rt).read(blocks_cal).changed == {near}
+
+
+# -- channels --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def push_settings(redis_url: str, fake_lockme: FakeLockme, fake_google: FakeGoogle) -> Settings:
+    return make_settings(redis_url, fake_lockme, fake_google, PUBLIC_URL="http://127.0.0.1:9")
+
+
+@pytest.fixture
+def push_runtime(
+    push_settings: Settings, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> Iterator[Runtime]:
+    with connected_runtime(push_settings, fake_lockme, fake_google) as rt:
+        yield rt
+
+
+def channels_of(rt: Runtime) -> Channels:
+    return Channels(rt.calendar, ChannelStore(rt.redis, DEFAULT), rt.settings)
+
+
+def test_a_refused_address_is_recorded_and_not_asked_again_within_the_hour(
+    push_runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    channels = channels_of(push_runtime)
+    assert channels.ensure(blocks_cal) is None
+    refused = ChannelStore(push_runtime.redis, DEFAULT).refused(blocks_cal)
+    assert refused is not None and "must be HTTPS" in refused[1]
+    assert channels.ensure(blocks_cal) is None
+    assert fake_google.count("POST", r"/events/watch$") == 1
+    assert push_runtime.redis.keys(DEFAULT.blocks_channel("*")) == []
+
+
+def test_ensure_opens_renews_and_stop_closes(
+    push_runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    fake_google.allow_http_push = True
+    channels, store = channels_of(push_runtime), ChannelStore(push_runtime.redis, DEFAULT)
+    first = channels.ensure(blocks_cal)
+    assert first is not None and first.resource_id and first.seconds_left() > 6 * 24 * 3600
+    assert store.get(first.id) == first and store.current(blocks_cal) == first
+    assert channels.ensure(blocks_cal) == first
+    assert fake_google.count("POST", r"/events/watch$") == 1
+
+    # An hour left: under the day at which a channel is replaced.
+    store.save(replace(first, expiration=int(time.time() * 1000) + 3600_000))
+    second = channels.ensure(blocks_cal)
+    assert second is not None and second.id != first.id
+    assert fake_google.live_channels(blocks_cal) == [second.id]
+    assert store.get(first.id) is None
+
+    channels.stop(blocks_cal)
+    assert fake_google.live_channels(blocks_cal) == []
+    assert store.get(second.id) is None and store.current(blocks_cal) is None
+
+
+def test_stop_removes_the_records_even_when_google_fails(
+    push_runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    fake_google.allow_http_push = True
+    channels, store = channels_of(push_runtime), ChannelStore(push_runtime.redis, DEFAULT)
+    opened = channels.ensure(blocks_cal)
+    assert opened is not None
+    fake_google.faults.add("POST", r"/channels/stop$", status=400)
+    channels.stop(blocks_cal)
+    assert store.get(opened.id) is None and store.current(blocks_cal) is None
+
+
+# -- push receiver ---------------------------------------------------------------------
+
+
+def push(client: Any, channel: str, token: str, state: str = "exists", resource: str = "") -> Any:
+    headers = {
+        "X-Goog-Channel-ID": channel,
+        "X-Goog-Channel-Token": token,
+        "X-Goog-Resource-State": state,
+        "X-Goog-Resource-ID": resource,
+        "X-Goog-Message-Number": "2",
+    }
+    return client.post("/webhooks/google", headers=headers)
+
+
+def open_channel(rt: Runtime, fake: FakeGoogle, cal: str) -> Any:
+    fake.allow_http_push = True
+    opened = channels_of(rt).ensure(cal)
+    assert opened is not None
+    assert fake.wait_for_pushes()
+    return opened
+
+
+def sync_job(rt: Runtime, cal: str) -> Job | None:
+    return rt.queue.fetch_job(jobs.job_id(cal))
+
+
+def test_forged_and_unknown_pushes_cost_no_google_call_and_no_job(
+    push_settings: Settings, push_runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    opened = open_channel(push_runtime, fake_google, blocks_cal)
+    client = create_app(push_settings, push_runtime).test_client()
+    fake_google.clear_requests()
+    assert push(client, "not-a-channel", opened.token).status_code == 404
+    assert push(client, "0" * 32, opened.token).status_code == 404
+    assert push(client, opened.id, "wrong").status_code == 403
+    assert push(client, opened.id, opened.token, resource="other").status_code == 403
+    assert client.get("/webhooks/google").status_code == 405
+    assert fake_google.requests == []
+    assert push_runtime.queue.count == 0 and sync_job(push_runtime, blocks_cal) is None
+
+
+def test_sync_is_answered_and_ignored(
+    push_settings: Settings, push_runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    opened = open_channel(push_runtime, fake_google, blocks_cal)
+    client = create_app(push_settings, push_runtime).test_client()
+    assert push(client, opened.id, opened.token, "sync", opened.resource_id).status_code == 200
+    assert push_runtime.queue.count == 0
+
+
+def test_ten_pushes_make_one_job_and_a_push_during_a_run_asks_for_one_more(
+    push_settings: Settings, push_runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    opened = open_channel(push_runtime, fake_google, blocks_cal)
+    client = create_app(push_settings, push_runtime).test_client()
+    for _ in range(10):
+        assert (
+            push(client, opened.id, opened.token, "exists", opened.resource_id).status_code == 200
+        )
+    assert push_runtime.queue.count == 1
+    job = sync_job(push_runtime, blocks_cal)
+    assert job is not None and job.args == [blocks_cal]
+
+    job.set_status(JobStatus.STARTED)
+    assert jobs.request_sync(push_runtime, blocks_cal) == "again"
+    assert push_runtime.redis.hget(DEFAULT.blocks_calendar(blocks_cal), "again") == b"1"
+    job.set_status(JobStatus.FINISHED)
+    assert jobs.request_sync(push_runtime, blocks_cal) == "queued"
+
+
+def test_the_fake_pushes_into_the_running_app(
+    redis_url: str, fake_lockme: FakeLockme, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    fake_google.allow_http_push = True
+    placeholder = make_settings(redis_url, fake_lockme, fake_google)
+    with connected_runtime(placeholder, fake_lockme, fake_google) as rt:
+        server = make_server("127.0.0.1", 0, create_app(placeholder, rt), threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            settings = make_settings(
+                redis_url, fake_lockme, fake_google, PUBLIC_URL=f"http://127.0.0.1:{server.port}"
+            )
+            channels = Channels(rt.calendar, ChannelStore(rt.redis, DEFAULT), settings)
+            assert channels.ensure(blocks_cal) is not None
+            assert fake_google.wait_for_pushes()
+            assert rt.queue.count == 0
+            today = date.today()
+            fake_google.staff_event(
+                blocks_cal, "Party", today, today + timedelta(days=1), all_day=True
+            )
+            assert fake_google.wait_for_pushes()
+            assert [p["status"] for p in fake_google.pushes] == [200, 200]
+            assert rt.queue.count == 1
+        finally:
+            server.shutdown()
+
+
+@pytest.mark.parametrize("value", ["0", "731", "ninety", "-5"])
+def test_a_bad_horizon_is_refused_at_start(value: str) -> None:
+    with pytest.raises(ConfigError, match="BLOCKS_HORIZON_DAYS"):
+        load_settings(env={"BLOCKS_HORIZON_DAYS": value})
