@@ -24,8 +24,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -197,6 +197,14 @@ class Snapshot:
     event_id: str
     span: Span
     title: str
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any], tz: ZoneInfo) -> Snapshot | None:
+        """From a Google event, or None when it does not block."""
+        span = blocking_span(event, tz)
+        if span is None or not event.get("id"):
+            return None
+        return cls(str(event["id"]), span, one_line(event.get("summary")))
 
     @classmethod
     def read(cls, raw: dict[str, Any]) -> Snapshot | None:
