@@ -123,8 +123,8 @@ def test_the_shape_log_records_each_write_endpoint(runtime, rooms):
     seen = {(e["endpoint"], e["status"]) for e in shapes.recorded(runtime.redis)}
     assert {
         ("PUT /room/{id}/reservation", 200),
-        ("GET /room/{id}/reservation/ext/{extid}", 200),
-        ("GET /room/{id}/reservation/ext/{extid}", 404),
+        ("GET /room/{id}/reservation/ext/{x}", 200),
+        ("GET /room/{id}/reservation/ext/{x}", 404),
         ("DELETE /room/{id}/reservation/{id}", 200),
         ("GET /room/{id}/day/{id}", 200),
         ("GET /room/{id}/date/{date}", 200),

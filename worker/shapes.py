@@ -147,7 +147,7 @@ def endpoint(method: str, path: str) -> str:
     parts: list[str] = []
     for part in path.split("?")[0].strip("/").split("/"):
         if parts and parts[-1] == "ext":
-            parts.append("{extid}")  # one endpoint, whatever the extid
+            parts.append("{x}")  # one endpoint, whatever the extid (name-like or not)
         elif _NUMBER.match(part):
             parts.append("{id}")
         elif _DATE.match(part):

@@ -5,6 +5,13 @@ error bodies, the webhook message shape, rotating refresh tokens) so the worker 
 tested end to end without a Lockme account. Test helpers simulate activity in the
 Lockme panel: creating, editing, moving and deleting reservations emits messages.
 
+An integration's writes (docs/lockme-api.md §7a) are modelled too: ``PUT``, ``POST`` and
+``DELETE`` of ``/room/{r}/reservation[/{id|ext/{extid}}]``, each echoed by a webhook
+message as Lockme is assumed to do; a taken slot is refused and a booking paid through
+Lockme cannot be deleted. Rooms have slot settings (``/room/{r}/day/{0..6}`` and per-date
+exceptions ``/room/{r}/date/{d}``), :data:`DEFAULT_SLOTS` unless a test sets others
+(:meth:`FakeLockme.set_day_slots`, :meth:`FakeLockme.set_date_slots`).
+
 Where Lockme's answer form is a guess, the fake speaks each plausible form on demand
 (:class:`Dialect`, e.g. ``fake.dialect.ack = "204"``), so the worker is tested against all
 of them rather than against the one guessed.
