@@ -13,8 +13,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import redis
+from redis.exceptions import LockError
+
+from worker.keys import Keys
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +31,10 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+# Delete a lock only if it still holds our token (it may have lapsed and been taken since).
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
+# How often a waiting caller tries a held lease again.
+POLL_S = 0.05
 # A keeper with nothing to renew for this long ends its thread; the next lease starts one.
 IDLE_EXIT_S = 60.0
 
@@ -78,3 +88,31 @@ class LeaseKeeper:
             except redis.RedisError as exc:
                 # The next round tries again; a lease outlives three missed rounds.
                 log.warning("lease renewal failed: %s", type(exc).__name__)
+
+
+class Leases:
+    """Named short locks of one process (``keys.lock(name)``), each a lease renewed while
+    held: ``with leases("block:5101:2026-12-05:17:00"): ...``. A holder killed mid-write
+    keeps the lock at most ``lease_s``; a waiter gives up after ``wait_s`` (``LockError``)."""
+
+    def __init__(self, client: redis.Redis, keys: Keys, lease_s: float, wait_s: float) -> None:
+        self.client = client
+        self.keys = keys
+        self.lease_s = lease_s
+        self.wait_s = wait_s
+        self._keeper = LeaseKeeper(client, lease_s)
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        key, token = self.keys.lock(name), uuid.uuid4().hex
+        deadline = time.monotonic() + self.wait_s
+        while not self.client.set(key, token, nx=True, px=int(self.lease_s * 1000)):
+            if time.monotonic() + POLL_S > deadline:
+                raise LockError(f"{name} is locked")
+            time.sleep(POLL_S)
+        self._keeper.hold(key, token)
+        try:
+            yield
+        finally:
+            self._keeper.drop(key)
+            self.client.eval(_RELEASE, 1, key, token)

@@ -9,17 +9,19 @@ Lockme publishes no schema, so answers are read as its own PHP client reads them
 a 2xx JSON object with an ``error`` key is an error. Every answer's shape is remembered.
 
 A failed API call is retried in place a few times (``API_RETRY``) before the job's own
-backoff, which is for outages, takes over; the token endpoint is not (``TOKEN_RETRY``).
+backoff, which is for outages, takes over; the token endpoint is not (``TOKEN_RETRY``),
+nor is a create (``PUT``) once it may have reached Lockme (``create_reservation``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import urllib.request
 from datetime import date
 from typing import Any, NoReturn
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import certifi
 import urllib3
@@ -28,7 +30,7 @@ from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
 from worker import logs, metrics, tokens
 from worker.config import Settings
 from worker.errors import AuthError, PermanentError, TransientError
-from worker.shapes import Answer, ShapeLog, as_list, says_ok, single
+from worker.shapes import Answer, ShapeLog, as_list, created_id, says_ok, single
 from worker.store import TOKEN_REUSE_S, Store
 
 SERVICE = "lockme"
@@ -73,7 +75,11 @@ class InPlaceRetry(urllib3.Retry):
 
 
 # API calls: connection failures, dropped connections and timeouts, 429 and 5xx. The ack is
-# a POST, and safe to repeat: acknowledging a message twice is still one acknowledgement.
+# a POST, and safe to repeat: acknowledging a message twice is still one acknowledgement; so
+# is an edit (the same fields again) and a delete (a second one finds the reservation gone,
+# 404). A create (PUT) is not: a timeout or a 5xx may come after Lockme made the reservation,
+# and a blind repeat would make a second one. urllib3 retries it only when the connection
+# was refused (the request never left); the blocks writer looks it up by extid instead.
 API_RETRY = InPlaceRetry(
     total=3,
     connect=3,
@@ -84,7 +90,7 @@ API_RETRY = InPlaceRetry(
     backoff_factor=0.25,
     backoff_jitter=0.25,
     status_forcelist=RETRY_STATUSES,
-    allowed_methods=frozenset({"GET", "POST"}),
+    allowed_methods=frozenset({"GET", "POST", "DELETE"}),
     respect_retry_after_header=True,
     raise_on_status=False,
 )
@@ -173,6 +179,16 @@ def token_record(body: dict[str, Any], previous: dict[str, Any] | None = None) -
         "refresh_token": refresh,
         "expires_at": expires_at,
     }
+
+
+class SlotTaken(PermanentError):
+    """Lockme refused a create because the slot is not free (a customer holds it, or the
+    hour is not one of the room's slots): a conflict to show staff, never a retry."""
+
+
+def reservation_id_of(reservation: dict[str, Any]) -> int | None:
+    """The id of a reservation as read from the API, in whichever field it came."""
+    return created_id({k: reservation[k] for k in ("reservationid", "id") if k in reservation})
 
 
 class LockmeClient:
@@ -313,20 +329,29 @@ class LockmeClient:
         raise AuthError(reason, service=SERVICE)
 
     # --- API ----------------------------------------------------------------------------
-    def call(self, method: str, path: str, *, allow_404: bool = False) -> Answer | None:
+    def call(
+        self, method: str, path: str, *, allow_404: bool = False, body: Any = None
+    ) -> Answer | None:
         """Call ``/{version}{path}``; refresh once on 401; classify failures by type.
 
         Any 2xx is an answer, whatever its body; None is a 404 when ``allow_404``. A 2xx JSON
         object carrying ``error`` is an error, as Lockme's own PHP provider has it
         (``checkResponse``); whether a retry helps is unknown, so it is a transient one.
+        ``body``, when given, is sent as JSON (the SDK's writes).
         """
         token = self._current_token(write=method != "GET")
+        headers = {**HEADERS}
+        extra: dict[str, Any] = {}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            extra["body"] = json.dumps(body)
         for attempt in (1, 2):
             try:
                 response = self._send(
                     method,
                     f"{self.settings.lockme_api_base}{path}",
-                    headers={**HEADERS, "Authorization": f"Bearer {token['access_token']}"},
+                    headers={**headers, "Authorization": f"Bearer {token['access_token']}"},
+                    **extra,
                 )
             except NETWORK_ERRORS as exc:
                 raise TransientError(
@@ -410,3 +435,56 @@ class LockmeClient:
         """Whether ``/test`` says OK (as JSON or text; an object or an empty body does too)."""
         answer = self.call("GET", "/test")
         return answer is not None and says_ok(answer.body)
+
+    # --- writes (calendar → Lockme blocks) -----------------------------------------------
+    def create_reservation(self, room_id: int, body: dict[str, Any]) -> int | None:
+        """``PUT /room/{r}/reservation``: the new reservation's id, or None when the answer
+        does not say it in any known form (the caller then finds it by ``extid``).
+
+        Not retried in place once the request may have reached Lockme (``API_RETRY`` leaves
+        PUT out): a create is not idempotent by itself, and a timeout or a 5xx may follow a
+        reservation already made. The caller's lookup by ``extid`` before and after the
+        create is what makes it safe to repeat, so the repeat belongs there, where that
+        lookup is. A refusal (400 or 409, or a 2xx carrying ``error``) is :class:`SlotTaken`.
+        """
+        try:
+            answer = self.call("PUT", f"/room/{room_id}/reservation", body=body)
+        except PermanentError as exc:
+            if exc.status in (400, 409):
+                raise SlotTaken(str(exc), service=SERVICE, status=exc.status) from exc
+            raise
+        except TransientError as exc:
+            if exc.status is not None and 200 <= exc.status < 300:
+                raise SlotTaken(str(exc), service=SERVICE, status=exc.status) from exc
+            raise
+        assert answer is not None
+        return created_id(answer.body)
+
+    def reservation_by_ext(self, room_id: int, extid: str) -> dict[str, Any] | None:
+        """The room's live reservation carrying ``extid`` (``{}`` when its fields are in no
+        known form), or None when Lockme answers 404."""
+        path = f"/room/{room_id}/reservation/ext/{quote(extid, safe='')}"
+        answer = self.call("GET", path, allow_404=True)
+        if answer is None:
+            return None
+        return single(answer.body) or (answer.body if isinstance(answer.body, dict) else {})
+
+    def delete_reservation(self, room_id: int, ident: int | str) -> None:
+        """``DELETE /room/{r}/reservation/{ident}``, ``ident`` an id or ``ext/{extid}``; a
+        404 means it is gone already. Only ever called for reservations the product made."""
+        if isinstance(ident, str):
+            kind, _, extid = ident.partition("/")
+            if kind != "ext" or not extid:
+                raise ValueError(f"{ident!r} is neither an id nor ext/{{extid}}")
+            ident = f"ext/{quote(extid, safe='')}"
+        self.call("DELETE", f"/room/{room_id}/reservation/{ident}", allow_404=True)
+
+    def day_settings(self, room_id: int, weekday: int) -> Any:
+        """The raw slot settings of a weekday (0 = Monday); None for a 404."""
+        answer = self.call("GET", f"/room/{room_id}/day/{weekday}", allow_404=True)
+        return None if answer is None else answer.body
+
+    def date_settings(self, room_id: int, day: date) -> Any:
+        """The raw exception of one date; None for a 404 (no exception, in one dialect)."""
+        answer = self.call("GET", f"/room/{room_id}/date/{day.isoformat()}", allow_404=True)
+        return None if answer is None else answer.body

@@ -115,6 +115,22 @@ def single(body: Any) -> dict[str, Any] | None:
     return None
 
 
+def created_id(body: Any) -> int | None:
+    """The id a create answered, in any form seen or guessed: an int, its digits as JSON or
+    text, ``{"reservationid"|"id": n}``, or either under ``data``; None when it is none."""
+    if isinstance(body, dict):
+        for key in ("reservationid", "id"):
+            if key in body:
+                return created_id(body[key])
+        return created_id(body["data"]) if isinstance(body.get("data"), dict) else None
+    if isinstance(body, bool):
+        return None
+    digits = body.strip() if isinstance(body, str) else ""
+    if digits.isascii() and digits.isdigit() and len(digits) <= 18:
+        body = int(digits)
+    return body if isinstance(body, int) and body > 0 else None
+
+
 def says_ok(body: Any) -> bool:
     """Whether ``/test`` said the connection works: ``"OK"`` as JSON or text (any case),
     ``true``, an object (its errors were raised before), or an empty 2xx body."""
@@ -128,9 +144,11 @@ def says_ok(body: Any) -> bool:
 # --- shapes -----------------------------------------------------------------------------------
 def endpoint(method: str, path: str) -> str:
     """``GET /room/{id}/reservation/{id}``: the path with its ids and dates taken out."""
-    parts = []
+    parts: list[str] = []
     for part in path.split("?")[0].strip("/").split("/"):
-        if _NUMBER.match(part):
+        if parts and parts[-1] == "ext":
+            parts.append("{x}")  # one endpoint, whatever the extid (name-like or not)
+        elif _NUMBER.match(part):
             parts.append("{id}")
         elif _DATE.match(part):
             parts.append("{date}")

@@ -35,6 +35,7 @@ from typing import Any
 from redis.exceptions import LockError
 
 from worker import logs, metrics
+from worker.blocks.ledger import Ledger
 from worker.booking import (
     Booking,
     MalformedMessage,
@@ -48,7 +49,8 @@ from worker.booking import (
 from worker.config import Settings
 from worker.errors import PermanentError, TransientError
 from worker.gcal import Conflict, GoogleCalendar, fallback_id
-from worker.identity import stamp_of
+from worker.identity import is_block_extid, stamp_of
+from worker.keys import DEFAULT
 from worker.lockme import LockmeClient
 from worker.store import HeldReservation, Mapping, Store
 
@@ -80,6 +82,7 @@ class Result(StrEnum):
     IGNORED = "ignored"  # Lockme no longer has the booking
     HIDDEN = "hidden"  # an unpaid hold in a room that leaves holds out: no event
     TESTED = "tested"  # Lockme's test message
+    OWN_BLOCK = "own_block"  # the echo of a block the product made: no calendar write
     FAILED = "failed"  # malformed: recorded as a failure
     # Never an outcome: an insert found the event id taken by an event it cannot read or
     # update (deleted in Calendar's UI), so a fallback id is tried.
@@ -106,6 +109,7 @@ class Syncer:
         self.store = store
         self.lockme = lockme
         self.calendar = calendar
+        self.ledger = Ledger(store.redis, DEFAULT)
 
     # --- messages -----------------------------------------------------------------------
     def handle(
@@ -149,6 +153,18 @@ class Syncer:
             self._complete(message_id, message.reservation_id, message.action, outcome, received_at)
             return outcome
         assert message.reservation_id is not None and message.room_id is not None
+        if self._own_block(message, payload):
+            outcome = Outcome(Result.OWN_BLOCK)
+            details = _details(message)
+            self._complete(
+                message_id,
+                message.reservation_id,
+                message.action,
+                outcome,
+                received_at,
+                details=details,
+            )
+            return outcome
         try:
             with self.store.reservation(
                 message.reservation_id, message.room_id, timeout=LOCK_SECONDS, wait=LOCK_WAIT_S
@@ -169,6 +185,24 @@ class Syncer:
             # is slow on this booking (say, retrying its calls in place). Retry later.
             raise TransientError(f"reservation {message.reservation_id} is busy") from exc
         return outcome
+
+    def _own_block(self, message: Message, payload: Any) -> bool:
+        """Whether a message is the echo of a block the product made in Lockme.
+
+        Its ``extid`` says so, or the ledger knows its reservation id; or, for an add whose
+        data carries no extid (Lockme's echo may leave it out) and no customer's source,
+        the ledger holds the slot, because the echo may arrive before the create's answer
+        named the reservation. One Redis round trip for every other message."""
+        data = payload.get("data") if isinstance(payload, dict) else None
+        extid = data.get("extid") if isinstance(data, dict) else None
+        if is_block_extid(extid):
+            return True
+        assert message.reservation_id is not None and message.room_id is not None
+        booking = message.booking
+        slot = None
+        if message.action == "add" and not extid and booking and booking.source in ("", "api"):
+            slot = (message.room_id, booking.date, booking.hour)
+        return self.ledger.knows(message.reservation_id, slot)
 
     def _complete(
         self,
