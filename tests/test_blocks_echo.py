@@ -12,7 +12,8 @@ import pytest
 
 from tests.conftest import deliver, drain
 from worker.blocks.ledger import Ledger
-from worker.blocks.writer import SlotPlan, Writer, WriteResult
+from worker.blocks.rules import SlotPlan
+from worker.blocks.writer import Writer, WriteResult
 from worker.identity import block_extid
 from worker.keys import DEFAULT
 from worker.leases import Leases

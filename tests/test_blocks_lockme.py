@@ -12,7 +12,8 @@ import pytest
 from worker import shapes
 from worker.blocks.ledger import Ledger
 from worker.blocks.slots import SlotSource, UnreadableSlots, read_hours
-from worker.blocks.writer import SlotPlan, Writer, WriteResult
+from worker.blocks.rules import SlotPlan
+from worker.blocks.writer import Writer, WriteResult
 from worker.errors import TransientError
 from worker.identity import block_extid
 from worker.keys import DEFAULT

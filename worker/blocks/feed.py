@@ -115,6 +115,10 @@ class FeedStore:
         self._state(pipe, calendar_id, sync_token, {"synced_at": str(time.time())})
         pipe.execute()
 
+    def note_error(self, calendar_id: str, error: str) -> None:
+        """Keep why the calendar's last sync failed (empty: it did not), for the status page."""
+        self.redis.hset(self.keys.blocks_calendar(calendar_id), "error", error[:300])
+
     def forget(self, calendar_id: str) -> None:
         """Drop the snapshot and the token (the calendar's next read is a full one)."""
         pipe = self.redis.pipeline(transaction=True)

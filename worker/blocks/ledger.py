@@ -21,11 +21,11 @@ from typing import Any
 
 import redis
 
+from worker.blocks.rules import MADE, slot_key
 from worker.keys import Keys
 from worker.store import now_iso, text
 
 PENDING = "pending"
-MADE = "made"
 # Drop a record and the index entries that still point at it (a newer record of the same
 # slot, or a reused id, is left alone). KEYS: made, by-slot, by-reservation.
 _DROP = """
@@ -41,13 +41,6 @@ end
 redis.call('hdel', KEYS[1], ARGV[1])
 return 1
 """
-
-
-def slot_key(room_id: int, day: date | str, hour: time | str) -> str:
-    """``room:YYYY-MM-DD:HH:MM``, the one spelling of a slot in the ledger's hashes."""
-    day_text = day if isinstance(day, str) else day.isoformat()
-    hour_text = hour[:5] if isinstance(hour, str) else hour.strftime("%H:%M")
-    return f"{room_id}:{day_text}:{hour_text}"
 
 
 @dataclass(frozen=True)
@@ -128,6 +121,14 @@ class Ledger:
             pipe.hset(self.keys.blocks_by_reservation, str(reservation_id), done.extid)
         pipe.execute()
         return done
+
+    def rehome(self, extid: str, event_id: str, title: str) -> None:
+        """Hand a block to another event covering its slot: Lockme is not touched (the
+        reservation and its extid stay), only which event the block now answers to."""
+        record = self.get(extid)
+        if record is not None:
+            moved = replace(record, event_id=event_id, title=title)
+            self.redis.hset(self.keys.blocks_made, extid, moved.to_json())
 
     def drop(self, extid: str) -> bool:
         """Forget a block in all three hashes at once; False when it was not there."""

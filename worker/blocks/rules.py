@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from worker.identity import block_extid, is_ours
@@ -43,6 +43,8 @@ TITLED_PRIVACY = ("full", "no_contact")
 GUARD_MAX_FREES = 20
 HALF_MIN_BLOCKS = 4
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# The ledger's state of a block whose reservation exists (``worker.blocks.ledger``).
+MADE = "made"
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class Span:
 
 @dataclass(frozen=True)
 class SlotPlan:
-    """One slot to block: the reservation the product makes in Lockme for it."""
+    """One slot an event should block: the reservation the product makes in Lockme for it."""
 
     extid: str
     room_id: int
@@ -69,6 +71,40 @@ class SlotPlan:
     @property
     def slot(self) -> str:
         return slot_key(self.room_id, self.day, self.hour)
+
+    def body(self) -> dict[str, Any]:
+        """The create's body: the label staff see, nobody's data, nothing to pay, confirmed
+        (an API reservation with status 0 might be released like a web hold)."""
+        return {
+            "roomid": self.room_id,
+            "date": self.day.isoformat(),
+            "hour": self.hour.strftime("%H:%M:%S"),
+            "extid": self.extid,
+            "name": self.label,
+            "surname": "",
+            "people": 0,
+            "price": 0,
+            "pricer": "API",
+            "status": 1,
+            "comment": "",
+        }
+
+
+class Made(Protocol):
+    """What the plan reads of a block the ledger holds (``worker.blocks.ledger.BlockRecord``)."""
+
+    @property
+    def extid(self) -> str: ...
+    @property
+    def room_id(self) -> int: ...
+    @property
+    def date(self) -> str: ...
+    @property
+    def hour(self) -> str: ...
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def state(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -85,7 +121,7 @@ class Plan:
     """What one sync of a blocks calendar will do; ``held`` says why the frees wait."""
 
     create: list[SlotPlan] = field(default_factory=list)
-    free: list[dict[str, Any]] = field(default_factory=list)
+    free: list[Made] = field(default_factory=list)
     rehome: list[Rehome] = field(default_factory=list)
     held: str | None = None
 
@@ -94,9 +130,11 @@ class Plan:
         return len(self.create) + (0 if self.held else len(self.free))
 
 
-def slot_key(room_id: int, day: date, hour: time) -> str:
-    """The ledger's name of a slot: ``room:YYYY-MM-DD:HH:MM``."""
-    return f"{room_id}:{day.isoformat()}:{hour:%H:%M}"
+def slot_key(room_id: int, day: date | str, hour: time | str) -> str:
+    """``room:YYYY-MM-DD:HH:MM``, the one spelling of a slot (the ledger's hashes use it)."""
+    day_text = day if isinstance(day, str) else day.isoformat()
+    hour_text = hour[:5] if isinstance(hour, str) else hour.strftime("%H:%M")
+    return f"{room_id}:{day_text}:{hour_text}"
 
 
 def slot_start(day: date, hour: time, tz: ZoneInfo) -> datetime:
@@ -224,7 +262,7 @@ def plan(
     calendar_id: str,
     rooms: dict[int, str],
     events: Iterable[Snapshot],
-    made: Iterable[dict[str, Any]],
+    made: Iterable[Made],
     hours_for: Callable[[int, date], list[time]],
     tz: ZoneInfo,
     *,
@@ -236,7 +274,9 @@ def plan(
     """What to write so that Lockme's blocks of ``rooms`` (room id → privacy level) equal
     the slots the calendar's blocking ``events`` cover.
 
-    ``made`` are the ledger's records of this calendar's blocks. Past slots are left alone
+    ``made`` are the ledger's records of this calendar's blocks. A *pending* one (its create
+    was cut short) whose slot is still wanted is planned again under its own extid, which
+    the writer completes (it looks the extid up before creating). Past slots are left alone
     both ways: a block whose slot has started is history, not a plan. ``explained`` names
     the events the read saw change; frees of other events' blocks are what the guard
     weighs, unless ``force`` (a person confirmed the plan, or turned the room's blocks off).
@@ -251,54 +291,56 @@ def plan(
                     (event, room_id, day, hour)
                 )
     result = Plan()
-    future: list[dict[str, Any]] = []
+    future: list[Made] = []
     taken: set[str] = set()
     for record in made:
         start = _record_start(record, tz)
         if start is None or start < now:
             continue
         future.append(record)
-        key = slot_key(
-            int(record["room_id"]), date.fromisoformat(str(record["date"])), _hour(record)
-        )
-        if key in taken:
-            # A second record for one slot cannot come from this planner; free it.
-            result.free.append(record)
-            continue
+        key = slot_key(record.room_id, record.date, record.hour)
         candidates = covering.get(key, [])
-        if int(record["room_id"]) not in rooms or not candidates:
+        if key in taken or record.room_id not in rooms or not candidates:
+            # Not wanted, or a second record of one slot (this planner never makes one).
             result.free.append(record)
             continue
         taken.add(key)
-        events_here = {c[0].event_id: c[0] for c in candidates}
-        if record.get("event_id") not in events_here:
-            heir = candidates[0][0]
-            result.rehome.append(Rehome(str(record["extid"]), heir.event_id, heir.title))
+        here = {c[0].event_id: c for c in candidates}
+        owner = here.get(record.event_id, candidates[0])
+        if record.state != MADE:
+            event, room_id, day, hour = owner
+            result.create.append(_slot_plan(record.extid, calendar_id, owner, rooms[room_id]))
+        elif record.event_id not in here:
+            result.rehome.append(Rehome(record.extid, owner[0].event_id, owner[0].title))
     for key, candidates in covering.items():
         if key in taken:
             continue
         event, room_id, day, hour = candidates[0]
-        result.create.append(
-            SlotPlan(
-                extid=block_extid(calendar_id, event.event_id, room_id, day, hour),
-                room_id=room_id,
-                day=day,
-                hour=hour,
-                calendar_id=calendar_id,
-                event_id=event.event_id,
-                title=event.title,
-                label=block_label(event.title, rooms[room_id]),
-            )
-        )
+        extid = block_extid(calendar_id, event.event_id, room_id, day, hour)
+        result.create.append(_slot_plan(extid, calendar_id, candidates[0], rooms[room_id]))
     result.create.sort(key=lambda p: (p.day, p.hour, p.room_id))
     if not force:
         result.held = guard(result.free, future, explained or set())
     return result
 
 
-def guard(
-    frees: list[dict[str, Any]], blocks: list[dict[str, Any]], explained: set[str]
-) -> str | None:
+def _slot_plan(
+    extid: str, calendar_id: str, covering: tuple[Snapshot, int, date, time], privacy: str
+) -> SlotPlan:
+    event, room_id, day, hour = covering
+    return SlotPlan(
+        extid=extid,
+        room_id=room_id,
+        day=day,
+        hour=hour,
+        calendar_id=calendar_id,
+        event_id=event.event_id,
+        title=event.title,
+        label=block_label(event.title, privacy),
+    )
+
+
+def guard(frees: list[Made], blocks: list[Made], explained: set[str]) -> str | None:
     """Why a plan's frees must wait for a person, or None.
 
     Many removals at once after a read that did not show those events going (a full
@@ -306,27 +348,22 @@ def guard(
     calendar; a person confirms such a plan. Removals of events the read saw cancelled,
     moved or turned free are what staff asked for, however many.
     """
-    unexplained = [r for r in frees if r.get("event_id") not in explained]
-    if not unexplained:
+    if all(r.event_id in explained for r in frees):
         return None
     if len(frees) > GUARD_MAX_FREES:
         return f"{len(frees)} blocks would be removed at once"
     per_room: dict[int, int] = {}
     for record in blocks:
-        per_room[int(record["room_id"])] = per_room.get(int(record["room_id"]), 0) + 1
+        per_room[record.room_id] = per_room.get(record.room_id, 0) + 1
     for room_id, total in per_room.items():
-        removed = sum(1 for r in frees if int(r["room_id"]) == room_id)
+        removed = sum(1 for r in frees if r.room_id == room_id)
         if total >= HALF_MIN_BLOCKS and removed * 2 >= total:
             return f"{removed} of room {room_id}'s {total} blocks would be removed at once"
     return None
 
 
-def _hour(record: dict[str, Any]) -> time:
-    return time.fromisoformat(str(record["hour"]))
-
-
-def _record_start(record: dict[str, Any], tz: ZoneInfo) -> datetime | None:
+def _record_start(record: Made, tz: ZoneInfo) -> datetime | None:
     try:
-        return slot_start(date.fromisoformat(str(record["date"])), _hour(record), tz)
-    except (KeyError, ValueError):
+        return slot_start(date.fromisoformat(record.date), time.fromisoformat(record.hour), tz)
+    except ValueError:
         return None

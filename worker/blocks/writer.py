@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from datetime import date, time
 from enum import StrEnum
 from typing import Any
 
-from worker.blocks.ledger import MADE, BlockRecord, Ledger, slot_key
+from worker.blocks.ledger import BlockRecord, Ledger
+from worker.blocks.rules import MADE, SlotPlan, slot_key
 from worker.errors import TransientError
 from worker.lockme import SERVICE, LockmeClient, SlotTaken, reservation_id_of
 
@@ -40,36 +40,6 @@ class WriteResult(StrEnum):
     CONFLICT = "conflict"
     UNCHANGED = "unchanged"  # made already (or freed already): nothing written
     COVERED = "covered"  # another of the product's blocks holds the slot
-
-
-@dataclass(frozen=True)
-class SlotPlan:
-    """One slot an event should block: what the planner hands the writer."""
-
-    extid: str
-    room_id: int
-    day: date
-    hour: time
-    calendar_id: str
-    event_id: str
-    title: str
-    label: str
-
-    def body(self) -> dict[str, Any]:
-        """The create's body: the label staff see, nobody's data, nothing to pay."""
-        return {
-            "roomid": self.room_id,
-            "date": self.day.isoformat(),
-            "hour": self.hour.strftime("%H:%M:%S"),
-            "extid": self.extid,
-            "name": self.label,
-            "surname": "",
-            "people": 0,
-            "price": 0,
-            "pricer": "API",
-            "status": 1,
-            "comment": "",
-        }
 
 
 LockFactory = Callable[[str], AbstractContextManager[Any]]
