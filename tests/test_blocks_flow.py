@@ -106,7 +106,7 @@ def test_free_declined_and_own_booking_events_never_block(
     fake_google.staff_event(CAL, "Declined", local(1, 9), local(1, 23), declined=True)
     # The room's bookings go to the same calendar: its booking events must not come back.
     runtime.store.set_route(replace(runtime.store.route(ROOM), calendar_id=CAL))
-    rid = fake_lockme.create_reservation(ROOM, local(3, 0).date().isoformat(), "13:00:00")
+    rid, _ = fake_lockme.create_reservation(ROOM, local(3, 0).date().isoformat(), "13:00:00")
     assert rid
     drain(runtime)
     assert any(e.get("status") != "cancelled" for e in fake_google.events(CAL))
@@ -119,7 +119,7 @@ def test_a_slot_a_customer_holds_is_left_alone_then_blocked_when_it_frees(
     venue: BlocksSync, runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
 ) -> None:
     day = local(1, 0).date().isoformat()
-    customer = fake_lockme.create_reservation(ROOM, day, "13:00:00", name="Ada")
+    customer, _ = fake_lockme.create_reservation(ROOM, day, "13:00:00", name="Ada")
     fake_google.staff_event(CAL, "Team day", local(1, 11), local(1, 14))
     report = venue.sync(CAL)
     assert report.conflicts == 1

@@ -11,13 +11,19 @@ RQ job ids allow only letters, digits, ``_`` and ``-``, so the id is ``blocks-{h
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
+import time
+from datetime import UTC, datetime
 
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
+from worker import logs
+from worker.errors import SyncError
 from worker.keys import DEFAULT, Keys
+from worker.queue import retry_policy
 from worker.runtime import Runtime
 
 SYNC_CALENDAR = "worker.blocks.jobs.sync_calendar_job"
@@ -55,6 +61,9 @@ def request_sync(runtime: Runtime, calendar_id: str) -> str:
                 failure_ttl=24 * 3600,
                 job_timeout=JOB_TIMEOUT_S,
                 description="blocks calendar sync",
+                # Google or Lockme failing: the message jobs' backoff (each write is
+                # idempotent, so a retried sync finishes what the failed one started).
+                retry=retry_policy(runtime.settings.retry_backoff_scale),
             )
             return "queued"
         except DuplicateJobError:
@@ -87,3 +96,66 @@ def sync_calendar_job(calendar_id: str) -> None:
         flow.sync_calendar(runtime, calendar_id)
         if not runtime.redis.hexists(state, AGAIN_FIELD):
             return
+
+
+POLL_BLOCKS = "worker.blocks.jobs.poll_blocks_job"
+# How often the poll looks; a calendar without a live push channel is read at each look,
+# one with a channel only as a safety net (a push Google never sent, or one lost).
+POLL_S = 30
+SAFETY_NET_S = 600
+
+
+def schedule_poll(runtime: Runtime) -> None:
+    """Keep one poll scheduled at the next ``POLL_S`` mark (named by its slot, so several
+    workers, or a restart, add no second one)."""
+    slot = (int(time.time()) // POLL_S + 1) * POLL_S
+    with contextlib.suppress(DuplicateJobError):
+        runtime.queue.enqueue_at(
+            datetime.fromtimestamp(slot, UTC),
+            POLL_BLOCKS,
+            True,
+            job_id=f"{JOB_PREFIX}poll-{slot}",
+            unique=True,
+            result_ttl=0,
+            job_timeout=JOB_TIMEOUT_S,
+        )
+
+
+def due_calendars(runtime: Runtime, now: float | None = None) -> list[str]:
+    """The calendars to read now: those without a live channel at every poll, the rest
+    after ``SAFETY_NET_S``, and calendars no room uses any more that still have blocks
+    (their sync frees them). Renews channels on the way (``Channels.ensure``)."""
+    from worker.blocks.flow import BlocksSync
+
+    sync = BlocksSync(runtime)
+    if sync.waiting_for():
+        return []
+    now = time.time() if now is None else now
+    used = sync.rooms.calendars()
+    orphans = {r.calendar_id for r in sync.ledger.all()} - set(used)
+    due = sorted(orphans)
+    for calendar_id in used:
+        try:
+            channel = sync.channels.ensure(calendar_id)
+        except SyncError as exc:  # Google down: polling covers it, the next poll retries
+            logs.event("blocks.push", outcome="ensure_failed", reason=type(exc).__name__)
+            channel = None
+        synced = float(sync.feed_store.state(calendar_id).get("synced_at") or 0)
+        live = channel is not None and channel.seconds_left(now) > 0
+        if now - synced >= (SAFETY_NET_S if live else POLL_S - 1):
+            due.append(calendar_id)
+    return due
+
+
+def poll_blocks_job(reschedule: bool = False) -> list[str]:
+    """Job entry point of the poll: schedules its successor first, then asks for the syncs
+    that are due."""
+    from worker import tasks
+
+    runtime = tasks.current()
+    if reschedule:
+        schedule_poll(runtime)
+    due = due_calendars(runtime)
+    for calendar_id in due:
+        request_sync(runtime, calendar_id)
+    return due
