@@ -90,4 +90,4 @@ def gauges(rt: Runtime) -> list[metrics.Gauge]:
 @bp.route("/metrics")
 def scrape() -> Response:
     rt = runtime()
-    return Response(metrics.render(rt.redis, gauges(rt)), content_type=CONTENT_TYPE_LATEST)
+    return Response(metrics.render(rt.redis, rt.keys, gauges(rt)), content_type=CONTENT_TYPE_LATEST)

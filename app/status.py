@@ -111,7 +111,7 @@ def index() -> str:
         recent_rows=RECENT_ROWS,
         days_shown=DAYS_SHOWN,
         tz=rt.settings.venue_timezone,
-        answer_shapes=answer_shapes(rt.redis),
+        answer_shapes=answer_shapes(rt.redis, rt.keys),
     )
 
 

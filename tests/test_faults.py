@@ -15,7 +15,7 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegis
 from rq.timeouts import TimerDeathPenalty
 
 from tests.conftest import connect_both, deliver, drain
-from worker import keys, rqseam, tasks
+from worker import rqseam, tasks
 from worker.booking import Route
 from worker.queue import PROCESS_MESSAGE, enqueue_message, job_id
 from worker.runtime import Runtime
@@ -137,16 +137,16 @@ def test_a_live_jobs_reservation_lease_is_renewed_while_it_runs(runtime):
     """However long a job holds a reservation, its lease does not lapse under it."""
     with runtime.store.reservation(78, 5, timeout=0.4, wait=1):
         time.sleep(1.2)  # three leases long
-        assert runtime.redis.pttl(keys.reservation_lock(78)) > 0
+        assert runtime.redis.pttl(runtime.keys.reservation_lock(78)) > 0
         with pytest.raises(LockError), runtime.store.reservation(78, 5, timeout=0.4, wait=0):
             pass
-    assert not runtime.redis.exists(keys.reservation_lock(78))
+    assert not runtime.redis.exists(runtime.keys.reservation_lock(78))
 
 
 def test_a_lapsed_reservation_lock_taken_by_another_job_is_not_released_by_the_first(runtime):
     """A job that outlived its lock (its renewals cut off, say, by a Redis failover) must
     not release, nor renew, the lock a second job took since."""
-    key = keys.reservation_lock(77)
+    key = runtime.keys.reservation_lock(77)
     with runtime.store.reservation(77, 5, timeout=0.2, wait=1) as held:
         assert held.route.room_id == 5 and held.mapping is None
         runtime.redis.delete(key)  # lapsed

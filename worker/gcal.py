@@ -273,7 +273,7 @@ class GoogleCalendar:
 
     def _observe(self, what: str, status: int | str, started: float) -> None:
         """Count the call for ``/metrics``; log calendar writes (reads are too many to log)."""
-        metrics.api_call(self.store.redis, SERVICE, status)
+        metrics.api_call(self.store.redis, self.store.keys, SERVICE, status)
         if what in WRITES:
             outcome = "ok" if status == 200 else str(status)
             logs.event(

@@ -182,7 +182,7 @@ class LockmeClient:
         self.settings = settings
         self.store = store
         self.http = connection_pool(settings.lockme_base)
-        self.shapes = ShapeLog(store.redis)
+        self.shapes = ShapeLog(store.redis, store.keys.lockme_shapes)
 
     # --- OAuth --------------------------------------------------------------------------
     def authorize_url(self, redirect_uri: str, state: str) -> str:
@@ -281,11 +281,13 @@ class LockmeClient:
         try:
             response = self.http.request(method, url, **kwargs)
         except NETWORK_ERRORS:
-            metrics.api_call(self.store.redis, SERVICE, "network")
+            metrics.api_call(self.store.redis, self.store.keys, SERVICE, "network")
             raise
         retried = response.retries.history if response.retries else ()
         for attempt in retried:
-            metrics.api_call(self.store.redis, SERVICE, attempt.status or "network")
+            metrics.api_call(
+                self.store.redis, self.store.keys, SERVICE, attempt.status or "network"
+            )
         if retried:
             logs.event(
                 "lockme.retried",
@@ -293,7 +295,7 @@ class LockmeClient:
                 attempts=len(retried) + 1,
                 failures=[a.status or type(a.error).__name__ for a in retried],
             )
-        metrics.api_call(self.store.redis, SERVICE, response.status)
+        metrics.api_call(self.store.redis, self.store.keys, SERVICE, response.status)
         return response
 
     def _answer(self, method: str, path: str, response: Response) -> Answer:

@@ -22,6 +22,7 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
+from worker.keys import PREFIX, Keys
 from worker.runtime import Runtime, started_registry
 from worker.store import FAILURE_DAYS
 
@@ -32,6 +33,10 @@ RUN_ALERT_CHECK = "worker.tasks.run_alert_check"
 REPLAY_PARKED = "worker.tasks.replay_parked"
 PROBE_OUTAGES = "worker.tasks.probe_outages"
 MESSAGE_JOB = "msg-"
+# A message job's meta names its runtime's key prefix, so that its failure callback can
+# count a retry in any process, whether or not that process runs this runtime (a replay
+# in the web process fails over a dead worker's job). Jobs queued before it have none.
+KEY_PREFIX_META = "key_prefix"
 # While a job waits out a failed service, one call checks on it this often: the backoff
 # alone would leave a booking up to 10 minutes behind an outage that ended long before.
 PROBE_S = 20
@@ -51,6 +56,11 @@ FINISHED_JOB_TTL_S = 0
 
 def job_id(message_id: int) -> str:
     return f"{MESSAGE_JOB}{message_id}"
+
+
+def job_keys(job: Job) -> Keys:
+    """The key names of the runtime that queued message job ``job``."""
+    return Keys(str(job.meta.get(KEY_PREFIX_META, PREFIX)))
 
 
 def retry_policy(scale: float = 1.0) -> Retry:
@@ -139,6 +149,7 @@ def enqueue_message(
             result_ttl=FINISHED_JOB_TTL_S,
             failure_ttl=FAILURE_DAYS * 24 * 3600,
             description=f"Lockme message {message_id}",
+            meta={KEY_PREFIX_META: runtime.keys.prefix},
         )
         return "queued"
     except DuplicateJobError:

@@ -19,7 +19,6 @@ from typing import Any
 
 from redis.exceptions import LockError
 
-from worker import keys
 from worker.booking import (
     Booking,
     MalformedMessage,
@@ -87,7 +86,7 @@ class Summary:
 
 def last_run(runtime: Runtime) -> dict[str, Any] | None:
     """When the last (not dry) run finished, its window in days and its counts."""
-    raw = runtime.redis.get(keys.RECONCILE_LAST)
+    raw = runtime.redis.get(runtime.keys.reconcile_last)
     return json.loads(raw) if raw else None
 
 
@@ -124,7 +123,7 @@ class Reconciler:
             self._orphan(reservation_id, copies)
         if not self.dry_run:
             record = {"at": now_iso(), "days": days, **self.summary.as_dict()}
-            self.rt.redis.set(keys.RECONCILE_LAST, json.dumps(record))
+            self.rt.redis.set(self.rt.keys.reconcile_last, json.dumps(record))
         return self.summary
 
     def _pace(self) -> None:

@@ -35,7 +35,7 @@ def queue_stats(runtime: Runtime) -> dict[str, Any]:
     alert check, which are always there.
     """
     queue = runtime.queue
-    waiting, oldest_receipt = intake.pending(runtime.redis)
+    waiting, oldest_receipt = intake.pending(runtime.redis, runtime.keys)
     oldest = [datetime.fromtimestamp(oldest_receipt, UTC)] if oldest_receipt else []
     first = queue.get_job_ids(0, 1)
     if first:
@@ -83,7 +83,7 @@ def snapshot(runtime: Runtime, recent: int = 50) -> dict[str, Any]:
         "recent": store.recent(recent),
         "last_webhook": store.last_webhook(),
         # What Lockme's answers looked like, once per endpoint and form (no values).
-        "lockme_answer_shapes": shapes.recorded(runtime.redis),
+        "lockme_answer_shapes": shapes.recorded(runtime.redis, runtime.keys),
         "reconcile": reconcile_times(runtime),
         "redis": redis_memory(runtime.redis).as_dict(),
         "unknown_message_ids": store.unknown_count(),

@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from redis.exceptions import LockError
 
-from worker import keys
 from worker.booking import Route
+from worker.keys import Keys
 from worker.leases import LeaseKeeper
 
 HISTORY_LIMIT = 1000
@@ -161,9 +161,14 @@ class Store:
     """Typed access to the product's Redis keys."""
 
     def __init__(
-        self, client: redis.Redis, secret_key: str, fallback_keys: tuple[str, ...] = ()
+        self,
+        client: redis.Redis,
+        keys: Keys,
+        secret_key: str,
+        fallback_keys: tuple[str, ...] = (),
     ) -> None:
         self.redis = client
+        self.keys = keys
         secrets = [secret_key, *fallback_keys] if secret_key else []
         self._crypto = MultiFernet([_fernet(k) for k in secrets]) if secrets else None
         # provider → the token last read or written here: see load_token's max_age.
@@ -209,7 +214,7 @@ class Store:
         self._local.vouched = {}
         generation = vouched.get(provider)
         if generation is None:
-            generation = int(self.redis.hget(keys.GENERATIONS, provider) or 0)
+            generation = int(self.redis.hget(self.keys.generations, provider) or 0)
             self._note_generation(provider, generation)
         cached = self._tokens.get(provider)
         if cached is not None and cached.generation == generation:
@@ -224,8 +229,8 @@ class Store:
 
     def _read_token(self, provider: str) -> dict[str, Any] | None:
         pipe = self.redis.pipeline(transaction=False)
-        pipe.get(keys.token(provider))
-        pipe.hget(keys.GENERATIONS, provider)
+        pipe.get(self.keys.token(provider))
+        pipe.hget(self.keys.generations, provider)
         raw, generation = pipe.execute()
         token = None
         if raw is not None and self._crypto is not None:
@@ -255,15 +260,15 @@ class Store:
         """
         if self._crypto is None:
             raise RuntimeError("SECRET_KEY is required to store tokens")
-        key = keys.token(provider)
+        key = self.keys.token(provider)
         sealed = self._crypto.encrypt(json.dumps(token).encode())
         if generation is None:
             pipe = self.redis.pipeline(transaction=True)
             pipe.set(key, sealed)
-            pipe.hincrby(keys.GENERATIONS, provider, 1)
+            pipe.hincrby(self.keys.generations, provider, 1)
             generation = int(pipe.execute()[1])
         elif not self.redis.eval(
-            _SAVE_IF_CURRENT, 2, keys.GENERATIONS, key, provider, generation, sealed
+            _SAVE_IF_CURRENT, 2, self.keys.generations, key, provider, generation, sealed
         ):
             return False
         self._remember(provider, generation, token)
@@ -276,7 +281,7 @@ class Store:
             return 0
         rewritten = 0
         for provider in PROVIDERS:
-            key = keys.token(provider)
+            key = self.keys.token(provider)
             raw = self.redis.get(key)
             if raw is None:
                 continue
@@ -291,7 +296,7 @@ class Store:
         """Whether a token is stored that no configured key decrypts (SECRET_KEY changed
         without its old value in SECRET_KEY_FALLBACKS): unlike a revoked grant, this is a
         problem of this installation's own settings."""
-        raw = self.redis.get(keys.token(provider))
+        raw = self.redis.get(self.keys.token(provider))
         if raw is None:
             return False
         if self._crypto is None:
@@ -306,8 +311,8 @@ class Store:
         """Disconnect: the token goes and the generation moves on, in one transaction, so
         that no write of any process uses the old grant once this returns."""
         pipe = self.redis.pipeline(transaction=True)
-        pipe.delete(keys.token(provider), keys.connection(provider))
-        pipe.hincrby(keys.GENERATIONS, provider, 1)
+        pipe.delete(self.keys.token(provider), self.keys.connection(provider))
+        pipe.hincrby(self.keys.generations, provider, 1)
         self._remember(provider, int(pipe.execute()[1]), None)
 
     def lock(self, name: str, timeout: float = 30, wait: float | None = None) -> Any:
@@ -317,7 +322,7 @@ class Store:
         ``wait`` how long to wait for it (default: as long), then ``LockError``.
         """
         return self.redis.lock(
-            keys.lock(name),
+            self.keys.lock(name),
             timeout=timeout,
             blocking_timeout=timeout if wait is None else wait,
         )
@@ -337,17 +342,19 @@ class Store:
         fields = {"error": error, "checked_at": now_iso()}
         if account is not None:
             fields["account"] = account
-        key = keys.connection(provider)
+        key = self.keys.connection(provider)
         flat = [item for pair in fields.items() for item in pair]
         if generation is None:
             self.redis.hset(key, items=flat)
             return
-        self.redis.eval(_HSET_IF_CURRENT, 2, keys.GENERATIONS, key, provider, generation, *flat)
+        self.redis.eval(
+            _HSET_IF_CURRENT, 2, self.keys.generations, key, provider, generation, *flat
+        )
 
     def connection(self, provider: str) -> dict[str, Any]:
         """``connected``, ``account`` and ``error`` as the status page and CLI show them."""
         fields = {
-            text(k): text(v) for k, v in self.redis.hgetall(keys.connection(provider)).items()
+            text(k): text(v) for k, v in self.redis.hgetall(self.keys.connection(provider)).items()
         }
         has_token = self.load_token(provider) is not None
         error = fields.get("error") or (None if has_token else "not connected")
@@ -359,16 +366,16 @@ class Store:
 
     # --- routes -------------------------------------------------------------------------
     def routes(self) -> dict[int, Route]:
-        raw = self.redis.hgetall(keys.ROUTES)
+        raw = self.redis.hgetall(self.keys.routes)
         routes = {int(k): Route(**json.loads(v)) for k, v in raw.items()}
         return dict(sorted(routes.items()))
 
     def route(self, room_id: int) -> Route:
         """The room's route, or the default one (``primary``) when none is set."""
-        return _route(room_id, self.redis.hget(keys.ROUTES, str(room_id)))
+        return _route(room_id, self.redis.hget(self.keys.routes, str(room_id)))
 
     def set_route(self, route: Route) -> None:
-        self.redis.hset(keys.ROUTES, str(route.room_id), json.dumps(asdict(route)))
+        self.redis.hset(self.keys.routes, str(route.room_id), json.dumps(asdict(route)))
 
     def calendars(self) -> list[str]:
         """Every calendar a booking may sit in: ``primary`` plus each routed one."""
@@ -376,11 +383,11 @@ class Store:
 
     # --- mappings -----------------------------------------------------------------------
     def mapping(self, reservation_id: int) -> Mapping | None:
-        return _mapping(self.redis.get(keys.mapping(reservation_id)))
+        return _mapping(self.redis.get(self.keys.mapping(reservation_id)))
 
     def save_mapping(self, mapping: Mapping) -> None:
         self.redis.set(
-            keys.mapping(mapping.reservation_id),
+            self.keys.mapping(mapping.reservation_id),
             json.dumps(asdict(mapping)),
             ex=MAPPING_DAYS * 24 * 3600,
         )
@@ -400,17 +407,17 @@ class Store:
         starts counting again; until then a redelivered message may predate it, so a
         missing mapping does not prove that no event was written.
         """
-        key, token = keys.reservation_lock(reservation_id), uuid.uuid4().hex
+        key, token = self.keys.reservation_lock(reservation_id), uuid.uuid4().hex
         leases = self._leases(timeout)
         deadline = time.monotonic() + wait
         while True:
             now = time.time()
             pipe = self.redis.pipeline(transaction=False)
             pipe.set(key, token, nx=True, px=int(timeout * 1000))
-            pipe.get(keys.mapping(reservation_id))
-            pipe.hget(keys.ROUTES, str(room_id))
-            pipe.set(keys.SINCE, now, nx=True, get=True)
-            pipe.hmget(keys.GENERATIONS, PROVIDERS)
+            pipe.get(self.keys.mapping(reservation_id))
+            pipe.hget(self.keys.routes, str(room_id))
+            pipe.set(self.keys.since, now, nx=True, get=True)
+            pipe.hmget(self.keys.generations, PROVIDERS)
             acquired, raw_mapping, raw_route, since, generations = pipe.execute()
             if acquired:
                 self._local.vouched = {
@@ -443,7 +450,7 @@ class Store:
 
     # --- message lifecycle --------------------------------------------------------------
     def is_done(self, message_id: int) -> bool:
-        return bool(self.redis.exists(keys.done(message_id)))
+        return bool(self.redis.exists(self.keys.done(message_id)))
 
     def finish(
         self,
@@ -460,15 +467,15 @@ class Store:
         pipe = self.redis.pipeline(transaction=False)
         if held is not None:
             held.release_in(pipe)
-        pipe.set(keys.done(message_id), "1", ex=DONE_SECONDS)
-        pipe.hdel(keys.PARKED, str(message_id))
+        pipe.set(self.keys.done(message_id), "1", ex=DONE_SECONDS)
+        pipe.hdel(self.keys.parked, str(message_id))
         if clear_failure:
             self._clear_failure(pipe, message_id)
         self._add_history(pipe, entry)
         pipe.execute()
 
     def last_webhook(self) -> dict[str, Any] | None:
-        raw = self.redis.get(keys.LAST_WEBHOOK)
+        raw = self.redis.get(self.keys.last_webhook)
         return json.loads(raw) if raw else None
 
     # --- history ------------------------------------------------------------------------
@@ -478,30 +485,29 @@ class Store:
         self._add_history(pipe, entry)
         pipe.execute()
 
-    @staticmethod
-    def _add_history(pipe: Any, entry: dict[str, Any]) -> None:
+    def _add_history(self, pipe: Any, entry: dict[str, Any]) -> None:
         entry = {**entry, "at": now_iso()}
         day = entry["at"][:10]
-        pipe.lpush(keys.RECENT, json.dumps(entry))
-        pipe.ltrim(keys.RECENT, 0, HISTORY_LIMIT - 1)
-        pipe.hincrby(keys.daily_counts(day), entry.get("result", "unknown"), 1)
-        pipe.expire(keys.daily_counts(day), DAY_COUNT_DAYS * 24 * 3600)
+        pipe.lpush(self.keys.recent, json.dumps(entry))
+        pipe.ltrim(self.keys.recent, 0, HISTORY_LIMIT - 1)
+        pipe.hincrby(self.keys.daily_counts(day), entry.get("result", "unknown"), 1)
+        pipe.expire(self.keys.daily_counts(day), DAY_COUNT_DAYS * 24 * 3600)
         latency = entry.get("latency_s")
         if latency is not None:
             bound = next((str(b) for b in LATENCY_BOUNDS if latency <= b), "inf")
-            pipe.hincrby(keys.daily_latency(day), bound, 1)
-            pipe.expire(keys.daily_latency(day), DAY_COUNT_DAYS * 24 * 3600)
+            pipe.hincrby(self.keys.daily_latency(day), bound, 1)
+            pipe.expire(self.keys.daily_latency(day), DAY_COUNT_DAYS * 24 * 3600)
 
     def recent(self, limit: int = 50) -> list[dict[str, Any]]:
-        return [json.loads(raw) for raw in self.redis.lrange(keys.RECENT, 0, limit - 1)]
+        return [json.loads(raw) for raw in self.redis.lrange(self.keys.recent, 0, limit - 1)]
 
     def daily_counts(self, days: list[str]) -> dict[str, dict[str, int]]:
-        return self._per_day(keys.daily_counts, days)
+        return self._per_day(self.keys.daily_counts, days)
 
     def daily_latency(self, days: list[str]) -> dict[str, dict[str, int]]:
         """Per day, how many syncs took at most each of ``LATENCY_BOUNDS`` seconds (the
         smallest bound that fits; ``inf`` above) from the webhook to the acknowledgement."""
-        return self._per_day(keys.daily_latency, days)
+        return self._per_day(self.keys.daily_latency, days)
 
     def _per_day(self, key: Callable[[str], str], days: list[str]) -> dict[str, dict[str, int]]:
         """The counters kept in the hash ``key(day)`` of each day, in one round trip."""
@@ -536,12 +542,12 @@ class Store:
         }
         cutoff = time.time() - FAILURE_DAYS * 24 * 3600
         pipe = self.redis.pipeline()
-        pipe.hset(keys.FAILURES, str(message_id), json.dumps(record))
-        pipe.zadd(keys.FAILURES_AT, {str(message_id): time.time()})
+        pipe.hset(self.keys.failures, str(message_id), json.dumps(record))
+        pipe.zadd(self.keys.failures_at, {str(message_id): time.time()})
         if record["payload"] is not None:
-            pipe.zadd(keys.FAILURES_PAYLOAD, {str(message_id): time.time()})
+            pipe.zadd(self.keys.failures_payload, {str(message_id): time.time()})
         pipe.execute()
-        expired = self.redis.zrangebyscore(keys.FAILURES_AT, 0, cutoff)
+        expired = self.redis.zrangebyscore(self.keys.failures_at, 0, cutoff)
         for stale in {*expired, *self._overflow()}:
             self.clear_failure(int(stale))
         return record
@@ -553,38 +559,39 @@ class Store:
         only copy replay can work from; one without (a transient or permanent failure) is
         read from Lockme again on replay. So a burst of the latter (made-up ids while Lockme
         answers 429, say) never pushes out the former."""
-        excess = int(self.redis.zcard(keys.FAILURES_AT)) - FAILURE_LIMIT
+        excess = int(self.redis.zcard(self.keys.failures_at)) - FAILURE_LIMIT
         if excess <= 0:
             return []
-        kept = set(cast(list[bytes], self.redis.zrange(keys.FAILURES_PAYLOAD, 0, -1)))
-        oldest = cast(list[bytes], self.redis.zrange(keys.FAILURES_AT, 0, excess + len(kept) - 1))
+        kept = set(cast(list[bytes], self.redis.zrange(self.keys.failures_payload, 0, -1)))
+        oldest = cast(
+            list[bytes], self.redis.zrange(self.keys.failures_at, 0, excess + len(kept) - 1)
+        )
         plain = [mid for mid in oldest if mid not in kept]
         return (plain + [mid for mid in oldest if mid in kept])[:excess]
 
     def failure(self, message_id: int) -> dict[str, Any] | None:
-        raw = self.redis.hget(keys.FAILURES, str(message_id))
+        raw = self.redis.hget(self.keys.failures, str(message_id))
         return json.loads(raw) if raw else None
 
     def failures(self, limit: int = 100) -> list[dict[str, Any]]:
-        ids = cast(list[bytes], self.redis.zrevrange(keys.FAILURES_AT, 0, limit - 1))
+        ids = cast(list[bytes], self.redis.zrevrange(self.keys.failures_at, 0, limit - 1))
         if not ids:
             return []
-        raws = self.redis.hmget(keys.FAILURES, ids)
+        raws = self.redis.hmget(self.keys.failures, ids)
         return [json.loads(raw) for raw in raws if raw]
 
     def failure_count(self) -> int:
-        return int(self.redis.zcard(keys.FAILURES_AT))
+        return int(self.redis.zcard(self.keys.failures_at))
 
     def clear_failure(self, message_id: int) -> None:
         pipe = self.redis.pipeline()
         self._clear_failure(pipe, message_id)
         pipe.execute()
 
-    @staticmethod
-    def _clear_failure(pipe: Any, message_id: int) -> None:
-        pipe.hdel(keys.FAILURES, str(message_id))
-        pipe.zrem(keys.FAILURES_AT, str(message_id))
-        pipe.zrem(keys.FAILURES_PAYLOAD, str(message_id))
+    def _clear_failure(self, pipe: Any, message_id: int) -> None:
+        pipe.hdel(self.keys.failures, str(message_id))
+        pipe.zrem(self.keys.failures_at, str(message_id))
+        pipe.zrem(self.keys.failures_payload, str(message_id))
 
     def park(self, message_id: int, provider: str, generation: int | None = None) -> bool:
         """Hold a message while ``provider`` is disconnected: neither acked nor dropped.
@@ -595,11 +602,11 @@ class Store:
         generation before it queues the replay of parked messages, so every message is
         either parked before that replay looks, or not parked at all.
         """
-        key, field = keys.PARKED, str(message_id)
+        key, field = self.keys.parked, str(message_id)
         if generation is None:
             self.redis.hset(key, field, provider)
             return True
-        args = (keys.GENERATIONS, key, provider, generation, field, provider)
+        args = (self.keys.generations, key, provider, generation, field, provider)
         if self.redis.eval(_HSET_IF_CURRENT, 2, *args):
             return True
         # The token this process holds for the provider is out of date: read it again.
@@ -607,23 +614,23 @@ class Store:
         return False
 
     def parked(self) -> dict[int, str]:
-        return {int(k): text(v) for k, v in self.redis.hgetall(keys.PARKED).items()}
+        return {int(k): text(v) for k, v in self.redis.hgetall(self.keys.parked).items()}
 
     # --- outages ------------------------------------------------------------------------
     def note_outage(self, service: str) -> bool:
         """Remember that a job gave up on ``service`` for now (its retry waits in the
         backoff); True only for the first job, until :meth:`end_outage`."""
-        return bool(self.redis.hsetnx(keys.OUTAGES, service, time.time()))
+        return bool(self.redis.hsetnx(self.keys.outages, service, time.time()))
 
     def outages(self) -> dict[str, float]:
         """Each service some job is waiting for, with when the first one gave up on it."""
-        return {text(k): float(v) for k, v in self.redis.hgetall(keys.OUTAGES).items()}
+        return {text(k): float(v) for k, v in self.redis.hgetall(self.keys.outages).items()}
 
     def end_outage(self, service: str) -> None:
-        self.redis.hdel(keys.OUTAGES, service)
+        self.redis.hdel(self.keys.outages, service)
 
     def unpark(self, message_id: int) -> None:
-        self.redis.hdel(keys.PARKED, str(message_id))
+        self.redis.hdel(self.keys.parked, str(message_id))
 
     # --- ids Lockme does not know -------------------------------------------------------
     def remember_unknown(self, message_id: int) -> None:
@@ -638,18 +645,18 @@ class Store:
         """
         now = time.time()
         pipe = self.redis.pipeline(transaction=False)
-        pipe.zadd(keys.UNKNOWN_IDS, {str(message_id): now})
-        pipe.zremrangebyscore(keys.UNKNOWN_IDS, 0, now - UNKNOWN_TTL_S)
-        pipe.zremrangebyrank(keys.UNKNOWN_IDS, 0, -UNKNOWN_LIMIT - 1)
-        pipe.expire(keys.UNKNOWN_IDS, UNKNOWN_TTL_S)
+        pipe.zadd(self.keys.unknown_ids, {str(message_id): now})
+        pipe.zremrangebyscore(self.keys.unknown_ids, 0, now - UNKNOWN_TTL_S)
+        pipe.zremrangebyrank(self.keys.unknown_ids, 0, -UNKNOWN_LIMIT - 1)
+        pipe.expire(self.keys.unknown_ids, UNKNOWN_TTL_S)
         pipe.execute()
 
     def is_unknown(self, message_id: int) -> bool:
-        noted = self.redis.zscore(keys.UNKNOWN_IDS, str(message_id))
+        noted = self.redis.zscore(self.keys.unknown_ids, str(message_id))
         return noted is not None and noted > time.time() - UNKNOWN_TTL_S
 
     def unknown_count(self) -> int:
-        return int(self.redis.zcard(keys.UNKNOWN_IDS))
+        return int(self.redis.zcard(self.keys.unknown_ids))
 
     def can_park(self, message_id: int) -> bool:
         """Room for this message among the parked ones (``PARKED_LIMIT``).
@@ -658,7 +665,7 @@ class Store:
         included, so the list is bounded. A message turned away is not lost: it is left
         unacknowledged, and Lockme redelivers it for 24 h. The check and the park are two
         steps, so concurrent jobs may pass the bound by a few."""
-        key = keys.PARKED
+        key = self.keys.parked
         pipe = self.redis.pipeline(transaction=False)
         pipe.hexists(key, str(message_id))
         pipe.hlen(key)

@@ -189,7 +189,7 @@ class Syncer:
         started = time.monotonic()
         self.lockme.ack(message_id)
         logs.event("lockme.ack", outcome="acked", duration_ms=logs.elapsed_ms(started))
-        metrics.observe_sync_latency(self.store.redis, received_at)
+        metrics.observe_sync_latency(self.store.redis, self.store.keys, received_at)
         entry = {
             "message_id": message_id,
             "reservation_id": reservation_id,
