@@ -45,22 +45,25 @@ def strand_on_dead_worker(runtime: Runtime, message_id: int) -> None:
 def test_web_tier_fails_over_a_dead_workers_job_from_a_request_thread(
     runtime, fake_lockme, fake_google, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ):
-    """The status page's counts and its replay button fail over a dead worker's job, which
-    runs the job's failure callback in the web process: in a request thread (gunicorn's
-    threads), where SIGALRM timeouts cannot be set, and with no process-wide runtime (which
-    must not be built from the environment or a stray .env)."""
+    """The status page's counts leave a dead worker's job alone (reads write nothing); its
+    replay button fails the job over, which runs the job's failure callback in the web
+    process: in a request thread (gunicorn's threads), where SIGALRM timeouts cannot be set,
+    and with no process-wide runtime (which must not be built from the environment or a
+    stray .env)."""
     mids = [fake_lockme.create_reservation(5, "2026-04-10", f"1{h}:00:00")[1] for h in (7, 8)]
     tasks.configure(None)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SECRET_KEY", raising=False)
 
-    web_calls = {mids[0]: queue_stats, mids[1]: lambda rt: tasks.replay(rt, [mids[1]])}
-    with ThreadPoolExecutor(1) as request_thread:
-        for mid, web_call in web_calls.items():
-            assert enqueue_message(runtime, mid) == "queued"
-            strand_on_dead_worker(runtime, mid)
-            request_thread.submit(web_call, runtime).result()
     serializer = runtime.queue.serializer
+    for mid in mids:
+        assert enqueue_message(runtime, mid) == "queued"
+        strand_on_dead_worker(runtime, mid)
+    with ThreadPoolExecutor(1) as request_thread:
+        assert request_thread.submit(queue_stats, runtime).result()["started"] == 2
+        stranded = Job.fetch(job_id(mids[0]), runtime.redis, serializer=serializer)
+        assert stranded.get_status() == JobStatus.STARTED
+        request_thread.submit(tasks.replay, runtime, [mids[1]]).result()
     revived = [Job.fetch(job_id(m), runtime.redis, serializer=serializer) for m in mids]
     assert all(j.get_status() in (JobStatus.QUEUED, JobStatus.SCHEDULED) for j in revived)
     for job in revived:

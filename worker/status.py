@@ -8,12 +8,12 @@ from typing import Any
 
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
 from worker import intake, shapes
 from worker.memory import redis_memory
 from worker.reconcile import last_run
-from worker.runtime import Runtime, started_registry
+from worker.runtime import Runtime
 from worker.store import PROVIDERS
 
 # Job-id prefixes of the worker's own periodic jobs (``worker.schedules``): they wait in
@@ -33,6 +33,12 @@ def queue_stats(runtime: Runtime) -> dict[str, Any]:
     ``scheduled`` counts every job waiting for its time; of those, ``retrying`` are
     messages waiting to be tried again and ``maintenance`` the nightly reconcile and the
     alert check, which are always there.
+
+    Read-only: RQ's counts and listings clean their registry up first by default (failing
+    over dead workers' jobs, running their failure callbacks, deleting expired ones), which
+    would make every GET of ``/status`` or ``/metrics`` a write from the web process. Only
+    the worker's maintenance recovers jobs, so a dead worker's job counts as started here
+    until then.
     """
     queue = runtime.queue
     waiting, oldest_receipt = intake.pending(runtime.redis, runtime.keys)
@@ -43,13 +49,13 @@ def queue_stats(runtime: Runtime) -> dict[str, Any]:
         if job.enqueued_at:
             oldest.append(job.enqueued_at.replace(tzinfo=job.enqueued_at.tzinfo or UTC))
     oldest_age = round((datetime.now(UTC) - min(oldest)).total_seconds(), 1) if oldest else None
-    scheduled = ScheduledJobRegistry(queue=queue).get_job_ids()
+    scheduled = ScheduledJobRegistry(queue=queue).get_job_ids(cleanup=False)
     maintenance = sum(1 for jid in scheduled if _maintenance(jid))
     return {
         "queued": queue.count + waiting,
-        "started": started_registry(queue).count,
+        "started": StartedJobRegistry(queue=queue).get_job_count(cleanup=False),
         "scheduled": len(scheduled),
-        "failed": FailedJobRegistry(queue=queue).count,
+        "failed": FailedJobRegistry(queue=queue).get_job_count(cleanup=False),
         "oldest_queued_age_s": oldest_age,
         "retrying": len(scheduled) - maintenance,
         "maintenance": maintenance,
@@ -60,7 +66,7 @@ def reconcile_times(runtime: Runtime) -> dict[str, Any]:
     """The last finished reconcile (time, window, counts) and when the next one is due."""
     registry = ScheduledJobRegistry(queue=runtime.queue)
     due = []
-    for jid in registry.get_job_ids():
+    for jid in registry.get_job_ids(cleanup=False):
         if _maintenance(jid) == "reconcile":
             with contextlib.suppress(NoSuchJobError):  # started since it was listed
                 due.append(registry.get_scheduled_time(jid))

@@ -208,8 +208,8 @@ def record_exhausted_failure(job: Job, connection: Any, exc_type: Any, exc: Any,
     """RQ failure callback: a transient failure with no retries left becomes a dead letter.
 
     RQ calls it before deciding on the retry, so ``retries_left`` still counts this attempt.
-    The web process runs it too (a replay, or the status page's counts, fail over a dead
-    worker's job), which is why the web app configures its runtime here as well.
+    The web process runs it too (a replay fails over a dead worker's job), which is why the
+    web app configures its runtime here as well; the retry count needs none (job meta).
     """
     message_id = int(job.args[0])
     if job.retries_left:
