@@ -4,9 +4,9 @@ One job per Lockme message id (``msg-<id>``, enqueued with ``unique=True``): a r
 a message that is queued or running creates no second job, one whose job failed re-queues
 it, and one already acknowledged is answered from the store without any work.
 
-Jobs are named by their import path (:data:`PROCESS_MESSAGE` …) rather than by function, so
-that this module does not import the entry points in ``worker.tasks``, which enqueue
-through it.
+Jobs are named by the import paths of ``worker.entrypoints`` (:data:`PROCESS_MESSAGE` …),
+the permanent names queued jobs keep; as strings, so that this module imports none of the
+code it queues (which enqueues through it).
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from worker.keys import PREFIX, Keys
 from worker.runtime import Runtime, started_registry
 from worker.store import FAILURE_DAYS
 
-PROCESS_MESSAGE = "worker.tasks.process_message"
-RECORD_EXHAUSTED_FAILURE = "worker.tasks.record_exhausted_failure"
-RUN_RECONCILE = "worker.tasks.run_reconcile"
-RUN_ALERT_CHECK = "worker.tasks.run_alert_check"
-REPLAY_PARKED = "worker.tasks.replay_parked"
-PROBE_OUTAGES = "worker.tasks.probe_outages"
+PROCESS_MESSAGE = "worker.entrypoints.process_message"
+RECORD_EXHAUSTED_FAILURE = "worker.entrypoints.record_exhausted_failure"
+RUN_RECONCILE = "worker.entrypoints.run_reconcile"
+RUN_ALERT_CHECK = "worker.entrypoints.run_alert_check"
+REPLAY_PARKED = "worker.entrypoints.replay_parked"
+PROBE_OUTAGES = "worker.entrypoints.probe_outages"
 MESSAGE_JOB = "msg-"
 # A message job's meta names its runtime's key prefix, so that its failure callback can
 # count a retry in any process, whether or not that process runs this runtime (a replay
