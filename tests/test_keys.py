@@ -43,6 +43,8 @@ def test_keys_an_upgrade_depends_on_keep_their_names() -> None:
     assert names.failures_payload == "lms:failures:payload"
     assert names.staff_epoch == "lms:staff:epoch"
     assert names.reservation_lock(42) == "lms:lock:res:42"
+    # RQ job ids: the unique id of a message's job is its dedupe against queued jobs.
+    assert names.job("msg-42") == "msg-42"
 
 
 def test_an_earlier_release_s_data_is_found(runtime: Runtime) -> None:

@@ -12,6 +12,7 @@ installation holds under it (tests/test_keys.py pins those an upgrade depends on
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 # Every key of the product starts with this, so that it can share a Redis with other apps.
@@ -243,6 +244,18 @@ class Keys:
     def blocks_slots(self, room_id: int, what: str) -> str:
         """Cached slot settings of a room: ``day:0``..``day:6`` or ``date:YYYY-MM-DD``."""
         return self._k(f"blocks:slots:{room_id}:{what}")
+
+    # --- RQ job ids ---------------------------------------------------------------------
+    def job(self, name: str) -> str:
+        """The RQ job id ``name`` (``msg-42``, ``reconcile-20260401``) of this runtime.
+
+        RQ keeps every queue's jobs under one namespace (``rq:job:<id>``), and unique ids
+        are how a message gets one job: two runtimes' ids must differ. Other prefixes tag
+        them (in the letters RQ allows in an id); the default keeps the bare ids a running
+        installation's jobs carry."""
+        if self.prefix == PREFIX:
+            return name
+        return re.sub(r"[^A-Za-z0-9_-]", "-", self.prefix) + name
 
     # --- sandbox ------------------------------------------------------------------------
     @property

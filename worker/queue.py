@@ -103,7 +103,7 @@ def enqueue_probe(runtime: Runtime) -> None:
         runtime.queue.enqueue_at(
             datetime.fromtimestamp(slot, UTC),
             PROBE_OUTAGES,
-            job_id=f"probe-{slot}",
+            job_id=runtime.keys.job(f"probe-{slot}"),
             unique=True,
             job_timeout=120,
             result_ttl=0,
@@ -117,7 +117,9 @@ def release_retries(runtime: Runtime) -> int:
     second, instead of each waiting out the rest of its interval (up to 10 minutes).
     """
     registry = ScheduledJobRegistry(queue=runtime.queue)
-    waiting = [jid for jid in registry.get_job_ids() if jid.startswith(MESSAGE_JOB)]
+    waiting = [
+        jid for jid in registry.get_job_ids() if jid.startswith(runtime.keys.job(MESSAGE_JOB))
+    ]
     due = datetime.now(UTC)
     for jid in waiting:
         with contextlib.suppress(NoSuchJobError):
@@ -135,7 +137,7 @@ def enqueue_message(
     """
     if not replay and runtime.store.is_done(message_id):
         return "known"
-    jid = job_id(message_id)
+    jid = runtime.keys.job(job_id(message_id))
     try:
         runtime.queue.enqueue(
             PROCESS_MESSAGE,
@@ -161,7 +163,7 @@ def _revive(runtime: Runtime, message_id: int, replay: bool, received_at: float 
 
     A finished job is kept for a while (``FINISHED_JOB_TTL_S``); a replay of its message
     replaces it with one that works from the recorded failure."""
-    jid = job_id(message_id)
+    jid = runtime.keys.job(job_id(message_id))
     try:
         job = Job.fetch(jid, connection=runtime.redis, serializer=runtime.queue.serializer)
     except NoSuchJobError:

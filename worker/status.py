@@ -21,8 +21,15 @@ from worker.store import PROVIDERS
 MAINTENANCE_PREFIXES = {"reconcile-": "reconcile", "alerts-": "alert_check"}
 
 
-def _maintenance(job_id: str) -> str | None:
-    return next((kind for p, kind in MAINTENANCE_PREFIXES.items() if job_id.startswith(p)), None)
+def _maintenance(runtime: Runtime, job_id: str) -> str | None:
+    return next(
+        (
+            kind
+            for p, kind in MAINTENANCE_PREFIXES.items()
+            if job_id.startswith(runtime.keys.job(p))
+        ),
+        None,
+    )
 
 
 def queue_stats(runtime: Runtime) -> dict[str, Any]:
@@ -50,7 +57,7 @@ def queue_stats(runtime: Runtime) -> dict[str, Any]:
             oldest.append(job.enqueued_at.replace(tzinfo=job.enqueued_at.tzinfo or UTC))
     oldest_age = round((datetime.now(UTC) - min(oldest)).total_seconds(), 1) if oldest else None
     scheduled = ScheduledJobRegistry(queue=queue).get_job_ids(cleanup=False)
-    maintenance = sum(1 for jid in scheduled if _maintenance(jid))
+    maintenance = sum(1 for jid in scheduled if _maintenance(runtime, jid))
     return {
         "queued": queue.count + waiting,
         "started": StartedJobRegistry(queue=queue).get_job_count(cleanup=False),
@@ -67,7 +74,7 @@ def reconcile_times(runtime: Runtime) -> dict[str, Any]:
     registry = ScheduledJobRegistry(queue=runtime.queue)
     due = []
     for jid in registry.get_job_ids(cleanup=False):
-        if _maintenance(jid) == "reconcile":
+        if _maintenance(runtime, jid) == "reconcile":
             with contextlib.suppress(NoSuchJobError):  # started since it was listed
                 due.append(registry.get_scheduled_time(jid))
     upcoming = min(due).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if due else None
