@@ -38,7 +38,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.i18n import t
 from app.metrics import bearer_allowed
 from app.runtime import runtime
-from worker.store import text
+from worker.redisutil import text
 
 bp = Blueprint("auth", __name__)
 

@@ -18,7 +18,7 @@ from worker import metrics
 from worker.memory import redis_memory
 from worker.runtime import Runtime
 from worker.status import queue_stats
-from worker.store import PROVIDERS
+from worker.stores.tokens import PROVIDERS
 
 bp = Blueprint("metrics", __name__)
 ENDPOINT = "metrics.scrape"

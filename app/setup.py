@@ -54,7 +54,8 @@ from worker.errors import PermanentError, SyncError
 from worker.gcal import SCOPES
 from worker.names import calendar_names
 from worker.queue import enqueue_reconcile, enqueue_replay
-from worker.store import PROVIDERS, text
+from worker.redisutil import text
+from worker.stores.tokens import PROVIDERS
 
 bp = Blueprint("setup", __name__)
 

@@ -27,12 +27,7 @@ from worker.memory import RedisMemory, redis_memory
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.status import snapshot
-from worker.store import (
-    FAILURE_LIMIT,
-    PARKED_LIMIT,
-    UNKNOWN_LIMIT,
-    UNKNOWN_TTL_S,
-)
+from worker.stores.failures import FAILURE_LIMIT, PARKED_LIMIT, UNKNOWN_LIMIT, UNKNOWN_TTL_S
 
 BOGUS_BASE = 9_000_000_000
 

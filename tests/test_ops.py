@@ -46,9 +46,9 @@ from worker.config import Settings
 from worker.gcal import RETRY_ATTEMPTS
 from worker.keys import Keys
 from worker.queue import enqueue_message, job_id
+from worker.redisutil import connect_redis
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
-from worker.store import connect_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 METRICS_TOKEN = "scrape-token-0123456789"

@@ -27,7 +27,7 @@ from worker.config import Settings
 from worker.memory import redis_memory
 from worker.runtime import Runtime
 from worker.status import queue_stats
-from worker.store import PROVIDERS
+from worker.stores.tokens import PROVIDERS
 
 THROTTLE_S = 3600
 STALL_AFTER_S = 600

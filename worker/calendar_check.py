@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 from worker.errors import SyncError
+from worker.redisutil import now_iso, text
 from worker.runtime import Runtime
-from worker.store import now_iso, text
 
 TITLE = "Lockme sync: test event (removed at once)"
 

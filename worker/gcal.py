@@ -33,7 +33,8 @@ from worker import logs, metrics, tokens
 from worker.config import Settings
 from worker.errors import AuthError, PermanentError, TransientError
 from worker.identity import reservation_query
-from worker.store import TOKEN_REUSE_S, Store
+from worker.store import Store
+from worker.stores.tokens import TOKEN_REUSE_S
 
 SERVICE = "google"
 SCOPES = (

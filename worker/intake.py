@@ -21,7 +21,8 @@ import redis
 
 from worker import metrics
 from worker.keys import Keys
-from worker.store import UNKNOWN_TTL_S, now_iso
+from worker.redisutil import now_iso
+from worker.stores.failures import UNKNOWN_TTL_S
 
 # At most this many ids wait for the worker; past it the receiver answers 503 and Lockme
 # redelivers later. An id costs about 100 bytes here (docs/security.md), so a stopped worker

@@ -1,7 +1,7 @@
 """Every Redis key name the product keeps, and nothing else.
 
 One place for them because a key is shared by modules that never import each other: the
-receiver's Lua script (``worker.intake``) checks the done marker that ``worker.store``
+receiver's Lua script (``worker.intake``) checks the done marker that ``worker.stores.ledger``
 writes, the web tier reads what the worker counts. Spelled twice, a rename of one spelling
 would silently break the other side (dedupe, say). Lua scripts take their key names from
 here too, through ``KEYS``, never by spelling them.

@@ -29,7 +29,8 @@ from worker import logs, metrics, tokens
 from worker.config import Settings
 from worker.errors import AuthError, PermanentError, TransientError
 from worker.shapes import Answer, ShapeLog, as_list, says_ok, single
-from worker.store import TOKEN_REUSE_S, Store
+from worker.store import Store
+from worker.stores.tokens import TOKEN_REUSE_S
 
 SERVICE = "lockme"
 TIMEOUT = urllib3.Timeout(connect=5.0, read=20.0)

@@ -24,7 +24,7 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from worker.keys import PREFIX, Keys
 from worker.runtime import Runtime, started_registry
-from worker.store import FAILURE_DAYS
+from worker.stores.failures import FAILURE_DAYS
 
 PROCESS_MESSAGE = "worker.entrypoints.process_message"
 RECORD_EXHAUSTED_FAILURE = "worker.entrypoints.record_exhausted_failure"

@@ -29,8 +29,9 @@ from worker.booking import (
 )
 from worker.errors import SyncError
 from worker.identity import ROOM_KEY, reservation_of, stamp_of
+from worker.redisutil import now_iso
 from worker.runtime import Runtime
-from worker.store import Mapping, now_iso
+from worker.stores.mappings import Mapping
 from worker.sync import LOCK_SECONDS, LOCK_WAIT_S, Outcome, Result
 
 READS_PER_SECOND = 10

@@ -19,7 +19,8 @@ from worker.gcal import GoogleCalendar
 from worker.keys import Keys
 from worker.lockme import LockmeClient
 from worker.ratelimit import RateLimiter
-from worker.store import Store, connect_redis
+from worker.redisutil import connect_redis
+from worker.store import Store
 from worker.sync import Syncer
 
 

@@ -14,7 +14,7 @@ from worker import intake, shapes
 from worker.memory import redis_memory
 from worker.reconcile import last_run
 from worker.runtime import Runtime
-from worker.store import PROVIDERS
+from worker.stores.tokens import PROVIDERS
 
 # Job-id prefixes of the worker's own periodic jobs (``worker.schedules``): they wait in
 # RQ's scheduled registry like a message's retry does, but nothing is wrong with them.

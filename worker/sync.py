@@ -50,7 +50,8 @@ from worker.errors import PermanentError, TransientError
 from worker.gcal import Conflict, GoogleCalendar, fallback_id
 from worker.identity import stamp_of
 from worker.lockme import LockmeClient
-from worker.store import HeldReservation, Mapping, Store
+from worker.store import Store
+from worker.stores.mappings import HeldReservation, Mapping
 
 # A reservation's lock is a lease renewed while its job's process lives (Store.reservation):
 # a SIGKILLed worker's lapses within LOCK_SECONDS. Another job waits that long for it rather

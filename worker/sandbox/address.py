@@ -12,7 +12,7 @@ import redis
 
 from worker.config import Settings
 from worker.keys import Keys
-from worker.store import connect_redis
+from worker.redisutil import connect_redis
 
 from .demo import SandboxError
 

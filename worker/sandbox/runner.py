@@ -22,8 +22,8 @@ from worker import tasks
 from worker.booking import Route
 from worker.config import Settings
 from worker.keys import Keys
+from worker.redisutil import connect_redis
 from worker.runtime import build_runtime
-from worker.store import connect_redis
 
 from .address import sandbox_redis_url, text
 from .client import SandboxClient
