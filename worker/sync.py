@@ -52,7 +52,8 @@ from worker.gcal import Conflict, GoogleCalendar, fallback_id
 from worker.identity import is_block_extid, stamp_of
 from worker.keys import DEFAULT
 from worker.lockme import LockmeClient
-from worker.store import HeldReservation, Mapping, Store
+from worker.store import Store
+from worker.stores.mappings import HeldReservation, Mapping
 
 # A reservation's lock is a lease renewed while its job's process lives (Store.reservation):
 # a SIGKILLed worker's lapses within LOCK_SECONDS. Another job waits that long for it rather
@@ -224,7 +225,7 @@ class Syncer:
         started = time.monotonic()
         self.lockme.ack(message_id)
         logs.event("lockme.ack", outcome="acked", duration_ms=logs.elapsed_ms(started))
-        metrics.observe_sync_latency(self.store.redis, received_at)
+        metrics.observe_sync_latency(self.store.redis, self.store.keys, received_at)
         entry = {
             "message_id": message_id,
             "reservation_id": reservation_id,
