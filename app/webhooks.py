@@ -134,7 +134,7 @@ class GoogleWebhook:
 
     def __init__(self, rt: Runtime) -> None:
         self._rt = rt
-        self._channels = ChannelStore(rt.redis, jobs.keys_of(rt))
+        self._channels = ChannelStore(rt.redis, rt.keys)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         try:

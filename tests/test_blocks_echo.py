@@ -14,7 +14,6 @@ from tests.conftest import deliver, drain
 from worker.blocks.ledger import Ledger
 from worker.blocks.writer import SlotPlan, Writer, WriteResult
 from worker.identity import block_extid
-from worker.keys import DEFAULT
 from worker.leases import Leases
 
 ROOM = 5101
@@ -30,8 +29,10 @@ def plan(hour: str = "17:30") -> SlotPlan:
 
 
 def writer_for(runtime) -> Writer:
-    leases = Leases(runtime.redis, DEFAULT, lease_s=8, wait_s=10)
-    return Writer(runtime.lockme, Ledger(runtime.redis, DEFAULT), runtime.store.record_sync, leases)
+    leases = Leases(runtime.redis, runtime.keys, lease_s=8, wait_s=10)
+    return Writer(
+        runtime.lockme, Ledger(runtime.redis, runtime.keys), runtime.store.record_sync, leases
+    )
 
 
 def handled(client, runtime, message_id: int) -> dict:

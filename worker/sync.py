@@ -50,7 +50,6 @@ from worker.config import Settings
 from worker.errors import PermanentError, TransientError
 from worker.gcal import Conflict, GoogleCalendar, fallback_id
 from worker.identity import is_block_extid, stamp_of
-from worker.keys import DEFAULT
 from worker.lockme import LockmeClient
 from worker.store import Store
 from worker.stores.mappings import HeldReservation, Mapping
@@ -110,7 +109,7 @@ class Syncer:
         self.store = store
         self.lockme = lockme
         self.calendar = calendar
-        self.ledger = Ledger(store.redis, DEFAULT)
+        self.ledger = Ledger(store.redis, store.keys)
 
     # --- messages -----------------------------------------------------------------------
     def handle(

@@ -22,7 +22,7 @@ from typing import Any
 import redis
 
 from worker.keys import Keys
-from worker.store import now_iso, text
+from worker.redisutil import now_iso, text
 
 PENDING = "pending"
 MADE = "made"
