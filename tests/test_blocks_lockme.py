@@ -119,7 +119,7 @@ def test_the_shape_log_records_each_write_endpoint(runtime, rooms):
     runtime.lockme.delete_reservation(ROOM, rid)
     runtime.lockme.day_settings(ROOM, 2)
     runtime.lockme.date_settings(ROOM, DAY)
-    seen = {(e["endpoint"], e["status"]) for e in shapes.recorded(runtime.redis)}
+    seen = {(e["endpoint"], e["status"]) for e in shapes.recorded(runtime.redis, runtime.keys)}
     assert {
         ("PUT /room/{id}/reservation", 200),
         ("GET /room/{id}/reservation/ext/{x}", 200),
