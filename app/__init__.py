@@ -33,8 +33,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         TRUSTED_HOSTS=settings.trusted_hosts,
     )
     install(app, runtime)
-    # RQ runs job callbacks in this process too (failing over a dead worker's job while
-    # counting the queue), and they take the process's runtime.
+    # A replay (the status page's button) fails over a dead worker's job of the message it
+    # re-queues, which runs that job's failure callback in this process, with its queue's
+    # runtime. Reads (status, metrics) recover nothing (``worker.status.queue_stats``).
     tasks.configure(runtime)
     from app import auth, hardening, i18n, metrics, setup, status, webhooks
 

@@ -38,8 +38,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.i18n import t
 from app.metrics import bearer_allowed
 from app.runtime import runtime
-from worker import keys
-from worker.store import text
+from worker.redisutil import text
 
 bp = Blueprint("auth", __name__)
 
@@ -90,7 +89,7 @@ def _password_fingerprint() -> str:
 def _staff_epoch() -> str:
     """The current staff epoch (read once per request); logout raises it."""
     if "staff_epoch" not in g:
-        g.staff_epoch = text(runtime().redis.get(keys.STAFF_EPOCH) or b"0")
+        g.staff_epoch = text(runtime().redis.get(runtime().keys.staff_epoch) or b"0")
     return g.staff_epoch
 
 
@@ -139,7 +138,7 @@ def _attempts_key() -> str:
     """Per client address; ``remote_addr`` is the proxy-reported one only for the number of
     hops the operator trusts (``TRUSTED_PROXY_HOPS``, see ``create_app``), so a forged
     ``X-Forwarded-For`` cannot give an attacker a fresh count."""
-    return keys.login_attempts(request.remote_addr or "unknown")
+    return runtime().keys.login_attempts(request.remote_addr or "unknown")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -173,6 +172,6 @@ def login() -> BaseResponse | str | tuple[str, int]:
 def logout() -> Response | BaseResponse:
     """End this session and every other one: with one shared password, a staff member who
     logs out (say, on leaving a shared computer) means every copy of the cookie too."""
-    runtime().redis.incr(keys.STAFF_EPOCH)
+    runtime().redis.incr(runtime().keys.staff_epoch)
     session.clear()
     return redirect(url_for("auth.login"))

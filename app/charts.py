@@ -7,7 +7,7 @@ readers and for anyone who wants the exact values.
 
 * Syncs per day, stacked by outcome group (written, nothing to change, waiting, failed).
 * Webhook → calendar time per day: the median and the 95th percentile, read from the
-  per-day counts of ``worker.store.LATENCY_BOUNDS`` (so a value is "at most N seconds").
+  per-day counts of ``worker.stores.history.LATENCY_BOUNDS`` (so a value is "at most N seconds").
   The scale is by bound, which is roughly logarithmic: 0.5 s and 4 h fit one chart.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from worker.store import LATENCY_BOUNDS
+from worker.stores.history import LATENCY_BOUNDS
 
 WIDTH = 640
 HEIGHT = 180

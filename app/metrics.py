@@ -18,7 +18,7 @@ from worker import metrics
 from worker.memory import redis_memory
 from worker.runtime import Runtime
 from worker.status import queue_stats
-from worker.store import PROVIDERS
+from worker.stores.tokens import PROVIDERS
 
 bp = Blueprint("metrics", __name__)
 ENDPOINT = "metrics.scrape"
@@ -90,4 +90,4 @@ def gauges(rt: Runtime) -> list[metrics.Gauge]:
 @bp.route("/metrics")
 def scrape() -> Response:
     rt = runtime()
-    return Response(metrics.render(rt.redis, gauges(rt)), content_type=CONTENT_TYPE_LATEST)
+    return Response(metrics.render(rt.redis, rt.keys, gauges(rt)), content_type=CONTENT_TYPE_LATEST)

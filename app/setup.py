@@ -37,7 +37,7 @@ from werkzeug.wrappers import Response
 from app import checklist
 from app.i18n import t
 from app.runtime import runtime
-from worker import keys, names
+from worker import names
 from worker.booking import (
     DEFAULT_TITLE,
     HOLDS_SETTINGS,
@@ -55,7 +55,8 @@ from worker.errors import PermanentError, SyncError
 from worker.gcal import SCOPES
 from worker.names import calendar_names
 from worker.queue import enqueue_reconcile, enqueue_replay
-from worker.store import PROVIDERS, text
+from worker.redisutil import text
+from worker.stores.tokens import PROVIDERS
 
 bp = Blueprint("setup", __name__)
 
@@ -295,7 +296,7 @@ def allow_oauth_over_loopback_http(settings: Settings) -> None:
 def google_connect() -> Response:
     flow = _google_flow(redirect_uri("google"))
     url, state = flow.authorization_url(access_type="offline", prompt="consent")
-    runtime().redis.set(keys.oauth_verifier(state), flow.code_verifier, ex=VERIFIER_TTL_S)
+    runtime().redis.set(runtime().keys.oauth_verifier(state), flow.code_verifier, ex=VERIFIER_TTL_S)
     session["oauth_google"] = state
     return redirect(url)
 
@@ -304,7 +305,7 @@ def google_connect() -> Response:
 def google_callback() -> Response | tuple[str, int]:
     rt = runtime()
     state = request.args.get("state", "")
-    verifier = rt.redis.getdel(keys.oauth_verifier(state)) if state else None
+    verifier = rt.redis.getdel(rt.keys.oauth_verifier(state)) if state else None
     if not _state_matches("oauth_google") or verifier is None:
         return _failed(t("oauth_state"))
     if "error" in request.args or not request.args.get("code"):

@@ -28,7 +28,8 @@ from worker.memory import redis_memory
 from worker.names import calendar_names, room_label, room_names
 from worker.shapes import recorded as answer_shapes
 from worker.status import queue_stats, reconcile_times
-from worker.store import PROVIDERS, Store
+from worker.store import Store
+from worker.stores.tokens import PROVIDERS
 from worker.tasks import replay as replay_messages
 
 bp = Blueprint("status", __name__)
@@ -111,7 +112,7 @@ def index() -> str:
         recent_rows=RECENT_ROWS,
         days_shown=DAYS_SHOWN,
         tz=rt.settings.venue_timezone,
-        answer_shapes=answer_shapes(rt.redis),
+        answer_shapes=answer_shapes(rt.redis, rt.keys),
     )
 
 

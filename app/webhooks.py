@@ -58,8 +58,9 @@ class LockmeWebhook:
     def __init__(self, rt: Runtime) -> None:
         self._secret = rt.settings.webhook_secret.encode()
         self._redis = rt.redis
+        self._keys = rt.keys
         # Registered once: the script is then called by its hash, in one round trip.
-        self._intake = Intake(rt.redis)
+        self._intake = Intake(rt.redis, rt.keys)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         started = time.monotonic()
@@ -78,7 +79,7 @@ class LockmeWebhook:
             duration_ms=logs.elapsed_ms(started),
         )
         if status not in (200, 500, 503):
-            metrics.incr(self._redis, "webhooks", outcome=outcome)
+            metrics.incr(self._redis, self._keys, "webhooks", outcome=outcome)
         body = json.dumps(answer).encode()
         headers = [
             ("Content-Type", "application/json"),
@@ -133,7 +134,7 @@ class GoogleWebhook:
 
     def __init__(self, rt: Runtime) -> None:
         self._rt = rt
-        self._channels = ChannelStore(rt.redis, jobs.keys_of(rt))
+        self._channels = ChannelStore(rt.redis, rt.keys)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         try:

@@ -33,7 +33,7 @@ import redis
 from app import create_app
 from bench.harness import wait_until
 from tests.chaos.harness import free_port
-from worker import inbox, intake, keys, rqseam, tasks
+from worker import inbox, intake, rqseam, tasks
 from worker.config import load_settings
 from worker.memory import redis_memory
 from worker.queue import FINISHED_JOB_TTL_S
@@ -92,7 +92,7 @@ def _work(rt: Runtime) -> None:
         rqseam.SyncWorker([rt.queue], connection=rt.redis, serializer=rt.queue.serializer).work(
             burst=True, with_scheduler=False, logging_level="WARNING"
         )
-        if not intake.pending(rt.redis)[0]:
+        if not intake.pending(rt.redis, rt.keys)[0]:
             return
 
 
@@ -123,7 +123,7 @@ def run(ids: int, bookings: int) -> dict[str, Any]:
             },
             account=google.email,
         )
-        rt.redis.set(keys.SINCE, time.time() - 2 * 24 * 3600)
+        rt.redis.set(rt.keys.since, time.time() - 2 * 24 * 3600)
         web = create_app(settings, rt).test_client()
 
         def deliver(message_id: int) -> int:
@@ -151,8 +151,8 @@ def run(ids: int, bookings: int) -> dict[str, Any]:
             "webhooks": ids,
             "answers": dict(first),
             "seconds": round(flood_s, 1),
-            "inbox": intake.pending(rt.redis)[0],
-            "wake_list": rt.redis.llen(keys.INBOX_WAKE),
+            "inbox": intake.pending(rt.redis, rt.keys)[0],
+            "wake_list": rt.redis.llen(rt.keys.inbox_wake),
             "used_mb": _mb(redis_memory(rt.redis).used_bytes),
             "added_mb": _mb(redis_memory(rt.redis).used_bytes - baseline),
             "bytes_per_waiting_id": round(

@@ -43,7 +43,7 @@ def measure(*, faults: bool, bookings: int = BOOKINGS) -> Freshness:
             fault_mix.install(s.lockme, s.google)
         procs = start_workers(s, WORKER, WORKERS)
         try:
-            intake = Intake(s.redis)
+            intake = Intake(s.redis, s.runtime.keys)
             for message_id in s.new_bookings(bookings):
                 intake.accept(message_id)
                 time.sleep(1 / RATE_PER_S)

@@ -21,7 +21,6 @@ from typing import Any
 
 import redis
 
-from worker import keys
 from worker.config import load_settings
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
@@ -130,7 +129,7 @@ class Stack:
         )
         # Measure a running installation: a new or flushed store double-checks each
         # booking's first write with Lockme until it outlives Lockme's 24 h of redelivery.
-        self.redis.set(keys.SINCE, time.time() - 2 * 24 * 3600)
+        self.redis.set(self.runtime.keys.since, time.time() - 2 * 24 * 3600)
         self.latency = latency
 
     @property

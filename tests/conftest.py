@@ -18,7 +18,7 @@ import redis
 from flask import Flask
 
 from app import create_app
-from worker import inbox, intake, keys, rqseam, tasks
+from worker import inbox, intake, rqseam, tasks
 from worker.config import Settings, load_settings
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
@@ -97,7 +97,7 @@ def connect_both(rt: Runtime, lockme: FakeLockme, google: FakeGoogle) -> None:
 def establish(rt: Runtime) -> None:
     """Make the store as old as a running installation's: a new or flushed one checks each
     booking's first write with Lockme until it has outlived Lockme's 24 h of redelivery."""
-    rt.redis.set(keys.SINCE, time.time() - 2 * 24 * 3600)
+    rt.redis.set(rt.keys.since, time.time() - 2 * 24 * 3600)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -185,7 +185,7 @@ def drain(rt: Runtime) -> None:
             serializer=rt.queue.serializer,
             job_monitoring_interval=5,
         ).work(burst=True, with_scheduler=False)
-        if not intake.pending(rt.redis)[0]:
+        if not intake.pending(rt.redis, rt.keys)[0]:
             return
 
 

@@ -22,17 +22,12 @@ import redis
 from tests.chaos.harness import free_port, wait_for
 from tests.conftest import deliver, drain, make_settings
 from tests.test_web import log_in
-from worker import alerts, inbox, intake, keys, tasks
+from worker import alerts, inbox, intake, tasks
 from worker.memory import RedisMemory, redis_memory
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.status import snapshot
-from worker.store import (
-    FAILURE_LIMIT,
-    PARKED_LIMIT,
-    UNKNOWN_LIMIT,
-    UNKNOWN_TTL_S,
-)
+from worker.stores.failures import FAILURE_LIMIT, PARKED_LIMIT, UNKNOWN_LIMIT, UNKNOWN_TTL_S
 
 BOGUS_BASE = 9_000_000_000
 
@@ -41,7 +36,7 @@ def _fill_inbox(rt: Runtime, count: int) -> None:
     """A backlog as a stopped worker leaves it: ``count`` ids waiting in the inbox."""
     pipe = rt.redis.pipeline(transaction=False)
     for n in range(count):
-        pipe.zadd(keys.INBOX_PENDING, {str(BOGUS_BASE + n): 1.0})
+        pipe.zadd(rt.keys.inbox_pending, {str(BOGUS_BASE + n): 1.0})
     pipe.execute()
 
 
@@ -52,7 +47,7 @@ def test_past_the_inbox_bound_the_receiver_answers_503_and_keeps_nothing(
     assert deliver(client, 1).status_code == 200  # the last place
     full = deliver(client, 2)
     assert full.status_code == 503 and "retry later" in full.get_json()["error"]
-    assert intake.pending(runtime.redis)[0] == intake.INBOX_LIMIT
+    assert intake.pending(runtime.redis, runtime.keys)[0] == intake.INBOX_LIMIT
     # An id already waiting is still "known" (200): nothing is lost, nothing grows.
     assert deliver(client, 1).status_code == 200
     assert deliver(client, BOGUS_BASE + 5).status_code == 200
@@ -63,8 +58,8 @@ def test_the_wake_list_holds_one_signal_however_many_webhooks(
 ) -> None:
     for n in range(300):
         assert deliver(client, BOGUS_BASE + n).status_code == 200
-    assert intake.pending(runtime.redis)[0] == 300
-    assert runtime.redis.llen(keys.INBOX_WAKE) == 1
+    assert intake.pending(runtime.redis, runtime.keys)[0] == 300
+    assert runtime.redis.llen(runtime.keys.inbox_wake) == 1
 
 
 def test_the_dispatcher_admits_jobs_in_bounded_batches(runtime: Runtime) -> None:
@@ -72,7 +67,7 @@ def test_the_dispatcher_admits_jobs_in_bounded_batches(runtime: Runtime) -> None
     _fill_inbox(runtime, backlog)
     assert inbox.dispatch(runtime) == inbox.JOBS_IN_FLIGHT
     assert runtime.queue.count == inbox.JOBS_IN_FLIGHT
-    assert intake.pending(runtime.redis)[0] == backlog - inbox.JOBS_IN_FLIGHT
+    assert intake.pending(runtime.redis, runtime.keys)[0] == backlog - inbox.JOBS_IN_FLIGHT
     assert inbox.dispatch(runtime) == 0  # the queue is full: the rest waits, compactly
     runtime.queue.empty()
     assert inbox.dispatch(runtime) == backlog - inbox.JOBS_IN_FLIGHT
@@ -108,7 +103,9 @@ def test_unknown_ids_never_evict_a_real_failure_record(
     bogus = random.Random(7).sample(range(BOGUS_BASE, BOGUS_BASE + 10**6), FAILURE_LIMIT + 50)
     for n in bogus:
         assert deliver(client, n).status_code == 200
-    while intake.pending(runtime.redis)[0]:  # the dispatcher admits them batch by batch
+    while intake.pending(runtime.redis, runtime.keys)[
+        0
+    ]:  # the dispatcher admits them batch by batch
         drain(runtime)
     assert runtime.store.failure(real) == before
     assert runtime.store.failure_count() == 1
@@ -119,10 +116,10 @@ def test_unknown_ids_never_evict_a_real_failure_record(
 def test_the_unknown_ids_are_bounded(runtime: Runtime) -> None:
     for n in range(UNKNOWN_LIMIT + 15):
         runtime.store.remember_unknown(BOGUS_BASE + n)
-    assert runtime.redis.zcard(keys.UNKNOWN_IDS) == UNKNOWN_LIMIT
+    assert runtime.redis.zcard(runtime.keys.unknown_ids) == UNKNOWN_LIMIT
     assert runtime.store.is_unknown(BOGUS_BASE + UNKNOWN_LIMIT + 14)
     assert not runtime.store.is_unknown(BOGUS_BASE)  # the oldest made room
-    assert 0 < runtime.redis.ttl(keys.UNKNOWN_IDS) <= UNKNOWN_TTL_S
+    assert 0 < runtime.redis.ttl(runtime.keys.unknown_ids) <= UNKNOWN_TTL_S
 
 
 def test_redis_memory_is_reported(client: Any, runtime: Runtime) -> None:
@@ -195,7 +192,7 @@ def test_parked_messages_are_bounded_and_a_turned_away_one_is_not_lost(
     # A long disconnect: as many messages wait as the bound allows.
     pipe = runtime.redis.pipeline(transaction=False)
     for n in range(PARKED_LIMIT):
-        pipe.hset(keys.PARKED, str(BOGUS_BASE + n), "lockme")
+        pipe.hset(runtime.keys.parked, str(BOGUS_BASE + n), "lockme")
     pipe.execute()
     fake_lockme.revoke()
     _, mid = fake_lockme.create_reservation(101, "2026-05-02", "18:00:00")
@@ -214,14 +211,16 @@ def test_a_replay_of_thousands_of_parked_messages_is_admitted_in_batches(
     parked = [BOGUS_BASE + n for n in range(inbox.JOBS_IN_FLIGHT + 700)]
     pipe = runtime.redis.pipeline(transaction=False)
     for mid in parked:
-        pipe.hset(keys.PARKED, str(mid), "google")
+        pipe.hset(runtime.keys.parked, str(mid), "google")
     pipe.execute()
     assert tasks.replay_parked("google") == len(parked)
     assert runtime.store.parked() == {}
-    assert runtime.queue.count == 0 and intake.pending(runtime.redis)[0] == len(parked)
-    assert runtime.redis.llen(keys.INBOX_WAKE) == 1
+    assert runtime.queue.count == 0 and intake.pending(runtime.redis, runtime.keys)[0] == len(
+        parked
+    )
+    assert runtime.redis.llen(runtime.keys.inbox_wake) == 1
     assert inbox.dispatch(runtime) == inbox.JOBS_IN_FLIGHT
-    assert intake.pending(runtime.redis)[0] == 700
+    assert intake.pending(runtime.redis, runtime.keys)[0] == 700
 
 
 def test_failures_without_a_payload_never_push_out_one_with_its_payload(
@@ -240,4 +239,4 @@ def test_failures_without_a_payload_never_push_out_one_with_its_payload(
     assert store.failure(BOGUS_BASE) is None  # the oldest without a payload went
     assert store.failure(BOGUS_BASE + FAILURE_LIMIT + 4) is not None
     store.clear_failure(7)
-    assert runtime.redis.zcard(keys.FAILURES_PAYLOAD) == 0
+    assert runtime.redis.zcard(runtime.keys.failures_payload) == 0

@@ -15,7 +15,6 @@ from worker.blocks.ledger import Ledger
 from worker.blocks.rules import SlotPlan
 from worker.blocks.writer import Writer, WriteResult
 from worker.identity import block_extid
-from worker.keys import DEFAULT
 from worker.leases import Leases
 
 ROOM = 5101
@@ -31,8 +30,10 @@ def plan(hour: str = "17:30") -> SlotPlan:
 
 
 def writer_for(runtime) -> Writer:
-    leases = Leases(runtime.redis, DEFAULT, lease_s=8, wait_s=10)
-    return Writer(runtime.lockme, Ledger(runtime.redis, DEFAULT), runtime.store.record_sync, leases)
+    leases = Leases(runtime.redis, runtime.keys, lease_s=8, wait_s=10)
+    return Writer(
+        runtime.lockme, Ledger(runtime.redis, runtime.keys), runtime.store.record_sync, leases
+    )
 
 
 def handled(client, runtime, message_id: int) -> dict:

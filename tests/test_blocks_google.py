@@ -23,7 +23,6 @@ from worker.config import ConfigError, Settings, load_settings
 from worker.errors import PermanentError
 from worker.gcal import PushRefused, SyncTokenGone
 from worker.identity import private_properties
-from worker.keys import DEFAULT
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 
@@ -49,7 +48,7 @@ def google_calls(fake: FakeGoogle, path: str = r"/calendar/v3/") -> int:
 
 
 def feed_of(rt: Runtime) -> Feed:
-    return Feed(rt.calendar, FeedStore(rt.redis, DEFAULT), rt.settings)
+    return Feed(rt.calendar, FeedStore(rt.redis, rt.keys), rt.settings)
 
 
 # -- gateway ---------------------------------------------------------------------------
@@ -134,7 +133,7 @@ def test_feed_keeps_only_blocking_events(
     runtime.calendar.insert(blocks_cal, ours)
 
     read = feed_of(runtime).read(blocks_cal)
-    snapshot = FeedStore(runtime.redis, DEFAULT).snapshot(blocks_cal)
+    snapshot = FeedStore(runtime.redis, runtime.keys).snapshot(blocks_cal)
     instances = {e for e in snapshot if e.startswith(f"{series}_")}
     assert read.full and not read.empty and read.removed == frozenset()
     assert set(snapshot) == {busy, closed} | instances and len(instances) == 2
@@ -143,7 +142,7 @@ def test_feed_keeps_only_blocking_events(
     assert party["summary"] == "Party" and party["link"].startswith("https://")
     assert datetime.fromisoformat(party["start"]) == soon(2, 18)
     assert datetime.fromisoformat(snapshot[closed]["end"]) == soon(5, 0)
-    state = FeedStore(runtime.redis, DEFAULT).state(blocks_cal)
+    state = FeedStore(runtime.redis, runtime.keys).state(blocks_cal)
     assert state["sync_token"] and state["full_at"] == state["synced_at"]
 
 
@@ -170,7 +169,7 @@ def test_feed_reads_changes_incrementally(
     assert not read.full and not read.empty
     assert read.changed == {moved, added}
     assert read.removed == {freed, gone}
-    assert set(FeedStore(runtime.redis, DEFAULT).snapshot(blocks_cal)) == {kept, moved, added}
+    assert set(FeedStore(runtime.redis, runtime.keys).snapshot(blocks_cal)) == {kept, moved, added}
     assert google_calls(fake_google) == 1
 
     fake_google.clear_requests()
@@ -190,7 +189,7 @@ def test_a_stale_token_makes_a_full_read_that_replaces_the_snapshot(
     fake_google.delete_staff_event(blocks_cal, first)
     read = feed.read(blocks_cal)
     assert read.full and read.removed == {first} and read.changed == frozenset()
-    assert set(FeedStore(runtime.redis, DEFAULT).snapshot(blocks_cal)) == {second}
+    assert set(FeedStore(runtime.redis, runtime.keys).snapshot(blocks_cal)) == {second}
     fake_google.delete_staff_event(blocks_cal, second)
     emptied = feed.read(blocks_cal)
     assert emptied.empty and not emptied.full and emptied.removed == {second}
@@ -200,7 +199,7 @@ def test_a_failed_read_leaves_the_state_as_it_was(
     runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
 ) -> None:
     fake_google.staff_event(blocks_cal, "E", soon(1, 10), soon(1, 11))
-    feed, store = feed_of(runtime), FeedStore(runtime.redis, DEFAULT)
+    feed, store = feed_of(runtime), FeedStore(runtime.redis, runtime.keys)
     feed.read(blocks_cal)
     before = (store.state(blocks_cal), store.snapshot(blocks_cal))
     fake_google.staff_event(blocks_cal, "F", soon(2, 10), soon(2, 11))
@@ -238,7 +237,7 @@ def push_runtime(
 
 
 def channels_of(rt: Runtime) -> Channels:
-    return Channels(rt.calendar, ChannelStore(rt.redis, DEFAULT), rt.settings)
+    return Channels(rt.calendar, ChannelStore(rt.redis, rt.keys), rt.settings)
 
 
 def test_a_refused_address_is_recorded_and_not_asked_again_within_the_hour(
@@ -246,18 +245,18 @@ def test_a_refused_address_is_recorded_and_not_asked_again_within_the_hour(
 ) -> None:
     channels = channels_of(push_runtime)
     assert channels.ensure(blocks_cal) is None
-    refused = ChannelStore(push_runtime.redis, DEFAULT).refused(blocks_cal)
+    refused = ChannelStore(push_runtime.redis, push_runtime.keys).refused(blocks_cal)
     assert refused is not None and "must be HTTPS" in refused[1]
     assert channels.ensure(blocks_cal) is None
     assert fake_google.count("POST", r"/events/watch$") == 1
-    assert push_runtime.redis.keys(DEFAULT.blocks_channel("*")) == []
+    assert push_runtime.redis.keys(push_runtime.keys.blocks_channel("*")) == []
 
 
 def test_ensure_opens_renews_and_stop_closes(
     push_runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
 ) -> None:
     fake_google.allow_http_push = True
-    channels, store = channels_of(push_runtime), ChannelStore(push_runtime.redis, DEFAULT)
+    channels, store = channels_of(push_runtime), ChannelStore(push_runtime.redis, push_runtime.keys)
     first = channels.ensure(blocks_cal)
     assert first is not None and first.resource_id and first.seconds_left() > 6 * 24 * 3600
     assert store.get(first.id) == first and store.current(blocks_cal) == first
@@ -280,7 +279,7 @@ def test_stop_removes_the_records_even_when_google_fails(
     push_runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
 ) -> None:
     fake_google.allow_http_push = True
-    channels, store = channels_of(push_runtime), ChannelStore(push_runtime.redis, DEFAULT)
+    channels, store = channels_of(push_runtime), ChannelStore(push_runtime.redis, push_runtime.keys)
     opened = channels.ensure(blocks_cal)
     assert opened is not None
     fake_google.faults.add("POST", r"/channels/stop$", status=400)
@@ -353,7 +352,7 @@ def test_ten_pushes_make_one_job_and_a_push_during_a_run_asks_for_one_more(
 
     job.set_status(JobStatus.STARTED)
     assert jobs.request_sync(push_runtime, blocks_cal) == "again"
-    assert push_runtime.redis.hget(DEFAULT.blocks_calendar(blocks_cal), "again") == b"1"
+    assert push_runtime.redis.hget(push_runtime.keys.blocks_calendar(blocks_cal), "again") == b"1"
     job.set_status(JobStatus.FINISHED)
     assert jobs.request_sync(push_runtime, blocks_cal) == "queued"
 
@@ -371,7 +370,7 @@ def test_the_fake_pushes_into_the_running_app(
             settings = make_settings(
                 redis_url, fake_lockme, fake_google, PUBLIC_URL=f"http://127.0.0.1:{server.port}"
             )
-            channels = Channels(rt.calendar, ChannelStore(rt.redis, DEFAULT), settings)
+            channels = Channels(rt.calendar, ChannelStore(rt.redis, rt.keys), settings)
             assert channels.ensure(blocks_cal) is not None
             assert fake_google.wait_for_pushes()
             assert rt.queue.count == 0

@@ -11,12 +11,11 @@ import pytest
 
 from worker import shapes
 from worker.blocks.ledger import Ledger
-from worker.blocks.slots import SlotSource, UnreadableSlots, read_hours
 from worker.blocks.rules import SlotPlan
+from worker.blocks.slots import SlotSource, UnreadableSlots, read_hours
 from worker.blocks.writer import Writer, WriteResult
 from worker.errors import TransientError
 from worker.identity import block_extid
-from worker.keys import DEFAULT
 from worker.leases import Leases
 from worker.lockme import SlotTaken
 from worker.sandbox import FakeLockme
@@ -49,8 +48,8 @@ def plan(hour: str = "17:30", event: str = "evt1", room: int = ROOM) -> SlotPlan
 
 
 def writer_for(runtime) -> Writer:
-    ledger = Ledger(runtime.redis, DEFAULT)
-    leases = Leases(runtime.redis, DEFAULT, lease_s=8, wait_s=10)
+    ledger = Ledger(runtime.redis, runtime.keys)
+    leases = Leases(runtime.redis, runtime.keys, lease_s=8, wait_s=10)
     return Writer(runtime.lockme, ledger, runtime.store.record_sync, leases)
 
 
@@ -121,7 +120,7 @@ def test_the_shape_log_records_each_write_endpoint(runtime, rooms):
     runtime.lockme.delete_reservation(ROOM, rid)
     runtime.lockme.day_settings(ROOM, 2)
     runtime.lockme.date_settings(ROOM, DAY)
-    seen = {(e["endpoint"], e["status"]) for e in shapes.recorded(runtime.redis)}
+    seen = {(e["endpoint"], e["status"]) for e in shapes.recorded(runtime.redis, runtime.keys)}
     assert {
         ("PUT /room/{id}/reservation", 200),
         ("GET /room/{id}/reservation/ext/{x}", 200),
@@ -139,7 +138,7 @@ def test_the_shape_log_records_each_write_endpoint(runtime, rooms):
 def test_slots_in_each_form(runtime, rooms, form):
     rooms.dialect.slots = form
     rooms.set_day_slots(ROOM, 0, ["09:00", "12:15", "18:00"])
-    source = SlotSource(runtime.lockme, runtime.redis, DEFAULT)
+    source = SlotSource(runtime.lockme, runtime.redis, runtime.keys)
     assert source.hours(ROOM, DAY) == [time(9), time(12, 15), time(18)]
 
 
@@ -148,36 +147,36 @@ def test_slots_in_each_form(runtime, rooms, form):
 def test_closed_days_and_dates_without_exception(runtime, rooms, closed, none):
     rooms.dialect.closed, rooms.dialect.no_exception = closed, none
     rooms.set_day_slots(ROOM, 6, [])
-    source = SlotSource(runtime.lockme, runtime.redis, DEFAULT)
+    source = SlotSource(runtime.lockme, runtime.redis, runtime.keys)
     assert source.hours(ROOM, date(2026, 12, 13)) == []
     assert source.hours(ROOM, DAY)[0] == time(10)
 
 
 def test_a_non_empty_exception_replaces_the_weekday(runtime, rooms):
     rooms.set_date_slots(ROOM, DAY.isoformat(), ["08:00", "20:00"])
-    source = SlotSource(runtime.lockme, runtime.redis, DEFAULT)
+    source = SlotSource(runtime.lockme, runtime.redis, runtime.keys)
     assert source.hours(ROOM, DAY) == [time(8), time(20)]
     assert source.hours(ROOM, date(2026, 12, 14))[0] == time(10)  # the next Monday
 
 
 def test_ninety_days_read_each_weekday_once(runtime, rooms):
-    source = SlotSource(runtime.lockme, runtime.redis, DEFAULT)
+    source = SlotSource(runtime.lockme, runtime.redis, runtime.keys)
     days = [date.fromordinal(DAY.toordinal() + n) for n in range(90)]
     for _ in range(2):
         for day in days:
             assert len(source.hours(ROOM, day)) == 9
     assert rooms.count("GET", r"/day/\d$") == 7
     assert rooms.count("GET", r"/date/") == 90
-    assert 0 < runtime.redis.ttl(DEFAULT.blocks_slots(ROOM, "day:0")) <= 3600
-    assert 0 < runtime.redis.ttl(DEFAULT.blocks_slots(ROOM, f"date:{DAY}")) <= 900
+    assert 0 < runtime.redis.ttl(runtime.keys.blocks_slots(ROOM, "day:0")) <= 3600
+    assert 0 < runtime.redis.ttl(runtime.keys.blocks_slots(ROOM, f"date:{DAY}")) <= 900
 
 
 def test_unreadable_slots_are_a_clear_error(runtime, rooms):
     rooms.faults.add("GET", r"/day/0$", status=200, body={"opening": "10-22"})
-    source = SlotSource(runtime.lockme, runtime.redis, DEFAULT)
+    source = SlotSource(runtime.lockme, runtime.redis, runtime.keys)
     with pytest.raises(UnreadableSlots, match=r"room 5101.*weekday 0"):
         source.hours(ROOM, DAY)
-    assert runtime.redis.get(DEFAULT.blocks_slots(ROOM, "day:0")) is None  # not cached
+    assert runtime.redis.get(runtime.keys.blocks_slots(ROOM, "day:0")) is None  # not cached
 
 
 @pytest.mark.parametrize(
@@ -201,7 +200,7 @@ def test_read_hours_liberally(body, hours):
 
 
 def test_ledger_records_and_indexes(runtime):
-    ledger = Ledger(runtime.redis, DEFAULT)
+    ledger = Ledger(runtime.redis, runtime.keys)
     p = plan()
     pending = ledger.pending(p.extid, ROOM, DAY, p.hour, CAL, "evt1", "Maintenance")
     assert ledger.by_slot(ROOM, DAY, p.hour) == pending and ledger.count() == 1
@@ -217,11 +216,11 @@ def test_ledger_records_and_indexes(runtime):
     assert ledger.for_calendar(CAL) == [made] and ledger.for_calendar("x") == []
     assert ledger.drop(p.extid) and not ledger.drop(p.extid)
     assert ledger.count() == 0 and ledger.by_reservation(48211930) is None
-    assert runtime.redis.hlen(DEFAULT.blocks_by_slot) == 0
+    assert runtime.redis.hlen(runtime.keys.blocks_by_slot) == 0
 
 
 def test_ledger_drop_leaves_a_newer_claim_of_the_slot(runtime):
-    ledger = Ledger(runtime.redis, DEFAULT)
+    ledger = Ledger(runtime.redis, runtime.keys)
     first, second = plan(event="a"), plan(event="b")
     ledger.pending(first.extid, ROOM, DAY, first.hour, CAL, "a", "")
     ledger.pending(second.extid, ROOM, DAY, second.hour, CAL, "b", "")
@@ -230,7 +229,7 @@ def test_ledger_drop_leaves_a_newer_claim_of_the_slot(runtime):
 
 
 def test_ledger_conflicts(runtime):
-    ledger = Ledger(runtime.redis, DEFAULT)
+    ledger = Ledger(runtime.redis, runtime.keys)
     ledger.set_conflict(ROOM, DAY, time(19), CAL, "evt1", "a customer's booking holds the slot")
     ledger.set_conflict(ROOM, DAY, time(17, 30), CAL, "evt1", "a customer's booking holds the slot")
     assert [c["hour"] for c in ledger.conflicts()] == ["17:30", "19:00"]

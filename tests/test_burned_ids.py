@@ -15,7 +15,6 @@ import pytest
 from tests.test_faults import ROOM_B, route_room_2_to_b
 from tests.test_google_errors import event_body
 from tests.test_pipeline import PRIMARY, live, only_event, sync
-from worker import keys
 from worker.booking import event_id
 from worker.gcal import Conflict, fallback_id
 from worker.reconcile import Reconciler
@@ -27,7 +26,7 @@ DAY = "2026-04-10"
 
 def lose_mappings(runtime: Runtime) -> None:
     """The store loses what it knew of events, keeping the connections and its age."""
-    for key in runtime.redis.scan_iter(keys.mapping("*")):
+    for key in runtime.redis.scan_iter(runtime.keys.mapping("*")):
         runtime.redis.delete(key)
 
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import deliver, drain, settings_env
-from worker import cli, keys, report
+from worker import cli, report
 from worker.booking import event_id
 from worker.cli import main
 from worker.config import ConfigError, load_settings
@@ -167,7 +167,7 @@ def test_redis_down_is_one_line(env, monkeypatch, capsys):
 
 
 def test_a_redis_error_is_one_line(env, runtime, capsys):
-    runtime.redis.set(keys.ROUTES, "not a hash")  # e.g. a key written by another app
+    runtime.redis.set(runtime.keys.routes, "not a hash")  # e.g. a key written by another app
     capsys.readouterr()
     assert main(["routes"]) == 3
     err = capsys.readouterr().err
@@ -257,7 +257,7 @@ def test_replay_requeues_failures(env, runtime, fake_lockme, capsys):
     # The failure is a replay job at once; the parked message goes back through the inbox,
     # which the dispatcher admits in bounded batches.
     assert runtime.queue.job_ids == ["msg-77"]
-    assert runtime.redis.zscore(keys.INBOX_PENDING, "78") is not None
+    assert runtime.redis.zscore(runtime.keys.inbox_pending, "78") is not None
     assert runtime.store.parked() == {}
 
 

@@ -189,4 +189,4 @@ def test_the_oauth_callback_queues_the_replay_instead_of_running_it(
     assert worker_rt.store.parked() == {5000: "google"}
     # The replay job alone: the 2,000 wait in the inbox, admitted in bounded batches.
     assert worker_rt.queue.count == 1
-    assert intake.pending(worker_rt.redis)[0] == 2000
+    assert intake.pending(worker_rt.redis, worker_rt.keys)[0] == 2000

@@ -15,7 +15,7 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegis
 from rq.timeouts import TimerDeathPenalty
 
 from tests.conftest import connect_both, deliver, drain
-from worker import keys, rqseam, tasks
+from worker import rqseam, tasks
 from worker.booking import Route
 from worker.queue import PROCESS_MESSAGE, enqueue_message, job_id
 from worker.runtime import Runtime
@@ -45,22 +45,25 @@ def strand_on_dead_worker(runtime: Runtime, message_id: int) -> None:
 def test_web_tier_fails_over_a_dead_workers_job_from_a_request_thread(
     runtime, fake_lockme, fake_google, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ):
-    """The status page's counts and its replay button fail over a dead worker's job, which
-    runs the job's failure callback in the web process: in a request thread (gunicorn's
-    threads), where SIGALRM timeouts cannot be set, and with no process-wide runtime (which
-    must not be built from the environment or a stray .env)."""
+    """The status page's counts leave a dead worker's job alone (reads write nothing); its
+    replay button fails the job over, which runs the job's failure callback in the web
+    process: in a request thread (gunicorn's threads), where SIGALRM timeouts cannot be set,
+    and with no process-wide runtime (which must not be built from the environment or a
+    stray .env)."""
     mids = [fake_lockme.create_reservation(5, "2026-04-10", f"1{h}:00:00")[1] for h in (7, 8)]
     tasks.configure(None)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SECRET_KEY", raising=False)
 
-    web_calls = {mids[0]: queue_stats, mids[1]: lambda rt: tasks.replay(rt, [mids[1]])}
-    with ThreadPoolExecutor(1) as request_thread:
-        for mid, web_call in web_calls.items():
-            assert enqueue_message(runtime, mid) == "queued"
-            strand_on_dead_worker(runtime, mid)
-            request_thread.submit(web_call, runtime).result()
     serializer = runtime.queue.serializer
+    for mid in mids:
+        assert enqueue_message(runtime, mid) == "queued"
+        strand_on_dead_worker(runtime, mid)
+    with ThreadPoolExecutor(1) as request_thread:
+        assert request_thread.submit(queue_stats, runtime).result()["started"] == 2
+        stranded = Job.fetch(job_id(mids[0]), runtime.redis, serializer=serializer)
+        assert stranded.get_status() == JobStatus.STARTED
+        request_thread.submit(tasks.replay, runtime, [mids[1]]).result()
     revived = [Job.fetch(job_id(m), runtime.redis, serializer=serializer) for m in mids]
     assert all(j.get_status() in (JobStatus.QUEUED, JobStatus.SCHEDULED) for j in revived)
     for job in revived:
@@ -137,16 +140,16 @@ def test_a_live_jobs_reservation_lease_is_renewed_while_it_runs(runtime):
     """However long a job holds a reservation, its lease does not lapse under it."""
     with runtime.store.reservation(78, 5, timeout=0.4, wait=1):
         time.sleep(1.2)  # three leases long
-        assert runtime.redis.pttl(keys.reservation_lock(78)) > 0
+        assert runtime.redis.pttl(runtime.keys.reservation_lock(78)) > 0
         with pytest.raises(LockError), runtime.store.reservation(78, 5, timeout=0.4, wait=0):
             pass
-    assert not runtime.redis.exists(keys.reservation_lock(78))
+    assert not runtime.redis.exists(runtime.keys.reservation_lock(78))
 
 
 def test_a_lapsed_reservation_lock_taken_by_another_job_is_not_released_by_the_first(runtime):
     """A job that outlived its lock (its renewals cut off, say, by a Redis failover) must
     not release, nor renew, the lock a second job took since."""
-    key = keys.reservation_lock(77)
+    key = runtime.keys.reservation_lock(77)
     with runtime.store.reservation(77, 5, timeout=0.2, wait=1) as held:
         assert held.route.room_id == 5 and held.mapping is None
         runtime.redis.delete(key)  # lapsed

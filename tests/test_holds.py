@@ -8,7 +8,6 @@ from datetime import date, time
 from typing import Any
 
 from tests.conftest import deliver, drain
-from worker import keys
 from worker.booking import HOLD_MARKER, Booking, Route, event_body, event_id
 from worker.reconcile import Reconciler
 from worker.runtime import Runtime
@@ -97,7 +96,7 @@ def test_a_room_that_hides_holds_writes_the_event_once_paid(
     sync(client, runtime, m_add)
     assert live_event(fake_google, rid) is None
     assert m_add in fake_lockme.acked
-    assert json.loads(runtime.redis.lindex(keys.RECENT, 0))["result"] == "hidden"
+    assert json.loads(runtime.redis.lindex(runtime.keys.recent, 0))["result"] == "hidden"
 
     sync(client, runtime, fake_lockme.edit_reservation(rid, hour="19:00:00"))
     assert live_event(fake_google, rid) is None  # still unpaid
@@ -174,7 +173,7 @@ def test_reconcile_removes_a_hold_from_a_room_that_hides_them(
 
 def test_a_route_saved_before_the_setting_shows_holds(runtime):
     old = {"room_id": ROOM, "calendar_id": "primary", "privacy": "full", "room_name": "Bunker"}
-    runtime.redis.hset(keys.ROUTES, str(ROOM), json.dumps(old))
+    runtime.redis.hset(runtime.keys.routes, str(ROOM), json.dumps(old))
     route = runtime.store.route(ROOM)
     assert route.holds == "show" and route.privacy == "full"
     hold = Booking(7, ROOM, date(2026, 5, 2), time(18), source="web")
@@ -197,4 +196,4 @@ def test_a_cancelled_event_stays_cancelled_when_lockme_says_it_is_a_hidden_hold(
     fake_lockme.reservations[rid]["status"] = 0  # Lockme's answer now: unpaid
     sync(client, runtime, m_add)
     assert live_event(fake_google, rid) is None
-    assert json.loads(runtime.redis.lindex(keys.RECENT, 0))["result"] == "hidden"
+    assert json.loads(runtime.redis.lindex(runtime.keys.recent, 0))["result"] == "hidden"

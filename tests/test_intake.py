@@ -26,7 +26,7 @@ def test_dispatcher_thread_turns_webhooks_into_jobs(client, runtime, fake_lockme
     try:
         assert deliver(client, mid).get_json()["status"] == "queued"
         assert wait_for(lambda: runtime.queue.job_ids == [f"msg-{mid}"])
-        assert wait_for(lambda: intake.pending(runtime.redis)[0] == 0)
+        assert wait_for(lambda: intake.pending(runtime.redis, runtime.keys)[0] == 0)
     finally:
         dispatcher.stop()
         dispatcher.join(timeout=5)
@@ -47,7 +47,7 @@ def test_a_dispatcher_killed_after_enqueue_leaves_no_duplicate(client, runtime):
     leaves it there, and the next dispatch finds the job and adds no second one."""
     deliver(client, 77)
     enqueue_message(runtime, 77)  # what the killed dispatcher got done
-    assert intake.pending(runtime.redis)[0] == 1
+    assert intake.pending(runtime.redis, runtime.keys)[0] == 1
     assert inbox.dispatch(runtime) == 1
-    assert intake.pending(runtime.redis)[0] == 0
+    assert intake.pending(runtime.redis, runtime.keys)[0] == 0
     assert runtime.queue.job_ids == ["msg-77"]

@@ -25,20 +25,26 @@ def test_keys_an_upgrade_depends_on_keep_their_names() -> None:
     # Renaming any of these orphans a running installation's tokens, routes, event
     # mappings (duplicate events), dedupe markers, or the messages waiting in Redis.
     assert keys.PREFIX == "lms:"
-    assert keys.token("google") == "lms:token:google"
-    assert keys.token("lockme") == "lms:token:lockme"
-    assert keys.connection("google") == "lms:conn:google"
-    assert keys.GENERATIONS == "lms:conn-gen"
-    assert keys.ROUTES == "lms:routes"
-    assert keys.mapping(42) == "lms:res:42"
-    assert keys.done(7) == "lms:done:7"
-    assert keys.SINCE == "lms:since"
-    assert keys.INBOX_PENDING == "lms:inbox:pending"
-    assert keys.PARKED == "lms:parked"
-    assert keys.FAILURES == "lms:failures"
-    assert keys.FAILURES_AT == "lms:failures:at"
-    assert keys.FAILURES_PAYLOAD == "lms:failures:payload"
-    assert keys.STAFF_EPOCH == "lms:staff:epoch"
+    names = keys.Keys()
+    assert names.token("google") == "lms:token:google"
+    assert names.token("lockme") == "lms:token:lockme"
+    assert names.connection("google") == "lms:conn:google"
+    assert names.generations == "lms:conn-gen"
+    assert names.routes == "lms:routes"
+    assert names.mapping(42) == "lms:res:42"
+    assert names.done(7) == "lms:done:7"
+    assert names.done_prefix == "lms:done:"
+    assert names.since == "lms:since"
+    assert names.inbox_pending == "lms:inbox:pending"
+    assert names.inbox_wake == "lms:inbox:wake"
+    assert names.parked == "lms:parked"
+    assert names.failures == "lms:failures"
+    assert names.failures_at == "lms:failures:at"
+    assert names.failures_payload == "lms:failures:payload"
+    assert names.staff_epoch == "lms:staff:epoch"
+    assert names.reservation_lock(42) == "lms:lock:res:42"
+    # RQ job ids: the unique id of a message's job is its dedupe against queued jobs.
+    assert names.job("msg-42") == "msg-42"
 
 
 def test_an_earlier_release_s_data_is_found(runtime: Runtime) -> None:
@@ -65,7 +71,7 @@ def test_an_earlier_release_s_data_is_found(runtime: Runtime) -> None:
     assert store.is_done(7)
     assert store.parked() == {8: "google"}
     assert [f["message_id"] for f in store.failures()] == [9]
-    assert intake.pending(redis)[0] == 1
+    assert intake.pending(redis, runtime.keys)[0] == 1
 
     store.save_token("google", {"access_token": "a", "refresh_token": "r"})
     assert redis.exists("lms:token:google")
@@ -76,9 +82,9 @@ def test_the_receiver_dedupes_on_the_marker_the_store_writes(runtime: Runtime) -
     # The receiver's Lua script and the store are the two sides of dedupe: an acknowledged
     # message that arrives again must not become a job.
     runtime.store.finish(31, {"message_id": 31, "result": "created"})
-    assert intake.Intake(runtime.redis).accept(31) == "known"
-    assert intake.pending(runtime.redis)[0] == 0
-    assert intake.Intake(runtime.redis).accept(32) == "queued"
+    assert intake.Intake(runtime.redis, runtime.keys).accept(31) == "known"
+    assert intake.pending(runtime.redis, runtime.keys)[0] == 0
+    assert intake.Intake(runtime.redis, runtime.keys).accept(32) == "queued"
 
 
 def test_no_key_is_spelled_outside_the_keys_module() -> None:

@@ -12,7 +12,6 @@ import pytest
 
 from tests.conftest import connect_both, deliver, drain, settings_env
 from tests.test_web import log_in
-from worker import keys
 from worker.cli import main
 from worker.errors import TransientError
 from worker.reconcile import Reconciler
@@ -160,7 +159,7 @@ def test_token_lifetime_in_any_form(form, client, runtime, fake_lockme, fake_goo
 def _young_store_add(fake_lockme: FakeLockme, runtime: Runtime) -> tuple[int, int]:
     """An add whose booking Lockme has changed since (the edit's message not delivered yet),
     in a store younger than Lockme's redelivery, so its first write is checked with Lockme."""
-    runtime.redis.delete(keys.SINCE)
+    runtime.redis.delete(runtime.keys.since)
     rid, m_add = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
     fake_lockme.edit_reservation(rid, hour="19:00:00")
     return rid, m_add
@@ -208,14 +207,16 @@ def test_answer_shapes_are_recorded_without_values(client, runtime, fake_lockme,
 def test_a_known_shape_costs_no_redis_write(client, runtime, fake_lockme, fake_google):
     _, first = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
     sync(client, runtime, first)
-    runtime.redis.delete(keys.LOCKME_SHAPES)
+    runtime.redis.delete(runtime.keys.lockme_shapes)
     _, second = fake_lockme.create_reservation(6, "2026-04-11", "18:00:00")
     sync(client, runtime, second)
-    assert recorded(runtime.redis) == []  # every fingerprint was known to this process
+    # Every fingerprint was known to this process.
+    assert recorded(runtime.redis, runtime.keys) == []
     fake_lockme.dialect.ack = "text"
     _, third = fake_lockme.create_reservation(7, "2026-04-12", "19:00:00")
     sync(client, runtime, third)
-    forms = [(s["endpoint"], s["form"], s["content_type"]) for s in recorded(runtime.redis)]
+    shapes = recorded(runtime.redis, runtime.keys)
+    forms = [(s["endpoint"], s["form"], s["content_type"]) for s in shapes]
     assert forms == [("POST /message/{id}", "text", "text/html")]
 
 

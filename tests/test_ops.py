@@ -41,13 +41,14 @@ from tests.conftest import (
     settings_env,
 )
 from tests.test_web import log_in
-from worker import alerts, cli, keys, logs, rqseam, schedules, sentry, tasks
+from worker import alerts, cli, logs, rqseam, schedules, sentry, tasks
 from worker.config import Settings
 from worker.gcal import RETRY_ATTEMPTS
+from worker.keys import Keys
 from worker.queue import enqueue_message, job_id
+from worker.redisutil import connect_redis
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
-from worker.store import connect_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 METRICS_TOKEN = "scrape-token-0123456789"
@@ -123,7 +124,7 @@ def test_the_web_process_serves_webhooks_as_the_procfile_starts_it(
             sender.join()
         assert answers == [200] * 100
         client = redis.Redis.from_url(settings.redis_url)
-        assert client.zcard(keys.INBOX_PENDING) == 100
+        assert client.zcard(Keys(settings.key_prefix).inbox_pending) == 100
         client.close()
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -408,7 +409,7 @@ def test_a_broken_connection_alerts_once_per_hour(
         assert post["text"] == post["content"] and "Google Calendar" in post["text"]
         assert not any(value in post["text"] for value in [*CUSTOMER.values(), CUSTOMER_EMAIL])
 
-        key = keys.alert("google_disconnected")
+        key = rt.keys.alert("google_disconnected")
         assert 3590 < rt.redis.ttl(key) <= 3600
         assert alerts.check(rt) == [] and len(receiver.posts) == 1
         rt.redis.expire(key, 0)  # the hour is over
@@ -428,7 +429,7 @@ def test_an_undeliverable_alert_is_tried_again_at_the_next_check(
     )
     runtime.store.set_connection("google", error="invalid_grant: reconnect needed")
     assert alerts.check(runtime) == []
-    assert not runtime.redis.exists(keys.alert("google_disconnected"))
+    assert not runtime.redis.exists(runtime.keys.alert("google_disconnected"))
 
 
 def test_periodic_alert_check_is_scheduled_once(runtime: Runtime) -> None:

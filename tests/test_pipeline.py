@@ -14,7 +14,7 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 
 from tests.conftest import connect_both, deliver, drain, google_record
-from worker import inbox, intake, keys
+from worker import inbox, intake
 from worker.booking import Route, event_id
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle
@@ -116,7 +116,7 @@ def test_add_redelivered_after_delete_does_not_resurrect(client, runtime, fake_l
     rid, m_add = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
     m_del = fake_lockme.delete_reservation(rid)
     sync(client, runtime, m_add, m_del)
-    runtime.redis.delete(keys.done(m_add))  # as if the ack had been lost
+    runtime.redis.delete(runtime.keys.done(m_add))  # as if the ack had been lost
     sync(client, runtime, m_add)
     assert str(rid) not in live(fake_google)
 
@@ -134,7 +134,7 @@ def test_same_message_three_times_makes_one_job(client, runtime, fake_lockme, fa
     rid, m_add = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
     answers = [deliver(client, m_add).get_json()["status"] for _ in range(3)]
     assert answers == ["queued", "known", "known"]
-    assert intake.pending(runtime.redis)[0] == 1
+    assert intake.pending(runtime.redis, runtime.keys)[0] == 1
     assert inbox.dispatch(runtime) == 1
     assert runtime.queue.job_ids == [f"msg-{m_add}"]
     assert deliver(client, m_add).get_json()["status"] == "queued"  # job exists: no new one
@@ -144,7 +144,7 @@ def test_same_message_three_times_makes_one_job(client, runtime, fake_lockme, fa
     only_event(fake_google, rid)
     assert fake_lockme.ack_count[m_add] == 1
     assert deliver(client, m_add).get_json()["status"] == "known"
-    assert intake.pending(runtime.redis)[0] == 0 and runtime.queue.count == 0
+    assert intake.pending(runtime.redis, runtime.keys)[0] == 0 and runtime.queue.count == 0
 
 
 def test_same_message_processed_concurrently_is_idempotent(runtime, fake_lockme, fake_google):
@@ -453,7 +453,7 @@ def test_revoked_lockme_parks(client, runtime, fake_lockme):
 
 def test_tokens_are_encrypted_at_rest(runtime):
     token = runtime.store.load_token("lockme")
-    raw = runtime.redis.get(keys.token("lockme"))
+    raw = runtime.redis.get(runtime.keys.token("lockme"))
     assert token["access_token"].encode() not in raw
     assert token["refresh_token"].encode() not in raw
 

@@ -27,8 +27,9 @@ from werkzeug.wrappers import Request, Response
 
 from tests.conftest import ADMIN_PASSWORD, REDIS_URL, WEBHOOK_SECRET
 from tests.test_web import csrf_from, log_in
-from worker import devserver, keys
+from worker import devserver
 from worker.config import load_settings
+from worker.keys import DEFAULT
 from worker.sandbox import FakeGoogle, FakeLockme, control
 from worker.sandbox.address import sandbox_redis_url
 from worker.sandbox.client import SandboxClient
@@ -166,11 +167,11 @@ def _settings(**extra: str) -> Any:
 
 def test_sandbox_refuses_a_database_holding_other_data(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
-    client.set(keys.mapping(5), "real data")
+    client.set(DEFAULT.mapping(5), "real data")
     sandbox = Sandbox(_settings(), "http://127.0.0.1:1")
     with pytest.raises(SandboxError, match="SANDBOX_REDIS_URL"):
         sandbox.start("http://127.0.0.1:2")
-    assert client.get(keys.mapping(5)) == b"real data"
+    assert client.get(DEFAULT.mapping(5)) == b"real data"
     sandbox.stop()
 
 
@@ -341,7 +342,7 @@ def test_sandbox_commands_refuse_bad_input_in_one_line(dev_sandbox: dict[str, An
     assert gone.returncode == 1 and "no live reservation 123" in gone.stderr
     # The control API answers only with the token published in the sandbox's Redis.
     store = redis.Redis.from_url(run["env"]["SANDBOX_REDIS_URL"], decode_responses=True)
-    url = str(store.hget(keys.SANDBOX_STATE, "url"))
+    url = str(store.hget(DEFAULT.sandbox_state, "url"))
     assert requests.get(url + "/rooms", timeout=5).status_code == 401
 
 
@@ -523,5 +524,5 @@ def test_a_second_sandbox_never_flushes_a_running_one(
     second.stop()
     assert client.state()["troubles"] == {}  # the first one still answers, its data kept
     store = redis.Redis.from_url(running.redis_url, decode_responses=True)
-    assert store.exists(keys.token("lockme"))
-    assert store.hget(keys.SANDBOX_STATE, "url") == running.control_url  # still published
+    assert store.exists(DEFAULT.token("lockme"))
+    assert store.hget(DEFAULT.sandbox_state, "url") == running.control_url  # still published

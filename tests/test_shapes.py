@@ -6,7 +6,7 @@ import json
 
 import redis
 
-from worker import keys
+from worker.keys import DEFAULT
 from worker.shapes import (
     MAX_DEPTH,
     MAX_KEYS,
@@ -96,10 +96,10 @@ def test_single_and_says_ok():
 
 def test_stored_shapes_are_bounded(redis_url):
     client = redis.Redis.from_url(redis_url)
-    log = ShapeLog(client)
+    log = ShapeLog(client, DEFAULT.lockme_shapes)
     for n in range(MAX_STORED + 50):
         log.note(
             "GET", "/rooms", Answer.read(200, "application/json", json.dumps({f"k{n}": 1}).encode())
         )
-    assert client.hlen(keys.LOCKME_SHAPES) == MAX_STORED
-    assert len(recorded(client)) == MAX_STORED
+    assert client.hlen(DEFAULT.lockme_shapes) == MAX_STORED
+    assert len(recorded(client, DEFAULT)) == MAX_STORED

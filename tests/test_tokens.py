@@ -11,6 +11,7 @@ import pytest
 import redis
 
 from worker.errors import AuthError
+from worker.keys import DEFAULT
 from worker.store import Store
 from worker.tokens import refresh_once
 
@@ -20,7 +21,7 @@ SECRET = "test-secret-key-of-32-characters-or-more"
 @pytest.fixture
 def store(redis_url: str) -> Iterator[Store]:
     client = redis.Redis.from_url(redis_url)
-    yield Store(client, SECRET)
+    yield Store(client, DEFAULT, SECRET)
     client.close()
 
 

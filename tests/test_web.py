@@ -14,7 +14,6 @@ from werkzeug.test import TestResponse
 
 from app.auth import LOGIN_LIMIT, PUBLIC_ENDPOINTS
 from tests.conftest import ADMIN_PASSWORD, connect_both, deliver, drain
-from worker import keys
 from worker.booking import Route
 from worker.gcal import SCOPES
 from worker.runtime import Runtime
@@ -232,7 +231,7 @@ def test_google_connect_url_has_offline_consent_state_and_pkce(
     assert params["redirect_uri"] == "http://localhost/oauth/google/callback"
     assert set(params["scope"].split()) == set(SCOPES)
     # The verifier stays server-side, never in the (client-readable) session cookie.
-    verifier = web_runtime.redis.get(keys.oauth_verifier(params["state"]))
+    verifier = web_runtime.redis.get(web_runtime.keys.oauth_verifier(params["state"]))
     assert verifier and len(verifier) >= 43
     assert verifier.decode() not in client.get_cookie("session").value
 
@@ -252,7 +251,7 @@ def test_google_callback_stores_encrypted_grant_and_account(
     assert record is not None
     assert set(record) >= {"access_token", "refresh_token", "expires_at", "scopes"}
     assert record["refresh_token"] in fake_google.refresh_tokens
-    raw = web_runtime.redis.get(keys.token("google"))
+    raw = web_runtime.redis.get(web_runtime.keys.token("google"))
     assert record["refresh_token"].encode() not in raw
     assert record["access_token"].encode() not in raw
 
@@ -262,7 +261,7 @@ def test_google_token_exchange_needs_the_stored_verifier(
 ) -> None:
     client, _ = staff
     callback = authorize(client, "/setup/google/connect")
-    key = keys.oauth_verifier(query(callback)["state"])
+    key = web_runtime.keys.oauth_verifier(query(callback)["state"])
     web_runtime.redis.set(key, "x" * 64)  # not the verifier whose challenge Google holds
     response = client.get(callback)
     assert response.status_code == 502

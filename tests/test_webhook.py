@@ -19,7 +19,7 @@ def test_wrong_or_missing_secret_is_403_and_queues_nothing(client, runtime):
     assert client.post("/webhooks/lockme", headers={"X-MessageId": "5"}).status_code == 403
     bad = client.post("/webhooks/lockme?secret=nope", headers={"X-MessageId": "5"})
     assert bad.status_code == 403
-    assert intake.pending(runtime.redis)[0] == 0
+    assert intake.pending(runtime.redis, runtime.keys)[0] == 0
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,7 @@ def test_message_id_validation(client, runtime, fake_lockme, header, status):
     headers = {} if header is None else {"X-MessageId": header}
     response = client.post(f"/webhooks/lockme?secret={WEBHOOK_SECRET}", headers=headers)
     assert response.status_code == status
-    assert intake.pending(runtime.redis)[0] == (1 if status == 200 else 0)
+    assert intake.pending(runtime.redis, runtime.keys)[0] == (1 if status == 200 else 0)
     assert fake_lockme.requests == []  # nothing is fetched by the receiver
 
 
@@ -57,7 +57,7 @@ def test_other_methods_are_405_and_queue_nothing(client, runtime):
     response = client.put(f"/webhooks/lockme?secret={WEBHOOK_SECRET}", headers={"X-MessageId": "8"})
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET, POST"
-    assert intake.pending(runtime.redis)[0] == 0
+    assert intake.pending(runtime.redis, runtime.keys)[0] == 0
 
 
 def test_a_large_body_is_413_and_queues_nothing(client, runtime):
@@ -67,7 +67,7 @@ def test_a_large_body_is_413_and_queues_nothing(client, runtime):
         data=b"x" * (64 * 1024 + 1),
     )
     assert response.status_code == 413
-    assert intake.pending(runtime.redis)[0] == 0
+    assert intake.pending(runtime.redis, runtime.keys)[0] == 0
 
 
 def test_the_webhook_skips_the_staff_pages_hooks(client, runtime):

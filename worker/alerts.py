@@ -22,12 +22,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import requests
 
-from worker import keys, logs
+from worker import logs
 from worker.config import Settings
 from worker.memory import redis_memory
 from worker.runtime import Runtime
 from worker.status import queue_stats
-from worker.store import PROVIDERS
+from worker.stores.tokens import PROVIDERS
 
 THROTTLE_S = 3600
 STALL_AFTER_S = 600
@@ -103,7 +103,7 @@ def notify(runtime: Runtime, alert: Alert) -> bool:
     channels = _channels(runtime.settings)
     if not channels:
         return False
-    key = keys.alert(alert.condition)
+    key = runtime.keys.alert(alert.condition)
     if not runtime.redis.set(key, logs.short_hash(alert.text), nx=True, ex=THROTTLE_S):
         return False
     delivered = 0

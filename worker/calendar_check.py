@@ -14,10 +14,9 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
-from worker import keys
 from worker.errors import SyncError
+from worker.redisutil import now_iso, text
 from worker.runtime import Runtime
-from worker.store import now_iso, text
 
 TITLE = "Lockme sync: test event (removed at once)"
 
@@ -45,7 +44,7 @@ def check_calendar(runtime: Runtime, calendar_id: str) -> CheckResult:
         result = CheckResult(calendar_id, True, "", now_iso())
     except SyncError as exc:
         result = CheckResult(calendar_id, False, str(exc), now_iso())
-    runtime.redis.hset(keys.CALENDAR_CHECK, calendar_id, json.dumps(asdict(result)))
+    runtime.redis.hset(runtime.keys.calendar_check, calendar_id, json.dumps(asdict(result)))
     return result
 
 
@@ -57,5 +56,5 @@ def check_all(runtime: Runtime) -> list[CheckResult]:
 def last_results(runtime: Runtime) -> dict[str, CheckResult]:
     return {
         text(key): CheckResult(**json.loads(raw))
-        for key, raw in runtime.redis.hgetall(keys.CALENDAR_CHECK).items()
+        for key, raw in runtime.redis.hgetall(runtime.keys.calendar_check).items()
     }

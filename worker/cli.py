@@ -20,7 +20,7 @@ from worker.reconcile import Reconciler
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import commands as sandbox_commands
 from worker.status import snapshot
-from worker.store import PROVIDERS
+from worker.stores.tokens import PROVIDERS
 
 DEFAULT_PORT = 5000
 

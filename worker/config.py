@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from worker.keys import PREFIX
+
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 REQUIRED = ("SECRET_KEY", "ADMIN_PASSWORD", "WEBHOOK_SECRET")
 # SECRET_KEY signs sessions and derives the token key: 32 random characters are ~190 bits
@@ -51,6 +53,9 @@ class Settings:
     google_rate_limit_per_s: float = 8.0
     public_url: str = ""
     queue_name: str = "lockme"
+    # What every Redis key of this runtime starts with (``worker.keys.Keys``): two runtimes
+    # with different prefixes share a Redis without touching each other's data.
+    key_prefix: str = PREFIX
     log_level: str = "INFO"
     log_format: str = "json"
     metrics_token: str = ""

@@ -24,9 +24,9 @@ from urllib.parse import urlparse
 import redis
 
 from worker.config import Settings, load_settings, read_dotenv
+from worker.redisutil import connect_redis
 from worker.sandbox import control
 from worker.sandbox.demo import SandboxError
-from worker.store import connect_redis
 
 
 def ensure_env(path: Path) -> str | None:

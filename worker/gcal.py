@@ -33,7 +33,8 @@ from worker import logs, metrics, tokens
 from worker.config import Settings
 from worker.errors import AuthError, PermanentError, TransientError
 from worker.identity import reservation_query
-from worker.store import TOKEN_REUSE_S, Store
+from worker.store import Store
+from worker.stores.tokens import TOKEN_REUSE_S
 
 SERVICE = "google"
 SCOPES = (
@@ -285,7 +286,7 @@ class GoogleCalendar:
 
     def _observe(self, what: str, status: int | str, started: float) -> None:
         """Count the call for ``/metrics``; log calendar writes (reads are too many to log)."""
-        metrics.api_call(self.store.redis, SERVICE, status)
+        metrics.api_call(self.store.redis, self.store.keys, SERVICE, status)
         if what in WRITES:
             outcome = "ok" if status == 200 else str(status)
             logs.event(

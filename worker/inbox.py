@@ -17,7 +17,6 @@ from typing import cast
 
 import redis
 
-from worker import keys
 from worker.queue import enqueue_message
 from worker.runtime import Runtime
 
@@ -48,17 +47,19 @@ def dispatch(runtime: Runtime, block: float = 0) -> int:
     """
     client = runtime.redis
     if block:
-        client.blpop([keys.INBOX_WAKE], timeout=block)
-    client.delete(keys.INBOX_WAKE)  # ids pushed after this wake the next round; none is missed
+        client.blpop([runtime.keys.inbox_wake], timeout=block)
+    client.delete(
+        runtime.keys.inbox_wake
+    )  # ids pushed after this wake the next round; none is missed
     moved = 0
     while (room := min(DISPATCH_BATCH, JOBS_IN_FLIGHT - jobs_waiting(runtime))) > 0:
         waiting = cast(
             list[tuple[bytes, float]],
-            client.zrange(keys.INBOX_PENDING, 0, room - 1, withscores=True),
+            client.zrange(runtime.keys.inbox_pending, 0, room - 1, withscores=True),
         )
         for raw, received_at in waiting:
             enqueue_message(runtime, int(raw), received_at=received_at)
-            client.zrem(keys.INBOX_PENDING, raw)
+            client.zrem(runtime.keys.inbox_pending, raw)
         moved += len(waiting)
         if len(waiting) < room:
             break

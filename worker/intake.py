@@ -19,16 +19,18 @@ from typing import cast
 
 import redis
 
-from worker import keys, metrics
-from worker.store import UNKNOWN_TTL_S, now_iso
+from worker import metrics
+from worker.keys import Keys
+from worker.redisutil import now_iso
+from worker.stores.failures import UNKNOWN_TTL_S
 
 # At most this many ids wait for the worker; past it the receiver answers 503 and Lockme
 # redelivers later. An id costs about 100 bytes here (docs/security.md), so a stopped worker
 # under a flood holds about 1 MB, not the 25 MB of a small Redis.
 INBOX_LIMIT = 10_000
 
-# KEYS (names from worker.keys): done marker, last-webhook, pending zset, wake list,
-#       metrics hash, unknown ids zset
+# KEYS (the runtime's worker.keys.Keys): done marker, last-webhook, pending zset, wake
+#       list, metrics hash, unknown ids zset
 # ARGV: message id, last-webhook JSON, now, metric fields (known, queued, full), limit,
 #       the oldest time an unknown id still counts
 # The zset's score is the first receipt (ZADD NX); the job carries it on, for the latency
@@ -58,8 +60,9 @@ OUTCOMES = ("known", "queued", "full")
 class Intake:
     """The receiver's side: record a message id for the worker, in one round trip."""
 
-    def __init__(self, client: redis.Redis, limit: int = INBOX_LIMIT) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, limit: int = INBOX_LIMIT) -> None:
         self._script = client.register_script(_INTAKE)
+        self._keys = keys
         self._fields = [metrics.counter_field("webhooks", outcome=o) for o in OUTCOMES]
         self._limit = limit
 
@@ -68,12 +71,12 @@ class Intake:
         or is an id Lockme does not know; ``full`` when the inbox is at its limit."""
         note = json.dumps({"message_id": message_id, "at": now_iso()})
         names = [
-            keys.done(message_id),
-            keys.LAST_WEBHOOK,
-            keys.INBOX_PENDING,
-            keys.INBOX_WAKE,
-            keys.METRICS,
-            keys.UNKNOWN_IDS,
+            self._keys.done(message_id),
+            self._keys.last_webhook,
+            self._keys.inbox_pending,
+            self._keys.inbox_wake,
+            self._keys.metrics,
+            self._keys.unknown_ids,
         ]
         now = time.time()
         args: list[str | int | float] = [
@@ -87,7 +90,7 @@ class Intake:
         return OUTCOMES[self._script(keys=names, args=args)]
 
 
-def readmit(client: redis.Redis, message_ids: list[int]) -> None:
+def readmit(client: redis.Redis, keys: Keys, message_ids: list[int]) -> None:
     """Put messages that were admitted before (parked ones, on replay) back in the inbox,
     past its bound: the dispatcher then turns them into jobs batch by batch, so a replay of
     thousands of parked messages never becomes thousands of jobs in Redis at once."""
@@ -95,15 +98,15 @@ def readmit(client: redis.Redis, message_ids: list[int]) -> None:
         return
     now = time.time()
     pipe = client.pipeline(transaction=False)
-    pipe.zadd(keys.INBOX_PENDING, dict.fromkeys(map(str, message_ids), now), nx=True)
-    pipe.rpush(keys.INBOX_WAKE, "1")
-    pipe.ltrim(keys.INBOX_WAKE, -1, -1)
+    pipe.zadd(keys.inbox_pending, dict.fromkeys(map(str, message_ids), now), nx=True)
+    pipe.rpush(keys.inbox_wake, "1")
+    pipe.ltrim(keys.inbox_wake, -1, -1)
     pipe.execute()
 
 
-def pending(client: redis.Redis) -> tuple[int, float | None]:
+def pending(client: redis.Redis, keys: Keys) -> tuple[int, float | None]:
     """How many ids wait in the inbox, and the first receipt time of the oldest one."""
     oldest = cast(
-        list[tuple[bytes, float]], client.zrange(keys.INBOX_PENDING, 0, 0, withscores=True)
+        list[tuple[bytes, float]], client.zrange(keys.inbox_pending, 0, 0, withscores=True)
     )
-    return int(client.zcard(keys.INBOX_PENDING)), (oldest[0][1] if oldest else None)
+    return int(client.zcard(keys.inbox_pending)), (oldest[0][1] if oldest else None)

@@ -31,7 +31,8 @@ from worker import logs, metrics, tokens
 from worker.config import Settings
 from worker.errors import AuthError, PermanentError, TransientError
 from worker.shapes import Answer, ShapeLog, as_list, created_id, says_ok, single
-from worker.store import TOKEN_REUSE_S, Store
+from worker.store import Store
+from worker.stores.tokens import TOKEN_REUSE_S
 
 SERVICE = "lockme"
 TIMEOUT = urllib3.Timeout(connect=5.0, read=20.0)
@@ -198,7 +199,7 @@ class LockmeClient:
         self.settings = settings
         self.store = store
         self.http = connection_pool(settings.lockme_base)
-        self.shapes = ShapeLog(store.redis)
+        self.shapes = ShapeLog(store.redis, store.keys.lockme_shapes)
 
     # --- OAuth --------------------------------------------------------------------------
     def authorize_url(self, redirect_uri: str, state: str) -> str:
@@ -297,11 +298,13 @@ class LockmeClient:
         try:
             response = self.http.request(method, url, **kwargs)
         except NETWORK_ERRORS:
-            metrics.api_call(self.store.redis, SERVICE, "network")
+            metrics.api_call(self.store.redis, self.store.keys, SERVICE, "network")
             raise
         retried = response.retries.history if response.retries else ()
         for attempt in retried:
-            metrics.api_call(self.store.redis, SERVICE, attempt.status or "network")
+            metrics.api_call(
+                self.store.redis, self.store.keys, SERVICE, attempt.status or "network"
+            )
         if retried:
             logs.event(
                 "lockme.retried",
@@ -309,7 +312,7 @@ class LockmeClient:
                 attempts=len(retried) + 1,
                 failures=[a.status or type(a.error).__name__ for a in retried],
             )
-        metrics.api_call(self.store.redis, SERVICE, response.status)
+        metrics.api_call(self.store.redis, self.store.keys, SERVICE, response.status)
         return response
 
     def _answer(self, method: str, path: str, response: Response) -> Answer:

@@ -30,7 +30,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.utils import floatToGoString
 
-from worker import keys
+from worker.keys import Keys
 
 NAMESPACE = "lockme_sync"
 
@@ -80,17 +80,17 @@ def counter_field(name: str, **labels: str) -> str:
 _pending: ContextVar[dict[str, float] | None] = ContextVar("lockme_metrics_batch", default=None)
 
 
-def _add(client: redis.Redis, field: str, amount: float) -> None:
+def _add(client: redis.Redis, keys: Keys, field: str, amount: float) -> None:
     pending = _pending.get()
     if pending is None:
-        with batch(client):
-            _add(client, field, amount)
+        with batch(client, keys):
+            _add(client, keys, field, amount)
         return
     pending[field] = pending.get(field, 0) + amount
 
 
 @contextmanager
-def batch(client: redis.Redis) -> Iterator[None]:
+def batch(client: redis.Redis, keys: Keys) -> Iterator[None]:
     """Write the counts made inside the block in one round trip, when it ends (raising or
     not); a block inside another joins the outer one. A message job counts its API calls,
     its outcome and its latency: one write each was a sizeable share of the worker's Redis
@@ -108,41 +108,41 @@ def batch(client: redis.Redis) -> Iterator[None]:
             pipe = client.pipeline(transaction=False)
             for field, amount in pending.items():
                 if isinstance(amount, int):
-                    pipe.hincrby(keys.METRICS, field, amount)
+                    pipe.hincrby(keys.metrics, field, amount)
                 else:
-                    pipe.hincrbyfloat(keys.METRICS, field, amount)
+                    pipe.hincrbyfloat(keys.metrics, field, amount)
             with contextlib.suppress(redis.RedisError):
                 pipe.execute()
 
 
-def incr(client: redis.Redis, name: str, amount: int = 1, **labels: str) -> None:
+def incr(client: redis.Redis, keys: Keys, name: str, amount: int = 1, **labels: str) -> None:
     """Add to a counter declared in :data:`COUNTERS`."""
-    _add(client, counter_field(name, **labels), amount)
+    _add(client, keys, counter_field(name, **labels), amount)
 
 
-def observe(client: redis.Redis, name: str, value: float) -> None:
+def observe(client: redis.Redis, keys: Keys, name: str, value: float) -> None:
     """Record one observation in a histogram declared in :data:`HISTOGRAMS`."""
-    with batch(client):
+    with batch(client, keys):
         for bound in HISTOGRAMS[name][1]:
             if value <= bound:
-                _add(client, _field(f"{name}_bucket", {"le": floatToGoString(bound)}), 1)
-        _add(client, _field(f"{name}_count", {}), 1)
-        _add(client, _field(f"{name}_sum", {}), float(value))
+                _add(client, keys, _field(f"{name}_bucket", {"le": floatToGoString(bound)}), 1)
+        _add(client, keys, _field(f"{name}_count", {}), 1)
+        _add(client, keys, _field(f"{name}_sum", {}), float(value))
 
 
-def api_call(client: redis.Redis, service: str, status: int | str) -> None:
+def api_call(client: redis.Redis, keys: Keys, service: str, status: int | str) -> None:
     """Count one HTTP call; ``status`` is the HTTP status or ``network`` when none came back."""
     status = str(status)
-    incr(client, "api_calls", service=service, status=status)
+    incr(client, keys, "api_calls", service=service, status=status)
     if not status.isdigit() or int(status) >= 400:
-        incr(client, "api_errors", service=service, status=status)
+        incr(client, keys, "api_errors", service=service, status=status)
 
 
-def observe_sync_latency(client: redis.Redis, received_at: float | None) -> None:
+def observe_sync_latency(client: redis.Redis, keys: Keys, received_at: float | None) -> None:
     """At the ack: observe the time since the message's webhook first arrived (when known:
     a replayed or reconciled message has no webhook)."""
     if received_at is not None:
-        observe(client, "latency_seconds", max(0.0, time.time() - received_at))
+        observe(client, keys, "latency_seconds", max(0.0, time.time() - received_at))
 
 
 class _Collector:
@@ -188,8 +188,8 @@ class _Collector:
         yield from families.values()
 
 
-def render(client: redis.Redis, gauges: Iterable[Gauge] = ()) -> bytes:
+def render(client: redis.Redis, keys: Keys, gauges: Iterable[Gauge] = ()) -> bytes:
     """The Prometheus text exposition of every stored series plus ``gauges``."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Collector(client.hgetall(keys.METRICS), gauges))  # type: ignore[arg-type]
+    registry.register(_Collector(client.hgetall(keys.metrics), gauges))  # type: ignore[arg-type]
     return generate_latest(registry)

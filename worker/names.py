@@ -12,7 +12,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from worker import keys
 from worker.errors import SyncError
 from worker.runtime import Runtime
 
@@ -63,7 +62,7 @@ def room_names(runtime: Runtime) -> dict[int, str]:
     names = {
         int(k): v
         for k, v in _cached(
-            runtime, keys.NAMES_ROOMS, "lockme", lambda: _lockme_rooms(runtime)
+            runtime, runtime.keys.names_rooms, "lockme", lambda: _lockme_rooms(runtime)
         ).items()
     }
     for room_id, route in runtime.store.routes().items():
@@ -74,12 +73,14 @@ def room_names(runtime: Runtime) -> dict[int, str]:
 
 def calendar_names(runtime: Runtime) -> dict[str, str]:
     """Calendar id → name as the account sees it (cached); ``primary`` included."""
-    return _cached(runtime, keys.NAMES_CALENDARS, "google", lambda: _google_calendars(runtime))
+    return _cached(
+        runtime, runtime.keys.names_calendars, "google", lambda: _google_calendars(runtime)
+    )
 
 
 def forget(runtime: Runtime) -> None:
     """Drop both cached lists, e.g. after a (re)connect to another account."""
-    runtime.redis.delete(keys.NAMES_ROOMS, keys.NAMES_CALENDARS)
+    runtime.redis.delete(runtime.keys.names_rooms, runtime.keys.names_calendars)
 
 
 def room_label(names: dict[int, str], room_id: Any) -> str:

@@ -4,9 +4,9 @@ One job per Lockme message id (``msg-<id>``, enqueued with ``unique=True``): a r
 a message that is queued or running creates no second job, one whose job failed re-queues
 it, and one already acknowledged is answered from the store without any work.
 
-Jobs are named by their import path (:data:`PROCESS_MESSAGE` …) rather than by function, so
-that this module does not import the entry points in ``worker.tasks``, which enqueue
-through it.
+Jobs are named by the import paths of ``worker.entrypoints`` (:data:`PROCESS_MESSAGE` …),
+the permanent names queued jobs keep; as strings, so that this module imports none of the
+code it queues (which enqueues through it).
 """
 
 from __future__ import annotations
@@ -22,16 +22,21 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
+from worker.keys import PREFIX, Keys
 from worker.runtime import Runtime, started_registry
-from worker.store import FAILURE_DAYS
+from worker.stores.failures import FAILURE_DAYS
 
-PROCESS_MESSAGE = "worker.tasks.process_message"
-RECORD_EXHAUSTED_FAILURE = "worker.tasks.record_exhausted_failure"
-RUN_RECONCILE = "worker.tasks.run_reconcile"
-RUN_ALERT_CHECK = "worker.tasks.run_alert_check"
-REPLAY_PARKED = "worker.tasks.replay_parked"
-PROBE_OUTAGES = "worker.tasks.probe_outages"
+PROCESS_MESSAGE = "worker.entrypoints.process_message"
+RECORD_EXHAUSTED_FAILURE = "worker.entrypoints.record_exhausted_failure"
+RUN_RECONCILE = "worker.entrypoints.run_reconcile"
+RUN_ALERT_CHECK = "worker.entrypoints.run_alert_check"
+REPLAY_PARKED = "worker.entrypoints.replay_parked"
+PROBE_OUTAGES = "worker.entrypoints.probe_outages"
 MESSAGE_JOB = "msg-"
+# A message job's meta names its runtime's key prefix, so that its failure callback can
+# count a retry in any process, whether or not that process runs this runtime (a replay
+# in the web process fails over a dead worker's job). Jobs queued before it have none.
+KEY_PREFIX_META = "key_prefix"
 # While a job waits out a failed service, one call checks on it this often: the backoff
 # alone would leave a booking up to 10 minutes behind an outage that ended long before.
 PROBE_S = 20
@@ -51,6 +56,11 @@ FINISHED_JOB_TTL_S = 0
 
 def job_id(message_id: int) -> str:
     return f"{MESSAGE_JOB}{message_id}"
+
+
+def job_keys(job: Job) -> Keys:
+    """The key names of the runtime that queued message job ``job``."""
+    return Keys(str(job.meta.get(KEY_PREFIX_META, PREFIX)))
 
 
 def retry_policy(scale: float = 1.0) -> Retry:
@@ -93,7 +103,7 @@ def enqueue_probe(runtime: Runtime) -> None:
         runtime.queue.enqueue_at(
             datetime.fromtimestamp(slot, UTC),
             PROBE_OUTAGES,
-            job_id=f"probe-{slot}",
+            job_id=runtime.keys.job(f"probe-{slot}"),
             unique=True,
             job_timeout=120,
             result_ttl=0,
@@ -107,7 +117,9 @@ def release_retries(runtime: Runtime) -> int:
     second, instead of each waiting out the rest of its interval (up to 10 minutes).
     """
     registry = ScheduledJobRegistry(queue=runtime.queue)
-    waiting = [jid for jid in registry.get_job_ids() if jid.startswith(MESSAGE_JOB)]
+    waiting = [
+        jid for jid in registry.get_job_ids() if jid.startswith(runtime.keys.job(MESSAGE_JOB))
+    ]
     due = datetime.now(UTC)
     for jid in waiting:
         with contextlib.suppress(NoSuchJobError):
@@ -125,7 +137,7 @@ def enqueue_message(
     """
     if not replay and runtime.store.is_done(message_id):
         return "known"
-    jid = job_id(message_id)
+    jid = runtime.keys.job(job_id(message_id))
     try:
         runtime.queue.enqueue(
             PROCESS_MESSAGE,
@@ -139,6 +151,7 @@ def enqueue_message(
             result_ttl=FINISHED_JOB_TTL_S,
             failure_ttl=FAILURE_DAYS * 24 * 3600,
             description=f"Lockme message {message_id}",
+            meta={KEY_PREFIX_META: runtime.keys.prefix},
         )
         return "queued"
     except DuplicateJobError:
@@ -150,7 +163,7 @@ def _revive(runtime: Runtime, message_id: int, replay: bool, received_at: float 
 
     A finished job is kept for a while (``FINISHED_JOB_TTL_S``); a replay of its message
     replaces it with one that works from the recorded failure."""
-    jid = job_id(message_id)
+    jid = runtime.keys.job(job_id(message_id))
     try:
         job = Job.fetch(jid, connection=runtime.redis, serializer=runtime.queue.serializer)
     except NoSuchJobError:

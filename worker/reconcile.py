@@ -19,7 +19,6 @@ from typing import Any
 
 from redis.exceptions import LockError
 
-from worker import keys
 from worker.booking import (
     Booking,
     MalformedMessage,
@@ -30,8 +29,9 @@ from worker.booking import (
 )
 from worker.errors import SyncError
 from worker.identity import ROOM_KEY, reservation_of, stamp_of
+from worker.redisutil import now_iso
 from worker.runtime import Runtime
-from worker.store import Mapping, now_iso
+from worker.stores.mappings import Mapping
 from worker.sync import LOCK_SECONDS, LOCK_WAIT_S, Outcome, Result
 
 READS_PER_SECOND = 10
@@ -87,7 +87,7 @@ class Summary:
 
 def last_run(runtime: Runtime) -> dict[str, Any] | None:
     """When the last (not dry) run finished, its window in days and its counts."""
-    raw = runtime.redis.get(keys.RECONCILE_LAST)
+    raw = runtime.redis.get(runtime.keys.reconcile_last)
     return json.loads(raw) if raw else None
 
 
@@ -124,7 +124,7 @@ class Reconciler:
             self._orphan(reservation_id, copies)
         if not self.dry_run:
             record = {"at": now_iso(), "days": days, **self.summary.as_dict()}
-            self.rt.redis.set(keys.RECONCILE_LAST, json.dumps(record))
+            self.rt.redis.set(self.rt.keys.reconcile_last, json.dumps(record))
         return self.summary
 
     def _pace(self) -> None:

@@ -55,8 +55,8 @@ from rq.scripts import release_lock
 from rq.utils import now, utcparse
 from rq.worker import BaseWorker, SimpleWorker, WorkerStatus
 
+from worker.redisutil import text
 from worker.runtime import Runtime
-from worker.store import text
 
 log = logging.getLogger(__name__)
 

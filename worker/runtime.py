@@ -14,12 +14,13 @@ from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
 from rq.timeouts import TimerDeathPenalty
 
-from worker import keys
 from worker.config import Settings
 from worker.gcal import GoogleCalendar
+from worker.keys import Keys
 from worker.lockme import LockmeClient
 from worker.ratelimit import RateLimiter
-from worker.store import Store, connect_redis
+from worker.redisutil import connect_redis
+from worker.store import Store
 from worker.sync import Syncer
 
 
@@ -27,6 +28,7 @@ from worker.sync import Syncer
 class Runtime:
     settings: Settings
     redis: redis.Redis
+    keys: Keys
     store: Store
     lockme: LockmeClient
     calendar: GoogleCalendar
@@ -57,13 +59,16 @@ def started_registry(queue: Queue) -> StartedJobRegistry:
 def build_runtime(settings: Settings, client: redis.Redis | None = None) -> Runtime:
     """Wire the engine; ``client`` lets a caller share an existing Redis connection."""
     client = client or connect_redis(settings.redis_url)
-    store = Store(client, settings.secret_key, settings.secret_key_fallbacks)
+    names = Keys(settings.key_prefix)
+    store = Store(client, names, settings.secret_key, settings.secret_key_fallbacks)
     lockme = LockmeClient(settings, store)
     # Google's quota is per user, so every process paces itself through one Redis key.
-    throttle = RateLimiter(client, keys.rate_limit("google"), settings.google_rate_limit_per_s)
+    throttle = RateLimiter(client, names.rate_limit("google"), settings.google_rate_limit_per_s)
     calendar = GoogleCalendar(settings, store, throttle=throttle)
     syncer = Syncer(settings, store, lockme, calendar)
-    return Runtime(settings, client, store, lockme, calendar, syncer, make_queue(settings, client))
+    return Runtime(
+        settings, client, names, store, lockme, calendar, syncer, make_queue(settings, client)
+    )
 
 
 def for_thread(runtime: Runtime) -> Runtime:

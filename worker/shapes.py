@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl
 
 import redis
 
-from worker import keys
+from worker.keys import Keys
 
 # At most this many distinct shapes in Redis, and this many fingerprints in memory: what
 # Lockme sends is a handful of forms; a flood of new ones must not grow either without end.
@@ -218,8 +218,9 @@ def _kinds(value: Any) -> list[str]:
 class ShapeLog:
     """The answer shapes this installation has seen, one entry per endpoint and form."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, key: str) -> None:
         self.redis = client
+        self.key = key  # the runtime's ``Keys.lockme_shapes``
         self._seen: set[str] = set()
         self._lock = threading.Lock()
 
@@ -244,17 +245,17 @@ class ShapeLog:
         entry["first_seen"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         try:
             with self.redis.pipeline(transaction=False) as pipe:
-                pipe.hsetnx(keys.LOCKME_SHAPES, fingerprint, json.dumps(entry, sort_keys=True))
-                pipe.hlen(keys.LOCKME_SHAPES)
+                pipe.hsetnx(self.key, fingerprint, json.dumps(entry, sort_keys=True))
+                pipe.hlen(self.key)
                 added, count = pipe.execute()
             if added and count > MAX_STORED:
-                self.redis.hdel(keys.LOCKME_SHAPES, fingerprint)
+                self.redis.hdel(self.key, fingerprint)
         except redis.RedisError:
             with self._lock:
                 self._seen.discard(fingerprint)
 
 
-def recorded(client: redis.Redis) -> list[dict[str, Any]]:
+def recorded(client: redis.Redis, keys: Keys) -> list[dict[str, Any]]:
     """Every stored shape, by endpoint, status and form (for status and the status page)."""
-    entries = [json.loads(raw) for raw in client.hvals(keys.LOCKME_SHAPES)]
+    entries = [json.loads(raw) for raw in client.hvals(keys.lockme_shapes)]
     return sorted(entries, key=lambda e: (e["endpoint"], e["status"], e["form"], e["first_seen"]))

@@ -8,21 +8,28 @@ from typing import Any
 
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
 from worker import intake, shapes
 from worker.memory import redis_memory
 from worker.reconcile import last_run
-from worker.runtime import Runtime, started_registry
-from worker.store import PROVIDERS
+from worker.runtime import Runtime
+from worker.stores.tokens import PROVIDERS
 
 # Job-id prefixes of the worker's own periodic jobs (``worker.schedules``): they wait in
 # RQ's scheduled registry like a message's retry does, but nothing is wrong with them.
 MAINTENANCE_PREFIXES = {"reconcile-": "reconcile", "alerts-": "alert_check"}
 
 
-def _maintenance(job_id: str) -> str | None:
-    return next((kind for p, kind in MAINTENANCE_PREFIXES.items() if job_id.startswith(p)), None)
+def _maintenance(runtime: Runtime, job_id: str) -> str | None:
+    return next(
+        (
+            kind
+            for p, kind in MAINTENANCE_PREFIXES.items()
+            if job_id.startswith(runtime.keys.job(p))
+        ),
+        None,
+    )
 
 
 def queue_stats(runtime: Runtime) -> dict[str, Any]:
@@ -33,9 +40,15 @@ def queue_stats(runtime: Runtime) -> dict[str, Any]:
     ``scheduled`` counts every job waiting for its time; of those, ``retrying`` are
     messages waiting to be tried again and ``maintenance`` the nightly reconcile and the
     alert check, which are always there.
+
+    Read-only: RQ's counts and listings clean their registry up first by default (failing
+    over dead workers' jobs, running their failure callbacks, deleting expired ones), which
+    would make every GET of ``/status`` or ``/metrics`` a write from the web process. Only
+    the worker's maintenance recovers jobs, so a dead worker's job counts as started here
+    until then.
     """
     queue = runtime.queue
-    waiting, oldest_receipt = intake.pending(runtime.redis)
+    waiting, oldest_receipt = intake.pending(runtime.redis, runtime.keys)
     oldest = [datetime.fromtimestamp(oldest_receipt, UTC)] if oldest_receipt else []
     first = queue.get_job_ids(0, 1)
     if first:
@@ -43,13 +56,13 @@ def queue_stats(runtime: Runtime) -> dict[str, Any]:
         if job.enqueued_at:
             oldest.append(job.enqueued_at.replace(tzinfo=job.enqueued_at.tzinfo or UTC))
     oldest_age = round((datetime.now(UTC) - min(oldest)).total_seconds(), 1) if oldest else None
-    scheduled = ScheduledJobRegistry(queue=queue).get_job_ids()
-    maintenance = sum(1 for jid in scheduled if _maintenance(jid))
+    scheduled = ScheduledJobRegistry(queue=queue).get_job_ids(cleanup=False)
+    maintenance = sum(1 for jid in scheduled if _maintenance(runtime, jid))
     return {
         "queued": queue.count + waiting,
-        "started": started_registry(queue).count,
+        "started": StartedJobRegistry(queue=queue).get_job_count(cleanup=False),
         "scheduled": len(scheduled),
-        "failed": FailedJobRegistry(queue=queue).count,
+        "failed": FailedJobRegistry(queue=queue).get_job_count(cleanup=False),
         "oldest_queued_age_s": oldest_age,
         "retrying": len(scheduled) - maintenance,
         "maintenance": maintenance,
@@ -60,8 +73,8 @@ def reconcile_times(runtime: Runtime) -> dict[str, Any]:
     """The last finished reconcile (time, window, counts) and when the next one is due."""
     registry = ScheduledJobRegistry(queue=runtime.queue)
     due = []
-    for jid in registry.get_job_ids():
-        if _maintenance(jid) == "reconcile":
+    for jid in registry.get_job_ids(cleanup=False):
+        if _maintenance(runtime, jid) == "reconcile":
             with contextlib.suppress(NoSuchJobError):  # started since it was listed
                 due.append(registry.get_scheduled_time(jid))
     upcoming = min(due).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if due else None
@@ -83,7 +96,7 @@ def snapshot(runtime: Runtime, recent: int = 50) -> dict[str, Any]:
         "recent": store.recent(recent),
         "last_webhook": store.last_webhook(),
         # What Lockme's answers looked like, once per endpoint and form (no values).
-        "lockme_answer_shapes": shapes.recorded(runtime.redis),
+        "lockme_answer_shapes": shapes.recorded(runtime.redis, runtime.keys),
         "reconcile": reconcile_times(runtime),
         "redis": redis_memory(runtime.redis).as_dict(),
         "unknown_message_ids": store.unknown_count(),

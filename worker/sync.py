@@ -50,9 +50,9 @@ from worker.config import Settings
 from worker.errors import PermanentError, TransientError
 from worker.gcal import Conflict, GoogleCalendar, fallback_id
 from worker.identity import is_block_extid, stamp_of
-from worker.keys import DEFAULT
 from worker.lockme import LockmeClient
-from worker.store import HeldReservation, Mapping, Store
+from worker.store import Store
+from worker.stores.mappings import HeldReservation, Mapping
 
 # A reservation's lock is a lease renewed while its job's process lives (Store.reservation):
 # a SIGKILLed worker's lapses within LOCK_SECONDS. Another job waits that long for it rather
@@ -109,7 +109,7 @@ class Syncer:
         self.store = store
         self.lockme = lockme
         self.calendar = calendar
-        self.ledger = Ledger(store.redis, DEFAULT)
+        self.ledger = Ledger(store.redis, store.keys)
 
     # --- messages -----------------------------------------------------------------------
     def handle(
@@ -224,7 +224,7 @@ class Syncer:
         started = time.monotonic()
         self.lockme.ack(message_id)
         logs.event("lockme.ack", outcome="acked", duration_ms=logs.elapsed_ms(started))
-        metrics.observe_sync_latency(self.store.redis, received_at)
+        metrics.observe_sync_latency(self.store.redis, self.store.keys, received_at)
         entry = {
             "message_id": message_id,
             "reservation_id": reservation_id,

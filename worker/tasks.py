@@ -1,9 +1,9 @@
 """The job entry points RQ runs, and the error policy that decides retry, park or dead letter.
 
 RQ calls a job by its import path with the arguments it was enqueued with, so an entry
-point cannot be handed the runtime: it takes the process's one runtime from
-:func:`current`, which the worker, the CLI and the web app each set once at start-up with
-:func:`configure`. Everything below the entry points takes the runtime as an argument.
+point cannot be handed the runtime: it takes its queue's runtime from :func:`current`,
+which the worker, the CLI and the web app each set once at start-up with :func:`configure`.
+Everything below the entry points takes the runtime as an argument.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from typing import Any
 from rq.job import Job, get_current_job
 
 from worker import alerts, intake, logs, metrics, schedules
-from worker.config import load_settings
 from worker.errors import AuthError, PermanentError, SyncError, TransientError
 from worker.queue import (
     PROBE_S,
     defer_retry,
     enqueue_message,
     enqueue_probe,
+    job_keys,
     release_retries,
 )
-from worker.runtime import Runtime, build_runtime
+from worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -33,21 +33,37 @@ log = logging.getLogger(__name__)
 # lack of one; after that, the retry policy takes over.
 RECONNECT_RERUNS = 2
 
-_runtime: Runtime | None = None
+# Queue name → the runtime whose jobs that queue holds. Usually one; a process may serve
+# several (one per key prefix and queue, e.g. two venues), and a job runs with its queue's.
+_runtimes: dict[str, Runtime] = {}
+
+
+class NotConfiguredError(RuntimeError):
+    """A job or callback ran in a process that set no runtime for its queue."""
 
 
 def configure(runtime: Runtime | None) -> None:
-    """Set the process-wide runtime (once per process, before any job runs)."""
-    global _runtime
-    _runtime = runtime
+    """Set the runtime for jobs of ``runtime.queue`` (once per process, before any job
+    runs); ``None`` forgets every runtime set."""
+    if runtime is None:
+        _runtimes.clear()
+    else:
+        _runtimes[runtime.queue.name] = runtime
 
 
-def current() -> Runtime:
-    """The process-wide runtime, built from the environment on first use."""
-    global _runtime
-    if _runtime is None:
-        _runtime = build_runtime(load_settings().require())
-    return _runtime
+def current(job: Job | None = None) -> Runtime:
+    """The runtime of ``job``'s queue (by default the job running now), or the process's
+    only one. Never built from the environment here: a process that forgot to configure
+    one would otherwise write with settings nobody chose (a stray .env, say)."""
+    job = job or get_current_job()
+    if job is not None and job.origin in _runtimes:
+        return _runtimes[job.origin]
+    if len(_runtimes) == 1:
+        return next(iter(_runtimes.values()))
+    raise NotConfiguredError(
+        f"no runtime configured for queue {job.origin if job else '(none)'}: "
+        "call worker.tasks.configure at start-up"
+    )
 
 
 def process_message(message_id: int, replay: bool = False, received_at: float | None = None) -> str:
@@ -60,7 +76,7 @@ def process_message(message_id: int, replay: bool = False, received_at: float | 
     """
     runtime = current()
     started = time.monotonic()
-    with logs.bind(message_id=message_id), metrics.batch(runtime.redis):
+    with logs.bind(message_id=message_id), metrics.batch(runtime.redis, runtime.keys):
         logs.event("job.started", outcome="started", replay=replay)
         try:
             result = handle_message(runtime, message_id, replay, received_at)
@@ -69,7 +85,7 @@ def process_message(message_id: int, replay: bool = False, received_at: float | 
                 defer_retry(get_current_job(), exc.retry_after)
             if isinstance(exc, TransientError) and exc.service:
                 _note_outage(runtime, exc)
-            metrics.incr(runtime.redis, "jobs", outcome="error")
+            metrics.incr(runtime.redis, runtime.keys, "jobs", outcome="error")
             logs.event(
                 "job.failed",
                 outcome=type(exc).__name__,
@@ -77,9 +93,9 @@ def process_message(message_id: int, replay: bool = False, received_at: float | 
                 level=logging.WARNING,
             )
             raise
-        metrics.incr(runtime.redis, "jobs", outcome=result)
+        metrics.incr(runtime.redis, runtime.keys, "jobs", outcome=result)
         if result == "failed":
-            metrics.incr(runtime.redis, "dead_letters")
+            metrics.incr(runtime.redis, runtime.keys, "dead_letters")
         name = "job.failed" if result == "failed" else "job.finished"
         logs.event(name, outcome=result, duration_ms=logs.elapsed_ms(started))
         return result
@@ -192,12 +208,12 @@ def record_exhausted_failure(job: Job, connection: Any, exc_type: Any, exc: Any,
     """RQ failure callback: a transient failure with no retries left becomes a dead letter.
 
     RQ calls it before deciding on the retry, so ``retries_left`` still counts this attempt.
-    The web process runs it too (a replay, or the status page's counts, fail over a dead
-    worker's job), which is why the web app configures its runtime here as well.
+    The web process runs it too (a replay fails over a dead worker's job), which is why the
+    web app configures its runtime here as well; the retry count needs none (job meta).
     """
     message_id = int(job.args[0])
     if job.retries_left:
-        metrics.incr(connection, "job_retries")
+        metrics.incr(connection, job_keys(job), "job_retries")
         logs.event(
             "job.retried",
             outcome=exc_type.__name__,
@@ -205,8 +221,9 @@ def record_exhausted_failure(job: Job, connection: Any, exc_type: Any, exc: Any,
             retries_left=job.retries_left - 1,
         )
         return
-    current().store.record_failure(message_id, f"{exc_type.__name__}: {exc}", kind="transient")
-    metrics.incr(connection, "dead_letters")
+    runtime = current(job)
+    runtime.store.record_failure(message_id, f"{exc_type.__name__}: {exc}", kind="transient")
+    metrics.incr(connection, runtime.keys, "dead_letters")
     logs.event("job.dead_letter", outcome=exc_type.__name__, message_id=message_id)
 
 
@@ -222,7 +239,7 @@ def replay(runtime: Runtime, message_ids: list[int] | None = None) -> list[int]:
     if message_ids is None:
         message_ids = sorted({*(f["message_id"] for f in store.failures(limit=10_000)), *waiting})
     parked = [mid for mid in message_ids if mid in waiting and store.failure(mid) is None]
-    intake.readmit(runtime.redis, parked)
+    intake.readmit(runtime.redis, runtime.keys, parked)
     for message_id in parked:
         store.unpark(message_id)
     for message_id in sorted(set(message_ids) - set(parked)):

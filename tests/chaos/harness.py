@@ -308,7 +308,9 @@ def queue_idle(runtime: Runtime) -> bool:
     queue = runtime.queue
     registries = (queue, StartedJobRegistry(queue=queue), ScheduledJobRegistry(queue=queue))
     jobs = [jid for registry in registries for jid in registry.get_job_ids()]
-    return intake.pending(runtime.redis)[0] == 0 and not any(j.startswith("msg-") for j in jobs)
+    return intake.pending(runtime.redis, runtime.keys)[0] == 0 and not any(
+        j.startswith("msg-") for j in jobs
+    )
 
 
 def summary_line(fields: Iterable[tuple[str, Any]]) -> str:

@@ -367,7 +367,9 @@ def lose_store(env: Env) -> None:
         pipe.flushdb()
         for room, calendar_id in ROOMS.items():
             if calendar_id:
-                Store(pipe, "").set_route(Route(room_id=room, calendar_id=calendar_id))
+                Store(pipe, env.runtime.keys, "").set_route(
+                    Route(room_id=room, calendar_id=calendar_id)
+                )
         pipe.execute()
 
 

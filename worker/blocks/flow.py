@@ -27,7 +27,6 @@ from worker.blocks.rules import Plan, SlotPlan, Snapshot, plan, slot_key
 from worker.blocks.slots import SlotSource
 from worker.blocks.writer import Writer, WriteResult
 from worker.errors import SyncError, TransientError
-from worker.keys import Keys
 from worker.leases import Leases
 from worker.runtime import Runtime
 
@@ -61,17 +60,12 @@ class SyncReport:
         return dict(self.__dict__)
 
 
-def keys_of(runtime: Runtime) -> Keys:
-    """The runtime's key names."""
-    return runtime.keys
-
-
 class BlocksSync:
     """Everything one runtime needs to keep its rooms' blocks in step with the calendars."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
-        client, keys = runtime.redis, keys_of(runtime)
+        client, keys = runtime.redis, runtime.keys
         self.rooms = BlockRooms(client, keys)
         self.ledger = Ledger(client, keys)
         self.feed_store = FeedStore(client, keys)

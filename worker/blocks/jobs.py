@@ -22,7 +22,6 @@ from rq.job import Job, JobStatus
 
 from worker import logs
 from worker.errors import SyncError
-from worker.keys import DEFAULT, Keys
 from worker.queue import retry_policy
 from worker.runtime import Runtime
 
@@ -38,12 +37,6 @@ WAITING = (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 def job_id(calendar_id: str) -> str:
     return f"{JOB_PREFIX}{hashlib.sha1(calendar_id.encode()).hexdigest()[:16]}"
-
-
-def keys_of(runtime: Runtime) -> Keys:
-    """The runtime's key names (``runtime.keys`` once runtimes carry them)."""
-    keys = getattr(runtime, "keys", None)
-    return keys if isinstance(keys, Keys) else DEFAULT
 
 
 def request_sync(runtime: Runtime, calendar_id: str) -> str:
@@ -76,7 +69,7 @@ def request_sync(runtime: Runtime, calendar_id: str) -> str:
         if status in WAITING:
             return "known"
         if status == JobStatus.STARTED:
-            runtime.redis.hset(keys_of(runtime).blocks_calendar(calendar_id), AGAIN_FIELD, "1")
+            runtime.redis.hset(runtime.keys.blocks_calendar(calendar_id), AGAIN_FIELD, "1")
             return "again"
         job.delete()  # ended (finished, failed, stopped): a new run replaces it
     return "known"
@@ -87,7 +80,7 @@ def sync_calendar_job(calendar_id: str) -> None:
     from worker import tasks
 
     runtime = tasks.current()
-    state = keys_of(runtime).blocks_calendar(calendar_id)
+    state = runtime.keys.blocks_calendar(calendar_id)
     # Imported here: the use case (worker.blocks.flow) imports the feed, the channels and
     # the Lockme side, none of which the enqueueing side (the web tier) needs.
     flow = importlib.import_module("worker.blocks.flow")

@@ -23,7 +23,7 @@ import redis
 
 from worker.blocks.rules import MADE, slot_key
 from worker.keys import Keys
-from worker.store import now_iso, text
+from worker.redisutil import now_iso, text
 
 PENDING = "pending"
 # Drop a record and the index entries that still point at it (a newer record of the same

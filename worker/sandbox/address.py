@@ -10,9 +10,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
-from worker import keys
 from worker.config import Settings
-from worker.store import connect_redis
+from worker.keys import Keys
+from worker.redisutil import connect_redis
 
 from .demo import SandboxError
 
@@ -40,7 +40,10 @@ def published(settings: Settings) -> tuple[str, str]:
     url = sandbox_redis_url(settings)
     try:
         client = connect_redis(url, socket_connect_timeout=2)
-        state = {text(k): text(v) for k, v in client.hgetall(keys.SANDBOX_STATE).items()}
+        state = {
+            text(k): text(v)
+            for k, v in client.hgetall(Keys(settings.key_prefix).sandbox_state).items()
+        }
         client.close()
     except redis.RedisError as exc:
         raise SandboxError(

@@ -18,11 +18,12 @@ from urllib.parse import quote
 
 import redis
 
-from worker import keys, tasks
+from worker import tasks
 from worker.booking import Route
 from worker.config import Settings
+from worker.keys import Keys
+from worker.redisutil import connect_redis
 from worker.runtime import build_runtime
-from worker.store import connect_redis
 
 from .address import sandbox_redis_url, text
 from .client import SandboxClient
@@ -44,6 +45,8 @@ class Sandbox:
         self.settings = settings
         self.app_url = app_url.rstrip("/")
         self.redis_url = sandbox_redis_url(settings)
+        # The hash that publishes this sandbox's control API in its own database.
+        self.state_key = Keys(settings.key_prefix).sandbox_state
         self.lockme = FakeLockme(
             client_id="sandbox-lockme-app",
             client_secret=secrets.token_urlsafe(16),
@@ -77,7 +80,7 @@ class Sandbox:
         client = connect_redis(self.redis_url)
         try:
             self._claim(client)
-            client.hset(keys.SANDBOX_STATE, mapping={"url": control_url, "token": self.token})
+            client.hset(self.state_key, mapping={"url": control_url, "token": self.token})
         finally:
             client.close()
         self.lockme.start()
@@ -106,12 +109,12 @@ class Sandbox:
         """Flush the sandbox database, refusing one that holds anything but a sandbox, or
         a sandbox still running (another checkout's ``lockme-sync dev``)."""
         where = self.redis_url.split("@")[-1]
-        if client.dbsize() and not client.exists(keys.SANDBOX_STATE):
+        if client.dbsize() and not client.exists(self.state_key):
             raise SandboxError(
                 f"Redis database {where} holds data that is not the sandbox's; "
                 "set SANDBOX_REDIS_URL to an empty database"
             )
-        running = {text(k): text(v) for k, v in client.hgetall(keys.SANDBOX_STATE).items()}
+        running = {text(k): text(v) for k, v in client.hgetall(self.state_key).items()}
         if running.get("url"):
             try:
                 SandboxClient(running["url"], running.get("token", "")).state()
@@ -134,8 +137,8 @@ class Sandbox:
         try:
             client = connect_redis(self.redis_url, socket_connect_timeout=1)
             # Only our own address: a sandbox that failed to start leaves a running one's.
-            if text(client.hget(keys.SANDBOX_STATE, "token") or b"") == self.token:
-                client.delete(keys.SANDBOX_STATE)
+            if text(client.hget(self.state_key, "token") or b"") == self.token:
+                client.delete(self.state_key)
             client.close()
         except redis.RedisError:
             pass  # the Redis dev started may already be gone

@@ -1,0 +1,60 @@
+"""The permanent names of RQ's jobs: queued jobs store these dotted paths, not functions.
+
+A job waiting in Redis (a message's retry in its backoff, tomorrow's reconcile) names the
+function it will run by import path. Moving or renaming that function would strand every
+such job of a running installation. So jobs are enqueued under the paths of this module,
+which only delegates, and the implementation (``worker.tasks``) can move freely: keep
+these names and signatures, add new ones beside them.
+
+Paths of earlier releases (``worker.tasks.process_message`` and the others in
+:data:`EARLIER_PATHS`) stay importable for the jobs queued under them before an upgrade;
+tests/test_entrypoints.py runs a job under each through the worker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rq.job import Job
+
+from worker import tasks
+
+# What jobs of earlier releases were queued under: each must keep resolving.
+EARLIER_PATHS = (
+    "worker.tasks.process_message",
+    "worker.tasks.record_exhausted_failure",
+    "worker.tasks.run_reconcile",
+    "worker.tasks.run_alert_check",
+    "worker.tasks.replay_parked",
+    "worker.tasks.probe_outages",
+)
+
+
+def process_message(message_id: int, replay: bool = False, received_at: float | None = None) -> str:
+    """A Lockme message's job (``worker.tasks.process_message``)."""
+    return tasks.process_message(message_id, replay, received_at)
+
+
+def record_exhausted_failure(job: Job, connection: Any, exc_type: Any, exc: Any, tb: Any) -> None:
+    """A message job's failure callback (``worker.tasks.record_exhausted_failure``)."""
+    tasks.record_exhausted_failure(job, connection, exc_type, exc, tb)
+
+
+def run_reconcile(days: int = 60, reschedule: bool = False) -> dict[str, int]:
+    """The reconcile job (``worker.tasks.run_reconcile``)."""
+    return tasks.run_reconcile(days, reschedule)
+
+
+def run_alert_check(reschedule: bool = False) -> list[str]:
+    """The alert check job (``worker.tasks.run_alert_check``)."""
+    return tasks.run_alert_check(reschedule)
+
+
+def replay_parked(provider: str) -> int:
+    """The replay after a reconnect (``worker.tasks.replay_parked``)."""
+    return tasks.replay_parked(provider)
+
+
+def probe_outages() -> list[str]:
+    """The outage probe (``worker.tasks.probe_outages``)."""
+    return tasks.probe_outages()
