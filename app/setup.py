@@ -38,6 +38,7 @@ from app import checklist
 from app.i18n import t
 from app.runtime import runtime
 from worker import names
+from worker.blocks import control as blocks_control
 from worker.booking import (
     DEFAULT_TITLE,
     HOLDS_SETTINGS,
@@ -181,6 +182,8 @@ def check() -> str:
 def disconnect(provider: str) -> Response:
     if provider not in PROVIDERS:
         abort(404)
+    if provider == "google":
+        blocks_control.stop_push(runtime())
     runtime().store.delete_token(provider)
     flash(t("disconnected", provider=PROVIDER_NAMES[provider]), "ok")
     return redirect(url_for("setup.page"))

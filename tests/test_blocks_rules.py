@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from worker.blocks.ledger import BlockRecord
 from worker.blocks.rules import (
     BLOCK_LABEL,
     GUARD_MAX_FREES,
@@ -129,9 +130,9 @@ def snap(event_id: str, start: datetime, hours: float, title: str = "Maintenance
     return Snapshot(event_id, Span(start, start + timedelta(hours=hours)), title)
 
 
-def record(p: Any, **extra: Any) -> dict[str, Any]:
+def record(p: Any, **extra: Any) -> BlockRecord:
     """The ledger's record of a made block, as the writer keeps it."""
-    return {
+    fields = {
         "extid": p.extid,
         "room_id": p.room_id,
         "date": p.day.isoformat(),
@@ -140,8 +141,11 @@ def record(p: Any, **extra: Any) -> dict[str, Any]:
         "event_id": p.event_id,
         "reservation_id": 1,
         "state": "made",
+        "title": p.title,
+        "at": "2026-12-01T09:00:00Z",
         **extra,
     }
+    return BlockRecord(**fields)
 
 
 def run(events: list[Snapshot], made: list[dict[str, Any]], **kw: Any) -> Any:
@@ -198,7 +202,7 @@ def test_a_moved_event_frees_the_slots_it_left_and_blocks_the_new_ones() -> None
     made = [record(p) for p in first.create]
     moved = run([snap("e1", DAY + timedelta(hours=2), 4)], made, explained={"e1"})
     assert [(p.day, p.hour) for p in moved.create] == [(date(2026, 12, 5), time(14))]
-    assert [r["hour"] for r in moved.free] == ["10:00"]
+    assert [r.hour for r in moved.free] == ["10:00"]
     assert moved.held is None
 
 
@@ -256,10 +260,10 @@ def test_any_sequence_of_calendars_converges_to_one_block_per_covered_slot(
     rooms = {101: "full", 102: "time_only"}
     made = [record(p) for p in run(events(before, "a"), [], rooms=rooms).create]
     step = run(events(after, "b"), made, rooms=rooms, force=True)
-    freed = {r["extid"] for r in step.free}
-    kept = [r for r in made if r["extid"] not in freed]
+    freed = {r.extid for r in step.free}
+    kept = [r for r in made if r.extid not in freed]
     final = kept + [record(p) for p in step.create]
-    slots = [(r["room_id"], r["date"], r["hour"]) for r in final]
+    slots = [(r.room_id, r.date, r.hour) for r in final]
     assert len(slots) == len(set(slots))
     wanted = {
         (room, d.isoformat(), f"{h:%H:%M}")

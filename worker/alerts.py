@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import requests
 
 from worker import logs
+from worker.blocks import report as blocks_report
 from worker.config import Settings
 from worker.memory import redis_memory
 from worker.runtime import Runtime
@@ -81,6 +82,7 @@ def active(runtime: Runtime) -> list[Alert]:
                 f"Check {where} for waiting or failed messages, or move to a larger plan.",
             )
         )
+    alerts += blocks_report.alerts(runtime, where)
     age = queue_stats(runtime)["oldest_queued_age_s"]
     if age is not None and age > STALL_AFTER_S:
         alerts.append(

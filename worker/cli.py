@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 import redis
 
 from worker import alerts, devserver, inbox, logs, report, rqseam, schedules, sentry, tasks
+from worker.blocks import commands as blocks_commands
 from worker.booking import HOLDS_SETTINGS
 from worker.config import LOOPBACK_HOSTS, ConfigError, Settings, load_settings
 from worker.errors import AuthError, SyncError
@@ -35,6 +36,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     runtime = _runtime(settings.require())
     schedules.schedule_daily_reconcile(runtime)
     schedules.schedule_alert_check(runtime)
+    schedules.schedule_blocks_poll(runtime)
     if args.burst:
         inbox.dispatch(runtime)
     else:
@@ -265,6 +267,7 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("message_id", type=int, nargs="?")
     rep.add_argument("--all", action="store_true")
     rep.set_defaults(func=cmd_replay)
+    blocks_commands.add_parser(sub, _runtime)
     sandbox_commands.add_parser(sub)
     return root
 

@@ -58,3 +58,17 @@ def replay_parked(provider: str) -> int:
 def probe_outages() -> list[str]:
     """The outage probe (``worker.tasks.probe_outages``)."""
     return tasks.probe_outages()
+
+
+def sync_blocks_calendar(calendar_id: str) -> None:
+    """A blocks calendar's sync (``worker.blocks.jobs.sync_calendar_job``)."""
+    from worker.blocks import jobs
+
+    jobs.sync_calendar_job(calendar_id)
+
+
+def poll_blocks(reschedule: bool = False) -> list[str]:
+    """The blocks poll (``worker.blocks.jobs.poll_blocks_job``)."""
+    from worker.blocks import jobs
+
+    return jobs.poll_blocks_job(reschedule)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from rq.exceptions import DuplicateJobError
 
+from worker.blocks.jobs import POLL_BLOCKS, POLL_S
 from worker.queue import RUN_ALERT_CHECK, RUN_RECONCILE
 from worker.runtime import Runtime
 
@@ -37,6 +38,14 @@ def schedule_alert_check(runtime: Runtime) -> datetime:
     slot = (int(time.time()) // ALERT_CHECK_S + 1) * ALERT_CHECK_S
     run_at = datetime.fromtimestamp(slot, UTC)
     _schedule_once(runtime, run_at, runtime.keys.job(f"alerts-{slot}"), RUN_ALERT_CHECK, True)
+    return run_at
+
+
+def schedule_blocks_poll(runtime: Runtime) -> datetime:
+    """Keep one blocks poll scheduled at the next ``POLL_S`` mark (``worker.blocks.jobs``)."""
+    slot = (int(time.time()) // POLL_S + 1) * POLL_S
+    run_at = datetime.fromtimestamp(slot, UTC)
+    _schedule_once(runtime, run_at, runtime.keys.job(f"blocks-poll-{slot}"), POLL_BLOCKS, True)
     return run_at
 
 

@@ -11,6 +11,7 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
 from worker import intake, shapes
+from worker.blocks import report as blocks_report
 from worker.memory import redis_memory
 from worker.reconcile import last_run
 from worker.runtime import Runtime
@@ -18,7 +19,11 @@ from worker.stores.tokens import PROVIDERS
 
 # Job-id prefixes of the worker's own periodic jobs (``worker.schedules``): they wait in
 # RQ's scheduled registry like a message's retry does, but nothing is wrong with them.
-MAINTENANCE_PREFIXES = {"reconcile-": "reconcile", "alerts-": "alert_check"}
+MAINTENANCE_PREFIXES = {
+    "reconcile-": "reconcile",
+    "alerts-": "alert_check",
+    "blocks-poll-": "blocks_poll",
+}
 
 
 def _maintenance(runtime: Runtime, job_id: str) -> str | None:
@@ -99,5 +104,6 @@ def snapshot(runtime: Runtime, recent: int = 50) -> dict[str, Any]:
         "lockme_answer_shapes": shapes.recorded(runtime.redis, runtime.keys),
         "reconcile": reconcile_times(runtime),
         "redis": redis_memory(runtime.redis).as_dict(),
+        "blocks": blocks_report.snapshot(runtime),
         "unknown_message_ids": store.unknown_count(),
     }

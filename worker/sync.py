@@ -97,6 +97,8 @@ class Outcome:
     calendar_id: str | None = None
     event_id: str | None = None
     html_link: str | None = None
+    # The room of a customer's booking that changed: a slot it held may be free for a block.
+    room_id: int | None = None
 
 
 class Syncer:
@@ -184,7 +186,7 @@ class Syncer:
             # Still held after waiting longer than a killed holder's lease lasts: a live job
             # is slow on this booking (say, retrying its calls in place). Retry later.
             raise TransientError(f"reservation {message.reservation_id} is busy") from exc
-        return outcome
+        return replace(outcome, room_id=message.room_id)
 
     def _own_block(self, message: Message, payload: Any) -> bool:
         """Whether a message is the echo of a block the product made in Lockme.

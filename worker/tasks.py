@@ -166,7 +166,10 @@ def handle_message(
         payload = record.get("payload")
     for _ in range(RECONNECT_RERUNS + 1):
         try:
-            return runtime.syncer.handle(message_id, payload, received_at=received_at).result
+            outcome = runtime.syncer.handle(message_id, payload, received_at=received_at)
+            if outcome.room_id is not None:
+                _free_for_blocks(runtime, outcome.room_id)
+            return outcome.result
         except AuthError as exc:
             service = exc.service or "lockme"
             if not store.can_park(message_id):
@@ -188,6 +191,18 @@ def handle_message(
             log.warning("message %s failed: %s", message_id, exc)
             return "failed"
     raise TransientError("the connection changed during every run; retrying later")
+
+
+def _free_for_blocks(runtime: Runtime, room_id: int) -> None:
+    """A customer's booking of the room changed: if a block waits for a slot of that room a
+    customer held, its calendar is synced now instead of within the hour. Two Redis reads
+    when the room has no blocks or no conflicts."""
+    from worker.blocks.flow import booking_changed
+    from worker.blocks.jobs import request_sync
+
+    calendar_id = booking_changed(runtime, room_id)
+    if calendar_id is not None:
+        request_sync(runtime, calendar_id)
 
 
 def _parked(runtime: Runtime, message_id: int, service: str) -> str:

@@ -72,3 +72,11 @@ def confirm(runtime: Runtime, room_id: int) -> SyncReport | None:
     sync = BlocksSync(runtime)
     calendar_id = sync.rooms.calendar_of(room_id)
     return sync.sync(calendar_id, force=True) if calendar_id else None
+
+
+def stop_push(runtime: Runtime) -> None:
+    """Before Google is disconnected: stop every push channel while the grant still works
+    (best effort; the blocks stay in Lockme, and a channel Google is not told of expires)."""
+    sync = BlocksSync(runtime)
+    for calendar_id in sync.rooms.calendars():
+        sync.channels.stop(calendar_id)

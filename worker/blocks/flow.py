@@ -203,18 +203,20 @@ class BlocksSync:
         )
         return result.create
 
-    def booking_changed(self, room_id: int) -> str | None:
-        """A customer's booking of ``room_id`` changed: a slot it held may be free now.
 
-        Its conflicts are asked again at the next sync, which is requested here; returns the
-        calendar to sync, or None (no blocks, or no conflict in that room: no work)."""
-        calendar_id = self.rooms.calendar_of(room_id)
-        if calendar_id is None:
-            return None
-        mine = [c for c in self.ledger.conflicts() if c["room_id"] == room_id]
-        for conflict in mine:
-            self.ledger.clear_conflict(room_id, conflict["date"], conflict["hour"])
-        return calendar_id if mine else None
+def booking_changed(runtime: Runtime, room_id: int) -> str | None:
+    """A customer's booking of ``room_id`` changed: a slot it held may be free now.
+
+    The room's conflicts are asked again at the next sync; returns the calendar to sync,
+    or None (no blocks in that room, or no conflict: no work, two Redis reads)."""
+    calendar_id = BlockRooms(runtime.redis, runtime.keys).calendar_of(room_id)
+    if calendar_id is None:
+        return None
+    ledger = Ledger(runtime.redis, runtime.keys)
+    mine = [c for c in ledger.conflicts() if c["room_id"] == room_id]
+    for conflict in mine:
+        ledger.clear_conflict(room_id, conflict["date"], conflict["hour"])
+    return calendar_id if mine else None
 
 
 def _counts(report: SyncReport) -> dict[str, Any]:

@@ -11,11 +11,9 @@ RQ job ids allow only letters, digits, ``_`` and ``-``, so the id is ``blocks-{h
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib
 import time
-from datetime import UTC, datetime
 
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
@@ -25,7 +23,7 @@ from worker.errors import SyncError
 from worker.queue import retry_policy
 from worker.runtime import Runtime
 
-SYNC_CALENDAR = "worker.blocks.jobs.sync_calendar_job"
+SYNC_CALENDAR = "worker.entrypoints.sync_blocks_calendar"
 JOB_PREFIX = "blocks-"
 AGAIN_FIELD = "again"
 # A run asked for again while running runs at most this many times in a row; past that the
@@ -42,7 +40,7 @@ def job_id(calendar_id: str) -> str:
 def request_sync(runtime: Runtime, calendar_id: str) -> str:
     """Ask for a sync of the calendar; returns ``queued``, ``known`` (one is waiting) or
     ``again`` (one is running and will run once more)."""
-    jid = job_id(calendar_id)
+    jid = runtime.keys.job(job_id(calendar_id))
     for _ in range(2):
         try:
             runtime.queue.enqueue(
@@ -91,27 +89,11 @@ def sync_calendar_job(calendar_id: str) -> None:
             return
 
 
-POLL_BLOCKS = "worker.blocks.jobs.poll_blocks_job"
+POLL_BLOCKS = "worker.entrypoints.poll_blocks"
 # How often the poll looks; a calendar without a live push channel is read at each look,
 # one with a channel only as a safety net (a push Google never sent, or one lost).
 POLL_S = 30
 SAFETY_NET_S = 600
-
-
-def schedule_poll(runtime: Runtime) -> None:
-    """Keep one poll scheduled at the next ``POLL_S`` mark (named by its slot, so several
-    workers, or a restart, add no second one)."""
-    slot = (int(time.time()) // POLL_S + 1) * POLL_S
-    with contextlib.suppress(DuplicateJobError):
-        runtime.queue.enqueue_at(
-            datetime.fromtimestamp(slot, UTC),
-            POLL_BLOCKS,
-            True,
-            job_id=f"{JOB_PREFIX}poll-{slot}",
-            unique=True,
-            result_ttl=0,
-            job_timeout=JOB_TIMEOUT_S,
-        )
 
 
 def due_calendars(runtime: Runtime, now: float | None = None) -> list[str]:
@@ -143,11 +125,11 @@ def due_calendars(runtime: Runtime, now: float | None = None) -> list[str]:
 def poll_blocks_job(reschedule: bool = False) -> list[str]:
     """Job entry point of the poll: schedules its successor first, then asks for the syncs
     that are due."""
-    from worker import tasks
+    from worker import schedules, tasks
 
     runtime = tasks.current()
     if reschedule:
-        schedule_poll(runtime)
+        schedules.schedule_blocks_poll(runtime)
     due = due_calendars(runtime)
     for calendar_id in due:
         request_sync(runtime, calendar_id)

@@ -5,7 +5,7 @@ status page's section and the alerts. Reads only: nothing here writes to Redis.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from worker.blocks.channels import ChannelStore
 from worker.blocks.feed import FeedStore
@@ -13,6 +13,9 @@ from worker.blocks.ledger import BlockRecord, Ledger
 from worker.blocks.rooms import BlockRooms
 from worker.blocks.rules import MADE, TITLED_PRIVACY
 from worker.runtime import Runtime
+
+if TYPE_CHECKING:
+    from worker.alerts import Alert
 
 
 def _iso(epoch: str | None) -> str | None:
@@ -90,3 +93,31 @@ def snapshot(runtime: Runtime) -> dict[str, Any]:
         "calendars": calendars,
         "list": [_listed(runtime, r, links) for r in records],
     }
+
+
+def alerts(runtime: Runtime, where: str) -> list[Alert]:
+    """The blocks conditions that need a person: removals held by the guard, and slots a
+    staff event covers that a customer's booking holds (named by count, never by customer)."""
+    from worker.alerts import Alert
+
+    found: list[Alert] = []
+    rooms = BlockRooms(runtime.redis, runtime.keys)
+    for held in rooms.held():
+        found.append(
+            Alert(
+                "blocks_held",
+                f"Blocks: {held['reason']}, after a read of the calendar that did not show "
+                f"those events going. Nothing was removed; see {where}, then confirm on the "
+                "status page or with lockme-sync blocks ROOM_ID --confirm.",
+            )
+        )
+    conflicts = Ledger(runtime.redis, runtime.keys).conflicts()
+    if conflicts:
+        found.append(
+            Alert(
+                "blocks_conflicts",
+                f"{len(conflicts)} slot(s) covered by a staff event in Google Calendar are "
+                f"held by customers' bookings, so they were not blocked; see {where}.",
+            )
+        )
+    return found
