@@ -16,6 +16,8 @@ from worker.blocks.flow import BlocksSync, booking_changed
 from worker.blocks.rooms import BlockRooms
 from worker.blocks.rules import BLOCK_LABEL, GUARD_MAX_FREES
 from worker.identity import is_block_extid
+from worker.queue import enqueue_message
+from worker.reconcile import Reconciler
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 
@@ -238,3 +240,35 @@ def test_recurring_and_all_day_events_block_per_occurrence(
         f"{d} 10:00" for d in weekly
     }
     assert sum(1 for s in made if s.startswith(day.isoformat())) == 9
+
+
+def test_reconcile_writes_no_calendar_event_for_a_block(
+    venue: BlocksSync, runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    fake_google.staff_event(CAL, "Closed", local(1, 9), local(1, 12))
+    venue.sync(CAL)
+    made = blocks(fake_lockme)
+    assert made
+    summary = Reconciler(runtime).run(days=3)
+    assert summary.created == 0 and summary.errors == 0
+    rids = {str(r["reservationid"]) for r in made.values()}
+    live = fake_google.live_events_by_reservation()
+    assert not rids & set(live)
+
+
+def test_a_block_deleted_in_lockme_s_panel_is_made_again(
+    venue: BlocksSync, runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    # The calendar is the source of truth, as in Lockme's own integration: to open the slot,
+    # staff change the event; a block removed in the panel while the event covers the slot
+    # comes back at the next sync.
+    fake_google.staff_event(CAL, "Closed", local(1, 9), local(1, 11))
+    venue.sync(CAL)
+    ((slot, block),) = blocks(fake_lockme).items()
+    enqueue_message(runtime, fake_lockme.delete_reservation(int(block["reservationid"])))
+    # Its webhook names the product's own block: acknowledged, no calendar write, and the
+    # room's calendar synced at once (the job drain runs too).
+    drain(runtime)
+    again = blocks(fake_lockme)
+    assert list(again) == [slot] and again[slot]["reservationid"] != block["reservationid"]
+    assert [e["result"] for e in runtime.store.recent(2)] == ["blocked", "own_block"]

@@ -19,6 +19,7 @@ from typing import Any
 
 from redis.exceptions import LockError
 
+from worker.blocks.ledger import Ledger
 from worker.booking import (
     Booking,
     MalformedMessage,
@@ -28,7 +29,7 @@ from worker.booking import (
     positive_id,
 )
 from worker.errors import SyncError
-from worker.identity import ROOM_KEY, reservation_of, stamp_of
+from worker.identity import ROOM_KEY, is_block_extid, reservation_of, stamp_of
 from worker.redisutil import now_iso
 from worker.runtime import Runtime
 from worker.stores.mappings import Mapping
@@ -110,6 +111,7 @@ class Reconciler:
         self.progress = progress
         self.summary = Summary()
         self._last_read = 0.0
+        self.blocks = Ledger(runtime.redis, runtime.keys)
 
     def run(self, days: int = 60, today: date | None = None) -> Summary:
         tz = self.rt.settings.tz
@@ -153,6 +155,8 @@ class Reconciler:
                 for item in self.rt.lockme.reservations(room_id, today + timedelta(days=offset)):
                     try:
                         rid = positive_id(item.get("reservationid", item.get("id")), "id")
+                        if self._own_block(rid, item):
+                            continue  # the product's own block: never a booking event
                         truth[rid] = parse_booking(item, rid, room_id)
                         found += 1
                     except MalformedMessage:
@@ -160,6 +164,12 @@ class Reconciler:
                 if self.progress:
                     self.progress(Step(room_id, room_index, len(rooms), offset, days + 1, found))
         return truth
+
+    def _own_block(self, reservation_id: int, item: dict[str, Any]) -> bool:
+        """A block the product made in Lockme (its extid, or the blocks ledger knows it)."""
+        if is_block_extid(item.get("extid")):
+            return True
+        return self.blocks.by_reservation(reservation_id) is not None
 
     def _calendar_events(self, start: datetime, end: datetime) -> dict[int, list[tuple[str, Any]]]:
         found: dict[int, list[tuple[str, Any]]] = {}

@@ -157,6 +157,11 @@ class Syncer:
         assert message.reservation_id is not None and message.room_id is not None
         if self._own_block(message, payload):
             outcome = Outcome(Result.OWN_BLOCK)
+            if message.action == "delete" and self._lost_block(message.reservation_id):
+                # Gone from Lockme while the ledger says it stands (someone removed it in
+                # Lockme's panel): forgotten, so the room's next blocks sync makes it again
+                # if an event still covers the slot.
+                outcome = replace(outcome, room_id=message.room_id)
             details = _details(message)
             self._complete(
                 message_id,
@@ -187,6 +192,12 @@ class Syncer:
             # is slow on this booking (say, retrying its calls in place). Retry later.
             raise TransientError(f"reservation {message.reservation_id} is busy") from exc
         return replace(outcome, room_id=message.room_id)
+
+    def _lost_block(self, reservation_id: int) -> bool:
+        """Forget a made block Lockme says was deleted; False when the ledger no longer held
+        it (the product freed it itself: the delete is the echo of its own write)."""
+        record = self.ledger.by_reservation(reservation_id)
+        return record is not None and self.ledger.drop(record.extid)
 
     def _own_block(self, message: Message, payload: Any) -> bool:
         """Whether a message is the echo of a block the product made in Lockme.

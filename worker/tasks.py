@@ -26,6 +26,7 @@ from worker.queue import (
     release_retries,
 )
 from worker.runtime import Runtime
+from worker.sync import Result
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ def handle_message(
         try:
             outcome = runtime.syncer.handle(message_id, payload, received_at=received_at)
             if outcome.room_id is not None:
-                _free_for_blocks(runtime, outcome.room_id)
+                _free_for_blocks(runtime, outcome.room_id, outcome.result == Result.OWN_BLOCK)
             return outcome.result
         except AuthError as exc:
             service = exc.service or "lockme"
@@ -193,14 +194,15 @@ def handle_message(
     raise TransientError("the connection changed during every run; retrying later")
 
 
-def _free_for_blocks(runtime: Runtime, room_id: int) -> None:
-    """A customer's booking of the room changed: if a block waits for a slot of that room a
-    customer held, its calendar is synced now instead of within the hour. Two Redis reads
-    when the room has no blocks or no conflicts."""
+def _free_for_blocks(runtime: Runtime, room_id: int, lost_block: bool) -> None:
+    """A booking of the room changed: if a block waits for a slot of that room a customer
+    held, or one of the product's blocks was removed in Lockme, the room's blocks calendar
+    is synced now instead of at the next poll. Two Redis reads when the room has no blocks
+    or no conflicts."""
     from worker.blocks.flow import booking_changed
     from worker.blocks.jobs import request_sync
 
-    calendar_id = booking_changed(runtime, room_id)
+    calendar_id = booking_changed(runtime, room_id, lost_block=lost_block)
     if calendar_id is not None:
         request_sync(runtime, calendar_id)
 

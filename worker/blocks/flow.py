@@ -204,11 +204,12 @@ class BlocksSync:
         return result.create
 
 
-def booking_changed(runtime: Runtime, room_id: int) -> str | None:
-    """A customer's booking of ``room_id`` changed: a slot it held may be free now.
+def booking_changed(runtime: Runtime, room_id: int, *, lost_block: bool = False) -> str | None:
+    """A booking of ``room_id`` changed: a slot a customer held may be free now, or (with
+    ``lost_block``) one of the product's blocks was removed in Lockme.
 
     The room's conflicts are asked again at the next sync; returns the calendar to sync,
-    or None (no blocks in that room, or no conflict: no work, two Redis reads)."""
+    or None (no blocks in that room, nothing to redo: no work, two Redis reads)."""
     calendar_id = BlockRooms(runtime.redis, runtime.keys).calendar_of(room_id)
     if calendar_id is None:
         return None
@@ -216,7 +217,7 @@ def booking_changed(runtime: Runtime, room_id: int) -> str | None:
     mine = [c for c in ledger.conflicts() if c["room_id"] == room_id]
     for conflict in mine:
         ledger.clear_conflict(room_id, conflict["date"], conflict["hour"])
-    return calendar_id if mine else None
+    return calendar_id if mine or lost_block else None
 
 
 def _counts(report: SyncReport) -> dict[str, Any]:
