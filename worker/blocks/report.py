@@ -12,6 +12,7 @@ from worker.blocks.feed import FeedStore
 from worker.blocks.ledger import BlockRecord, Ledger
 from worker.blocks.rooms import BlockRooms
 from worker.blocks.rules import MADE, TITLED_PRIVACY
+from worker.booking import Route
 from worker.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -48,17 +49,17 @@ def calendar_state(runtime: Runtime, calendar_id: str) -> dict[str, Any]:
 
 
 def _listed(
-    runtime: Runtime, record: BlockRecord, links: dict[tuple[str, str], str]
+    record: BlockRecord, titled: set[int], links: dict[tuple[str, str], str]
 ) -> dict[str, Any]:
-    """One block as staff see it; the event's title and link only where the room's
-    privacy level shows names (the same rule as the block's label in Lockme)."""
-    shown = runtime.store.route(record.room_id).privacy in TITLED_PRIVACY
+    """One block as staff see it; the event's title and link only in ``titled`` rooms,
+    whose privacy level shows names (the same rule as the block's label in Lockme)."""
+    shown = record.room_id in titled
     return {
         "room_id": record.room_id,
         "date": record.date,
         "hour": record.hour,
         "title": record.title if shown else None,
-        "link": links.get((record.calendar_id, record.event_id)) or None if shown else None,
+        "link": (links.get((record.calendar_id, record.event_id)) or None) if shown else None,
         "calendar_id": record.calendar_id,
         "reservation_id": record.reservation_id,
         "state": record.state,
@@ -74,6 +75,12 @@ def snapshot(runtime: Runtime) -> dict[str, Any]:
     records = ledger.all()
     calendars = [calendar_state(runtime, cid) for cid in sorted(set(settings.values()))]
     synced = [c["synced_at"] for c in calendars if c["synced_at"]]
+    routes = runtime.store.routes()
+    titled = {
+        room
+        for room in {r.room_id for r in records}
+        if (routes[room].privacy if room in routes else Route(room).privacy) in TITLED_PRIVACY
+    }
     feed = FeedStore(runtime.redis, runtime.keys)
     links = {
         (cid, eid): str(entry.get("link") or "")
@@ -91,7 +98,7 @@ def snapshot(runtime: Runtime) -> dict[str, Any]:
         "held": rooms.held(),
         "last_sync_at": max(synced) if synced else None,
         "calendars": calendars,
-        "list": [_listed(runtime, r, links) for r in records],
+        "list": [_listed(r, titled, links) for r in records],
     }
 
 
