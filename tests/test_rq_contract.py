@@ -22,17 +22,17 @@ import pytest
 import redis
 from rq import Queue
 from rq.exceptions import StopRequested
+from rq.executions import Execution
 from rq.job import Job, JobStatus
 from rq.worker import SimpleWorker
 
 from worker import rqseam
 
 # Every RQ method the seam overrides or calls, with the parameters (after ``self``) it
-# expects. RQ's next major changes the first two: ``maintain_heartbeats(job, execution)``
-# and ``get_heartbeat_ttl(job, working_time=…)``.
+# expects.
 RQ_METHODS: dict[str, tuple[str, ...]] = {
-    "maintain_heartbeats": ("job",),
-    "get_heartbeat_ttl": ("job",),
+    "maintain_heartbeats": ("job", "execution"),
+    "get_heartbeat_ttl": ("job", "working_time"),
     "execute_job": ("job", "queue"),
     "handle_execution_ended": ("job", "queue", "heartbeat_ttl"),
     "teardown": (),
@@ -118,22 +118,22 @@ class _Recorder(rqseam.SyncWorker):
         self._note("execute_job", job)
         super().execute_job(job, queue)
 
-    def maintain_heartbeats(self, job: Job) -> None:
+    def maintain_heartbeats(self, job: Job, execution: Execution) -> None:
         self._note("maintain_heartbeats", job)
-        super().maintain_heartbeats(job)
+        super().maintain_heartbeats(job, execution)
         BEAT.set()
 
-    def get_heartbeat_ttl(self, job: Job) -> int:
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         self._note("get_heartbeat_ttl", job)
-        return super().get_heartbeat_ttl(job)
+        return super().get_heartbeat_ttl(job, working_time)
 
     def handle_execution_ended(self, job: Job, queue: Queue, heartbeat_ttl: int) -> None:
         self._note("handle_execution_ended", job)
         super().handle_execution_ended(job, queue, heartbeat_ttl)
 
-    def cleanup_execution(self, job: Job, pipeline: Any) -> None:
+    def cleanup_execution(self, job: Job, *args: Any, **kwargs: Any) -> None:
         self._note("cleanup_execution", job)
-        super().cleanup_execution(job, pipeline)
+        super().cleanup_execution(job, *args, **kwargs)
 
 
 @pytest.fixture

@@ -7,13 +7,12 @@ retried within ~30 s), a stop signal is remembered, dead peers are cleared. Over
 only saved Redis round trips were dropped: two real breaks were found in them, for about
 10 ms per job beside a booking's API path of 60 ms and more (docs/benchmarks.md, "RQ seam").
 
-It relies on these parts of RQ (2.12), each checked against the installed version by
+It relies on these parts of RQ (3.0), each checked against the installed version by
 ``tests/test_rq_contract.py`` (signatures, the order RQ calls them in, the log templates):
 
-- ``BaseWorker.get_heartbeat_ttl(job)`` and ``maintain_heartbeats(job)``, called by the
-  heartbeat thread once ``execution`` (the running job's) is set; RQ's next major changes
-  them to ``get_heartbeat_ttl(job, working_time=…)`` and
-  ``maintain_heartbeats(job, execution)``;
+- the worker's ``get_heartbeat_ttl(job, working_time)`` and
+  ``maintain_heartbeats(job, execution)``, called by the heartbeat thread once
+  ``execution`` (the running job's) is set;
 - ``execute_job(job, queue)``, ``handle_execution_ended(job, queue, heartbeat_ttl)`` (the
   job's function has returned or raised, its outcome not yet written), ``teardown()``,
   ``request_stop(signum, frame)`` (the handler RQ installs for SIGTERM and SIGINT),
@@ -74,7 +73,7 @@ class ShortHeartbeat:
     HEARTBEAT_GRACE_S = 10
     job_monitoring_interval: int
 
-    def get_heartbeat_ttl(self, job: Job) -> int:
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         return self.job_monitoring_interval + self.HEARTBEAT_GRACE_S
 
 
@@ -225,10 +224,11 @@ class _Heartbeat(threading.Thread):
         after the job is handed over). A Redis error costs this beat only: the thread
         outlives it, or every later job would lose its heartbeat and be taken for
         abandoned by another worker while it runs."""
-        if self._job is None or self.worker.execution is None:
+        execution = self.worker.execution
+        if self._job is None or execution is None:
             return
         try:
-            self.worker.maintain_heartbeats(self._job)
+            self.worker.maintain_heartbeats(self._job, execution)
         except redis.RedisError as exc:
             log.warning("job heartbeat skipped: %s", exc)
 
