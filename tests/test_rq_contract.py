@@ -4,8 +4,9 @@ The seam overrides RQ methods that RQ does not document as extension points, so 
 release can change them without notice. Each test here fails naming what changed: a
 signature (``inspect.signature``), the order RQ calls the hooks in while a real worker runs
 real jobs, or the templates of the per-job log lines the seam filters out. ``scripts/lock``
-runs this file first after every upgrade; ``pyproject.toml`` pins RQ to the minor versions
-it has passed.
+runs this file first after every upgrade; ``pyproject.toml`` holds RQ to the major version
+it has passed. What RQ's own suite does not cover (a stop signal, a failing heartbeat) is in
+``tests/test_rq_promises.py``; ``scripts/rq-suite`` runs RQ's suite against the seam.
 """
 
 from __future__ import annotations
