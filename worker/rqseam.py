@@ -221,9 +221,9 @@ class _Heartbeat(threading.Thread):
 
     def _beat(self) -> None:
         """One beat for the running job, if its execution exists yet (RQ creates it just
-        after the job is handed over). A Redis error costs this beat only: the thread
-        outlives it, or every later job would lose its heartbeat and be taken for
-        abandoned by another worker while it runs."""
+        after the job is handed over). A failed beat (a Redis error, most likely) costs
+        this beat only: the thread outlives it, or every later job would lose its heartbeat
+        and be taken for abandoned by another worker while it runs."""
         execution = self.worker.execution
         if self._job is None or execution is None:
             return
@@ -231,6 +231,8 @@ class _Heartbeat(threading.Thread):
             self.worker.maintain_heartbeats(self._job, execution)
         except redis.RedisError as exc:
             log.warning("job heartbeat skipped: %s", exc)
+        except Exception:
+            log.exception("job heartbeat failed")
 
     def begin(self, job: Job) -> None:
         with self._lock:
