@@ -1,14 +1,14 @@
-"""Redis round trips per job: what each override in ``worker/rqseam.py`` saves.
+"""Redis round trips per job: the product's worker beside RQ's own ``SimpleWorker``.
 
 On Heroku a round trip to Redis is about 1 ms, so the count per job is the figure that
-decides whether an override of RQ is worth its risk. A round trip is one command, or one
-pipeline, sent on a connection (counted in redis-py's ``send_packed_command``, through its
-``connection_class`` option). The jobs do nothing and carry the options of a message job
-(``worker/queue.py``), so the count is RQ's and the seam's alone.
+decides whether an override of RQ is worth its risk (docs/benchmarks.md, "RQ seam"). A
+round trip is one command, or one pipeline, sent on a connection (counted in redis-py's
+``send_packed_command``, through its ``connection_class`` option). The jobs do nothing and
+carry the options of a message job (``worker/queue.py``), so the count is RQ's and the
+seam's alone.
 
 ``python -m bench.rq_round_trips`` prints the figures and writes them to their section of
-``docs/benchmarks.md`` (database 11 is flushed; ``BENCH_REDIS_URL`` picks another). Each
-variant is the product's worker with one override put back to RQ's own method.
+``docs/benchmarks.md`` (database 11 is flushed; ``BENCH_REDIS_URL`` picks another).
 """
 
 from __future__ import annotations
@@ -29,15 +29,6 @@ from bench.harness import REDIS_URL, ROOT
 from worker.queue import FINISHED_JOB_TTL_S, RETRY_INTERVALS
 from worker.rqseam import SyncWorker
 
-# Overrides that change how many round trips a job costs (the others keep jobs alive or
-# decide when the worker stops, and cost nothing per job).
-OVERRIDES = (
-    "heartbeat",
-    "check_for_suspension",
-    "set_state",
-    "cleanup_execution",
-    "handle_execution_ended",
-)
 JOBS = 200
 
 
@@ -61,7 +52,6 @@ class _CountingConnection(redis.Connection):
 class Figure:
     variant: str
     round_trips_per_job: float
-    override: str | None = None
 
 
 def _round_trips(url: str, worker_class: type[BaseWorker], jobs: int) -> int:
@@ -92,21 +82,11 @@ def per_job(url: str, worker_class: type[BaseWorker]) -> float:
     ) / JOBS
 
 
-def without(name: str) -> type[BaseWorker]:
-    """The product's worker with RQ's own ``name`` instead of the seam's."""
-    return type(f"SyncWorkerWithRQs_{name}", (SyncWorker,), {name: getattr(SimpleWorker, name)})
-
-
 def figures(url: str = REDIS_URL) -> list[Figure]:
-    rows = [
+    return [
         Figure("RQ's SimpleWorker", per_job(url, SimpleWorker)),
         Figure("SyncWorker (the product)", per_job(url, SyncWorker)),
     ]
-    rows += [
-        Figure(f"SyncWorker with RQ's `{name}`", per_job(url, without(name)), name)
-        for name in OVERRIDES
-    ]
-    return rows
 
 
 SECTION = "## Redis round trips per job"
@@ -115,21 +95,17 @@ SECTION = "## Redis round trips per job"
 def write_section(rows: list[Figure], path: Path) -> None:
     """Replace this module's section of the report (or add it), leaving the rest as it is."""
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    product = rows[1].round_trips_per_job
     lines = [
         SECTION,
         "",
         f"Produced by `python -m bench.rq_round_trips` on {when}, RQ {_rq_version()}, Python "
-        f"{platform.python_version()}. Each override in `worker/rqseam.py` that changes the "
-        "count is put back to RQ's own method in turn; one round trip is about 1 ms on "
-        "Heroku's Redis.",
+        f"{platform.python_version()}, jobs with a message job's options (a retry policy, a "
+        "failure callback); one round trip is about 1 ms on Heroku's Redis.",
         "",
-        "| worker | round trips per job | saved by the override |",
-        "|---|---|---|",
+        "| worker | round trips per job |",
+        "|---|---|",
     ]
-    for row in rows:
-        saved = f"{row.round_trips_per_job - product:.1f}" if row.override else ""
-        lines.append(f"| {row.variant} | {row.round_trips_per_job:.1f} | {saved} |")
+    lines += [f"| {row.variant} | {row.round_trips_per_job:.1f} |" for row in rows]
     section = "\n".join(lines) + "\n"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.M | re.S)

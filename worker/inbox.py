@@ -28,12 +28,12 @@ JOBS_IN_FLIGHT = 500
 
 
 def jobs_waiting(runtime: Runtime) -> int:
-    """Jobs queued or scheduled for a retry: what admitting more would add to."""
+    """Jobs queued or scheduled for a retry: what admitting more would add to.
+
+    Through RQ's public counts; the registry's without its cleanup, which would make this
+    read write (and a scheduled job is the scheduler's to move, not ours)."""
     queue = runtime.queue
-    pipe = runtime.redis.pipeline(transaction=False)
-    pipe.llen(queue.key)
-    pipe.zcard(queue.scheduled_job_registry.key)
-    return sum(pipe.execute())
+    return queue.count + queue.scheduled_job_registry.get_job_count(cleanup=False)
 
 
 def dispatch(runtime: Runtime, block: float = 0) -> int:

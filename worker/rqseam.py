@@ -1,25 +1,23 @@
 """Every override of RQ's worker, in one place: the seam the rest of the product runs RQ through.
 
-The product keeps RQ and its worker, scheduler and registries. What this module changes
-saves Redis round trips on every job (about 1 ms each on Heroku), measured override by
-override by ``python -m bench.rq_round_trips`` (docs/benchmarks.md): each one saves some, so
-all are kept, and the contract test below makes their risk loud.
+The product keeps RQ and its worker, scheduler and registries. What this module changes is
+what the product needs and RQ's ``SimpleWorker`` lacks: jobs run in the worker process, a
+heartbeat thread keeps a running job's short heartbeat alive (so a SIGKILLed worker's job is
+retried within ~30 s), a stop signal is remembered, dead peers are cleared. Overrides that
+only saved Redis round trips were dropped: two real breaks were found in them, for about
+10 ms per job beside a booking's API path of 60 ms and more (docs/benchmarks.md, "RQ seam").
 
-It relies on these parts of RQ (2.12), each checked against the installed version by
-``tests/test_rq_contract.py`` (signatures, the order RQ calls them in, the log templates);
-``pyproject.toml`` pins RQ to the minor versions that test has passed:
+It relies on these parts of RQ (3.0), each checked against the installed version by
+``tests/test_rq_contract.py`` (signatures, the order RQ calls them in, the log templates):
 
-- ``BaseWorker.get_heartbeat_ttl(job)`` and ``maintain_heartbeats(job)``; RQ's next major
-  changes them to ``get_heartbeat_ttl(job, working_time=…)`` and
-  ``maintain_heartbeats(job, execution)``;
-- ``heartbeat(timeout, pipeline)``, ``check_for_suspension(burst)``,
-  ``set_state(state, pipeline)``, ``get_state()``, ``cleanup_execution(job, pipeline)``,
-  ``execute_job(job, queue)``, ``teardown()``, ``request_stop(signum, frame)`` (the handler
-  RQ installs for SIGTERM and SIGINT), and the attributes ``job_monitoring_interval`` and
-  ``log_result_lifespan``;
-- ``handle_execution_ended(job, queue, heartbeat_ttl)``, called after the job ran and
-  before its callback, with the job's status already ``FAILED`` when it raised and not yet
-  set when it succeeded;
+- the worker's ``get_heartbeat_ttl(job, working_time)`` and
+  ``maintain_heartbeats(job, execution)``, called by the heartbeat thread once
+  ``execution`` (the running job's) is set;
+- ``execute_job(job, queue)``, ``handle_execution_ended(job, queue, heartbeat_ttl)`` (the
+  job's function has returned or raised, its outcome not yet written), ``teardown()``,
+  ``request_stop(signum, frame)`` (the handler RQ installs for SIGTERM and SIGINT),
+  ``run_maintenance_tasks()``, and the attributes ``job_monitoring_interval``,
+  ``log_result_lifespan`` and ``execution``;
 - the INFO templates RQ logs for every job (``_PerJobLines.TEMPLATES``);
 - for a job that ran before (:func:`forget_lapsed_executions`): ``Job.started_at``,
   ``Job.execution_registry`` (a sorted set at ``.key`` of execution ids) and
@@ -44,16 +42,16 @@ import socket
 import threading
 import time
 from types import FrameType
-from typing import Any, cast
+from typing import cast
 
 import redis
 from rq.executions import Execution
-from rq.job import Job, JobStatus
+from rq.job import Job
 from rq.queue import Queue
 from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
 from rq.scripts import release_lock
 from rq.utils import now, utcparse
-from rq.worker import BaseWorker, SimpleWorker, WorkerStatus
+from rq.worker import BaseWorker, SimpleWorker
 
 from worker.redisutil import text
 from worker.runtime import Runtime
@@ -75,7 +73,7 @@ class ShortHeartbeat:
     HEARTBEAT_GRACE_S = 10
     job_monitoring_interval: int
 
-    def get_heartbeat_ttl(self, job: Job) -> int:
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         return self.job_monitoring_interval + self.HEARTBEAT_GRACE_S
 
 
@@ -219,8 +217,22 @@ class _Heartbeat(threading.Thread):
     def run(self) -> None:
         while not self._closed.wait(self.worker.job_monitoring_interval):
             with self._lock:
-                if self._job is not None:
-                    self.worker.maintain_heartbeats(self._job)
+                self._beat()
+
+    def _beat(self) -> None:
+        """One beat for the running job, if its execution exists yet (RQ creates it just
+        after the job is handed over). A failed beat (a Redis error, most likely) costs
+        this beat only: the thread outlives it, or every later job would lose its heartbeat
+        and be taken for abandoned by another worker while it runs."""
+        execution = self.worker.execution
+        if self._job is None or execution is None:
+            return
+        try:
+            self.worker.maintain_heartbeats(self._job, execution)
+        except redis.RedisError as exc:
+            log.warning("job heartbeat skipped: %s", exc)
+        except Exception:
+            log.exception("job heartbeat failed")
 
     def begin(self, job: Job) -> None:
         with self._lock:
@@ -265,51 +277,14 @@ class SyncWorker(DeadPeers, StopSignal, ShortHeartbeat, SimpleWorker):
     Google service object and cached tokens for the next job. SIGTERM (Heroku's stop
     signal) is a warm shutdown: the running job finishes, then the worker exits; if the
     platform's SIGKILL comes first, the short heartbeat gets the job retried within ~30 s.
+
+    Everything else is RQ's own worker: the overrides that only saved Redis round trips
+    were dropped, their saving being small beside a booking's API calls and their risk
+    real (docs/benchmarks.md, "RQ seam").
     """
 
     log_result_lifespan = False
     _heartbeat: _Heartbeat | None = None
-    _last_heartbeat_sent = 0.0
-    _suspension_checked = 0.0
-
-    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
-        """RQ's worker heartbeat in one round trip instead of two, and at most one a second
-        between jobs.
-
-        RQ sends one before and one after every dequeue, each extending a key that lives
-        for a minute and more: a large share of RQ's round trips per job (figures:
-        docs/benchmarks.md). Heartbeats inside RQ's own pipelines are left as they are.
-        """
-        if pipeline is not None:
-            super().heartbeat(timeout, pipeline=pipeline)
-            return
-        if timeout is None and time.monotonic() - self._last_heartbeat_sent < 1:
-            return
-        with self.connection.pipeline(transaction=False) as pipe:
-            super().heartbeat(timeout, pipeline=pipe)
-            pipe.execute()
-        self._last_heartbeat_sent = time.monotonic()
-
-    def check_for_suspension(self, burst: bool) -> None:
-        """``rq suspend`` is an operator's command: looked for once a second rather than
-        before every job (a pipeline of three commands each time)."""
-        if time.monotonic() - self._suspension_checked < 1:
-            return
-        super().check_for_suspension(burst)
-        self._suspension_checked = time.monotonic()
-
-    def set_state(self, state: str, pipeline: Any = None) -> None:
-        """Skip the write when the state is already that one (RQ sets "idle" both after a
-        job and again before the next dequeue)."""
-        if pipeline is None and state == self.get_state():
-            return
-        super().set_state(state, pipeline=pipeline)
-
-    def cleanup_execution(self, job: Job, pipeline: Any) -> None:
-        """The worker is idle once a job's outcome is written: say so in that same
-        transaction instead of one more round trip right after it."""
-        super().cleanup_execution(job, pipeline)
-        self.set_state(WorkerStatus.IDLE, pipeline=pipeline)
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         if job.started_at is not None:
@@ -329,13 +304,11 @@ class SyncWorker(DeadPeers, StopSignal, ShortHeartbeat, SimpleWorker):
         super().teardown()
 
     def handle_execution_ended(self, job: Job, queue: Queue, heartbeat_ttl: int) -> None:
-        """RQ beats once more here to keep the job alive while a callback runs; a job that
-        succeeded and has no success callback (every message job) runs nothing more."""
+        """The job's function has returned or raised: no heartbeat thread beat may land
+        after this, while RQ writes its outcome (a late one would list the ended execution
+        again). RQ's own beat here keeps the job alive while a callback runs."""
         if self._heartbeat is not None:
             self._heartbeat.end()
-        if job.get_status(refresh=False) != JobStatus.FAILED and job.success_callback is None:
-            job.ended_at = now()
-            return
         super().handle_execution_ended(job, queue, heartbeat_ttl)
 
 
