@@ -543,7 +543,7 @@ def test_rediss_with_a_self_signed_certificate_works_everywhere(
     assert f"ok    redis: {tls_redis_url}" in capsys.readouterr().out
     assert cli.main(["worker", "--burst"]) == 0
     scheduled = rt.queue.scheduled_job_registry.get_job_ids()
-    assert {j.split("-")[0] for j in scheduled} == {"reconcile", "alerts"}
+    assert {j.split("-")[0] for j in scheduled} == {"reconcile", "alerts", "blocks"}
     rt.redis.close()
 
 
