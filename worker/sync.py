@@ -156,42 +156,49 @@ class Syncer:
             return outcome
         assert message.reservation_id is not None and message.room_id is not None
         if self._own_block(message, payload):
-            outcome = Outcome(Result.OWN_BLOCK)
-            if message.action == "delete" and self._lost_block(message.reservation_id):
-                # Gone from Lockme while the ledger says it stands (someone removed it in
-                # Lockme's panel): forgotten, so the room's next blocks sync makes it again
-                # if an event still covers the slot.
-                outcome = replace(outcome, room_id=message.room_id)
-            details = _details(message)
-            self._complete(
-                message_id,
-                message.reservation_id,
-                message.action,
-                outcome,
-                received_at,
-                details=details,
-            )
-            return outcome
+            return self._own_block_done(message, received_at)
         try:
             with self.store.reservation(
                 message.reservation_id, message.room_id, timeout=LOCK_SECONDS, wait=LOCK_WAIT_S
             ) as held:
                 outcome = self.apply(message, held)
                 # Acked under the lock, which is released with the booking of the ack.
-                self._complete(
-                    message_id,
-                    message.reservation_id,
-                    message.action,
-                    outcome,
-                    received_at,
-                    held,
-                    details=_details(message),
-                )
+                self._done(message, outcome, received_at, held)
         except LockError as exc:
             # Still held after waiting longer than a killed holder's lease lasts: a live job
             # is slow on this booking (say, retrying its calls in place). Retry later.
             raise TransientError(f"reservation {message.reservation_id} is busy") from exc
         return replace(outcome, room_id=message.room_id)
+
+    def _done(
+        self,
+        message: Message,
+        outcome: Outcome,
+        received_at: float | None,
+        held: HeldReservation | None = None,
+    ) -> None:
+        """Acknowledge an add/edit/delete and book it with what staff read of it."""
+        self._complete(
+            message.message_id,
+            message.reservation_id,
+            message.action,
+            outcome,
+            received_at,
+            held,
+            details=_details(message),
+        )
+
+    def _own_block_done(self, message: Message, received_at: float | None) -> Outcome:
+        """The echo of the product's own block: acknowledged, no calendar write."""
+        assert message.reservation_id is not None
+        outcome = Outcome(Result.OWN_BLOCK)
+        if message.action == "delete" and self._lost_block(message.reservation_id):
+            # Gone from Lockme while the ledger says it stands (someone removed it in
+            # Lockme's panel): forgotten, so the room's next blocks sync makes it again if
+            # an event still covers the slot.
+            outcome = replace(outcome, room_id=message.room_id)
+        self._done(message, outcome, received_at)
+        return outcome
 
     def _lost_block(self, reservation_id: int) -> bool:
         """Forget a made block Lockme says was deleted; False when the ledger no longer held
