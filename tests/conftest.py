@@ -1,13 +1,19 @@
 """Shared fixtures: a real Redis database, the HTTP fakes on loopback, a wired runtime.
 
-Tests use Redis database 14 (``TEST_REDIS_URL`` overrides it) and flush it before and after
-each test, so they never touch data of a developer's running instance on database 0.
+Each test process uses a Redis database of its own, claimed for the run, and flushes it
+before and after each test (``tests/databases.py`` has the mapping and the claim):
+``TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/14``) names the server and the
+preferred database. pytest-xdist worker ``gwN`` starts at the N-th of 14, 13, 10, 9, …, 1 and
+takes the first one no other process on the host holds: with the default, a lone run or
+``gw0`` uses 14, ``gw1`` 13, ``gw2`` 10. Databases 0 (a developer's instance), 11 (bench),
+12 (chaos) and 15 (the sandbox) are never used. Subprocesses get the claimed URL through
+the settings, and the sandbox tests set ``SANDBOX_REDIS_URL`` to it too, so no two
+processes ever share the sandbox's database 15.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,13 +24,12 @@ import redis
 from flask import Flask
 
 from app import create_app
+from tests.databases import TEST_REDIS_URL, claim, worker_index
 from worker import inbox, intake, rqseam, tasks
 from worker.config import Settings, load_settings
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.sandbox.endpoints import service_environment
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -41,11 +46,17 @@ WEBHOOK_SECRET = "hook-secret-123"
 ADMIN_PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(scope="session")
+def test_database() -> str:
+    """This process's database, claimed on first use (the xdist controller runs no tests)."""
+    return claim(TEST_REDIS_URL, worker_index())
+
+
 @pytest.fixture
-def redis_url() -> Iterator[str]:
-    client = redis.Redis.from_url(REDIS_URL)
+def redis_url(test_database: str) -> Iterator[str]:
+    client = redis.Redis.from_url(test_database)
     client.flushdb()
-    yield REDIS_URL
+    yield test_database
     client.flushdb()
     client.close()
 
@@ -65,6 +76,9 @@ def fake_google() -> Iterator[FakeGoogle]:
 def make_settings(redis_url: str, lockme: FakeLockme, google: FakeGoogle, **extra: str) -> Settings:
     env = {
         "REDIS_URL": redis_url,
+        # A sandbox started from these settings stays in the test's database: the default,
+        # database 15, would be shared by every test process on the server.
+        "SANDBOX_REDIS_URL": redis_url,
         "SECRET_KEY": "test-secret-key-of-32-characters-or-more",
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
         "WEBHOOK_SECRET": WEBHOOK_SECRET,
@@ -104,6 +118,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
     """The environment a deployed process would need for ``settings`` (CLI and subprocesses)."""
     return {
         "REDIS_URL": settings.redis_url,
+        "SANDBOX_REDIS_URL": settings.sandbox_redis_url,
         "SECRET_KEY": settings.secret_key,
         "SECRET_KEY_FALLBACKS": ",".join(settings.secret_key_fallbacks),
         "ADMIN_PASSWORD": settings.admin_password,

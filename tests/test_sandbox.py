@@ -25,7 +25,7 @@ import requests
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.conftest import ADMIN_PASSWORD, REDIS_URL, WEBHOOK_SECRET
+from tests.conftest import ADMIN_PASSWORD, WEBHOOK_SECRET
 from tests.test_web import csrf_from, log_in
 from worker import devserver
 from worker.config import load_settings
@@ -153,10 +153,12 @@ def test_delivery_repeats_a_message_until_it_is_acknowledged(
 
 
 # --- the sandbox's own Redis database -----------------------------------------------------
-def _settings(**extra: str) -> Any:
+def _settings(redis_url: str, **extra: str) -> Any:
+    """The settings of a sandbox in the test's own database: the default, database 15,
+    would be shared by every test process on the server."""
     env = {
-        "REDIS_URL": REDIS_URL,
-        "SANDBOX_REDIS_URL": REDIS_URL,
+        "REDIS_URL": redis_url,
+        "SANDBOX_REDIS_URL": redis_url,
         "SECRET_KEY": SECRET_KEY,
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
         "WEBHOOK_SECRET": WEBHOOK_SECRET,
@@ -168,7 +170,7 @@ def _settings(**extra: str) -> Any:
 def test_sandbox_refuses_a_database_holding_other_data(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
     client.set(DEFAULT.mapping(5), "real data")
-    sandbox = Sandbox(_settings(), "http://127.0.0.1:1")
+    sandbox = Sandbox(_settings(redis_url), "http://127.0.0.1:1")
     with pytest.raises(SandboxError, match="SANDBOX_REDIS_URL"):
         sandbox.start("http://127.0.0.1:2")
     assert client.get(DEFAULT.mapping(5)) == b"real data"
@@ -411,7 +413,7 @@ def test_sandbox_pages_book_and_show_the_booking(dev_sandbox: dict[str, Any]) ->
 @pytest.fixture
 def sandbox(redis_url: str) -> Iterator[tuple[Sandbox, SandboxClient]]:
     """A sandbox and its control API without the app (webhooks go nowhere)."""
-    running, server = control.serve(_settings(), "http://127.0.0.1:9")
+    running, server = control.serve(_settings(redis_url), "http://127.0.0.1:9")
     yield running, SandboxClient(server.url, running.token)
     control.stop(running, server)
 
@@ -514,11 +516,11 @@ def test_control_api_books_an_unpaid_hold_and_pays_it(
 
 
 def test_a_second_sandbox_never_flushes_a_running_one(
-    sandbox: tuple[Sandbox, SandboxClient],
+    sandbox: tuple[Sandbox, SandboxClient], redis_url: str
 ) -> None:
     running, client = sandbox
     client.connect()
-    second = Sandbox(_settings(), "http://127.0.0.1:9")
+    second = Sandbox(_settings(redis_url), "http://127.0.0.1:9")
     with pytest.raises(SandboxError, match="already running"):
         second.start("http://127.0.0.1:10")
     second.stop()

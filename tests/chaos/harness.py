@@ -29,6 +29,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from app import create_app
 from tests.conftest import WEBHOOK_SECRET, google_record, settings_env
+from tests.databases import CHAOS_DB, TEST_REDIS_URL, claim, with_database, worker_index
 from worker import intake
 from worker.config import Settings
 from worker.lockme import token_record
@@ -44,6 +45,14 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def chaos_redis_url() -> str:
+    """The chaos suite's database, flushed before and after each scenario: ``CHAOS_REDIS_URL``,
+    else database 12 of the tests' Redis server, claimed as the tests' own are (another run
+    holding it moves this one to a free database: ``tests/databases.py``)."""
+    preferred = os.environ.get("CHAOS_REDIS_URL") or with_database(TEST_REDIS_URL, CHAOS_DB)
+    return claim(preferred, worker_index())
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, step: float = 0.1) -> bool:

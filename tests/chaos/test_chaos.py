@@ -31,6 +31,7 @@ from tests.chaos.harness import (
     RedisServer,
     WebApp,
     Workers,
+    chaos_redis_url,
     queue_idle,
     seed_connections,
     summary_line,
@@ -48,10 +49,6 @@ from worker.store import Store
 
 pytestmark = pytest.mark.chaos
 
-# Its own database, flushed before and after: CHAOS_REDIS_URL, else the tests' TEST_REDIS_URL.
-CHAOS_REDIS_URL = os.environ.get("CHAOS_REDIS_URL") or os.environ.get(
-    "TEST_REDIS_URL", "redis://127.0.0.1:6379/12"
-)
 SEED = int(os.environ.get("CHAOS_SEED", "20260427"))
 BACKOFF_SCALE = "0.01"  # 5 s .. 30 min becomes 1 s .. 18 s
 TZ = ZoneInfo("Europe/Warsaw")
@@ -107,9 +104,10 @@ def build_env(
 @pytest.fixture
 def env(fakes: tuple[FakeLockme, FakeGoogle], tmp_path: Path) -> Iterator[Env]:
     """Shared Redis database (flushed before and after), two workers not yet started."""
-    client = redis.Redis.from_url(CHAOS_REDIS_URL)
+    url = chaos_redis_url()
+    client = redis.Redis.from_url(url)
     client.flushdb()
-    built = build_env(CHAOS_REDIS_URL, fakes, tmp_path)
+    built = build_env(url, fakes, tmp_path)
     yield built
     built.workers.stop_all()
     client.flushdb()

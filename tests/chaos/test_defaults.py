@@ -45,9 +45,15 @@ import pytest
 import redis
 from rq.worker import Worker
 
-from tests.chaos.harness import Redelivery, WebApp, queue_idle, summary_line, wait_for
+from tests.chaos.harness import (
+    Redelivery,
+    WebApp,
+    chaos_redis_url,
+    queue_idle,
+    summary_line,
+    wait_for,
+)
 from tests.chaos.test_chaos import (
-    CHAOS_REDIS_URL,
     EVENTS,
     SEED,
     Env,
@@ -151,9 +157,10 @@ def running_a_job(env: Env, index: int) -> bool:
 @pytest.fixture
 def chaos_redis() -> Iterator[str]:
     """The chaos database, flushed before and after."""
-    client = redis.Redis.from_url(CHAOS_REDIS_URL)
+    url = chaos_redis_url()
+    client = redis.Redis.from_url(url)
     client.flushdb()
-    yield CHAOS_REDIS_URL
+    yield url
     client.flushdb()
     client.close()
 
