@@ -8,6 +8,9 @@ jobs; the pages count what is there.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,31 +37,65 @@ def write_commands(client: redis.Redis) -> set[str]:
     return {name for name, info in table.items() if "write" in info.get("flags", [])} | SCRIPTS
 
 
-def command_calls(client: redis.Redis) -> dict[str, int]:
-    """Calls per command since the server started (``INFO commandstats``)."""
-    stats = client.info("commandstats")
-    return {name.removeprefix("cmdstat_").lower(): int(s["calls"]) for name, s in stats.items()}
+class Monitor(threading.Thread):
+    """Every command run on this test's own database, as Redis's ``MONITOR`` streams it.
+
+    ``MONITOR`` names each command's database, so other test processes sharing the server
+    (pytest-xdist's, another checkout's) are told apart; ``INFO commandstats`` counts the
+    whole server and would charge their writes to this test."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.client = redis.Redis.from_url(url)
+        self.db = int(self.client.connection_pool.connection_kwargs.get("db", 0))
+        self.lock = threading.Lock()
+        self.seen: list[str] = []
+        self._monitor = self.client.monitor()
+        self._monitor.__enter__()
+
+    def run(self) -> None:
+        with contextlib.suppress(redis.RedisError, OSError, ValueError, AttributeError):
+            while True:
+                command = self._monitor.next_command()
+                if int(command.get("db", -1)) == self.db:
+                    with self.lock:
+                        self.seen.append(str(command["command"]))
+
+    def until(self, token: str) -> list[str]:
+        """The commands seen before ``token`` (an ECHO sent after them), and forget them."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with self.lock:
+                marks = [i for i, c in enumerate(self.seen) if token in c]
+                if marks:
+                    seen, self.seen = self.seen[: marks[0]], self.seen[marks[0] + 1 :]
+                    return seen
+            time.sleep(0.01)
+        raise AssertionError("MONITOR never showed the marker")
 
 
 @pytest.fixture
 def writes(runtime: Runtime) -> Iterator[Any]:
-    """A function returning the write commands run on this Redis since its previous call.
-
-    Server-wide counts: nothing else uses this test's Redis server while the test runs
-    (the worker here is the in-process one, and it is not running)."""
-    watcher = redis.Redis.from_url(runtime.settings.redis_url)
-    names = write_commands(watcher)
-    last = command_calls(watcher)
+    """A function returning the write commands run on the test's database since its
+    previous call."""
+    names = write_commands(runtime.redis)
+    monitor = Monitor(runtime.settings.redis_url)
+    monitor.start()
 
     def since() -> dict[str, int]:
-        nonlocal last
-        now = command_calls(watcher)
-        delta = {n: c - last.get(n, 0) for n, c in now.items() if n in names}
-        last = command_calls(watcher)
-        return {n: c for n, c in delta.items() if c}
+        # MONITOR streams in order: once the marker shows, everything before it has.
+        token = f"readonly-marker-{time.monotonic_ns()}"
+        runtime.redis.echo(token)
+        counts: dict[str, int] = {}
+        for command in monitor.until(token):
+            name = command.split(" ")[0].strip('"').lower()
+            if name in names:
+                counts[name] = counts.get(name, 0) + 1
+        return counts
 
+    since()
     yield since
-    watcher.close()
+    monitor.client.close()
 
 
 def test_status_and_metrics_write_nothing(
@@ -77,7 +114,7 @@ def test_status_and_metrics_write_nothing(
     # The first view asks Lockme for the room names and caches them (with that call's count
     # and answer shape): a cache fill, once an hour, not a read's side effect.
     client.get("/status")
-    writes()
+    assert writes(), "the cache fill is seen: the count would see any other write"
 
     assert client.get("/status").status_code == 200
     assert writes() == {}
