@@ -13,7 +13,6 @@ variant is the product's worker with one override put back to RQ's own method.
 
 from __future__ import annotations
 
-import os
 import platform
 import re
 from dataclasses import dataclass
@@ -147,7 +146,7 @@ def _rq_version() -> str:
 
 
 def main() -> None:
-    rows = figures(os.environ.get("BENCH_REDIS_URL", REDIS_URL))
+    rows = figures(REDIS_URL)
     for row in rows:
         print(f"{row.variant:<50} {row.round_trips_per_job:5.1f} round trips per job")
     write_section(rows, ROOT / "docs" / "benchmarks.md")
