@@ -30,10 +30,10 @@ from worker.config import Settings
 from worker.errors import AuthError, PermanentError, TransientError
 from worker.shapes import Answer, ShapeLog, as_list, says_ok, single
 from worker.store import TOKEN_REUSE_S, Store
+from worker.tokens import EXPIRY_MARGIN_S
 
 SERVICE = "lockme"
 TIMEOUT = urllib3.Timeout(connect=5.0, read=20.0)
-EXPIRY_MARGIN_S = 60
 SCOPE = "rooms_manage"
 HEADERS = {"User-Agent": "lockme-calendar-sync"}
 # Every failure to get an answer: refused, reset or dropped connections, timeouts, TLS.

@@ -31,7 +31,12 @@ RUN_RECONCILE = "worker.tasks.run_reconcile"
 RUN_ALERT_CHECK = "worker.tasks.run_alert_check"
 REPLAY_PARKED = "worker.tasks.replay_parked"
 PROBE_OUTAGES = "worker.tasks.probe_outages"
+# Job-id prefixes, each followed by what makes the id unique (a message id, a time slot).
+# Queued jobs carry these ids in Redis and duplicates are refused by id, so they never change.
 MESSAGE_JOB = "msg-"
+PROBE_JOB = "probe-"
+RECONCILE_JOB = "reconcile-"
+ALERT_JOB = "alerts-"
 # While a job waits out a failed service, one call checks on it this often: the backoff
 # alone would leave a booking up to 10 minutes behind an outage that ended long before.
 PROBE_S = 20
@@ -93,7 +98,7 @@ def enqueue_probe(runtime: Runtime) -> None:
         runtime.queue.enqueue_at(
             datetime.fromtimestamp(slot, UTC),
             PROBE_OUTAGES,
-            job_id=f"probe-{slot}",
+            job_id=f"{PROBE_JOB}{slot}",
             unique=True,
             job_timeout=120,
             result_ttl=0,

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from rq.exceptions import DuplicateJobError
 
-from worker.queue import RUN_ALERT_CHECK, RUN_RECONCILE
+from worker.queue import ALERT_JOB, RECONCILE_JOB, RUN_ALERT_CHECK, RUN_RECONCILE
 from worker.runtime import Runtime
 
 RECONCILE_HOUR = 4
@@ -26,7 +26,7 @@ def schedule_daily_reconcile(runtime: Runtime) -> datetime:
     run_at = now.replace(hour=RECONCILE_HOUR, minute=0, second=0, microsecond=0)
     if run_at <= now:
         run_at += timedelta(days=1)
-    _schedule_once(runtime, run_at, f"reconcile-{run_at:%Y%m%d}", RUN_RECONCILE, 60, True)
+    _schedule_once(runtime, run_at, f"{RECONCILE_JOB}{run_at:%Y%m%d}", RUN_RECONCILE, 60, True)
     return run_at
 
 
@@ -34,7 +34,7 @@ def schedule_alert_check(runtime: Runtime) -> datetime:
     """Keep one alert check scheduled at the next five-minute mark."""
     slot = (int(time.time()) // ALERT_CHECK_S + 1) * ALERT_CHECK_S
     run_at = datetime.fromtimestamp(slot, UTC)
-    _schedule_once(runtime, run_at, f"alerts-{slot}", RUN_ALERT_CHECK, True)
+    _schedule_once(runtime, run_at, f"{ALERT_JOB}{slot}", RUN_ALERT_CHECK, True)
     return run_at
 
 

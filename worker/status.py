@@ -12,13 +12,14 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from worker import intake, shapes
 from worker.memory import redis_memory
+from worker.queue import ALERT_JOB, RECONCILE_JOB
 from worker.reconcile import last_run
 from worker.runtime import Runtime, started_registry
 from worker.store import PROVIDERS
 
 # Job-id prefixes of the worker's own periodic jobs (``worker.schedules``): they wait in
 # RQ's scheduled registry like a message's retry does, but nothing is wrong with them.
-MAINTENANCE_PREFIXES = {"reconcile-": "reconcile", "alerts-": "alert_check"}
+MAINTENANCE_PREFIXES = {RECONCILE_JOB: "reconcile", ALERT_JOB: "alert_check"}
 
 
 def _maintenance(job_id: str) -> str | None:

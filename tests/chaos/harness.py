@@ -32,6 +32,7 @@ from tests.conftest import WEBHOOK_SECRET, google_record, settings_env
 from worker import intake
 from worker.config import Settings
 from worker.lockme import token_record
+from worker.queue import MESSAGE_JOB
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.store import Store
@@ -308,7 +309,9 @@ def queue_idle(runtime: Runtime) -> bool:
     queue = runtime.queue
     registries = (queue, StartedJobRegistry(queue=queue), ScheduledJobRegistry(queue=queue))
     jobs = [jid for registry in registries for jid in registry.get_job_ids()]
-    return intake.pending(runtime.redis)[0] == 0 and not any(j.startswith("msg-") for j in jobs)
+    return intake.pending(runtime.redis)[0] == 0 and not any(
+        j.startswith(MESSAGE_JOB) for j in jobs
+    )
 
 
 def summary_line(fields: Iterable[tuple[str, Any]]) -> str:
