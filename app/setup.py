@@ -56,10 +56,10 @@ from worker.gcal import SCOPES
 from worker.names import calendar_names
 from worker.queue import enqueue_reconcile, enqueue_replay
 from worker.store import PROVIDERS, text
+from worker.tokens import PROVIDER_NAMES
 
 bp = Blueprint("setup", __name__)
 
-PROVIDER_NAMES = {"lockme": "Lockme", "google": "Google"}
 VERIFIER_TTL_S = 10 * 60
 # Host names of a URL (``urlsplit(...).hostname``, brackets stripped) that mean this machine;
 # not worker.config's TRUSTED_LOCAL_HOSTS, which are Host header values.
