@@ -71,7 +71,7 @@ def wrk(url: str, seconds: float, delay_ms: int = 0, ids: Path | None = None) ->
     """32 connections from one wrk thread (the other core is left to the server).
 
     With ``ids`` (a file of message ids, one a line) each id is sent once and the run ends
-    when all are answered, or after ``seconds`` at the latest."""
+    when all are answered; one still unanswered after ``seconds`` is an error."""
     path = url[url.index("/", len("http://")) :]
     env = {**os.environ, "BENCH_PATH": path, "BENCH_DELAY_MS": str(delay_ms)}
     if ids is not None:
@@ -82,15 +82,19 @@ def wrk(url: str, seconds: float, delay_ms: int = 0, ids: Path | None = None) ->
         return parse_wrk(result.stdout)
     with subprocess.Popen([*argv, url], env=env, stdout=subprocess.PIPE, text=True) as proc:
         assert proc.stdout is not None
-        head = []
+        head, answered = [], False
         for line in proc.stdout:
             head.append(line)
             if line.strip() == ALL_ANSWERED:
                 proc.send_signal(signal.SIGINT)
+                answered = True
                 break
         output = "".join(head) + proc.stdout.read()
     if proc.returncode:
         raise subprocess.CalledProcessError(proc.returncode, argv, output)
+    if not answered:
+        # Some ids got no answer (socket errors): wrk's rate would be over all of -d.
+        raise RuntimeError(f"not every id was answered within {seconds} s:\n{output}")
     return parse_wrk(output)
 
 
