@@ -58,12 +58,14 @@ from worker.names import calendar_names
 from worker.queue import enqueue_reconcile, enqueue_replay
 from worker.redisutil import text
 from worker.stores.tokens import PROVIDERS
+from worker.tokens import PROVIDER_NAMES
 
 bp = Blueprint("setup", __name__)
 
-PROVIDER_NAMES = {"lockme": "Lockme", "google": "Google"}
 VERIFIER_TTL_S = 10 * 60
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# Host names of a URL (``urlsplit(...).hostname``, brackets stripped) that mean this machine;
+# not worker.config's TRUSTED_LOCAL_HOSTS, which are Host header values.
+LOOPBACK_HOSTNAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 COLOURS = tuple(str(n) for n in range(1, 12))
 MAX_DURATION = 24 * 60
 # RFC 6750's token characters, and more: any visible ASCII, at most 4 KB.
@@ -291,7 +293,7 @@ def allow_oauth_over_loopback_http(settings: Settings) -> None:
     the tests) is plain http on loopback: set it once at start-up for that case alone,
     never from a request and never for a real (https) Google."""
     endpoints = [urlsplit(settings.google_auth_uri), urlsplit(settings.google_token_uri)]
-    if all(e.scheme == "http" and e.hostname in LOOPBACK_HOSTS for e in endpoints):
+    if all(e.scheme == "http" and e.hostname in LOOPBACK_HOSTNAMES for e in endpoints):
         os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
 
 

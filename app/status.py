@@ -29,14 +29,13 @@ from worker.names import calendar_names, room_label, room_names
 from worker.shapes import recorded as answer_shapes
 from worker.status import queue_stats, reconcile_times
 from worker.store import Store
+from worker.stores.history import HISTORY_LIMIT
 from worker.stores.tokens import PROVIDERS
 from worker.tasks import replay as replay_messages
 
 bp = Blueprint("status", __name__)
 
 RECENT_ROWS = 50
-# A search by reservation number looks through the whole kept history (1000 entries).
-HISTORY_LIMIT = 1000
 FAILURE_ROWS = 100
 DAYS_SHOWN = 14
 
@@ -88,7 +87,7 @@ def index() -> str:
     if search:
         history = [
             e
-            for e in rt.store.recent(HISTORY_LIMIT)
+            for e in rt.store.recent(HISTORY_LIMIT)  # a search looks through all that is kept
             if str(e.get("reservation_id") or "") == search
         ]
     else:

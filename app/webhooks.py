@@ -49,7 +49,7 @@ bp = Blueprint("webhooks", __name__)
 
 
 class LockmeWebhook:
-    """``POST /webhooks/lockme?secret=S`` with ``X-MessageId``, as ``interface.md`` defines it.
+    """``POST /webhooks/lockme?secret=S`` with ``X-MessageId``, as docs/interface.md defines it.
 
     Every call, accepted or not, logs one ``webhook.received`` line and is counted once:
     rejected calls here, accepted ones inside the intake script itself.

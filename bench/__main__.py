@@ -1,7 +1,8 @@
 """``python -m bench``: every performance figure, each beside its baseline from the same run.
 
 Prints a table and writes ``docs/benchmarks.md``. Needs Redis at 127.0.0.1:6379 (database
-11 is flushed before and after) and Debian's ``wrk``; takes about five minutes on 2 cores.
+11 is flushed before and after; ``BENCH_REDIS_URL`` picks another) and Debian's ``wrk``
+(``apt-get install -y wrk``); takes about six minutes on 2 cores.
 Ratios rather than absolute figures are what to compare between machines.
 """
 
@@ -18,6 +19,8 @@ from bench.harness import ROOT, stack
 
 QUOTA = 50
 QUOTA_BOOKINGS = 1000
+SYNC_WEBHOOKS = 1000
+SYNC_ROUNDS = 7
 
 
 @dataclass
@@ -58,6 +61,29 @@ def run() -> list[Row]:
             f"{rx.half.p99_ms / base.half.p99_ms:.2f}",
             "≤ 25 ms",
             rx.half.p99_ms <= 25,
+        )
+    )
+
+    syncing = receiver.while_syncing(SYNC_WEBHOOKS, rounds=SYNC_ROUNDS)
+    live, idle = syncing["worker"], syncing["no worker"]
+    rows.append(
+        Row(
+            f"{SYNC_WEBHOOKS:,} webhooks for new bookings, 32 connections, 1 worker syncing "
+            f"them (median of {SYNC_ROUNDS})",
+            f"{live.load.rate:,.0f} req/s, p99 {live.load.p99_ms:.0f} ms",
+            f"{idle.load.rate:,.0f} req/s, p99 {idle.load.p99_ms:.0f} ms with no worker",
+            f"{live.load.rate / idle.load.rate:.2f}",
+            "the worker's share of the cores",
+        )
+    )
+    rows.append(
+        Row(
+            "CPU used during that burst: worker, Redis (web)",
+            f"{live.cpu_s['worker']:.2f} s, {live.cpu_s['redis']:.2f} s "
+            f"({live.cpu_s['web']:.2f} s)",
+            f"0 s, {idle.cpu_s['redis']:.2f} s ({idle.cpu_s['web']:.2f} s) with no worker",
+            f"{live.cpu_s['worker'] / live.cpu_s['web']:.2f} of the web's",
+            "",
         )
     )
 

@@ -27,7 +27,8 @@ from worker.sandbox import FakeGoogle, FakeLockme
 from worker.sandbox.endpoints import service_environment
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = "redis://127.0.0.1:6379/11"
+# Flushed before and after every run; BENCH_REDIS_URL picks another server or database.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 WEBHOOK_SECRET = "bench-hook-secret"
 # Calls to the OAuth token endpoints are not part of a booking's work.
 TOKEN_PATHS = r"^/(access_token|token)$"

@@ -13,7 +13,6 @@ seam's alone.
 
 from __future__ import annotations
 
-import os
 import platform
 import re
 from dataclasses import dataclass
@@ -123,7 +122,7 @@ def _rq_version() -> str:
 
 
 def main() -> None:
-    rows = figures(os.environ.get("BENCH_REDIS_URL", REDIS_URL))
+    rows = figures(REDIS_URL)
     for row in rows:
         print(f"{row.variant:<50} {row.round_trips_per_job:5.1f} round trips per job")
     write_section(rows, ROOT / "docs" / "benchmarks.md")

@@ -23,6 +23,7 @@ from worker.gcal import (
     GoogleCalendar,
     until_quota_reset,
 )
+from worker.queue import job_id
 from worker.sandbox.google import ERROR_FORMS, google_error_body
 
 EVENTS = r"/events$"
@@ -163,9 +164,9 @@ def test_a_message_meeting_the_daily_limit_waits_and_is_no_dead_letter(
     sync(client, runtime, m_add)
     assert m_add not in fake_lockme.acked
     assert runtime.store.failure(m_add) is None
-    assert ScheduledJobRegistry(queue=runtime.queue).get_job_ids() == [f"msg-{m_add}"]
+    assert ScheduledJobRegistry(queue=runtime.queue).get_job_ids() == [job_id(m_add)]
     # The retry waits for the quota reset, not for the first step of the schedule (~5 s).
-    run_at = ScheduledJobRegistry(queue=runtime.queue).get_scheduled_time(f"msg-{m_add}")
+    run_at = ScheduledJobRegistry(queue=runtime.queue).get_scheduled_time(job_id(m_add))
     wait = (run_at - datetime.now(UTC)).total_seconds()
     spread = QUOTA_RESET_SPREAD_S + 60
     assert until_quota_reset() - spread <= wait <= until_quota_reset() + spread

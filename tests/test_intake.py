@@ -6,7 +6,7 @@ import time
 
 from tests.conftest import deliver
 from worker import inbox, intake
-from worker.queue import enqueue_message
+from worker.queue import enqueue_message, job_id
 from worker.status import queue_stats
 
 
@@ -25,7 +25,7 @@ def test_dispatcher_thread_turns_webhooks_into_jobs(client, runtime, fake_lockme
     dispatcher.start()
     try:
         assert deliver(client, mid).get_json()["status"] == "queued"
-        assert wait_for(lambda: runtime.queue.job_ids == [f"msg-{mid}"])
+        assert wait_for(lambda: runtime.queue.job_ids == [job_id(mid)])
         assert wait_for(lambda: intake.pending(runtime.redis, runtime.keys)[0] == 0)
     finally:
         dispatcher.stop()
@@ -50,4 +50,5 @@ def test_a_dispatcher_killed_after_enqueue_leaves_no_duplicate(client, runtime):
     assert intake.pending(runtime.redis, runtime.keys)[0] == 1
     assert inbox.dispatch(runtime) == 1
     assert intake.pending(runtime.redis, runtime.keys)[0] == 0
+    # Spelled out: queued jobs keep their ids across releases (worker.queue.MESSAGE_JOB).
     assert runtime.queue.job_ids == ["msg-77"]

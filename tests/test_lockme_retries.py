@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import deliver, drain
 from worker.errors import TransientError
 from worker.lockme import API_RETRY, RETRY_AFTER_CAP_S
+from worker.queue import job_id
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 
@@ -87,8 +88,8 @@ def test_a_long_retry_after_goes_to_the_job_backoff(client, runtime, fake_lockme
     assert mid not in fake_lockme.acked
     assert not runtime.store.is_done(mid)
     registry = runtime.queue.scheduled_job_registry
-    assert registry.get_job_ids() == [f"msg-{mid}"]
-    due = registry.get_scheduled_time(f"msg-{mid}").timestamp()
+    assert registry.get_job_ids() == [job_id(mid)]
+    due = registry.get_scheduled_time(job_id(mid)).timestamp()
     assert due >= time.time() + wait - 10  # the job waits out what Lockme asked for
 
 

@@ -45,7 +45,7 @@ from worker import alerts, cli, logs, rqseam, schedules, sentry, tasks
 from worker.config import Settings
 from worker.gcal import RETRY_ATTEMPTS
 from worker.keys import Keys
-from worker.queue import enqueue_message, job_id
+from worker.queue import ALERT_JOB, enqueue_message, job_id
 from worker.redisutil import connect_redis
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
@@ -437,8 +437,8 @@ def test_periodic_alert_check_is_scheduled_once(runtime: Runtime) -> None:
     schedules.schedule_alert_check(runtime)  # a restarted worker adds no second one
     assert 0 < (run_at - dt.datetime.now(dt.UTC)).total_seconds() <= schedules.ALERT_CHECK_S
     scheduled = runtime.queue.scheduled_job_registry.get_job_ids()
-    assert [j for j in scheduled if j.startswith("alerts-")] == [
-        f"alerts-{int(run_at.timestamp())}"
+    assert [j for j in scheduled if j.startswith(ALERT_JOB)] == [
+        f"{ALERT_JOB}{int(run_at.timestamp())}"
     ]
 
 

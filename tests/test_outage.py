@@ -7,7 +7,7 @@ from rq.registry import ScheduledJobRegistry
 
 from tests.conftest import deliver
 from worker import inbox, rqseam, tasks
-from worker.queue import job_id
+from worker.queue import PROBE_JOB, job_id
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 
@@ -35,7 +35,7 @@ def test_a_booking_waiting_out_an_outage_is_retried_once_google_answers(
     work(runtime)
     assert mid not in fake_lockme.acked
     assert set(runtime.store.outages()) == {"google"}
-    probes = [jid for jid in scheduled(runtime) if jid.startswith("probe-")]
+    probes = [jid for jid in scheduled(runtime) if jid.startswith(PROBE_JOB)]
     assert len(probes) == 1 and job_id(mid) in scheduled(runtime)
 
     # Still down: nothing is released, and the next check is scheduled.
@@ -56,4 +56,4 @@ def test_a_second_failing_job_schedules_no_second_probe(
     for hour in ("17:00:00", "18:00:00"):
         deliver(client, fake_lockme.create_reservation(5, "2026-05-02", hour)[1])
     work(runtime)
-    assert len([jid for jid in scheduled(runtime) if jid.startswith("probe-")]) == 1
+    assert len([jid for jid in scheduled(runtime) if jid.startswith(PROBE_JOB)]) == 1

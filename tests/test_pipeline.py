@@ -16,6 +16,7 @@ from rq.registry import ScheduledJobRegistry
 from tests.conftest import connect_both, deliver, drain, google_record
 from worker import inbox, intake
 from worker.booking import Route, event_id
+from worker.queue import MESSAGE_JOB, job_id
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle
 from worker.tasks import replay
@@ -136,10 +137,10 @@ def test_same_message_three_times_makes_one_job(client, runtime, fake_lockme, fa
     assert answers == ["queued", "known", "known"]
     assert intake.pending(runtime.redis, runtime.keys)[0] == 1
     assert inbox.dispatch(runtime) == 1
-    assert runtime.queue.job_ids == [f"msg-{m_add}"]
+    assert runtime.queue.job_ids == [job_id(m_add)]
     assert deliver(client, m_add).get_json()["status"] == "queued"  # job exists: no new one
     inbox.dispatch(runtime)
-    assert runtime.queue.job_ids == [f"msg-{m_add}"]
+    assert runtime.queue.job_ids == [job_id(m_add)]
     drain(runtime)
     only_event(fake_google, rid)
     assert fake_lockme.ack_count[m_add] == 1
@@ -321,7 +322,7 @@ def test_ack_only_after_calendar_write(client, runtime, fake_lockme, fake_google
     assert str(rid) not in live(fake_google)
 
     waiting = ScheduledJobRegistry(queue=runtime.queue).get_job_ids()
-    assert [jid for jid in waiting if jid.startswith("msg-")] == [f"msg-{mid}"]
+    assert [jid for jid in waiting if jid.startswith(MESSAGE_JOB)] == [job_id(mid)]
 
 
 def test_lost_insert_response_does_not_duplicate(client, runtime, fake_lockme, fake_google):

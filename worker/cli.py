@@ -14,7 +14,7 @@ import redis
 from worker import alerts, devserver, inbox, logs, report, rqseam, schedules, sentry, tasks
 from worker.blocks import commands as blocks_commands
 from worker.booking import HOLDS_SETTINGS
-from worker.config import LOOPBACK_HOSTS, ConfigError, Settings, load_settings
+from worker.config import TRUSTED_LOCAL_HOSTS, ConfigError, Settings, load_settings
 from worker.errors import AuthError, SyncError
 from worker.names import calendar_names, room_names
 from worker.reconcile import Reconciler
@@ -74,7 +74,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     """
     problems: list[str] = [f"config: {name} is not set" for name in settings.missing()]
     problems += [f"config: {line}" for line in settings.weak()]
-    if settings.trusted_hosts == list(LOOPBACK_HOSTS):
+    if settings.trusted_hosts == list(TRUSTED_LOCAL_HOSTS):
         print("note  PUBLIC_URL is not set: the pages answer only for localhost and 127.0.0.1")
     warnings: list[str] = []
     try:

@@ -21,9 +21,11 @@ REQUIRED = ("SECRET_KEY", "ADMIN_PASSWORD", "WEBHOOK_SECRET")
 # SECRET_KEY signs sessions and derives the token key: 32 random characters are ~190 bits
 # (token_urlsafe). ADMIN_PASSWORD meets a login limited to 10 tries per 5 minutes.
 MIN_LENGTHS = {"SECRET_KEY": 32, "ADMIN_PASSWORD": 12}
-# Without PUBLIC_URL, URLs are built from the request's Host, so only these are trusted
-# unless ALLOWED_HOSTS names others: a laptop's own names.
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+# Without PUBLIC_URL, URLs are built from the request's Host, so only these Host names are
+# trusted unless ALLOWED_HOSTS names others: a laptop's own names. Not app.setup's
+# LOOPBACK_HOSTNAMES: IPv6 loopback arrives in a Host header bracketed ("[::1]:5000"), and
+# those two are what ``lockme-sync check`` tells the operator the pages answer for.
+TRUSTED_LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
 
 class ConfigError(Exception):
@@ -96,7 +98,7 @@ class Settings:
         the webhook URL shown, so only the listed names or loopback are accepted."""
         if self.allowed_hosts:
             return list(self.allowed_hosts)
-        return None if self.public_url else list(LOOPBACK_HOSTS)
+        return None if self.public_url else list(TRUSTED_LOCAL_HOSTS)
 
     def missing(self) -> list[str]:
         """Names of required settings that are empty."""

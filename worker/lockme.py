@@ -33,10 +33,10 @@ from worker.errors import AuthError, PermanentError, TransientError
 from worker.shapes import Answer, ShapeLog, as_list, created_id, says_ok, single
 from worker.store import Store
 from worker.stores.tokens import TOKEN_REUSE_S
+from worker.tokens import EXPIRY_MARGIN_S
 
 SERVICE = "lockme"
 TIMEOUT = urllib3.Timeout(connect=5.0, read=20.0)
-EXPIRY_MARGIN_S = 60
 SCOPE = "rooms_manage"
 HEADERS = {"User-Agent": "lockme-calendar-sync"}
 # Every failure to get an answer: refused, reset or dropped connections, timeouts, TLS.

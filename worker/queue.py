@@ -32,7 +32,12 @@ RUN_RECONCILE = "worker.entrypoints.run_reconcile"
 RUN_ALERT_CHECK = "worker.entrypoints.run_alert_check"
 REPLAY_PARKED = "worker.entrypoints.replay_parked"
 PROBE_OUTAGES = "worker.entrypoints.probe_outages"
+# Job-id prefixes, each followed by what makes the id unique (a message id, a time slot).
+# Queued jobs carry these ids in Redis and duplicates are refused by id, so they never change.
 MESSAGE_JOB = "msg-"
+PROBE_JOB = "probe-"
+RECONCILE_JOB = "reconcile-"
+ALERT_JOB = "alerts-"
 # A message job's meta names its runtime's key prefix, so that its failure callback can
 # count a retry in any process, whether or not that process runs this runtime (a replay
 # in the web process fails over a dead worker's job). Jobs queued before it have none.
@@ -103,7 +108,7 @@ def enqueue_probe(runtime: Runtime) -> None:
         runtime.queue.enqueue_at(
             datetime.fromtimestamp(slot, UTC),
             PROBE_OUTAGES,
-            job_id=runtime.keys.job(f"probe-{slot}"),
+            job_id=runtime.keys.job(f"{PROBE_JOB}{slot}"),
             unique=True,
             job_timeout=120,
             result_ttl=0,

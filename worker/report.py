@@ -1,6 +1,6 @@
 """What the ``lockme-sync`` commands print for a person: status, routes, reconcile.
 
-``status --json`` is the machine's view (interface.md fixes its keys); this module is the
+``status --json`` is the machine's view (docs/interface.md fixes its keys); this module is the
 person's: venue time instead of UTC, room and calendar names beside the ids, "not set
 up" instead of an error for a service never connected, and a progress display for the
 minute or more a reconcile spends reading Lockme.

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from rq.exceptions import DuplicateJobError
 
-from worker.blocks.jobs import POLL_BLOCKS, POLL_S
-from worker.queue import RUN_ALERT_CHECK, RUN_RECONCILE
+from worker.blocks.jobs import POLL_BLOCKS, POLL_JOB, POLL_S
+from worker.queue import ALERT_JOB, RECONCILE_JOB, RUN_ALERT_CHECK, RUN_RECONCILE
 from worker.runtime import Runtime
 
 RECONCILE_HOUR = 4
@@ -28,7 +28,12 @@ def schedule_daily_reconcile(runtime: Runtime) -> datetime:
     if run_at <= now:
         run_at += timedelta(days=1)
     _schedule_once(
-        runtime, run_at, runtime.keys.job(f"reconcile-{run_at:%Y%m%d}"), RUN_RECONCILE, 60, True
+        runtime,
+        run_at,
+        runtime.keys.job(f"{RECONCILE_JOB}{run_at:%Y%m%d}"),
+        RUN_RECONCILE,
+        60,
+        True,
     )
     return run_at
 
@@ -37,7 +42,7 @@ def schedule_alert_check(runtime: Runtime) -> datetime:
     """Keep one alert check scheduled at the next five-minute mark."""
     slot = (int(time.time()) // ALERT_CHECK_S + 1) * ALERT_CHECK_S
     run_at = datetime.fromtimestamp(slot, UTC)
-    _schedule_once(runtime, run_at, runtime.keys.job(f"alerts-{slot}"), RUN_ALERT_CHECK, True)
+    _schedule_once(runtime, run_at, runtime.keys.job(f"{ALERT_JOB}{slot}"), RUN_ALERT_CHECK, True)
     return run_at
 
 
@@ -45,7 +50,7 @@ def schedule_blocks_poll(runtime: Runtime) -> datetime:
     """Keep one blocks poll scheduled at the next ``POLL_S`` mark (``worker.blocks.jobs``)."""
     slot = (int(time.time()) // POLL_S + 1) * POLL_S
     run_at = datetime.fromtimestamp(slot, UTC)
-    _schedule_once(runtime, run_at, runtime.keys.job(f"blocks-poll-{slot}"), POLL_BLOCKS, True)
+    _schedule_once(runtime, run_at, runtime.keys.job(f"{POLL_JOB}{slot}"), POLL_BLOCKS, True)
     return run_at
 
 

@@ -12,7 +12,9 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegis
 
 from worker import intake, shapes
 from worker.blocks import report as blocks_report
+from worker.blocks.jobs import POLL_JOB
 from worker.memory import redis_memory
+from worker.queue import ALERT_JOB, RECONCILE_JOB
 from worker.reconcile import last_run
 from worker.runtime import Runtime
 from worker.stores.tokens import PROVIDERS
@@ -20,9 +22,9 @@ from worker.stores.tokens import PROVIDERS
 # Job-id prefixes of the worker's own periodic jobs (``worker.schedules``): they wait in
 # RQ's scheduled registry like a message's retry does, but nothing is wrong with them.
 MAINTENANCE_PREFIXES = {
-    "reconcile-": "reconcile",
-    "alerts-": "alert_check",
-    "blocks-poll-": "blocks_poll",
+    RECONCILE_JOB: "reconcile",
+    ALERT_JOB: "alert_check",
+    POLL_JOB: "blocks_poll",
 }
 
 

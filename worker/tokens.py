@@ -17,7 +17,8 @@ from worker.errors import AuthError
 from worker.store import Store
 
 Token = dict[str, Any]
-NAMES = {"lockme": "Lockme", "google": "Google"}
+# How each provider is named to people (messages, flashes).
+PROVIDER_NAMES = {"lockme": "Lockme", "google": "Google"}
 # A token this close to its expiry counts as expired.
 EXPIRY_MARGIN_S = 60
 
@@ -39,7 +40,7 @@ def refresh_once(
     with logs.timed("token.refresh", service=service) as event, store.lock(f"refresh:{service}"):
         stored = store.load_token(service)
         if stored is None:
-            raise AuthError(f"{NAMES[service]} is not connected", service=service)
+            raise AuthError(f"{PROVIDER_NAMES[service]} is not connected", service=service)
         generation = store.generation(service)
         access = stored.get("access_token")
         expires_at = stored.get("expires_at", 0)
@@ -51,7 +52,7 @@ def refresh_once(
             event["outcome"] = "superseded"
             current = store.load_token(service)
             if current is None:
-                raise AuthError(f"{NAMES[service]} is not connected", service=service)
+                raise AuthError(f"{PROVIDER_NAMES[service]} is not connected", service=service)
             return current
         event["outcome"] = "refreshed"
         return token

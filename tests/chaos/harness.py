@@ -33,6 +33,7 @@ from tests.databases import CHAOS_DB, TEST_REDIS_URL, claim, with_database, work
 from worker import intake
 from worker.config import Settings
 from worker.lockme import token_record
+from worker.queue import MESSAGE_JOB
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.store import Store
@@ -318,7 +319,7 @@ def queue_idle(runtime: Runtime) -> bool:
     registries = (queue, StartedJobRegistry(queue=queue), ScheduledJobRegistry(queue=queue))
     jobs = [jid for registry in registries for jid in registry.get_job_ids()]
     return intake.pending(runtime.redis, runtime.keys)[0] == 0 and not any(
-        j.startswith("msg-") for j in jobs
+        j.startswith(MESSAGE_JOB) for j in jobs
     )
 
 

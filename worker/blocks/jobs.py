@@ -90,6 +90,8 @@ def sync_calendar_job(calendar_id: str) -> None:
 
 
 POLL_BLOCKS = "worker.entrypoints.poll_blocks"
+# The poll's job ids: the prefix, then the time slot it runs in.
+POLL_JOB = f"{JOB_PREFIX}poll-"
 # How often the poll looks; a calendar without a live push channel is read at each look,
 # one with a channel only as a safety net (a push Google never sent, or one lost).
 POLL_S = 30

@@ -5,7 +5,7 @@ account can be tested exhaustively. Lockme's own Google integration is the model
 in the blocks calendar blocks every slot of the room whose *start* falls inside
 [event start, event end); deleting the event frees them.
 
-What counts as blocking (interface.md, "Calendar → Lockme blocks"): a busy event
+What counts as blocking (docs/interface.md, "Calendar → Lockme blocks"): a busy event
 (``transparency`` opaque or absent), not cancelled, not declined by the calendar's owner, and
 not written by this product (``worker.identity.is_ours``: a booking event read back as a block
 would block the very slot it shows). All-day events block from the local midnight of their
