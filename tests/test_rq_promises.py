@@ -3,7 +3,7 @@ signal at the end of a job, a Redis error inside a heartbeat, the worker's key d
 long wait for the next job.
 
 Each test runs a real ``SyncWorker`` in this process's main thread (RQ installs its signal
-handlers there) on the test Redis, while a second thread plays the platform or the fault:
+handlers there) on a Redis server of its own, while a second thread plays the platform or the fault:
 it sends SIGTERM, pauses Redis's writes (``CLIENT PAUSE``), breaks one heartbeat with a
 real Redis error, or runs another worker's cleanup. The helper thread waits for states it
 can see in Redis, never for a fixed time, and every wait has a generous limit.
@@ -23,6 +23,7 @@ from rq import Callback, Queue, Retry, get_current_job
 from rq.job import Job, JobStatus
 from rq.worker import Worker
 
+from tests.chaos.harness import RedisServer
 from worker import rqseam
 
 RUNS = "promises:runs"
@@ -70,6 +71,23 @@ def _wait_for(condition: Callable[[], object], what: str, limit_s: float = LIMIT
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
         time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A redis-server of this module's own: ``CLIENT PAUSE`` holds back every client of a
+    server, so on the shared one it stalled the other test processes (and their blocked
+    clients looked like this test's held-back write)."""
+    server = RedisServer(tmp_path_factory.mktemp("promises-redis"))
+    server.start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(private_redis: str) -> str:
+    redis.Redis.from_url(private_redis).flushdb()
+    return private_redis
 
 
 @pytest.fixture
