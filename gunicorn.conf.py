@@ -11,7 +11,7 @@ import sys
 from worker.config import ConfigError, load_settings
 
 try:
-    load_settings().require()
+    settings = load_settings().require()
 except ConfigError as exc:
     # One clear line instead of a traceback per worker process.
     print(f"configuration error: {exc}", file=sys.stderr)
@@ -31,8 +31,12 @@ keepalive = 5
 # in a worker's accept queue are reset if that worker dies; Lockme redelivers an unanswered
 # webhook.
 reuse_port = True
-# TLS ends at the platform's router; trust its X-Forwarded-* headers (ProxyFix reads them).
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+# TLS ends at the platform's router; trust its X-Forwarded-* headers (ProxyFix counts the
+# hops). With TRUSTED_PROXY_HOPS=0 nothing is in front, so gunicorn itself honours none of
+# them either (X-Forwarded-Proto, SCRIPT_NAME and the like would be the client's word).
+forwarded_allow_ips = os.environ.get(
+    "FORWARDED_ALLOW_IPS", "*" if settings.trusted_proxy_hops else ""
+)
 accesslog = None
 errorlog = "-"
 # The webhook's URL carries its secret: gunicorn's own lines (the error log's "Error handling

@@ -26,6 +26,7 @@ from flask import (
     Response,
     abort,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -36,6 +37,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.i18n import t
+from app.login_throttle import DEVICE_COOKIE, DEVICE_DAYS, LoginThrottle
 from app.metrics import bearer_allowed
 from app.runtime import runtime
 from worker import keys
@@ -43,8 +45,6 @@ from worker.store import text
 
 bp = Blueprint("auth", __name__)
 
-LOGIN_LIMIT = 10
-LOGIN_WINDOW_S = 5 * 60
 # A staff session ends after this long without a request (documented in docs/security.md).
 SESSION_IDLE = timedelta(hours=12)
 # Reachable without a session: the login page itself, static files and the health probe.
@@ -135,38 +135,56 @@ def _auth_context() -> dict[str, object]:
     return {"csrf_token": csrf_token, "logged_in": logged_in}
 
 
-def _attempts_key() -> str:
-    """Per client address; ``remote_addr`` is the proxy-reported one only for the number of
-    hops the operator trusts (``TRUSTED_PROXY_HOPS``, see ``create_app``), so a forged
-    ``X-Forwarded-For`` cannot give an attacker a fresh count."""
-    return keys.login_attempts(request.remote_addr or "unknown")
+def _throttle() -> LoginThrottle:
+    rt = runtime()
+    return LoginThrottle(rt.redis, rt.settings.secret_key, _password_fingerprint())
+
+
+def _refused(next_url: str, error: str, status: int, wait_s: int) -> BaseResponse:
+    response = make_response(render_template("login.html", next_url=next_url, error=error))
+    response.status_code = status
+    if wait_s:
+        response.headers["Retry-After"] = str(wait_s)
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> BaseResponse | str | tuple[str, int]:
+def login() -> BaseResponse | str:
     next_url = request.values.get("next", "")
     if request.method == "GET":
         return render_template("login.html", next_url=next_url)
-    rt = runtime()
-    key = _attempts_key()
-    # Count first, in one MULTI/EXEC, then compare: concurrent attempts each get their own
-    # number, so no more than LOGIN_LIMIT of them are ever evaluated in a window.
-    pipe = rt.redis.pipeline(transaction=True)
-    pipe.incr(key)
-    pipe.expire(key, LOGIN_WINDOW_S, nx=True)
-    attempt, _ = pipe.execute()
-    if attempt > LOGIN_LIMIT:
-        return render_template("login.html", next_url=next_url, error=t("login_too_many")), 429
+    throttle = _throttle()
+    subject = throttle.subject(request)
     password = request.form.get("password", "")
-    if not hmac.compare_digest(password.encode(), rt.settings.admin_password.encode()):
-        return render_template("login.html", next_url=next_url, error=t("login_wrong")), 401
-    rt.redis.delete(key)
+    verdict = throttle.claim(subject, password)
+    if verdict.action == "wait":
+        return _refused(next_url, t("login_wait", seconds=verdict.wait_s), 429, verdict.wait_s)
+    right = runtime().settings.admin_password
+    if verdict.action == "known" or not hmac.compare_digest(password.encode(), right.encode()):
+        if verdict.action == "check":
+            throttle.wrong(subject, password)
+        error = t("login_wrong")
+        if verdict.wait_s:
+            error = f"{error} {t('login_wait', seconds=verdict.wait_s)}"
+        return _refused(next_url, error, 401, verdict.wait_s)
+    throttle.passed(subject)
     # A fresh session (and CSRF token) on login, so a token seen before login is useless.
     session.clear()
     session.permanent = True
     session.update(staff=True, epoch=_staff_epoch(), pw=_password_fingerprint())
     csrf_token()
-    return redirect(_safe_next(next_url))
+    response = redirect(_safe_next(next_url))
+    # This browser's own login count from now on (app.login_throttle).
+    response.set_cookie(
+        DEVICE_COOKIE,
+        throttle.device_cookie(),
+        max_age=DEVICE_DAYS * 24 * 3600,
+        path=url_for("auth.login"),
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 @bp.route("/logout", methods=["POST"])

@@ -8,25 +8,31 @@ from __future__ import annotations
 
 import os
 import re
+import runpy
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from gunicorn.config import Config as GunicornConfig
 from itsdangerous import TimestampSigner
 
 from app import create_app
-from app.auth import LOGIN_LIMIT, SESSION_IDLE
+from app.auth import SESSION_IDLE
 from app.hardening import HEADERS
-from tests.conftest import ADMIN_PASSWORD, make_settings
+from app.login_throttle import DEVICE_COOKIE, FIRST_WAIT_S, FREE_ATTEMPTS
+from tests.conftest import ADMIN_PASSWORD, make_settings, settings_env
 from tests.test_web import csrf_from, log_in
-from worker import cli
+from worker import cli, devserver, keys
 from worker.config import ConfigError, Settings, load_settings
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -203,17 +209,27 @@ def test_allowed_hosts_lists_the_names_answered(
 
 
 # --- login throttle --------------------------------------------------------------------------
-def _wrong_login(client: FlaskClient, token: str, **headers: str) -> int:
-    data = {"password": "guess", "csrf_token": token}
-    return client.post("/login", data=data, headers=headers).status_code
-
-
 def _app_with(
     redis_url: str, lockme: FakeLockme, google: FakeGoogle, **extra: str
 ) -> tuple[Flask, Runtime]:
     settings = make_settings(redis_url, lockme, google, **extra)
     rt = build_runtime(settings)
     return create_app(settings, rt), rt
+
+
+def _wrong_logins(
+    client: FlaskClient, token: str, count: int, forwarded: str | None = None
+) -> list[int]:
+    """``count`` distinct wrong passwords (a guesser never repeats one), each with
+    ``forwarded`` as its X-Forwarded-For (``{n}`` replaced by the attempt's number)."""
+    return [
+        client.post(
+            "/login",
+            data={"password": f"guess {n}", "csrf_token": token},
+            headers={"X-Forwarded-For": forwarded.format(n=n)} if forwarded else {},
+        ).status_code
+        for n in range(count)
+    ]
 
 
 def test_forged_forwarded_for_gets_no_fresh_count_without_a_proxy(
@@ -223,11 +239,8 @@ def test_forged_forwarded_for_gets_no_fresh_count_without_a_proxy(
     try:
         client = app.test_client()
         token = csrf_from(client.get("/login").get_data(as_text=True))
-        codes = [
-            _wrong_login(client, token, **{"X-Forwarded-For": f"10.0.0.{n}"})
-            for n in range(LOGIN_LIMIT + 3)
-        ]
-        assert codes == [401] * LOGIN_LIMIT + [429] * 3
+        codes = _wrong_logins(client, token, FREE_ATTEMPTS + 3, "10.0.0.{n}")
+        assert codes == [401] * FREE_ATTEMPTS + [429] * 3
     finally:
         rt.redis.close()
 
@@ -235,32 +248,155 @@ def test_forged_forwarded_for_gets_no_fresh_count_without_a_proxy(
 def test_behind_one_proxy_only_the_address_it_appended_counts(web_client: FlaskClient) -> None:
     token = csrf_from(web_client.get("/login").get_data(as_text=True))
     # The client forges the left part; the (one trusted) proxy appends the real address.
-    codes = [
-        _wrong_login(web_client, token, **{"X-Forwarded-For": f"10.9.9.{n}, 203.0.113.7"})
-        for n in range(LOGIN_LIMIT + 1)
+    codes = _wrong_logins(web_client, token, FREE_ATTEMPTS + 1, "10.9.9.{n}, 203.0.113.7")
+    assert codes == [401] * FREE_ATTEMPTS + [429]
+    other = _wrong_logins(web_client, token, 1, "203.0.113.8")
+    assert other == [401]
+
+
+@pytest.mark.parametrize(
+    "forwarded", ["x" * 4000, "203.0.113.7%" + "e" * 4000, "1.2.3.4:80", "[::1]"]
+)
+def test_a_forwarded_for_that_is_no_address_counts_on_the_peer(
+    web_app: Flask, web_client: FlaskClient, forwarded: str
+) -> None:
+    """A header of any length or form leaves one short key, the peer's."""
+    rt = web_app.extensions["lockme_runtime"]
+    token = csrf_from(web_client.get("/login").get_data(as_text=True))
+    codes = _wrong_logins(web_client, token, FREE_ATTEMPTS + 1, forwarded.replace("{", "{{"))
+    assert codes == [401] * FREE_ATTEMPTS + [429]
+    login_keys = [k.decode() for k in rt.redis.scan_iter(keys.login_attempts("*"))]
+    assert login_keys == [keys.login_attempts("ip:127.0.0.1")]
+
+
+def test_ipv6_clients_count_per_64_and_mapped_ipv4_as_ipv4(web_app: Flask) -> None:
+    rt = web_app.extensions["lockme_runtime"]
+    # A scope id (of any length) is dropped with the host part.
+    scoped = "2001:db8:1:2::99%" + "e" * 4000
+    for n, peer in enumerate(("2001:db8:1:2::10", scoped, "::ffff:198.51.100.4")):
+        client = web_app.test_client()
+        token = csrf_from(client.get("/login").get_data(as_text=True))
+        client.post(
+            "/login",
+            data={"password": f"guess {n}", "csrf_token": token},
+            headers={"X-Forwarded-For": peer},
+        )
+    found = sorted(k.decode() for k in rt.redis.scan_iter(keys.login_attempts("*")))
+    assert found == [
+        keys.login_attempts("ip:198.51.100.4"),
+        keys.login_attempts("ip:2001:db8:1:2::/64"),
     ]
-    assert codes == [401] * LOGIN_LIMIT + [429]
-    other = _wrong_login(web_client, token, **{"X-Forwarded-For": "203.0.113.8"})
-    assert other == 401
+    assert rt.redis.hget(keys.login_attempts("ip:2001:db8:1:2::/64"), "tries") == b"2"
 
 
-def test_concurrent_attempts_get_exactly_the_limit_evaluated(web_app: Flask) -> None:
-    clients = [web_app.test_client() for _ in range(4 * LOGIN_LIMIT)]
+def test_the_wait_grows_and_is_shown(web_client: FlaskClient) -> None:
+    token = csrf_from(web_client.get("/login").get_data(as_text=True))
+    _wrong_logins(web_client, token, FREE_ATTEMPTS - 1)
+    last = web_client.post("/login", data={"password": "last guess", "csrf_token": token})
+    assert last.status_code == 401
+    assert last.headers["Retry-After"] == str(FIRST_WAIT_S)
+    assert f"try again in {FIRST_WAIT_S} s" in last.get_data(as_text=True)
+    refused = web_client.post("/login", data={"password": ADMIN_PASSWORD, "csrf_token": token})
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= FIRST_WAIT_S
+    time.sleep(FIRST_WAIT_S + 0.2)  # the wait ends; the next wrong one doubles it
+    again = web_client.post("/login", data={"password": "another", "csrf_token": token})
+    assert again.status_code == 401
+    assert again.headers["Retry-After"] == str(2 * FIRST_WAIT_S)
+    time.sleep(2 * FIRST_WAIT_S + 0.2)
+    assert (
+        web_client.post(
+            "/login", data={"password": ADMIN_PASSWORD, "csrf_token": token}
+        ).status_code
+        == 302
+    )
+
+
+def test_a_browser_that_logged_in_before_is_not_held_up_by_guesses_from_its_address(
+    web_app: Flask,
+) -> None:
+    staff = web_app.test_client()
+    log_in(staff)
+    assert staff.get_cookie(DEVICE_COOKIE, path="/login") is not None
+    attacker = web_app.test_client()
+    token = csrf_from(attacker.get("/login").get_data(as_text=True))
+    codes = _wrong_logins(attacker, token, FREE_ATTEMPTS + 2)
+    assert codes[-2:] == [429, 429]
+    # Same address; the staff member's browser counts on its own and gets in at once.
+    log_in(staff)
+    # A new browser at that address waits like the attacker (the trade-off).
+    newcomer = web_app.test_client()
+    newcomer_token = csrf_from(newcomer.get("/login").get_data(as_text=True))
+    right = {"password": ADMIN_PASSWORD, "csrf_token": newcomer_token}
+    blocked = newcomer.post("/login", data=right)
+    assert blocked.status_code == 429
+
+
+def test_a_forged_or_stale_device_cookie_counts_as_no_device(
+    settings: Settings, web_app: Flask
+) -> None:
+    staff = web_app.test_client()
+    log_in(staff)
+    cookie = staff.get_cookie(DEVICE_COOKIE, path="/login")
+    assert cookie is not None
+    forged = web_app.test_client()
+    forged.set_cookie(DEVICE_COOKIE, cookie.value[:-2] + "xx", path="/login")
+    token = csrf_from(forged.get("/login").get_data(as_text=True))
+    assert _wrong_logins(forged, token, FREE_ATTEMPTS + 1)[-1] == 429
+    # The same cookie after ADMIN_PASSWORD changed: no device either.
+    changed = replace(settings, admin_password="another long password")
+    rt = build_runtime(changed)
+    try:
+        restarted = create_app(changed, rt).test_client()
+        restarted.set_cookie(DEVICE_COOKIE, cookie.value, path="/login")
+        new_token = csrf_from(restarted.get("/login").get_data(as_text=True))
+        answer = restarted.post(
+            "/login", data={"password": "another long password", "csrf_token": new_token}
+        )
+        assert answer.status_code == 429
+    finally:
+        rt.redis.close()
+
+
+def test_the_same_wrong_password_again_costs_no_try(web_client: FlaskClient) -> None:
+    """A browser retrying a stale saved password is answered "wrong" and keeps its tries."""
+    token = csrf_from(web_client.get("/login").get_data(as_text=True))
+    stale = {"password": "the old password", "csrf_token": token}
+    codes = [web_client.post("/login", data=stale).status_code for _ in range(3 * FREE_ATTEMPTS)]
+    assert codes == [401] * (3 * FREE_ATTEMPTS)
+    assert (
+        web_client.post(
+            "/login", data={"password": ADMIN_PASSWORD, "csrf_token": token}
+        ).status_code
+        == 302
+    )
+
+
+def test_concurrent_attempts_are_each_counted_before_any_is_checked(web_app: Flask) -> None:
+    rt = web_app.extensions["lockme_runtime"]
+    clients = [web_app.test_client() for _ in range(8 * FREE_ATTEMPTS)]
     tokens = [csrf_from(c.get("/login").get_data(as_text=True)) for c in clients]
     start = threading.Barrier(len(clients))
     codes: list[int] = []
 
-    def attempt(client: FlaskClient, token: str) -> None:
+    def attempt(n: int, client: FlaskClient, token: str) -> None:
         start.wait()
-        codes.append(_wrong_login(client, token))
+        data = {"password": f"guess {n}", "csrf_token": token}
+        codes.append(client.post("/login", data=data).status_code)
 
-    pairs = zip(clients, tokens, strict=True)
-    threads = [threading.Thread(target=attempt, args=pair) for pair in pairs]
+    threads = [
+        threading.Thread(target=attempt, args=(n, client, token))
+        for n, (client, token) in enumerate(zip(clients, tokens, strict=True))
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(codes) == [401] * LOGIN_LIMIT + [429] * (3 * LOGIN_LIMIT)
+    checked = int(rt.redis.hget(keys.login_attempts("ip:127.0.0.1"), "tries"))
+    # Every checked attempt was counted first; past the free ones, each waits its turn.
+    assert codes.count(401) == checked
+    assert FREE_ATTEMPTS <= checked < len(clients)
+    assert codes.count(429) == len(clients) - checked
 
 
 # --- weak secrets ----------------------------------------------------------------------------
@@ -306,3 +442,23 @@ def test_check_reports_a_short_secret(
         monkeypatch.setenv(key, value)
     assert cli.main(["check"]) != 0
     assert "SECRET_KEY is too short" in capsys.readouterr().out
+
+
+# --- forwarded headers without a proxy ----------------------------------------------------
+def test_lockme_sync_dev_trusts_no_proxy_hops(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRUSTED_PROXY_HOPS", raising=False)
+    assert devserver.process_environment(5000)["TRUSTED_PROXY_HOPS"] == "0"
+
+
+@pytest.mark.parametrize(("hops", "allowed"), [("0", []), ("1", ["*"])])
+def test_gunicorn_honours_forwarded_headers_only_behind_a_proxy(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, hops: str, allowed: list[str]
+) -> None:
+    for key, value in settings_env(settings).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", hops)
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    cfg = GunicornConfig()
+    cfg.set("forwarded_allow_ips", conf["forwarded_allow_ips"])
+    assert cfg.forwarded_allow_ips == allowed
