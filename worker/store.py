@@ -33,6 +33,13 @@ from worker.leases import LeaseKeeper
 HISTORY_LIMIT = 1000
 FAILURE_LIMIT = 1000
 FAILURE_DAYS = 30
+# A failure record's reason and payload at most (characters of text, of JSON): a hostile
+# answer's reason phrase or body must not make a record, or the status page reading the
+# latest of them, large. A malformed payload is already cut to what replay needs
+# (``booking.replay_payload``, a few KB); one still larger is not kept, and replay reads
+# the message from Lockme again.
+REASON_LIMIT = 500
+PAYLOAD_LIMIT = 32 * 1024
 MAPPING_DAYS = 400
 DONE_SECONDS = 3 * 24 * 3600
 # Lockme redelivers an unacknowledged message for 24 h; two hours' margin for clocks.
@@ -523,12 +530,15 @@ class Store:
         reservation_id: int | None = None,
         kind: str = "permanent",
     ) -> dict[str, Any]:
-        """Keep a failed message with its payload and reason; counts attempts across replays."""
+        """Keep a failed message with its payload and reason (both bounded: ``REASON_LIMIT``,
+        ``PAYLOAD_LIMIT``); counts attempts across replays."""
         old = self.failure(message_id)
+        if payload is not None and len(json.dumps(payload)) > PAYLOAD_LIMIT:
+            payload = None
         record = {
             "message_id": message_id,
             "reservation_id": reservation_id,
-            "reason": reason,
+            "reason": reason[:REASON_LIMIT],
             "kind": kind,
             "attempts": (old["attempts"] if old else 0) + 1,
             "at": now_iso(),
