@@ -36,6 +36,7 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response as BaseResponse
 
+from app.hardening import https_wanted
 from app.i18n import t
 from app.login_throttle import DEVICE_COOKIE, DEVICE_DAYS, LoginThrottle
 from app.metrics import bearer_allowed
@@ -52,16 +53,20 @@ PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "webhooks.healthz"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-class RequestSecureSessionInterface(SecureCookieSessionInterface):
-    """Mark the session cookie Secure whenever the request came over https.
+def cookie_secure() -> bool:
+    """Cookies are Secure whenever ``PUBLIC_URL`` is https, or the request came over https.
 
     A fixed ``SESSION_COOKIE_SECURE=True`` would break plain-http development on a laptop,
-    and ``False`` would leak the cookie over http in production; behind ProxyFix the
-    request's scheme is the one the browser used.
-    """
+    and the request's scheme alone would let a plain-http request (which an https
+    deployment redirects, ``hardening.https_only``) set one without it."""
+    return request.is_secure or https_wanted(runtime().settings.public_url)
+
+
+class RequestSecureSessionInterface(SecureCookieSessionInterface):
+    """Mark the session cookie Secure as :func:`cookie_secure` says."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        return request.is_secure
+        return cookie_secure()
 
 
 @bp.record_once
@@ -180,7 +185,7 @@ def login() -> BaseResponse | str:
         throttle.device_cookie(),
         max_age=DEVICE_DAYS * 24 * 3600,
         path=url_for("auth.login"),
-        secure=request.is_secure,
+        secure=cookie_secure(),
         httponly=True,
         samesite="Lax",
     )

@@ -11,6 +11,7 @@ import re
 import runpy
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from app import create_app
 from app.auth import SESSION_IDLE
 from app.hardening import HEADERS
 from app.login_throttle import DEVICE_COOKIE, FIRST_WAIT_S, FREE_ATTEMPTS
-from tests.conftest import ADMIN_PASSWORD, make_settings, settings_env
+from tests.conftest import ADMIN_PASSWORD, WEBHOOK_SECRET, make_settings, settings_env
 from tests.test_web import csrf_from, log_in
 from worker import cli, devserver, keys
 from worker.config import ConfigError, Settings, load_settings
@@ -181,7 +182,11 @@ def test_with_public_url_the_host_never_chooses_our_urls(
     try:
         client = create_app(settings, rt).test_client()
         # Every request of this browser names a foreign Host and forges X-Forwarded-Host.
-        client.environ_base.update(HTTP_HOST="evil.example", HTTP_X_FORWARDED_HOST="localhost")
+        client.environ_base.update(
+            HTTP_HOST="evil.example",
+            HTTP_X_FORWARDED_HOST="localhost",
+            HTTP_X_FORWARDED_PROTO="https",
+        )
         environ_before = dict(os.environ)
         log_in(client)
         page = client.get("/setup").get_data(as_text=True)
@@ -462,3 +467,69 @@ def test_gunicorn_honours_forwarded_headers_only_behind_a_proxy(
     cfg = GunicornConfig()
     cfg.set("forwarded_allow_ips", conf["forwarded_allow_ips"])
     assert cfg.forwarded_allow_ips == allowed
+
+
+# --- https enforced --------------------------------------------------------------------------
+PUBLIC = "https://sync.example.com"
+PLAIN = {"X-Forwarded-Proto": "http"}
+TLS = {"X-Forwarded-Proto": "https"}
+
+
+@pytest.fixture
+def https_app(redis_url: str, fake_lockme: FakeLockme, fake_google: FakeGoogle) -> Iterator[Flask]:
+    app, rt = _app_with(redis_url, fake_lockme, fake_google, PUBLIC_URL=PUBLIC)
+    yield app
+    rt.redis.close()
+
+
+def test_plain_http_pages_are_redirected_to_public_url(https_app: Flask) -> None:
+    client = https_app.test_client()
+    page = client.get("/status?x=1", headers={**PLAIN, "Host": "evil.example"})
+    assert page.status_code == 301
+    assert page.headers["Location"] == f"{PUBLIC}/status?x=1"
+    login = client.post("/login", data={"password": ADMIN_PASSWORD}, headers=PLAIN)
+    assert login.status_code == 308 and login.headers["Location"] == f"{PUBLIC}/login"
+    assert "Set-Cookie" not in login.headers
+    assert client.get("/healthz", headers=PLAIN).status_code == 200
+
+
+def test_the_webhook_over_plain_http_is_refused_and_queues_nothing(
+    https_app: Flask, redis_url: str
+) -> None:
+    client = https_app.test_client()
+    answer = client.post(
+        f"/webhooks/lockme?secret={WEBHOOK_SECRET}", headers={**PLAIN, "X-MessageId": "77"}
+    )
+    assert answer.status_code == 403
+    assert "https" in answer.get_json()["error"]
+    rt = https_app.extensions["lockme_runtime"]
+    assert rt.redis.zcard(keys.INBOX_PENDING) == 0
+    ok = client.post(
+        f"/webhooks/lockme?secret={WEBHOOK_SECRET}", headers={**TLS, "X-MessageId": "77"}
+    )
+    assert ok.status_code == 200
+
+
+def test_over_https_the_cookie_is_secure_and_hsts_is_sent(https_app: Flask) -> None:
+    client = https_app.test_client()
+    page = client.get("/login", headers=TLS)
+    assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
+    token = csrf_from(page.get_data(as_text=True))
+    login = client.post(
+        "/login", data={"password": ADMIN_PASSWORD, "csrf_token": token}, headers=TLS
+    )
+    assert login.status_code == 302
+    cookies = login.headers.getlist("Set-Cookie")
+    assert cookies and all("Secure" in cookie for cookie in cookies)
+
+
+def test_with_no_proxy_trusted_a_forged_https_header_gets_a_redirect(
+    redis_url: str, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    app, rt = _app_with(
+        redis_url, fake_lockme, fake_google, PUBLIC_URL=PUBLIC, TRUSTED_PROXY_HOPS="0"
+    )
+    try:
+        assert app.test_client().get("/login", headers=TLS).status_code == 301
+    finally:
+        rt.redis.close()
