@@ -19,7 +19,17 @@ except ConfigError as exc:
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# A slow client holds a thread for as long as it takes to send its request line and headers
+# (gthread reads them blocking once the first byte is in, with no deadline), so threads are
+# many: an idle one costs little memory, and it takes 2 × 32 slow sockets, not 2 × 4, before
+# the webhook and /healthz wait. Behind Heroku's router (which buffers the request before it
+# reaches the dyno) none arrive; figures and the bound: docs/security.md, "Slow clients".
+threads = int(os.environ.get("GUNICORN_THREADS", "32"))
+# What the pages and the webhook need, with room: a longer request line answers 414, more or
+# longer header fields 400, before a thread is spent on the app.
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
