@@ -109,13 +109,21 @@ def logged_in() -> bool:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so that ``?next=`` cannot send a staff member elsewhere."""
-    if not target:
-        return url_for("setup.index")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("setup.index")
-    return target
+    """Only same-site paths, so that ``?next=`` cannot send a staff member elsewhere, and
+    only what can stand in a ``Location`` header: anything else goes to the setup page. A
+    backslash is refused too (browsers read ``/\\host`` as ``//host``), as are control
+    characters (a CRLF made the redirect a 500) and what ``urlsplit`` cannot parse
+    (``//[``)."""
+    home = url_for("setup.index")
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return home
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return home
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return home
+    return home if parts.scheme or parts.netloc else target
 
 
 @bp.before_app_request

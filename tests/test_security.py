@@ -533,3 +533,32 @@ def test_with_no_proxy_trusted_a_forged_https_header_gets_a_redirect(
         assert app.test_client().get("/login", headers=TLS).status_code == 301
     finally:
         rt.redis.close()
+
+
+# --- next= ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("target", "lands"),
+    [
+        ("//[", "/"),
+        ("/[::1", "/%5B::1"),  # odd, but a path of this site
+        ("/status\r\nX-Evil: 1", "/"),
+        ("/\\evil.example", "/"),
+        ("/\\/evil.example", "/"),
+        ("https://x", "/"),
+    ],
+)
+def test_a_crafted_next_after_login_goes_to_setup_never_a_500(
+    web_client: FlaskClient, target: str, lands: str
+) -> None:
+    token = csrf_from(web_client.get("/login").get_data(as_text=True))
+    answer = web_client.post(
+        "/login", data={"password": ADMIN_PASSWORD, "csrf_token": token, "next": target}
+    )
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == lands
+
+
+def test_a_plain_next_is_still_followed(web_client: FlaskClient) -> None:
+    token = csrf_from(web_client.get("/login").get_data(as_text=True))
+    data = {"password": ADMIN_PASSWORD, "csrf_token": token, "next": "/status?q=12"}
+    assert web_client.post("/login", data=data).headers["Location"] == "/status?q=12"
