@@ -89,3 +89,27 @@ def test_the_scrubber_is_linear_in_the_texts_length(text: str) -> None:
 def test_the_bounded_patterns_still_scrub_contact_data() -> None:
     text = "mail jan.kowalski@mail.example.co.uk or +48 600 100 200, id 123456789"
     assert logs.scrub(text) == "mail [email] or [phone], id 123456789"
+
+
+def test_the_access_log_carries_no_oauth_code_or_state(tmp_path: Path) -> None:
+    cfg = Config()
+    cfg.set("logger_class", "app.serverlog.Logger")
+    cfg.set("accesslog", str(tmp_path / "access.log"))
+    cfg.set("access_log_format", '%(h)s "%(r)s" %(q)s %(s)s')
+    logger = cfg.logger_class(cfg)
+    code, state = "4/0AVMBsJj-secret-grant", "Xyz-state-8f2a"
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/oauth/google/callback?state={state}&code={code}&scope=x",
+        "PATH_INFO": "/oauth/google/callback",
+        "QUERY_STRING": f"state={state}&code={code}&scope=x",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "10.0.0.1",
+    }
+    response = SimpleNamespace(status="302 FOUND", sent=0, headers=[])
+    logger.access(response, SimpleNamespace(headers=[]), environ, timedelta(seconds=0))
+    for handler in logger.access_log.handlers:
+        handler.flush()
+    line = (tmp_path / "access.log").read_text()
+    assert "/oauth/google/callback?" in line and "scope=x" in line
+    assert code not in line and state not in line
