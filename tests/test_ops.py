@@ -31,6 +31,7 @@ from rq import Queue, SimpleWorker
 from rq.connections import parse_connection
 
 from app import create_app
+from app.login_throttle import FREE_ATTEMPTS
 from tests.chaos.harness import free_port, wait_for
 from tests.conftest import (
     WEBHOOK_SECRET,
@@ -43,7 +44,7 @@ from tests.conftest import (
 )
 from tests.test_web import log_in
 from worker import alerts, cli, keys, logs, rqseam, schedules, sentry, tasks
-from worker.config import Settings
+from worker.config import ConfigError, Settings, load_settings
 from worker.gcal import RETRY_ATTEMPTS
 from worker.queue import enqueue_message, job_id
 from worker.runtime import Runtime, build_runtime
@@ -51,7 +52,7 @@ from worker.sandbox import FakeGoogle, FakeLockme
 from worker.store import connect_redis
 
 ROOT = Path(__file__).resolve().parent.parent
-METRICS_TOKEN = "scrape-token-0123456789"
+METRICS_TOKEN = "scrape-token-0123456789-abcdef"
 CUSTOMER = {"name": "Zofia", "surname": "Wrzosowska", "phone": "+48 512 345 678"}
 CUSTOMER_EMAIL = "zofia.wrzosowska@example.org"
 
@@ -656,3 +657,31 @@ def test_slow_clients_leave_the_webhook_and_healthz_answering(
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         log.close()
+
+
+def test_metrics_token_guesses_are_throttled(ops_settings: Settings, ops_runtime: Runtime) -> None:
+    """Issue 19: the bearer token could be guessed without limit."""
+    client = create_app(ops_settings, ops_runtime).test_client()
+    codes = [
+        client.get("/metrics", headers={"Authorization": f"Bearer guess-{n}"}).status_code
+        for n in range(FREE_ATTEMPTS + 2)
+    ]
+    assert codes == [401] * FREE_ATTEMPTS + [429, 429]
+    # The real token from elsewhere still scrapes, and a scraper repeating its one stale
+    # token is told 401 every time, never locked out by its own retries.
+    other = {"X-Forwarded-For": "203.0.113.9"}
+    good = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}", **other})
+    assert good.status_code == 200
+    stale = {"Authorization": "Bearer stale-token", "X-Forwarded-For": "203.0.113.10"}
+    assert [client.get("/metrics", headers=stale).status_code for _ in range(10)] == [401] * 10
+
+
+def test_a_short_metrics_token_stops_start_up() -> None:
+    env = {
+        "SECRET_KEY": "k" * 32,
+        "ADMIN_PASSWORD": "a long enough password",
+        "WEBHOOK_SECRET": "hook",
+        "METRICS_TOKEN": "short-token",
+    }
+    with pytest.raises(ConfigError, match="METRICS_TOKEN is too short"):
+        load_settings(env=env).require()
