@@ -38,7 +38,11 @@ def ensure_env(path: Path) -> str | None:
         if not current.get(name)
     }
     if generated:
-        with path.open("a", encoding="utf-8") as env_file:
+        # Readable by its owner only: it now holds the generated secrets. An existing file
+        # (made by hand, 0644) is narrowed too before they are added.
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "a", encoding="utf-8") as env_file:
             env_file.write("".join(f"{k}={v}\n" for k, v in generated.items()))
     return generated.get("ADMIN_PASSWORD")
 
