@@ -11,12 +11,15 @@ logout raises, and a fingerprint of the password it was opened with: logging out
 changing ``ADMIN_PASSWORD``, ends every session opened before. The cookie's signature is
 timestamped and re-signed on every request, and Flask refuses one older than
 ``SESSION_IDLE``: that is the idle timeout, checked by the server, not only by the browser.
+The session also carries when it was opened, and ends ``SESSION_MAX`` after it however
+busy it is.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -46,8 +49,11 @@ from worker.store import text
 
 bp = Blueprint("auth", __name__)
 
-# A staff session ends after this long without a request (documented in docs/security.md).
+# A staff session ends after this long without a request, and this long after its login
+# whatever the activity (a status screen left open refreshes itself all day): both in
+# docs/security.md.
 SESSION_IDLE = timedelta(hours=12)
+SESSION_MAX = timedelta(hours=24)
 # Reachable without a session: the login page itself, static files and the health probe.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "webhooks.healthz"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -100,8 +106,12 @@ def _staff_epoch() -> str:
 
 
 def logged_in() -> bool:
-    """A session opened by login, since the last logout, with the current password."""
+    """A session opened by login less than ``SESSION_MAX`` ago, since the last logout,
+    with the current password."""
     if session.get("staff") is not True:
+        return False
+    opened = session.get("opened")
+    if not isinstance(opened, int) or time.time() - opened > SESSION_MAX.total_seconds():
         return False
     return hmac.compare_digest(
         str(session.get("epoch", "")), _staff_epoch()
@@ -184,7 +194,9 @@ def login() -> BaseResponse | str:
     # A fresh session (and CSRF token) on login, so a token seen before login is useless.
     session.clear()
     session.permanent = True
-    session.update(staff=True, epoch=_staff_epoch(), pw=_password_fingerprint())
+    session.update(
+        staff=True, epoch=_staff_epoch(), pw=_password_fingerprint(), opened=int(time.time())
+    )
     csrf_token()
     response = redirect(_safe_next(next_url))
     # This browser's own login count from now on (app.login_throttle).

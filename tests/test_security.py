@@ -23,7 +23,7 @@ from gunicorn.config import Config as GunicornConfig
 from itsdangerous import TimestampSigner
 
 from app import create_app
-from app.auth import SESSION_IDLE
+from app.auth import SESSION_IDLE, SESSION_MAX
 from app.hardening import HEADERS
 from app.login_throttle import DEVICE_COOKIE, FIRST_WAIT_S, FREE_ATTEMPTS
 from tests.conftest import ADMIN_PASSWORD, WEBHOOK_SECRET, make_settings, settings_env
@@ -113,6 +113,19 @@ def test_sessions_expire_after_the_idle_time(web_app: Flask, web_client: FlaskCl
     recent = fresh_signer.sign(body).decode()
     assert with_cookie(web_app, recent).get("/status").status_code == 200
     assert with_cookie(web_app, stale).get("/status").status_code == 302
+
+
+def test_a_session_ends_a_day_after_login_however_busy(web_client: FlaskClient) -> None:
+    """Issue 19: a session kept busy (a status screen that refreshes itself) never ended."""
+    log_in(web_client)
+    with web_client.session_transaction() as session:
+        session["opened"] = int(time.time() - SESSION_MAX.total_seconds() + 60)
+    assert web_client.get("/status").status_code == 200  # a minute before the day is up
+    with web_client.session_transaction() as session:
+        session["opened"] = int(time.time() - SESSION_MAX.total_seconds() - 60)
+    assert web_client.get("/status").status_code == 302
+    log_in(web_client)  # a new login opens a new day
+    assert web_client.get("/status").status_code == 200
 
 
 # --- security headers ------------------------------------------------------------------------
