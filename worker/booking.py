@@ -212,7 +212,7 @@ def parse_message(message_id: int, payload: Any) -> Message:
 
 # What a failure record keeps of a malformed message: the keys parse_message reads, each
 # field of ``data`` only when the room's privacy level shows it on the event (replay writes
-# nothing else), and no value longer than the event could hold.
+# nothing else), and no value longer than the event holds of it: about 4 KB at most.
 MESSAGE_KEYS = ("action", "reservationid", "roomid")
 _WHEN = ("date", "hour", "roomid", "people", "status", "source")
 _NAMES = ("name", "surname")
@@ -223,11 +223,11 @@ BOOKING_KEYS = {
 }
 
 
-def _kept(value: Any) -> Any:
-    """A scalar as it is (a string cut to what an event holds); a nested value, which no
-    field is read from, as None."""
+def _kept(value: Any, limit: int = FIELD_LIMIT) -> Any:
+    """A scalar as it is (a string cut to what the event holds of it); a nested value,
+    which no field is read from, as None."""
     if isinstance(value, str):
-        return value[:COMMENT_LIMIT]
+        return value[:limit]
     return value if isinstance(value, int | float | bool) or value is None else None
 
 
@@ -241,7 +241,11 @@ def replay_payload(payload: Any, privacy: str) -> dict[str, Any] | None:
     data = payload.get("data")
     if isinstance(data, dict):
         fields = BOOKING_KEYS.get(privacy, BOOKING_KEYS["time_only"])
-        kept["data"] = {key: _kept(data[key]) for key in fields if key in data}
+        kept["data"] = {
+            key: _kept(data[key], COMMENT_LIMIT if key == "comment" else FIELD_LIMIT)
+            for key in fields
+            if key in data
+        }
     elif "data" in payload:
         kept["data"] = _kept(data)
     return kept

@@ -36,10 +36,10 @@ FAILURE_DAYS = 30
 # A failure record's reason and payload at most (characters of text, of JSON): a hostile
 # answer's reason phrase or body must not make a record, or the status page reading the
 # latest of them, large. A malformed payload is already cut to what replay needs
-# (``booking.replay_payload``, a few KB); one still larger is not kept, and replay reads
+# (``booking.replay_payload``, at most about 4 KB); one still larger is not kept, and replay reads
 # the message from Lockme again.
 REASON_LIMIT = 500
-PAYLOAD_LIMIT = 32 * 1024
+PAYLOAD_LIMIT = 8 * 1024
 MAPPING_DAYS = 400
 DONE_SECONDS = 3 * 24 * 3600
 # Lockme redelivers an unacknowledged message for 24 h; two hours' margin for clocks.
