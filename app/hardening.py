@@ -88,8 +88,9 @@ def https_only(app: WSGIApp, public_url: str) -> WSGIApp:
                 [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
             )
             return [body.encode()]
-        query = environ.get("QUERY_STRING", "")
-        target = base + quote(path) + (f"?{query}" if query else "")
+        # WSGI hands the path and query over as bytes decoded as latin-1.
+        query = quote(environ.get("QUERY_STRING", "").encode("latin-1"), safe="=&%+;/?:@,")
+        target = base + quote(path.encode("latin-1")) + (f"?{query}" if query else "")
         # 308 keeps a POST a POST; a browser then sends it again over https.
         status = (
             "301 Moved Permanently"

@@ -160,6 +160,9 @@ def test_an_oversized_google_answer_is_malformed(runtime: Runtime, fake_google: 
     )
     with pytest.raises(MalformedAnswer, match="larger than 1024 KB"):
         runtime.calendar.get("primary", "lockme770003")
+    fake_google.faults.clear()
+    # The next call on the same client gets a clean connection, not the rest of that body.
+    assert runtime.calendar.get("primary", "lockme770003") is None
 
 
 def test_a_google_list_page_may_be_larger_than_one_answer(

@@ -504,6 +504,8 @@ def test_plain_http_pages_are_redirected_to_public_url(https_app: Flask) -> None
     assert login.status_code == 308 and login.headers["Location"] == f"{PUBLIC}/login"
     assert "Set-Cookie" not in login.headers
     assert client.get("/healthz", headers=PLAIN).status_code == 200
+    odd = client.get("/statuś?q=a b", headers=PLAIN)
+    assert odd.headers["Location"] == f"{PUBLIC}/statu%C5%9B?q=a%20b"
 
 
 def test_the_webhook_over_plain_http_is_refused_and_queues_nothing(

@@ -115,7 +115,11 @@ class CappedHttp(httplib2.Http):  # type: ignore[misc]  # httplib2 has no types
         path = request_uri.split("?", 1)[0]
         limit = LIST_ANSWER_LIMIT if _LIST_PATH.search(path) else ANSWER_LIMIT
         conn.response_class = functools.partial(_CappedResponse, limit=limit)
-        return super()._conn_request(conn, request_uri, method, body, headers)
+        try:
+            return super()._conn_request(conn, request_uri, method, body, headers)
+        except MalformedAnswer:
+            conn.close()  # the rest of that body is still on the socket: never reuse it
+            raise
 
 
 def fallback_id(event_id: str, generation: int) -> str:

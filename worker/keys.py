@@ -137,9 +137,10 @@ LOCKME_SHAPES: Final = f"{PREFIX}lockme:shapes"
 STAFF_EPOCH: Final = f"{PREFIX}staff:epoch"
 
 
-def login_attempts(address: str) -> str:
-    """Counter of login attempts from a client address in the current window."""
-    return f"{PREFIX}login:{address}"
+def login_attempts(subject: str) -> str:
+    """Hash of a login throttle's subject (``ip:<address>``, ``device:<id>``,
+    ``metrics:<address>``): its tries, the end of its wait, wrong passwords' fingerprints."""
+    return f"{PREFIX}login:{subject}"
 
 
 # --- sandbox --------------------------------------------------------------------------
@@ -323,9 +324,10 @@ class Keys:
         """Counter bumped by "log out everywhere": sessions of an older epoch are void."""
         return self._k("staff:epoch")
 
-    def login_attempts(self, address: str) -> str:
-        """Counter of login attempts from a client address in the current window."""
-        return self._k(f"login:{address}")
+    def login_attempts(self, subject: str) -> str:
+        """Hash of a login throttle's subject (``ip:<address>``, ``device:<id>``,
+        ``metrics:<address>``): its tries, the end of its wait, wrong passwords' fingerprints."""
+        return self._k(f"login:{subject}")
 
     # --- calendar → Lockme blocks -------------------------------------------------------
     @property
