@@ -53,6 +53,7 @@ def test_a_message_nested_too_deep_is_malformed_not_transient(
     assert tasks.handle_message(runtime, mid, False, None) == "failed"
     failure = runtime.store.failure(mid)
     assert failure is not None and failure["kind"] == "malformed"
+    assert failure["reason"].startswith(f"Lockme GET /message/{mid}: ")
     assert "nested too deep" in failure["reason"]
     assert mid in fake_lockme.acked
 

@@ -331,7 +331,10 @@ class LockmeClient:
                 status=response.status,
             )
         response.release_conn()
-        answer = Answer.read(response.status, response.headers.get("Content-Type", ""), data)
+        try:
+            answer = Answer.read(response.status, response.headers.get("Content-Type", ""), data)
+        except MalformedAnswer as exc:
+            raise MalformedAnswer(f"{what}: {exc}", service=SERVICE, status=exc.status) from None
         self.shapes.note(method, path, answer)
         return answer
 
