@@ -174,3 +174,33 @@ def test_a_google_list_page_may_be_larger_than_one_answer(
     start = datetime.now(UTC)
     events = runtime.calendar.list_events("primary", time_min=start, time_max=start + timedelta(1))
     assert list(events) == []
+
+
+@pytest.mark.parametrize(
+    "page",
+    [{"items": "²"}, {"items": [["not an object"]]}, {"items": [{"summary": "no id"}]}, ["x"]],
+    ids=["items a string", "an item a list", "an item without id", "a list"],
+)
+def test_a_mistyped_google_page_is_malformed_not_transient(
+    runtime: Runtime, fake_google: FakeGoogle, page: Any
+) -> None:
+    fake_google.faults.add("GET", r"/events$", status=200, body=page)
+    start = datetime.now(UTC)
+    with pytest.raises(MalformedAnswer, match="Google list"):
+        list(runtime.calendar.list_events("primary", time_min=start, time_max=start))
+
+
+def test_the_rooms_page_names_a_mistyped_calendar_list(
+    web_client: FlaskClient, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    log_in(web_client)
+    rt = web_client.application.extensions["lockme_runtime"]
+    rt.lockme.connect(fake_lockme.issue_token())
+    token = fake_google.issue_token()
+    rt.calendar.connect(
+        {"access_token": token["access_token"], "refresh_token": token["refresh_token"]},
+        account=fake_google.email,
+    )
+    fake_google.faults.add("GET", r"/calendarList$", status=200, body={"items": [{"x": 1}]})
+    status, html = _rooms_page(web_client)
+    assert status == 200 and "objects with ids" in html

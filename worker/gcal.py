@@ -293,9 +293,27 @@ class GoogleCalendar:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _object(self, request: Any, what: str) -> dict[str, Any]:
-        """:meth:`_execute` for a call whose answer is a JSON object (an event, a calendar)."""
-        answer: dict[str, Any] = self._execute(request, what)
+        """:meth:`_execute` for a call whose answer is a JSON object (an event, a calendar);
+        anything else is a :class:`MalformedAnswer`, not an error deep in a caller."""
+        answer = self._execute(request, what)
+        if not isinstance(answer, dict):
+            raise MalformedAnswer(f"Google {what}: the answer is no object", service=SERVICE)
         return answer
+
+    def _page(self, request: Any, what: str) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a list call: its items (objects, each with a string ``id``) and the
+        next page's token."""
+        page = self._object(request, what)
+        items, token = page.get("items", []), page.get("nextPageToken")
+        if not (
+            isinstance(items, list)
+            and all(isinstance(item, dict) and isinstance(item.get("id"), str) for item in items)
+            and isinstance(token, str | None)
+        ):
+            raise MalformedAnswer(
+                f"Google {what}: the page is not a list of objects with ids", service=SERVICE
+            )
+        return items, token
 
     def _attempt(self, request: Any, what: str) -> Any:
         """One attempt of a call, paced by the shared rate limiter and counted."""
@@ -421,9 +439,10 @@ class GoogleCalendar:
         params = {k: v for k, v in params.items() if v is not None}
         page_token = None
         while True:
-            page = self._execute(self._events().list(pageToken=page_token, **params), "list")
-            yield from page.get("items", [])
-            page_token = page.get("nextPageToken")
+            items, page_token = self._page(
+                self._events().list(pageToken=page_token, **params), "list"
+            )
+            yield from items
             if not page_token:
                 return
 
@@ -438,9 +457,8 @@ class GoogleCalendar:
                 .calendarList()
                 .list(minAccessRole="writer", pageToken=page_token, maxResults=250)
             )
-            page = self._execute(request, "calendarList")
-            items.extend(page.get("items", []))
-            page_token = page.get("nextPageToken")
+            page, page_token = self._page(request, "calendarList")
+            items.extend(page)
             if not page_token:
                 return items
 
