@@ -11,7 +11,7 @@ import sys
 from worker.config import ConfigError, load_settings
 
 try:
-    load_settings().require()
+    settings = load_settings().require()
 except ConfigError as exc:
     # One clear line instead of a traceback per worker process.
     print(f"configuration error: {exc}", file=sys.stderr)
@@ -19,7 +19,17 @@ except ConfigError as exc:
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# A slow client holds a thread for as long as it takes to send its request line and headers
+# (gthread reads them blocking once the first byte is in, with no deadline), so threads are
+# many: an idle one costs little memory, and it takes 2 × 32 slow sockets, not 2 × 4, before
+# the webhook and /healthz wait. Behind Heroku's router (which buffers the request before it
+# reaches the dyno) none arrive; figures and the bound: docs/security.md, "Slow clients".
+threads = int(os.environ.get("GUNICORN_THREADS", "32"))
+# What the pages and the webhook need, with room: a longer request line answers 414, more or
+# longer header fields 400, before a thread is spent on the app.
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
@@ -31,8 +41,12 @@ keepalive = 5
 # in a worker's accept queue are reset if that worker dies; Lockme redelivers an unanswered
 # webhook.
 reuse_port = True
-# TLS ends at the platform's router; trust its X-Forwarded-* headers (ProxyFix reads them).
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+# TLS ends at the platform's router; trust its X-Forwarded-* headers (ProxyFix counts the
+# hops). With TRUSTED_PROXY_HOPS=0 nothing is in front, so gunicorn itself honours none of
+# them either (X-Forwarded-Proto, SCRIPT_NAME and the like would be the client's word).
+forwarded_allow_ips = os.environ.get(
+    "FORWARDED_ALLOW_IPS", "*" if settings.trusted_proxy_hops else ""
+)
 accesslog = None
 errorlog = "-"
 # The webhook's URL carries its secret: gunicorn's own lines (the error log's "Error handling

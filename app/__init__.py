@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         # Without PUBLIC_URL the Host names the OAuth redirect and the webhook URL shown:
         # Flask answers 400 for a Host outside this list (``Settings.trusted_hosts``).
         TRUSTED_HOSTS=settings.trusted_hosts,
+        PUBLIC_URL=settings.public_url,
     )
     install(app, runtime)
     # A replay (the status page's button) fails over a dead worker's job of the message it
@@ -44,10 +45,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # Behind a PaaS router TLS ends before the dyno: trust as many hops of X-Forwarded-For
     # and -Proto as the operator configures (Heroku: 1), and no X-Forwarded-Host: the router
     # passes Host on, and a forged one must never choose our URLs. The webhook is answered
-    # ahead of both (it needs neither the scheme nor the client address).
+    # ahead of Flask; with an https PUBLIC_URL nothing is answered over plain http.
     hops = settings.trusted_proxy_hops
-    app.wsgi_app = webhooks.mount(  # type: ignore[method-assign, assignment]
-        ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0), runtime
+    wsgi = webhooks.mount(app.wsgi_app, runtime)
+    if hardening.https_wanted(settings.public_url):
+        wsgi = hardening.https_only(wsgi, settings.public_url)
+    app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+        wsgi, x_for=hops, x_proto=hops, x_host=0
     )
 
     # First: its Host check must run before the login gate builds any URL.

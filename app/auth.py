@@ -11,12 +11,15 @@ logout raises, and a fingerprint of the password it was opened with: logging out
 changing ``ADMIN_PASSWORD``, ends every session opened before. The cookie's signature is
 timestamped and re-signed on every request, and Flask refuses one older than
 ``SESSION_IDLE``: that is the idle timeout, checked by the server, not only by the browser.
+The session also carries when it was opened, and ends ``SESSION_MAX`` after it however
+busy it is.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -26,6 +29,7 @@ from flask import (
     Response,
     abort,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -35,32 +39,39 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response as BaseResponse
 
+from app.hardening import https_wanted
 from app.i18n import t
+from app.login_throttle import DEVICE_COOKIE, DEVICE_DAYS, LoginThrottle
 from app.metrics import bearer_allowed
 from app.runtime import runtime
 from worker.redisutil import text
 
 bp = Blueprint("auth", __name__)
 
-LOGIN_LIMIT = 10
-LOGIN_WINDOW_S = 5 * 60
-# A staff session ends after this long without a request (documented in docs/security.md).
+# A staff session ends after this long without a request, and this long after its login
+# whatever the activity (a status screen left open refreshes itself all day): both in
+# docs/security.md.
 SESSION_IDLE = timedelta(hours=12)
+SESSION_MAX = timedelta(hours=24)
 # Reachable without a session: the login page itself, static files and the health probe.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "webhooks.healthz"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-class RequestSecureSessionInterface(SecureCookieSessionInterface):
-    """Mark the session cookie Secure whenever the request came over https.
+def cookie_secure() -> bool:
+    """Cookies are Secure whenever ``PUBLIC_URL`` is https, or the request came over https.
 
     A fixed ``SESSION_COOKIE_SECURE=True`` would break plain-http development on a laptop,
-    and ``False`` would leak the cookie over http in production; behind ProxyFix the
-    request's scheme is the one the browser used.
-    """
+    and the request's scheme alone would let a plain-http request (which an https
+    deployment redirects, ``hardening.https_only``) set one without it."""
+    return request.is_secure or https_wanted(runtime().settings.public_url)
+
+
+class RequestSecureSessionInterface(SecureCookieSessionInterface):
+    """Mark the session cookie Secure as :func:`cookie_secure` says."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        return request.is_secure
+        return cookie_secure()
 
 
 @bp.record_once
@@ -94,8 +105,12 @@ def _staff_epoch() -> str:
 
 
 def logged_in() -> bool:
-    """A session opened by login, since the last logout, with the current password."""
+    """A session opened by login less than ``SESSION_MAX`` ago, since the last logout,
+    with the current password."""
     if session.get("staff") is not True:
+        return False
+    opened = session.get("opened")
+    if not isinstance(opened, int) or time.time() - opened > SESSION_MAX.total_seconds():
         return False
     return hmac.compare_digest(
         str(session.get("epoch", "")), _staff_epoch()
@@ -103,13 +118,21 @@ def logged_in() -> bool:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so that ``?next=`` cannot send a staff member elsewhere."""
-    if not target:
-        return url_for("setup.index")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("setup.index")
-    return target
+    """Only same-site paths, so that ``?next=`` cannot send a staff member elsewhere, and
+    only what can stand in a ``Location`` header: anything else goes to the setup page. A
+    backslash is refused too (browsers read ``/\\host`` as ``//host``), as are control
+    characters (a CRLF made the redirect a 500) and what ``urlsplit`` cannot parse
+    (``//[``)."""
+    home = url_for("setup.index")
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return home
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return home
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return home
+    return home if parts.scheme or parts.netloc else target
 
 
 @bp.before_app_request
@@ -134,38 +157,58 @@ def _auth_context() -> dict[str, object]:
     return {"csrf_token": csrf_token, "logged_in": logged_in}
 
 
-def _attempts_key() -> str:
-    """Per client address; ``remote_addr`` is the proxy-reported one only for the number of
-    hops the operator trusts (``TRUSTED_PROXY_HOPS``, see ``create_app``), so a forged
-    ``X-Forwarded-For`` cannot give an attacker a fresh count."""
-    return runtime().keys.login_attempts(request.remote_addr or "unknown")
+def _throttle() -> LoginThrottle:
+    rt = runtime()
+    return LoginThrottle(rt.redis, rt.keys, rt.settings.secret_key, _password_fingerprint())
+
+
+def _refused(next_url: str, error: str, status: int, wait_s: int) -> BaseResponse:
+    response = make_response(render_template("login.html", next_url=next_url, error=error))
+    response.status_code = status
+    if wait_s:
+        response.headers["Retry-After"] = str(wait_s)
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> BaseResponse | str | tuple[str, int]:
+def login() -> BaseResponse | str:
     next_url = request.values.get("next", "")
     if request.method == "GET":
         return render_template("login.html", next_url=next_url)
-    rt = runtime()
-    key = _attempts_key()
-    # Count first, in one MULTI/EXEC, then compare: concurrent attempts each get their own
-    # number, so no more than LOGIN_LIMIT of them are ever evaluated in a window.
-    pipe = rt.redis.pipeline(transaction=True)
-    pipe.incr(key)
-    pipe.expire(key, LOGIN_WINDOW_S, nx=True)
-    attempt, _ = pipe.execute()
-    if attempt > LOGIN_LIMIT:
-        return render_template("login.html", next_url=next_url, error=t("login_too_many")), 429
+    throttle = _throttle()
+    subject = throttle.subject(request)
     password = request.form.get("password", "")
-    if not hmac.compare_digest(password.encode(), rt.settings.admin_password.encode()):
-        return render_template("login.html", next_url=next_url, error=t("login_wrong")), 401
-    rt.redis.delete(key)
+    verdict = throttle.claim(subject, password)
+    if verdict.action == "wait":
+        return _refused(next_url, t("login_wait", seconds=verdict.wait_s), 429, verdict.wait_s)
+    right = runtime().settings.admin_password
+    if verdict.action == "known" or not hmac.compare_digest(password.encode(), right.encode()):
+        if verdict.action == "check":
+            throttle.wrong(subject, password)
+        error = t("login_wrong")
+        if verdict.wait_s:
+            error = f"{error} {t('login_wait', seconds=verdict.wait_s)}"
+        return _refused(next_url, error, 401, verdict.wait_s)
+    throttle.passed(subject)
     # A fresh session (and CSRF token) on login, so a token seen before login is useless.
     session.clear()
     session.permanent = True
-    session.update(staff=True, epoch=_staff_epoch(), pw=_password_fingerprint())
+    session.update(
+        staff=True, epoch=_staff_epoch(), pw=_password_fingerprint(), opened=int(time.time())
+    )
     csrf_token()
-    return redirect(_safe_next(next_url))
+    response = redirect(_safe_next(next_url))
+    # This browser's own login count from now on (app.login_throttle).
+    response.set_cookie(
+        DEVICE_COOKIE,
+        throttle.device_cookie(),
+        max_age=DEVICE_DAYS * 24 * 3600,
+        path=url_for("auth.login"),
+        secure=cookie_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 @bp.route("/logout", methods=["POST"])

@@ -28,7 +28,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "password": "Password",
         "login_button": "Log in",
         "login_wrong": "Wrong password.",
-        "login_too_many": "Too many attempts. Wait a few minutes and try again.",
+        "login_wait": "Too many wrong passwords from here: try again in {seconds} s.",
         "csrf_failed": (
             "The form expired or did not come from this site. Reload the page and try again."
         ),
@@ -366,7 +366,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "password": "Hasło",
         "login_button": "Zaloguj",
         "login_wrong": "Złe hasło.",
-        "login_too_many": "Zbyt wiele prób. Odczekaj kilka minut i spróbuj ponownie.",
+        "login_wait": "Zbyt wiele błędnych haseł z tego miejsca: spróbuj ponownie za {seconds} s.",
         "csrf_failed": (
             "Formularz wygasł albo nie pochodzi z tej strony. Odśwież stronę i spróbuj ponownie."
         ),

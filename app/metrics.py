@@ -13,6 +13,7 @@ import hmac
 from flask import Blueprint, Response, abort, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from app.login_throttle import LoginThrottle, client_address
 from app.runtime import runtime
 from worker import metrics
 from worker.memory import redis_memory
@@ -30,16 +31,30 @@ def bearer_allowed() -> bool:
 
     A wrong or unexpected token answers 401 at once rather than the login page, so a
     misconfigured scraper reports an authentication error instead of unparsable HTML.
+    Guesses are throttled like passwords (``app.login_throttle``, per client address):
+    after 5 wrong tokens each try waits longer (429 meanwhile), and the same wrong token
+    again (a scraper left with an old one) costs no try.
     """
     header = request.headers.get("Authorization", "")
     if request.endpoint != ENDPOINT or not header:
         return False
     scheme, _, sent = header.partition(" ")
-    token = runtime().settings.metrics_token
+    rt = runtime()
+    token = rt.settings.metrics_token
     if not token or scheme.lower() != "bearer":
         abort(401)
-    if not hmac.compare_digest(sent.strip().encode(), token.encode()):
+    key = hmac.new(rt.settings.secret_key.encode(), token.encode(), "sha256").hexdigest()[:32]
+    throttle = LoginThrottle(rt.redis, rt.keys, rt.settings.secret_key, key)
+    subject = f"metrics:{client_address(request)}"
+    sent = sent.strip()
+    verdict = throttle.claim(subject, sent)
+    if verdict.action == "wait":
+        abort(Response("too many wrong tokens", 429, {"Retry-After": str(verdict.wait_s)}))
+    if verdict.action == "known" or not hmac.compare_digest(sent.encode(), token.encode()):
+        if verdict.action == "check":
+            throttle.wrong(subject, sent)
         abort(401)
+    throttle.passed(subject)
     return True
 
 

@@ -1,7 +1,8 @@
-"""gunicorn's own log lines, with the webhook secret cut out.
+"""gunicorn's own log lines, with the webhook secret and the OAuth code and state cut out.
 
-The webhook secret travels in the URL (``?secret=``, as Lockme's integration requires), and
-gunicorn writes the request's URL into its logs: the access log's ``%(r)s`` and ``%(q)s``,
+The webhook secret travels in the URL (``?secret=``, as Lockme's integration requires), as
+do an OAuth callback's ``code`` (one use, but a grant until then) and ``state``; gunicorn
+writes the request's URL into its logs: the access log's ``%(r)s`` and ``%(q)s``,
 and the error log's "Error handling request /webhooks/lockme?secret=…" for any exception
 that reaches it. :class:`Logger` (``logger_class`` in ``gunicorn.conf.py``) filters both
 logs, whatever format an operator chooses with ``GUNICORN_CMD_ARGS``.
@@ -15,12 +16,13 @@ from typing import Any
 
 from gunicorn import glogging
 
-SECRET_IN_URL = re.compile(r"(secret(?:=|%3D))[^&\s\"'#]*", re.IGNORECASE)
+SECRET_IN_URL = re.compile(r"(\b(?:secret|code|state)(?:=|%3D))[^&\s\"'#]*", re.IGNORECASE)
 REDACTED = "[redacted]"
 
 
 class RedactSecrets(logging.Filter):
-    """Rewrite a record whose text carries ``secret=…`` with the value replaced."""
+    """Rewrite a record whose text carries ``secret=``, ``code=`` or ``state=`` with the
+    value replaced."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

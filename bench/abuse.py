@@ -1,6 +1,6 @@
 """The bounded abuse run of docs/security.md: a flood of made-up webhook ids.
 
-``python -m bench.abuse [--ids 20000]`` starts a redis-server of its own, sized as Heroku's
+``python -m bench.abuse [flood] [--ids 20000]`` starts a redis-server of its own, sized as Heroku's
 mini plan (``maxmemory 25mb``, ``noeviction``), the Lockme and Google fakes, and the web app
 (Flask's test client: the receiver's own code, no socket). Then:
 
@@ -13,12 +13,21 @@ mini plan (``maxmemory 25mb``, ``noeviction``), the Lockme and Google fakes, and
 3. Per-message memory in flight: real bookings through the whole pipeline, and what a
    finished job leaves in Redis for ``FINISHED_JOB_TTL_S``.
 
+The runs of issue 19, each on its own redis-server and loopback only, bounded in time:
+
+- ``spoof``: 500 wrong logins, each with a new 4,000-character ``X-Forwarded-For``.
+- ``oversized``: a 50 MB message answer (the worker's side in a process of its own, for
+  its peak memory) and a 40 MB ``/rooms``: memory, Redis, the failure record, the pages.
+- ``slow [--sockets 12] [--seconds 20] [--threads N]``: gunicorn as the Procfile runs it,
+  slow sockets trickling header lines, ``/healthz`` and the webhook probed meanwhile.
+
 Figures are printed as one JSON object; docs/security.md quotes a run.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import shutil
@@ -230,12 +239,242 @@ def run(ids: int, bookings: int) -> dict[str, Any]:
         proc.wait(timeout=10)
 
 
+# --- issue 19's runs: a spoofed header, oversized answers, slow sockets ----------------------
+def _settings_env(url: str, lockme: FakeLockme, google: FakeGoogle) -> dict[str, str]:
+    return {
+        "REDIS_URL": url,
+        "SECRET_KEY": "abuse-run-secret-key-of-32-characters",
+        "ADMIN_PASSWORD": "abuse-run-password",
+        "WEBHOOK_SECRET": SECRET,
+        **service_environment(lockme, google),
+        "LOG_LEVEL": "ERROR",
+    }
+
+
+def spoofed_header(posts: int = 500) -> dict[str, Any]:
+    """``posts`` wrong logins, each with a new 4,000-character ``X-Forwarded-For`` behind
+    one trusted hop (the default): what the login keys hold, and how the attempts end."""
+    proc, url = _redis_server()
+    lockme, google = FakeLockme().start(), FakeGoogle().start()
+    try:
+        settings = load_settings(env=_settings_env(url, lockme, google))
+        rt = build_runtime(settings)
+        web = create_app(settings, rt).test_client()
+        page = web.get("/login").get_data(as_text=True)
+        token = page.split('name="csrf_token" value="')[1].split('"')[0]
+        before = redis_memory(rt.redis).used_bytes
+        codes: Counter[int] = Counter()
+        for n in range(posts):
+            forged = f"{n:04d}" + "x" * 3996
+            answer = web.post(
+                "/login",
+                data={"password": f"guess {n}", "csrf_token": token},
+                headers={"X-Forwarded-For": forged},
+            )
+            codes[answer.status_code] += 1
+        login_keys = list(rt.redis.scan_iter(rt.keys.login_attempts("*")))
+        key_bytes = sum(int(rt.redis.memory_usage(k) or 0) for k in login_keys)
+        return {
+            "posts": posts,
+            "answers": dict(codes),
+            "login_keys": len(login_keys),
+            "login_key_bytes": key_bytes,
+            "redis_growth_mb": _mb(redis_memory(rt.redis).used_bytes - before),
+        }
+    finally:
+        lockme.stop()
+        google.stop()
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _oversized_child(url: str, env: dict[str, str], jobs: Any, results: Any) -> None:
+    """The worker's side, in a process of its own, so that its peak memory is its own."""
+    import resource
+
+    rt = build_runtime(load_settings(env=env))
+    tasks.configure(rt)
+    start_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    message_id = jobs.get()
+    began = time.monotonic()
+    outcome = tasks.handle_message(rt, message_id, False, None)
+    results.put(
+        {
+            "outcome": outcome,
+            "seconds": round(time.monotonic() - began, 2),
+            "worker_peak_growth_mb": round(
+                (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - start_kb) / 1024, 1
+            ),
+        }
+    )
+
+
+def oversized_answers(megabytes: int = 50) -> dict[str, Any]:
+    """A ``GET /message/N`` answering a ``megabytes`` MB JSON string and a ``/rooms`` of 40
+    MB: the worker's peak memory, Redis, the failure record, the status and rooms pages."""
+    import multiprocessing
+
+    proc, url = _redis_server()
+    lockme, google = FakeLockme().start(), FakeGoogle().start()
+    try:
+        env = _settings_env(url, lockme, google)
+        settings = load_settings(env=env)
+        rt = build_runtime(settings)
+        rt.lockme.connect(lockme.issue_token())
+        rt.redis.set(rt.keys.since, time.time() - 2 * 24 * 3600)
+        # Forked before the big body exists, so none of it is counted in the child.
+        context = multiprocessing.get_context("fork")
+        jobs, results = context.Queue(), context.Queue()
+        child = context.Process(target=_oversized_child, args=(url, env, jobs, results))
+        child.start()
+        used_before = redis_memory(rt.redis).used_bytes
+        message_id = lockme.put_message(json.dumps("x" * (megabytes * 2**20)))
+        jobs.put(message_id)
+        worker = results.get(timeout=300)
+        child.join(30)
+        failure = rt.store.failure(message_id) or {}
+        record = rt.redis.hget(rt.keys.failures, str(message_id)) or b""
+        web = create_app(settings, rt).test_client()
+        page = web.get("/login").get_data(as_text=True)
+        token = page.split('name="csrf_token" value="')[1].split('"')[0]
+        web.post("/login", data={"password": env["ADMIN_PASSWORD"], "csrf_token": token})
+        began = time.monotonic()
+        status_page = web.get("/status")
+        status_s = time.monotonic() - began
+        big_rooms = [{"roomid": 1, "room": "x" * (40 * 2**20)}]
+        lockme.faults.add("GET", r"/rooms$", status=200, body=big_rooms)  # type: ignore[arg-type]
+        began = time.monotonic()
+        rooms_page = web.get("/setup/rooms")
+        rooms_s = time.monotonic() - began
+        return {
+            "message_mb": megabytes,
+            "worker": worker,
+            "failure": {"kind": failure.get("kind"), "reason": failure.get("reason")},
+            "failure_record_bytes": len(record),
+            "acked": message_id in lockme.acked,
+            "redis_growth_mb": _mb(redis_memory(rt.redis).used_bytes - used_before),
+            "status_page": {"status": status_page.status_code, "seconds": round(status_s, 3)},
+            "rooms_page_40mb": {"status": rooms_page.status_code, "seconds": round(rooms_s, 3)},
+        }
+    finally:
+        lockme.stop()
+        google.stop()
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _probe(port: int, request: bytes, timeout: float) -> float | None:
+    """Seconds to the first byte of the answer, or None when none came within ``timeout``."""
+    import socket
+
+    began = time.monotonic()
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+            sock.sendall(request)
+            if not sock.recv(1):
+                return None
+    except OSError:
+        return None
+    return time.monotonic() - began
+
+
+def slow_sockets(sockets: int, seconds: float, threads: str | None = None) -> dict[str, Any]:
+    """``sockets`` connections each sending one header line every 2 s (never finishing),
+    against gunicorn as the Procfile runs it; meanwhile ``/healthz`` and the webhook are
+    called every 0.5 s with a 3 s timeout. ``threads`` overrides ``GUNICORN_THREADS``."""
+    import os
+    import socket
+
+    from bench.harness import stop, venv_bin
+
+    proc, url = _redis_server()
+    port = free_port()
+    env = {
+        **os.environ,
+        "REDIS_URL": url,
+        "SECRET_KEY": "abuse-run-secret-key-of-32-characters",
+        "ADMIN_PASSWORD": "abuse-run-password",
+        "WEBHOOK_SECRET": SECRET,
+        "PORT": str(port),
+        "TRUSTED_PROXY_HOPS": "0",
+        "LOG_LEVEL": "ERROR",
+        "WEB_CONCURRENCY": "2",
+    }
+    if threads:
+        env["GUNICORN_THREADS"] = threads
+    web = subprocess.Popen(
+        [venv_bin("gunicorn"), "--config", "gunicorn.conf.py", "app:create_app()"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    health = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    hook = (
+        f"POST /webhooks/lockme?secret={SECRET} HTTP/1.1\r\nHost: localhost\r\n"
+        "X-MessageId: 42\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    ).encode()
+    slow: list[socket.socket] = []
+    try:
+        wait_until(lambda: _probe(port, health, 1.0) is not None, timeout=30, step=0.2)
+        for _ in range(sockets):
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
+            slow.append(sock)
+        answered: Counter[str] = Counter()
+        missed: Counter[str] = Counter()
+        worst: dict[str, float] = {"healthz": 0.0, "webhook": 0.0}
+        ends = time.monotonic() + seconds
+        next_line = time.monotonic() + 2
+        while time.monotonic() < ends:
+            if time.monotonic() >= next_line:
+                for n, sock in enumerate(slow):
+                    with contextlib.suppress(OSError):
+                        sock.sendall(f"X-Slow-{n}: still typing\r\n".encode())
+                next_line += 2
+            for name, request in (("healthz", health), ("webhook", hook)):
+                took = _probe(port, request, 3.0)
+                if took is None:
+                    missed[name] += 1
+                else:
+                    answered[name] += 1
+                    worst[name] = max(worst[name], took)
+            time.sleep(0.5)
+        return {
+            "slow_sockets": sockets,
+            "threads_per_worker": threads or "default",
+            "answered": dict(answered),
+            "timed_out_3s": dict(missed),
+            "slowest_answer_s": {k: round(v, 3) for k, v in worst.items()},
+        }
+    finally:
+        for sock in slow:
+            sock.close()
+        stop(web)
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "run", nargs="?", default="flood", choices=("flood", "spoof", "oversized", "slow")
+    )
     parser.add_argument("--ids", type=int, default=20_000)
     parser.add_argument("--bookings", type=int, default=300)
+    parser.add_argument("--sockets", type=int, default=12)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--threads", help="GUNICORN_THREADS for the slow run")
     args = parser.parse_args()
-    print(json.dumps(run(args.ids, args.bookings), indent=2))
+    if args.run == "spoof":
+        figures = spoofed_header()
+    elif args.run == "oversized":
+        figures = oversized_answers()
+    elif args.run == "slow":
+        figures = slow_sockets(args.sockets, args.seconds, args.threads)
+    else:
+        figures = run(args.ids, args.bookings)
+    print(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

@@ -296,3 +296,23 @@ def test_reconcile_creates_fixes_and_deletes(env, runtime, fake_lockme, fake_goo
     assert (
         "checked 2, created 0, updated 0, deleted 0, skipped 0, errors 0" in capsys.readouterr().out
     )
+
+
+FORGED = "Nick\n\x1b[2Kok    forged line\u2028ok    x\t9"
+
+
+def test_names_from_outside_cannot_forge_terminal_lines(env, runtime, fake_lockme, capsys):
+    """Issue 19: the nick and room names were printed raw by check, status and routes."""
+    runtime.store.set_connection("lockme", account=FORGED)
+    fake_lockme.add_room(5, FORGED)
+    assert main(["route", "5", "primary"]) == 0
+    assert main(["routes"]) == 0
+    assert main(["check"]) == 0
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    for line in out.splitlines():
+        assert not line.startswith("ok    forged") and "\x1b" not in line
+    assert "\u2028" not in out
+    assert "Nick\\n\\x1b[2Kok    forged line\\u2028ok    x\\t9" in out
+    routes = [line for line in out.splitlines() if line.startswith("5\t")]
+    assert routes and all(line.count("\t") == 3 for line in routes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import runpy
+import threading
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,6 +13,7 @@ from gunicorn.config import Config
 
 from app.serverlog import REDACTED
 from tests.conftest import WEBHOOK_SECRET, settings_env
+from worker import logs
 from worker.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,3 +65,51 @@ def test_gunicorn_error_and_access_lines_carry_no_secret(tmp_path: Path) -> None
     for text in (error_log, access_log):
         assert WEBHOOK_SECRET not in text
         assert REDACTED in text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a" * 200_000, ("a" * 50 + ".") * 4_000, "x@" * 100_000, "+1" * 100_000, "a@b." * 50_000],
+    ids=["word", "dotted words", "at signs", "plus digits", "dotted at signs"],
+)
+def test_the_scrubber_is_linear_in_the_texts_length(text: str) -> None:
+    """Issue 19: the e-mail pattern took 21 s on one 60,000-character reason phrase, and
+    four minutes on 200,000 (quadratic). Bounded repeats make it milliseconds; the 30 s
+    below only keeps a regression from hanging the suite, it measures nothing."""
+    done = threading.Event()
+
+    def run() -> None:
+        logs.scrub(text)
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert done.wait(30), "scrub did not finish: quadratic again"
+
+
+def test_the_bounded_patterns_still_scrub_contact_data() -> None:
+    text = "mail jan.kowalski@mail.example.co.uk or +48 600 100 200, id 123456789"
+    assert logs.scrub(text) == "mail [email] or [phone], id 123456789"
+
+
+def test_the_access_log_carries_no_oauth_code_or_state(tmp_path: Path) -> None:
+    cfg = Config()
+    cfg.set("logger_class", "app.serverlog.Logger")
+    cfg.set("accesslog", str(tmp_path / "access.log"))
+    cfg.set("access_log_format", '%(h)s "%(r)s" %(q)s %(s)s')
+    logger = cfg.logger_class(cfg)
+    code, state = "4/0AVMBsJj-secret-grant", "Xyz-state-8f2a"
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/oauth/google/callback?state={state}&code={code}&scope=x",
+        "PATH_INFO": "/oauth/google/callback",
+        "QUERY_STRING": f"state={state}&code={code}&scope=x",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "10.0.0.1",
+    }
+    response = SimpleNamespace(status="302 FOUND", sent=0, headers=[])
+    logger.access(response, SimpleNamespace(headers=[]), environ, timedelta(seconds=0))
+    for handler in logger.access_log.handlers:
+        handler.flush()
+    line = (tmp_path / "access.log").read_text()
+    assert "/oauth/google/callback?" in line and "scope=x" in line
+    assert code not in line and state not in line

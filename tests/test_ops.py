@@ -9,6 +9,7 @@ import os
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +31,7 @@ from rq import Queue, SimpleWorker
 from rq.connections import parse_connection
 
 from app import create_app
+from app.login_throttle import FREE_ATTEMPTS
 from tests.chaos.harness import free_port, wait_for
 from tests.conftest import (
     WEBHOOK_SECRET,
@@ -42,7 +44,7 @@ from tests.conftest import (
 )
 from tests.test_web import log_in
 from worker import alerts, cli, logs, rqseam, schedules, sentry, tasks
-from worker.config import Settings
+from worker.config import ConfigError, Settings, load_settings
 from worker.gcal import RETRY_ATTEMPTS
 from worker.keys import Keys
 from worker.queue import ALERT_JOB, enqueue_message, job_id
@@ -51,7 +53,7 @@ from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 
 ROOT = Path(__file__).resolve().parent.parent
-METRICS_TOKEN = "scrape-token-0123456789"
+METRICS_TOKEN = "scrape-token-0123456789-abcdef"
 CUSTOMER = {"name": "Zofia", "surname": "Wrzosowska", "phone": "+48 512 345 678"}
 CUSTOMER_EMAIL = "zofia.wrzosowska@example.org"
 
@@ -615,3 +617,72 @@ def test_the_worker_logs_each_job_once_in_its_own_lines(
     rq_lines = [line["msg"] for line in lines if line["logger"] == "rq.worker"]
     assert rq_lines, "RQ's start and stop lines are kept"
     assert not [msg for msg in rq_lines if job_id(message_id) in msg or "Job OK" in msg]
+
+
+def test_slow_clients_leave_the_webhook_and_healthz_answering(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Issue 19: 12 sockets trickling header lines took every thread of 2 × 4 (gthread reads
+    a request's head blocking, with no deadline); the webhook and /healthz timed out."""
+    port = free_port()
+    env = {**os.environ, **settings_env(settings), "PORT": str(port), "WEB_CONCURRENCY": "2"}
+    log = (tmp_path / "web.log").open("wb")
+    proc = subprocess.Popen(
+        processes_command("web"), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    slow: list[socket.socket] = []
+    try:
+        assert wait_for(lambda: http_answers(port, "/healthz"), timeout=30, step=0.05)
+        for n in range(12):
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: {n}\r\n".encode())
+            slow.append(sock)
+        time.sleep(0.5)  # each slow socket is now held by a thread
+        for sock in slow:
+            sock.sendall(b"X-Still: typing\r\n")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/healthz")
+        assert conn.getresponse().status == 200
+        conn.close()
+        hook = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        hook.request(
+            "POST",
+            f"/webhooks/lockme?secret={WEBHOOK_SECRET}",
+            headers={"X-MessageId": "5", "Content-Length": "0"},
+        )
+        assert hook.getresponse().status == 200
+        hook.close()
+    finally:
+        for sock in slow:
+            sock.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
+
+
+def test_metrics_token_guesses_are_throttled(ops_settings: Settings, ops_runtime: Runtime) -> None:
+    """Issue 19: the bearer token could be guessed without limit."""
+    client = create_app(ops_settings, ops_runtime).test_client()
+    codes = [
+        client.get("/metrics", headers={"Authorization": f"Bearer guess-{n}"}).status_code
+        for n in range(FREE_ATTEMPTS + 2)
+    ]
+    assert codes == [401] * FREE_ATTEMPTS + [429, 429]
+    # The real token from elsewhere still scrapes, and a scraper repeating its one stale
+    # token is told 401 every time, never locked out by its own retries.
+    other = {"X-Forwarded-For": "203.0.113.9"}
+    good = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}", **other})
+    assert good.status_code == 200
+    stale = {"Authorization": "Bearer stale-token", "X-Forwarded-For": "203.0.113.10"}
+    assert [client.get("/metrics", headers=stale).status_code for _ in range(10)] == [401] * 10
+
+
+def test_a_short_metrics_token_stops_start_up() -> None:
+    env = {
+        "SECRET_KEY": "k" * 32,
+        "ADMIN_PASSWORD": "a long enough password",
+        "WEBHOOK_SECRET": "hook",
+        "METRICS_TOKEN": "short-token",
+    }
+    with pytest.raises(ConfigError, match="METRICS_TOKEN is too short"):
+        load_settings(env=env).require()

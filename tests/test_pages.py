@@ -218,6 +218,7 @@ def test_public_https_webhook_is_done(
         redis_url, fake_lockme, fake_google, PUBLIC_URL="https://sync.example.com"
     )
     client = create_app(settings, build_runtime(settings)).test_client()
+    client.environ_base["HTTP_X_FORWARDED_PROTO"] = "https"  # as the platform's router sends
     log_in(client)
     html = client.get("/setup").get_data(as_text=True)
     assert '<li class="done" id="step-webhook">' in html

@@ -12,7 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from app.auth import LOGIN_LIMIT, PUBLIC_ENDPOINTS
+from app.auth import PUBLIC_ENDPOINTS
+from app.login_throttle import FREE_ATTEMPTS
 from tests.conftest import ADMIN_PASSWORD, connect_both, deliver, drain
 from worker.booking import Route
 from worker.gcal import SCOPES
@@ -126,11 +127,9 @@ def test_post_without_or_with_wrong_csrf_token_is_400(
 
 def test_login_attempts_are_rate_limited_per_address(web_client: FlaskClient) -> None:
     token = csrf_from(web_client.get("/login").get_data(as_text=True))
-    for _ in range(LOGIN_LIMIT):
-        assert (
-            web_client.post("/login", data={"password": "x", "csrf_token": token}).status_code
-            == 401
-        )
+    for n in range(FREE_ATTEMPTS):
+        wrong = {"password": f"x{n}", "csrf_token": token}
+        assert web_client.post("/login", data=wrong).status_code == 401
     blocked = web_client.post("/login", data={"password": ADMIN_PASSWORD, "csrf_token": token})
     assert blocked.status_code == 429
     other = web_client.application.test_client()

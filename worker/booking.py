@@ -176,8 +176,10 @@ def _people(value: Any) -> int | None:
         return None
     if isinstance(value, int) and 0 <= value < 10_000:
         return value
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 5:
-        return int(value.strip())
+    digits = value.strip() if isinstance(value, str) else ""
+    # isascii: "²".isdigit() is true, and int() refuses it.
+    if digits.isascii() and digits.isdigit() and len(digits) < 5:
+        return int(digits)
     return None
 
 
@@ -231,6 +233,47 @@ def parse_message(message_id: int, payload: Any) -> Message:
     room_id = positive_id(room_raw if room_raw not in (None, "") else data.get("roomid"), "roomid")
     booking = None if action == "delete" else parse_booking(data, reservation_id, room_id)
     return Message(message_id, action, room_id, reservation_id, booking)
+
+
+# What a failure record keeps of a malformed message: the keys parse_message reads, each
+# field of ``data`` only when the room's privacy level shows it on the event (replay writes
+# nothing else), and no value longer than the event holds of it: about 4 KB at most.
+MESSAGE_KEYS = ("action", "reservationid", "roomid")
+_WHEN = ("date", "hour", "roomid", "people", "status", "source")
+_NAMES = ("name", "surname")
+BOOKING_KEYS = {
+    "full": (*_WHEN, *_NAMES, "email", "phone", "price", "comment"),
+    "no_contact": (*_WHEN, *_NAMES),
+    "time_only": _WHEN,
+}
+
+
+def _kept(value: Any, limit: int = FIELD_LIMIT) -> Any:
+    """A scalar as it is (a string cut to what the event holds of it); a nested value,
+    which no field is read from, as None."""
+    if isinstance(value, str):
+        return value[:limit]
+    return value if isinstance(value, int | float | bool) or value is None else None
+
+
+def replay_payload(payload: Any, privacy: str) -> dict[str, Any] | None:
+    """What replay needs of a malformed message at ``privacy``: the message's keys and the
+    booking fields the room's event shows, bounded. None when it is no object at all
+    (replay then reads the message from Lockme again)."""
+    if not isinstance(payload, dict):
+        return None
+    kept: dict[str, Any] = {key: _kept(payload.get(key)) for key in MESSAGE_KEYS if key in payload}
+    data = payload.get("data")
+    if isinstance(data, dict):
+        fields = BOOKING_KEYS.get(privacy, BOOKING_KEYS["time_only"])
+        kept["data"] = {
+            key: _kept(data[key], COMMENT_LIMIT if key == "comment" else FIELD_LIMIT)
+            for key in fields
+            if key in data
+        }
+    elif "data" in payload:
+        kept["data"] = _kept(data)
+    return kept
 
 
 def confirmed_booking(current: Any, known: Booking) -> Booking:

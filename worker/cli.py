@@ -103,10 +103,10 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
             if warning:
                 warnings.append(warning)
             else:
-                account = runtime.store.connection(provider)["account"] or ""
+                account = report.printable(runtime.store.connection(provider)["account"] or "")
                 print(f"ok    {provider}: connected {account}".rstrip())
     for warning in warnings:
-        print(f"{'FAIL' if args.strict else 'warn'}  {warning}")
+        print(f"{'FAIL' if args.strict else 'warn'}  {report.printable(warning)}")
     for problem in problems:
         print(f"FAIL  {problem}")
     return 1 if problems or (args.strict and warnings) else 0
@@ -188,7 +188,8 @@ def cmd_route(args: argparse.Namespace, settings: Settings) -> int:
         route = replace(route, room_name=rooms[args.room_id])
     store.set_route(route)
     duration = route.duration_minutes or settings.default_duration_minutes
-    print(f"{route.room_id}\t{route.calendar_id}\t{duration}\t{route.room_name}".rstrip())
+    name, calendar = report.printable(route.room_name), report.printable(route.calendar_id)
+    print(f"{route.room_id}\t{calendar}\t{duration}\t{name}".rstrip())
     return 0
 
 

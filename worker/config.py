@@ -19,8 +19,10 @@ from worker.keys import PREFIX
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 REQUIRED = ("SECRET_KEY", "ADMIN_PASSWORD", "WEBHOOK_SECRET")
 # SECRET_KEY signs sessions and derives the token key: 32 random characters are ~190 bits
-# (token_urlsafe). ADMIN_PASSWORD meets a login limited to 10 tries per 5 minutes.
-MIN_LENGTHS = {"SECRET_KEY": 32, "ADMIN_PASSWORD": 12}
+# (token_urlsafe). ADMIN_PASSWORD and METRICS_TOKEN (when set) meet a throttle that allows
+# about 12 guesses an hour per address (app.login_throttle); a token is never typed, so it
+# can be long.
+MIN_LENGTHS = {"SECRET_KEY": 32, "ADMIN_PASSWORD": 12, "METRICS_TOKEN": 24}
 # Without PUBLIC_URL, URLs are built from the request's Host, so only these Host names are
 # trusted unless ALLOWED_HOSTS names others: a laptop's own names. Not app.setup's
 # LOOPBACK_HOSTNAMES: IPv6 loopback arrives in a Host header bracketed ("[::1]:5000"), and

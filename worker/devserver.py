@@ -38,7 +38,11 @@ def ensure_env(path: Path) -> str | None:
         if not current.get(name)
     }
     if generated:
-        with path.open("a", encoding="utf-8") as env_file:
+        # Readable by its owner only: it now holds the generated secrets. An existing file
+        # (made by hand, 0644) is narrowed too before they are added.
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "a", encoding="utf-8") as env_file:
             env_file.write("".join(f"{k}={v}\n" for k, v in generated.items()))
     return generated.get("ADMIN_PASSWORD")
 
@@ -86,17 +90,26 @@ def sandbox_wanted(settings: Settings, asked: bool) -> bool:
     return asked or not (settings.lockme_client_id or settings.google_client_id)
 
 
-def run(port: int = 5000, sandbox: bool = False) -> int:
-    password = ensure_env(Path.cwd() / ".env")
-    settings = load_settings().require()
-    description, redis_handle = ensure_redis(settings.redis_url)
-    print(f"redis: {description}", flush=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def process_environment(port: int) -> dict[str, str]:
+    """The environment of the web and worker processes ``run`` starts: this one's, with the
+    local server's defaults under what the developer set."""
+    env: dict[str, str] = {**os.environ, "PYTHONUNBUFFERED": "1"}
     # OAuth over plain http is refused unless allowed; only ever for this local server.
     env.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
     # Readable lines in a terminal; deployments keep the JSON default.
     env.setdefault("LOG_FORMAT", "text")
     env.setdefault("PUBLIC_URL", f"http://127.0.0.1:{port}")
+    # Served straight to the browser, with no proxy in front: a forwarded header is forged.
+    env.setdefault("TRUSTED_PROXY_HOPS", "0")
+    return env
+
+
+def run(port: int = 5000, sandbox: bool = False) -> int:
+    password = ensure_env(Path.cwd() / ".env")
+    settings = load_settings().require()
+    description, redis_handle = ensure_redis(settings.redis_url)
+    print(f"redis: {description}", flush=True)
+    env = process_environment(port)
     base = env["PUBLIC_URL"]
     demo = None
     if sandbox_wanted(settings, sandbox):

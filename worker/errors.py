@@ -3,6 +3,9 @@
 - :class:`TransientError`: worth retrying later (network, timeouts, 5xx, 429, rate limits).
 - :class:`PermanentError`: retrying the same request cannot help (400, 403 without a rate
   reason, a malformed message); the message goes to the dead letters.
+- :class:`MalformedAnswer`: a permanent error of the answer itself (larger than its cap,
+  nested too deep, a field of the wrong type): retrying reads the same bytes again, so
+  it is recorded as a malformed failure at once rather than retried for 24 h.
 - :class:`AuthError`: a connection needs a person (revoked grant, refresh refused, never
   connected); its messages are parked until it is reconnected.
 """
@@ -36,6 +39,10 @@ class TransientError(SyncError):
 
 class PermanentError(SyncError):
     """The same request will fail the same way."""
+
+
+class MalformedAnswer(PermanentError):
+    """An answer that cannot be read as what was asked for, whatever its status."""
 
 
 class AuthError(SyncError):

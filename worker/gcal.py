@@ -7,12 +7,20 @@ A call that fails in a way worth retrying (5xx, 429, a 403 rate limit, a dropped
 connection) is retried here, in place, a few times within seconds (see
 :meth:`GoogleCalendar._execute`); only what outlasts that reaches the job's backoff, which
 is meant for outages.
+
+Every answer is read with a cap (``ANSWER_LIMIT``, ``LIST_ANSWER_LIMIT`` for a page of
+events or the calendar list), compressed and decompressed alike (:class:`CappedHttp`):
+past it, or nested too deep to parse, an answer is a
+:class:`~worker.errors.MalformedAnswer`, a failure recorded rather than retried.
 """
 
 from __future__ import annotations
 
+import functools
+import http.client
 import json
 import random
+import re
 import socket
 import ssl
 import time
@@ -28,10 +36,11 @@ from google.auth.exceptions import RefreshError, TransportError
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
+from httplib2.decode import DecodeLimitError, DecodeRatioError
 
 from worker import logs, metrics, tokens
 from worker.config import Settings
-from worker.errors import AuthError, PermanentError, TransientError
+from worker.errors import AuthError, MalformedAnswer, PermanentError, TransientError
 from worker.identity import reservation_query
 from worker.store import Store
 from worker.stores.tokens import TOKEN_REUSE_S
@@ -42,6 +51,11 @@ SCOPES = (
     "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
 )
 HTTP_TIMEOUT_S = 20
+# The most of one answer read: an event, a calendar or a watch channel is a few KB; a page
+# of events (up to 2,500 of them) or the calendar list a few MB.
+ANSWER_LIMIT = 1024 * 1024
+LIST_ANSWER_LIMIT = 16 * 1024 * 1024
+_LIST_PATH = re.compile(r"/(events|calendarList)$")
 # Reasons compared in lower case without underscores, so that the classic camelCase of
 # ``error.errors[].reason`` and the UPPER_SNAKE of an ``error.details[]`` ErrorInfo match.
 RATE_REASONS = frozenset({"ratelimitexceeded", "userratelimitexceeded"})
@@ -69,6 +83,46 @@ NETWORK_ERRORS = (
     ssl.SSLError,
     OSError,
 )
+
+
+class _CappedResponse(http.client.HTTPResponse):
+    """http.client's response, whose whole-body read (httplib2's) stops past ``limit``."""
+
+    def __init__(self, sock: socket.socket, *args: Any, limit: int, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        self.limit = limit
+
+    def read(self, amt: int | None = None) -> bytes:
+        if amt is not None:
+            return super().read(amt)
+        data = super().read(self.limit + 1)
+        if len(data) > self.limit:
+            self.close()
+            raise MalformedAnswer(
+                f"Google's answer is larger than {self.limit // 1024} KB", service=SERVICE
+            )
+        return data
+
+
+class CappedHttp(httplib2.Http):  # type: ignore[misc]  # httplib2 has no types
+    """httplib2's client reading each answer with its cap: ``LIST_ANSWER_LIMIT`` for a list
+    (a path ending ``/events`` or ``/calendarList``), else ``ANSWER_LIMIT``; and
+    decompressing at most ``LIST_ANSWER_LIMIT`` (httplib2's own decode limit)."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(timeout=timeout, decode_limit_hard=LIST_ANSWER_LIMIT)
+
+    def _conn_request(
+        self, conn: Any, request_uri: str, method: str, body: Any, headers: Any
+    ) -> Any:
+        path = request_uri.split("?", 1)[0]
+        limit = LIST_ANSWER_LIMIT if _LIST_PATH.search(path) else ANSWER_LIMIT
+        conn.response_class = functools.partial(_CappedResponse, limit=limit)
+        try:
+            return super()._conn_request(conn, request_uri, method, body, headers)
+        except MalformedAnswer:
+            conn.close()  # the rest of that body is still on the socket: never reuse it
+            raise
 
 
 def fallback_id(event_id: str, generation: int) -> str:
@@ -194,7 +248,7 @@ class GoogleCalendar:
         if self._credentials is None:
             self._credentials = StoredCredentials(self.store, self.settings, record)
             http = google_auth_httplib2.AuthorizedHttp(
-                self._credentials, http=httplib2.Http(timeout=HTTP_TIMEOUT_S)
+                self._credentials, http=CappedHttp(timeout=HTTP_TIMEOUT_S)
             )
             self._service = build(
                 "calendar",
@@ -252,9 +306,27 @@ class GoogleCalendar:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _object(self, request: Any, what: str) -> dict[str, Any]:
-        """:meth:`_execute` for a call whose answer is a JSON object (an event, a calendar)."""
-        answer: dict[str, Any] = self._execute(request, what)
+        """:meth:`_execute` for a call whose answer is a JSON object (an event, a calendar);
+        anything else is a :class:`MalformedAnswer`, not an error deep in a caller."""
+        answer = self._execute(request, what)
+        if not isinstance(answer, dict):
+            raise MalformedAnswer(f"Google {what}: the answer is no object", service=SERVICE)
         return answer
+
+    def _page(self, request: Any, what: str) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a list call: its items (objects, each with a string ``id``) and the
+        next page's token."""
+        page = self._object(request, what)
+        items, token = page.get("items", []), page.get("nextPageToken")
+        if not (
+            isinstance(items, list)
+            and all(isinstance(item, dict) and isinstance(item.get("id"), str) for item in items)
+            and isinstance(token, str | None)
+        ):
+            raise MalformedAnswer(
+                f"Google {what}: the page is not a list of objects with ids", service=SERVICE
+            )
+        return items, token
 
     def _attempt(self, request: Any, what: str) -> Any:
         """One attempt of a call, paced by the shared rate limiter and counted."""
@@ -276,6 +348,15 @@ class GoogleCalendar:
                     SERVICE, error=str(error), generation=self.store.generation(SERVICE)
                 )
             raise error from exc
+        except (MalformedAnswer, DecodeLimitError, DecodeRatioError, RecursionError) as exc:
+            # The same bytes again on a retry: a recorded failure, not a transient one.
+            status = "malformed"
+            if isinstance(exc, MalformedAnswer):
+                raise
+            raise MalformedAnswer(
+                f"Google {what}: the answer is too large or nested too deep to read",
+                service=SERVICE,
+            ) from exc
         except (AuthError, TransientError, PermanentError):
             status = "auth"
             raise
@@ -371,9 +452,10 @@ class GoogleCalendar:
         params = {k: v for k, v in params.items() if v is not None}
         page_token = None
         while True:
-            page = self._execute(self._events().list(pageToken=page_token, **params), "list")
-            yield from page.get("items", [])
-            page_token = page.get("nextPageToken")
+            items, page_token = self._page(
+                self._events().list(pageToken=page_token, **params), "list"
+            )
+            yield from items
             if not page_token:
                 return
 
@@ -454,9 +536,8 @@ class GoogleCalendar:
                 .calendarList()
                 .list(minAccessRole="writer", pageToken=page_token, maxResults=250)
             )
-            page = self._execute(request, "calendarList")
-            items.extend(page.get("items", []))
-            page_token = page.get("nextPageToken")
+            page, page_token = self._page(request, "calendarList")
+            items.extend(page)
             if not page_token:
                 return items
 

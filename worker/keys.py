@@ -194,9 +194,10 @@ class Keys:
         """Counter bumped by "log out everywhere": sessions of an older epoch are void."""
         return self._k("staff:epoch")
 
-    def login_attempts(self, address: str) -> str:
-        """Counter of login attempts from a client address in the current window."""
-        return self._k(f"login:{address}")
+    def login_attempts(self, subject: str) -> str:
+        """Hash of a login throttle's subject (``ip:<address>``, ``device:<id>``,
+        ``metrics:<address>``): its tries, the end of its wait, wrong passwords' fingerprints."""
+        return self._k(f"login:{subject}")
 
     # --- calendar → Lockme blocks -------------------------------------------------------
     @property

@@ -8,6 +8,10 @@ Lockme publishes no schema, so answers are read as its own PHP client reads them
 (``worker.shapes``): any 2xx acknowledges whatever its body, lists may come keyed by id,
 a 2xx JSON object with an ``error`` key is an error. Every answer's shape is remembered.
 
+Every answer is read with a cap (``ANSWER_LIMIT``, ``LIST_ANSWER_LIMIT``): past it the
+answer is a :class:`~worker.errors.MalformedAnswer`, recorded rather than retried, and
+never held in memory or Redis whole.
+
 A failed API call is retried in place a few times (``API_RETRY``) before the job's own
 backoff, which is for outages, takes over; the token endpoint is not (``TOKEN_RETRY``),
 nor is a create (``PUT``) once it may have reached Lockme (``create_reservation``).
@@ -28,8 +32,9 @@ import urllib3
 from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
 
 from worker import logs, metrics, tokens
+from worker.booking import MalformedMessage, positive_id
 from worker.config import Settings
-from worker.errors import AuthError, PermanentError, TransientError
+from worker.errors import AuthError, MalformedAnswer, PermanentError, TransientError
 from worker.shapes import Answer, ShapeLog, as_list, created_id, says_ok, single
 from worker.store import Store
 from worker.stores.tokens import TOKEN_REUSE_S
@@ -43,6 +48,12 @@ HEADERS = {"User-Agent": "lockme-calendar-sync"}
 NETWORK_ERRORS = (urllib3.exceptions.HTTPError, OSError)
 
 Response = urllib3.BaseHTTPResponse
+
+# The most of one answer read (decompressed): a message, a reservation, an ack, /me, /test
+# and the token endpoint answer a few KB; a day's reservations or the rooms list a few
+# hundred. Past the cap an answer is malformed, whatever it holds.
+ANSWER_LIMIT = 1024 * 1024
+LIST_ANSWER_LIMIT = 16 * 1024 * 1024
 
 
 # league/oauth2-client's AccessToken, which Lockme's SDK uses, reads an ``expires`` above the
@@ -133,6 +144,12 @@ def _unreachable(exc: Exception) -> str:
     """What kept an answer away, e.g. ``ProtocolError`` (after urllib3 gave up retrying)."""
     reason = exc.reason if isinstance(exc, MaxRetryError) else exc
     return type(reason).__name__
+
+
+def _discard(response: Response) -> None:
+    """Give up on a body not read to its end: its connection is closed, not reused."""
+    response.close()
+    response.release_conn()
 
 
 def connection_pool(base_url: str) -> urllib3.PoolManager:
@@ -246,7 +263,7 @@ class LockmeClient:
             raise TransientError(
                 f"token endpoint unreachable: {_unreachable(exc)}", service=SERVICE
             ) from exc
-        answer = self._answer("POST", "/access_token", response)
+        answer = self._answer("POST", "/access_token", response, ANSWER_LIMIT)
         if response.status >= 500 or response.status == 429:
             raise TransientError(
                 f"token endpoint: {_error_text(answer, response.reason)}",
@@ -296,7 +313,8 @@ class LockmeClient:
         """Every HTTP request to Lockme, counted by status for ``/metrics``, the attempts
         retried in place included."""
         try:
-            response = self.http.request(method, url, **kwargs)
+            # The body is read by ``_answer``, with its cap.
+            response = self.http.request(method, url, preload_content=False, **kwargs)
         except NETWORK_ERRORS:
             metrics.api_call(self.store.redis, self.store.keys, SERVICE, "network")
             raise
@@ -315,11 +333,27 @@ class LockmeClient:
         metrics.api_call(self.store.redis, self.store.keys, SERVICE, response.status)
         return response
 
-    def _answer(self, method: str, path: str, response: Response) -> Answer:
-        """Read a body the way Lockme's PHP client does, and remember its shape."""
-        answer = Answer.read(
-            response.status, response.headers.get("Content-Type", ""), response.data
-        )
+    def _answer(self, method: str, path: str, response: Response, limit: int) -> Answer:
+        """Read a body of at most ``limit`` bytes the way Lockme's PHP client does, and
+        remember its shape."""
+        what = f"Lockme {method} {path}"
+        try:
+            data = response.read(limit + 1, decode_content=True)
+        except NETWORK_ERRORS as exc:
+            _discard(response)
+            raise TransientError(f"{what}: {_unreachable(exc)}", service=SERVICE) from exc
+        if len(data) > limit:
+            _discard(response)
+            raise MalformedAnswer(
+                f"{what}: the answer is larger than {limit // 1024} KB",
+                service=SERVICE,
+                status=response.status,
+            )
+        response.release_conn()
+        try:
+            answer = Answer.read(response.status, response.headers.get("Content-Type", ""), data)
+        except MalformedAnswer as exc:
+            raise MalformedAnswer(f"{what}: {exc}", service=SERVICE, status=exc.status) from None
         self.shapes.note(method, path, answer)
         return answer
 
@@ -333,7 +367,13 @@ class LockmeClient:
 
     # --- API ----------------------------------------------------------------------------
     def call(
-        self, method: str, path: str, *, allow_404: bool = False, body: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        allow_404: bool = False,
+        body: Any = None,
+        limit: int = ANSWER_LIMIT,
     ) -> Answer | None:
         """Call ``/{version}{path}``; refresh once on 401; classify failures by type.
 
@@ -361,10 +401,11 @@ class LockmeClient:
                     f"Lockme {method} {path}: {_unreachable(exc)}", service=SERVICE
                 ) from exc
             if response.status == 401 and attempt == 1:
+                _discard(response)
                 token = self._refresh(token["access_token"])
                 continue
             break
-        answer = self._answer(method, path, response)
+        answer = self._answer(method, path, response, limit)
         status = response.status
         if status == 404 and allow_404:
             return None
@@ -398,7 +439,7 @@ class LockmeClient:
 
     def _list(self, path: str, id_key: str) -> list[dict[str, Any]]:
         """A collection, sent as a JSON list or as an object keyed by id: always a list."""
-        answer = self.call("GET", path)
+        answer = self.call("GET", path, limit=LIST_ANSWER_LIMIT)
         assert answer is not None
         items = as_list(answer.body, id_key)
         if items is None:
@@ -428,7 +469,15 @@ class LockmeClient:
         return self._list(f"/room/{room_id}/reservations/{day.isoformat()}", "reservationid")
 
     def rooms(self) -> list[dict[str, Any]]:
-        return self._list("/rooms", "roomid")
+        """Lockme's rooms, each ``roomid`` a positive integer (the pages and routes key on
+        it); a room without one makes the whole answer malformed, not a 500 later."""
+        rooms = self._list("/rooms", "roomid")
+        for room in rooms:
+            try:
+                room["roomid"] = positive_id(room.get("roomid"), "roomid")
+            except MalformedMessage as exc:
+                raise MalformedAnswer(f"Lockme GET /rooms: {exc}", service=SERVICE) from None
+        return rooms
 
     def me(self) -> dict[str, Any]:
         me = self._json("GET", "/me")

@@ -8,6 +8,7 @@ minute or more a reconcile spends reading Lockme.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -16,6 +17,17 @@ from worker.names import room_label
 from worker.reconcile import Change, Step
 
 BAR_WIDTH = 30
+# C0 and C1 controls, DEL, the Unicode line and paragraph separators and the bidi overrides:
+# in a name they would move the cursor, recolour the screen, start a line of their own
+# ("ok    google: connected") or reorder one.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(value: object) -> str:
+    """``value`` as text for a terminal, each unprintable character shown escaped
+    (``\\x1b``, ``\\n``, ``\\t``): room names, the Lockme nick, calendar names and the
+    APIs' error texts come from outside, and must not forge or rewrite a line."""
+    return _UNPRINTABLE.sub(lambda m: m[0].encode("unicode_escape").decode(), str(value))
 
 
 def venue_time(stamp: str | None, tz: ZoneInfo) -> str:
@@ -28,18 +40,18 @@ def venue_time(stamp: str | None, tz: ZoneInfo) -> str:
 
 def _connection(name: str, state: dict[str, Any]) -> str:
     if state["connected"]:
-        account = f" as {state['account']}" if state["account"] else ""
+        account = f" as {printable(state['account'])}" if state["account"] else ""
         return f"{name}: connected{account}"
     if state["error"] == "not connected":
         return f"{name}: not set up (connect it on the setup page)"
-    return f"{name}: NOT WORKING: {state['error']} (reconnect on the setup page)"
+    return f"{name}: NOT WORKING: {printable(state['error'])} (reconnect on the setup page)"
 
 
 def _calendar(calendars: dict[str, str], calendar_id: str | None) -> str:
     if not calendar_id:
         return ""
     name = calendars.get(calendar_id)
-    return name if name and name != calendar_id else calendar_id
+    return printable(name if name and name != calendar_id else calendar_id)
 
 
 def status_lines(
@@ -77,7 +89,7 @@ def status_lines(
         attempts = failure.get("attempts") or 1
         lines.append(
             f"  {venue_time(failure.get('at'), tz)}  message {failure['message_id']}{booking}: "
-            f"{failure['reason']} ({attempts} attempt{'s' if attempts != 1 else ''})"
+            f"{printable(failure['reason'])} ({attempts} attempt{'s' if attempts != 1 else ''})"
         )
     lines.append(f"Recent syncs (times in {tz.key}):")
     if not data["recent"]:
@@ -88,7 +100,7 @@ def status_lines(
         parts = [
             venue_time(entry.get("at"), tz),
             f"booking {booking}" if booking else f"message {entry.get('message_id')}",
-            room_label(rooms, entry.get("room_id")),
+            printable(room_label(rooms, entry.get("room_id"))),
             f"{entry.get('action')} → {entry.get('result')}{when}",
             _calendar(calendars, entry.get("calendar_id")),
         ]
@@ -106,7 +118,8 @@ def routes_lines(
     for room_id, route in routes.items():
         minutes = route.duration_minutes or default_minutes
         lines.append(
-            f"{room_id}\t{route.calendar_id}\t{minutes}\t{rooms.get(room_id, '')}".rstrip()
+            f"{room_id}\t{printable(route.calendar_id)}\t{minutes}\t"
+            f"{printable(rooms.get(room_id, ''))}".rstrip()
         )
     return lines
 
@@ -128,7 +141,7 @@ class Progress:
         self.live = stream.isatty()
 
     def __call__(self, step: Step) -> None:
-        name = room_label(self.rooms, step.room_id)
+        name = printable(room_label(self.rooms, step.room_id))
         if self.live:
             filled = BAR_WIDTH * step.done // step.total
             bar = "#" * filled + "-" * (BAR_WIDTH - filled)

@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl
 
 import redis
 
+from worker.errors import MalformedAnswer
 from worker.keys import Keys
 
 # At most this many distinct shapes in Redis, and this many fingerprints in memory: what
@@ -74,6 +75,11 @@ class Answer:
             return cls(status, media, "json", json.loads(text))
         except ValueError:
             return cls(status, media, "text", text.strip())
+        except RecursionError:
+            # Retrying reads the same bytes: malformed, not a transient failure.
+            raise MalformedAnswer(
+                f"HTTP {status}: the JSON is nested too deep to read", status=status
+            ) from None
 
     @property
     def carries_error(self) -> bool:

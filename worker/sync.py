@@ -45,9 +45,11 @@ from worker.booking import (
     event_body,
     event_id,
     parse_message,
+    positive_id,
+    replay_payload,
 )
 from worker.config import Settings
-from worker.errors import PermanentError, TransientError
+from worker.errors import MalformedAnswer, PermanentError, TransientError
 from worker.gcal import Conflict, GoogleCalendar, fallback_id
 from worker.identity import is_block_extid, stamp_of
 from worker.lockme import LockmeClient
@@ -124,31 +126,14 @@ class Syncer:
         webhook-to-ack latency.
         """
         if payload is None:
-            payload = self.lockme.message(message_id)
+            try:
+                payload = self.lockme.message(message_id)
+            except MalformedAnswer as exc:
+                return self._malformed(message_id, str(exc), None, received_at)
         try:
             message = parse_message(message_id, payload)
         except MalformedMessage as exc:
-            reservation = payload.get("reservationid") if isinstance(payload, dict) else None
-            logs.annotate(reservation_id=reservation if isinstance(reservation, int) else None)
-            self.store.record_failure(
-                message_id,
-                str(exc),
-                payload=payload,
-                reservation_id=reservation if isinstance(reservation, int) else None,
-                kind="malformed",
-            )
-            # Recorded with its payload, so replay works from the record: safe to ack.
-            room = payload.get("roomid") if isinstance(payload, dict) else None
-            self._complete(
-                message_id,
-                reservation if isinstance(reservation, int) else None,
-                "invalid",
-                Outcome(Result.FAILED),
-                received_at,
-                clear_failure=False,
-                details={"room_id": room if isinstance(room, int) else None},
-            )
-            return Outcome(Result.FAILED)
+            return self._malformed(message_id, str(exc), payload, received_at)
         logs.annotate(reservation_id=message.reservation_id, room=message.room_id)
         if message.action == "test":
             outcome = Outcome(Result.TESTED)
@@ -223,6 +208,40 @@ class Syncer:
         if message.action == "add" and not extid and booking and booking.source in ("", "api"):
             slot = (message.room_id, booking.date, booking.hour)
         return self.ledger.knows(message.reservation_id, slot)
+
+    def _malformed(
+        self, message_id: int, reason: str, payload: Any, received_at: float | None
+    ) -> Outcome:
+        """Record a message that cannot be read or parsed, and acknowledge it: retrying
+        reads the same answer again. The record keeps what replay needs of it at the
+        room's privacy level (``booking.replay_payload``); with nothing kept, replay
+        reads the message from Lockme again."""
+        fields = payload if isinstance(payload, dict) else {}
+        reservation = _an_id(fields.get("reservationid"))
+        data = fields.get("data")
+        room = _an_id(fields.get("roomid")) or _an_id(
+            data.get("roomid") if isinstance(data, dict) else None
+        )
+        logs.annotate(reservation_id=reservation)
+        privacy = self.store.route(room).privacy if room else "time_only"
+        self.store.record_failure(
+            message_id,
+            reason,
+            payload=replay_payload(payload, privacy),
+            reservation_id=reservation,
+            kind="malformed",
+        )
+        # Recorded with what replay works from, so safe to ack.
+        self._complete(
+            message_id,
+            reservation,
+            "invalid",
+            Outcome(Result.FAILED),
+            received_at,
+            clear_failure=False,
+            details={"room_id": room},
+        )
+        return Outcome(Result.FAILED)
 
     def _complete(
         self,
@@ -569,3 +588,11 @@ def _with_id(body: dict[str, Any], eid: str) -> dict[str, Any]:
 
 def _live(event: dict[str, Any] | None) -> bool:
     return event is not None and bool(event) and event.get("status") != "cancelled"
+
+
+def _an_id(value: Any) -> int | None:
+    """``value`` as a Lockme id, or None when it is none."""
+    try:
+        return positive_id(value, "id")
+    except MalformedMessage:
+        return None

@@ -19,6 +19,13 @@ from worker.stores.tokens import TokenVault
 
 FAILURE_LIMIT = 1000
 FAILURE_DAYS = 30
+# A failure record's reason and payload at most (characters of text, of JSON): a hostile
+# answer's reason phrase or body must not make a record, or the status page reading the
+# latest of them, large. A malformed payload is already cut to what replay needs
+# (``booking.replay_payload``, at most about 4 KB); one still larger is not kept, and replay
+# reads the message from Lockme again.
+REASON_LIMIT = 500
+PAYLOAD_LIMIT = 8 * 1024
 UNKNOWN_LIMIT = 10_000
 UNKNOWN_TTL_S = 6 * 3600
 # Parked messages (waiting for a reconnect) kept at most; see Failures.can_park.
@@ -43,12 +50,15 @@ class Failures:
         reservation_id: int | None = None,
         kind: str = "permanent",
     ) -> dict[str, Any]:
-        """Keep a failed message with its payload and reason; counts attempts across replays."""
+        """Keep a failed message with its payload and reason (both bounded: ``REASON_LIMIT``,
+        ``PAYLOAD_LIMIT``); counts attempts across replays."""
         old = self.failure(message_id)
+        if payload is not None and len(json.dumps(payload)) > PAYLOAD_LIMIT:
+            payload = None
         record = {
             "message_id": message_id,
             "reservation_id": reservation_id,
-            "reason": reason,
+            "reason": reason[:REASON_LIMIT],
             "kind": kind,
             "attempts": (old["attempts"] if old else 0) + 1,
             "at": now_iso(),
