@@ -70,3 +70,43 @@ def _int(value: Any) -> int | None:
 
 def _text(value: Any, length: int) -> str | None:
     return value[:length] if isinstance(value, str) and value else None
+
+
+# Causes that belong to a connection rather than to one failed message; the help page lists
+# them first, the status and setup pages, the banner and the checklist link them.
+CONNECTION_CAUSES = ("grant_revoked", "service_down")
+
+
+@dataclass(frozen=True)
+class ConnectionState:
+    """One connection as every page words it.
+
+    ``state``: ``ok``; ``unset`` (never connected); ``reconnect`` (the grant was refused:
+    a person must press "Reconnect"); ``down`` (connected, but calls fail: an outage some
+    job gave up on since ``since``, or ``waiting`` bookings retrying). ``raw`` is the API's
+    own words, shown only under a details fold.
+    """
+
+    state: str
+    since: float | None = None
+    waiting: int = 0
+    raw: str = ""
+
+    @property
+    def cause(self) -> str:
+        """The help page's entry for this state ("" when nothing is wrong)."""
+        return {"reconnect": "grant_revoked", "down": "service_down"}.get(self.state, "")
+
+
+def connection_state(
+    conn: dict[str, Any], *, reconnect: bool, outage_since: float | None, retrying: int
+) -> ConnectionState:
+    """Read ``Store.connection``'s fields, the outage record and the retry count as one state."""
+    error = conn.get("error") or ""
+    if reconnect or (error and error != "not connected"):
+        return ConnectionState("reconnect", raw=error)
+    if error == "not connected":
+        return ConnectionState("unset")
+    if outage_since is not None or retrying:
+        return ConnectionState("down", since=outage_since, waiting=retrying)
+    return ConnectionState("ok")

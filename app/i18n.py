@@ -33,7 +33,6 @@ MESSAGES: dict[str, dict[str, str]] = {
             "The form expired or did not come from this site. Reload the page and try again."
         ),
         "banner_title": "Calendar sync is stopped",
-        "banner_conn": "{provider}: {error}",
         "banner_parked": "{count} booking(s) are waiting and will be synced after reconnecting.",
         "reconnect": "Reconnect {provider}",
         "connections": "Connections",
@@ -120,6 +119,33 @@ MESSAGES: dict[str, dict[str, str]] = {
         "connected_flash": "{provider} connected as {account}.",
         "replayed": "{count} waiting message(s) queued again.",
         "back_to_setup": "Back to setup",
+        "conn_reconnect": (
+            "{provider} no longer accepts the app's access (it was withdrawn or has expired)."
+            " Bookings wait until you reconnect."
+        ),
+        "conn_down_since": "{provider} isn't answering since {time}.",
+        "conn_down": "{provider} isn't answering right now.",
+        "conn_waiting": "{count} booking(s) waiting, retrying by itself.",
+        "conn_retrying_none": "It is checked again by itself.",
+        "conn_raw": "What {provider} said",
+        "under_way": "under way",
+        "state_retrying": "waiting to retry",
+        "state_parked": "waiting for a reconnect",
+        "state_replaying": "syncing now",
+        "wait_why_down": "{provider} isn't answering",
+        "wait_why_reconnect": "{provider} needs reconnecting",
+        "wait_why_busy": "another change to this booking is being written",
+        "wait_next_at": "tried again by itself at {time}",
+        "wait_next_soon": "tried again by itself",
+        "wait_next_reconnect": "syncs once you press “{button}”",
+        "wait_next_now": "being synced now",
+        "not_read_yet": "not read from Lockme yet",
+        "customer": "Customer",
+        "room_n": "Room {id}",
+        "no_limit": "no limit set",
+        "live_updates": "This page updates itself.",
+        "todo_reconnect": "Press “{button}” in the {provider} box below.",
+        "todo_down": "{provider} isn't answering; bookings wait and are retried by themselves.",
         "status_title": "Status",
         "queue": "Queue",
         "queued": "queued",
@@ -213,12 +239,41 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "more_help": "More help",
         "next_step": "What to do:",
+        "why_grant_revoked": "A connection asks to be made again",
+        "help_grant_revoked": (
+            "The status page says a service “no longer accepts the app's access”, and a red"
+            " banner asks to reconnect. Someone removed the app's access in the Google or"
+            " Lockme account, changed its password, or the access expired. New bookings are"
+            " not lost: each one waits on the status page."
+        ),
+        "next_grant_revoked": (
+            "Press “Reconnect Google” (or “Reconnect Lockme”) and allow access again with the"
+            " same account. The waiting bookings then sync by themselves."
+        ),
+        "why_service_down": "Google or Lockme isn't answering",
+        "help_service_down": (
+            "The status page says a service “isn't answering since …”, and bookings show as"
+            " “waiting to retry”. The service is down or slow for a while; the app keeps"
+            " every booking and tries again by itself, and checks the service every 20"
+            " seconds."
+        ),
+        "next_service_down": (
+            "Nothing to do: the bookings sync by themselves within a minute of the service"
+            " answering again. If it lasts more than an hour, check the service's own status"
+            " page."
+        ),
         "attempts_n": "{count} attempts",
-        "search_label": "Find a booking by its reservation number",
+        "search_label": "Reservation number or customer's name",
+        "search_day": "Booking day",
+        "search_room": "Room",
+        "any_room": "Any room",
         "search": "Search",
         "show_all": "Show all",
-        "search_results": "Syncs of booking {number}",
-        "no_match": "No sync of booking {number} in the kept history.",
+        "search_results": "Syncs found",
+        "no_match": "No sync in the kept history fits this search.",
+        "search_names_note": "Names are found only in rooms whose privacy level shows them.",
+        "operator_title": "For operators",
+        "operator_help": "Technical details for whoever runs the app; staff do not need them.",
         "booked_for": "Booked for",
         "open_in_google": "Open in Google Calendar",
         "primary_calendar": "Primary calendar",
@@ -227,7 +282,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "action_delete": "cancelled",
         "action_test": "test message",
         "action_invalid": "unreadable message",
-        "action_park": "waiting",
         "action_fail": "failed",
         "result_created": "added to calendar",
         "result_updated": "updated",
@@ -240,13 +294,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "result_ignored": "skipped (cancelled in Lockme)",
         "result_tested": "test received",
         "result_duplicate": "already done",
-        "result_parked": "waiting for a reconnect",
         "result_failed": "failed",
         "chart_syncs": "Syncs per day by outcome",
         "chart_latency": "Time from Lockme's message to the calendar",
         "chart_empty": "No syncs in these days",
         "chart_numbers": "The numbers",
-        "answer_shapes": "What Lockme answered (shapes)",
+        "answer_shapes": "The form of Lockme's answers",
         "answer_shapes_help": (
             "The form of each kind of answer Lockme has sent: status, content type, field"
             " names and value types, never the values. Kept once per endpoint and form."
@@ -361,7 +414,6 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Formularz wygasł albo nie pochodzi z tej strony. Odśwież stronę i spróbuj ponownie."
         ),
         "banner_title": "Synchronizacja kalendarza jest wstrzymana",
-        "banner_conn": "{provider}: {error}",
         "banner_parked": "Rezerwacje czekające na synchronizację po ponownym połączeniu: {count}.",
         "reconnect": "Połącz ponownie z {provider}",
         "connections": "Połączenia",
@@ -447,6 +499,33 @@ MESSAGES: dict[str, dict[str, str]] = {
         "connected_flash": "Połączono {provider} jako {account}.",
         "replayed": "Ponownie zlecono oczekujące wiadomości: {count}.",
         "back_to_setup": "Wróć do konfiguracji",
+        "conn_reconnect": (
+            "{provider} nie przyjmuje już dostępu aplikacji (został cofnięty albo wygasł)."
+            " Rezerwacje czekają na ponowne połączenie."
+        ),
+        "conn_down_since": "{provider} nie odpowiada od {time}.",
+        "conn_down": "{provider} teraz nie odpowiada.",
+        "conn_waiting": "Czekające rezerwacje: {count}; ponawiane automatycznie.",
+        "conn_retrying_none": "Aplikacja sprawdza to sama co chwilę.",
+        "conn_raw": "Co odpowiedział {provider}",
+        "under_way": "w toku",
+        "state_retrying": "czeka na ponowienie",
+        "state_parked": "czeka na ponowne połączenie",
+        "state_replaying": "synchronizuje się teraz",
+        "wait_why_down": "{provider} nie odpowiada",
+        "wait_why_reconnect": "trzeba ponownie połączyć {provider}",
+        "wait_why_busy": "trwa zapis innej zmiany tej rezerwacji",
+        "wait_next_at": "ponowienie automatycznie o {time}",
+        "wait_next_soon": "ponowienie automatycznie",
+        "wait_next_reconnect": "zsynchronizuje się po naciśnięciu „{button}”",
+        "wait_next_now": "synchronizuje się teraz",
+        "not_read_yet": "jeszcze nie odczytana z Lockme",
+        "customer": "Klient",
+        "room_n": "Pokój {id}",
+        "no_limit": "bez ustawionego limitu",
+        "live_updates": "Ta strona odświeża się sama.",
+        "todo_reconnect": "Naciśnij „{button}” w polu {provider} poniżej.",
+        "todo_down": "{provider} nie odpowiada; rezerwacje czekają i ponawiają się same.",
         "status_title": "Stan",
         "queue": "Kolejka",
         "queued": "w kolejce",
@@ -544,12 +623,43 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "more_help": "Więcej pomocy",
         "next_step": "Co zrobić:",
+        "why_grant_revoked": "Połączenie trzeba nawiązać ponownie",
+        "help_grant_revoked": (
+            "Strona stanu mówi, że usługa „nie przyjmuje już dostępu aplikacji”, a czerwony"
+            " pasek prosi o ponowne połączenie. Ktoś odebrał aplikacji dostęp w koncie Google"
+            " albo Lockme, zmienił hasło, albo dostęp wygasł. Nowe rezerwacje nie giną: każda"
+            " czeka na stronie stanu."
+        ),
+        "next_grant_revoked": (
+            "Naciśnij „Połącz ponownie z Google” (albo „Połącz ponownie z Lockme”) i zezwól na"
+            " dostęp tym samym kontem. Czekające rezerwacje zsynchronizują się same."
+        ),
+        "why_service_down": "Google albo Lockme nie odpowiada",
+        "help_service_down": (
+            "Strona stanu mówi, że usługa „nie odpowiada od …”, a rezerwacje mają stan „czeka"
+            " na ponowienie”. Usługa nie działa albo działa wolno; aplikacja przechowuje każdą"
+            " rezerwację, ponawia ją sama i co 20 sekund sprawdza usługę."
+        ),
+        "next_service_down": (
+            "Nic nie trzeba robić: rezerwacje zsynchronizują się same w ciągu minuty od"
+            " powrotu usługi. Jeśli trwa to ponad godzinę, sprawdź stronę stanu tej usługi."
+        ),
         "attempts_n": "prób: {count}",
-        "search_label": "Znajdź rezerwację po numerze",
+        "search_label": "Numer rezerwacji albo imię i nazwisko klienta",
+        "search_day": "Dzień rezerwacji",
+        "search_room": "Pokój",
+        "any_room": "Każdy pokój",
         "search": "Szukaj",
         "show_all": "Pokaż wszystko",
-        "search_results": "Synchronizacje rezerwacji {number}",
-        "no_match": "Brak synchronizacji rezerwacji {number} w przechowywanej historii.",
+        "search_results": "Znalezione synchronizacje",
+        "no_match": "Żadna synchronizacja w przechowywanej historii nie pasuje do wyszukiwania.",
+        "search_names_note": (
+            "Nazwiska są wyszukiwane tylko w pokojach, których poziom prywatności je pokazuje."
+        ),
+        "operator_title": "Dla administratora",
+        "operator_help": (
+            "Szczegóły techniczne dla osoby utrzymującej aplikację; obsłudze niepotrzebne."
+        ),
         "booked_for": "Termin",
         "open_in_google": "Otwórz w Kalendarzu Google",
         "primary_calendar": "Kalendarz główny",
@@ -558,7 +668,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "action_delete": "odwołanie",
         "action_test": "wiadomość testowa",
         "action_invalid": "nieczytelna wiadomość",
-        "action_park": "oczekuje",
         "action_fail": "błąd",
         "result_created": "dodano do kalendarza",
         "result_updated": "zaktualizowano",
@@ -571,13 +680,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "result_ignored": "pominięto (odwołana w Lockme)",
         "result_tested": "test odebrany",
         "result_duplicate": "już zrobione",
-        "result_parked": "czeka na ponowne połączenie",
         "result_failed": "błąd",
         "chart_syncs": "Synchronizacje dziennie według wyniku",
         "chart_latency": "Czas od wiadomości Lockme do kalendarza",
         "chart_empty": "Brak synchronizacji w tych dniach",
         "chart_numbers": "Liczby",
-        "answer_shapes": "Co odpowiadał Lockme (kształty)",
+        "answer_shapes": "Postać odpowiedzi Lockme",
         "answer_shapes_help": (
             "Postać każdego rodzaju odpowiedzi Lockme: status, typ treści, nazwy pól i typy"
             " wartości, nigdy same wartości. Zapisywana raz na endpoint i postać."

@@ -92,6 +92,8 @@ FAILURES_AT: Final = f"{FAILURES}:at"
 FAILURES_PAYLOAD: Final = f"{FAILURES}:payload"
 # Hash message id → provider, of messages parked until that provider reconnects.
 PARKED: Final = f"{PREFIX}parked"
+# Hash message id → JSON of a booking under way (retrying or parked): ``worker.underway``.
+UNDERWAY: Final = f"{PREFIX}underway"
 # Sorted set of message ids Lockme answered 404 for, scored by when.
 UNKNOWN_IDS: Final = f"{PREFIX}unknown"
 
@@ -262,6 +264,11 @@ class Keys:
     def parked(self) -> str:
         """Hash message id → provider, of messages parked until that provider reconnects."""
         return self._k("parked")
+
+    @property
+    def underway(self) -> str:
+        """Hash message id → JSON of a booking under way (retrying or parked)."""
+        return self._k("underway")
 
     @property
     def unknown_ids(self) -> str:

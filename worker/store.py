@@ -462,6 +462,8 @@ class Store:
             held.release_in(pipe)
         pipe.set(keys.done(message_id), "1", ex=DONE_SECONDS)
         pipe.hdel(keys.PARKED, str(message_id))
+        # No longer under way (``worker.underway``): its row becomes this history entry.
+        pipe.hdel(keys.UNDERWAY, str(message_id))
         if clear_failure:
             self._clear_failure(pipe, message_id)
         self._add_history(pipe, entry)

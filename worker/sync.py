@@ -44,9 +44,10 @@ from worker.booking import (
     event_body,
     event_id,
     parse_message,
+    template_values,
 )
 from worker.config import Settings
-from worker.errors import PermanentError, TransientError
+from worker.errors import PermanentError, SyncError, TransientError
 from worker.gcal import Conflict, GoogleCalendar, fallback_id
 from worker.identity import stamp_of
 from worker.lockme import LockmeClient
@@ -152,21 +153,28 @@ class Syncer:
             with self.store.reservation(
                 message.reservation_id, message.room_id, timeout=LOCK_SECONDS, wait=LOCK_WAIT_S
             ) as held:
-                outcome = self.apply(message, held)
-                # Acked under the lock, which is released with the booking of the ack.
-                self._complete(
-                    message_id,
-                    message.reservation_id,
-                    message.action,
-                    outcome,
-                    received_at,
-                    held,
-                    details=_details(message),
-                )
+                details = _details(message, held.route)
+                try:
+                    outcome = self.apply(message, held)
+                    # Acked under the lock, which is released with the booking of the ack.
+                    self._complete(
+                        message_id,
+                        message.reservation_id,
+                        message.action,
+                        outcome,
+                        received_at,
+                        held,
+                        details=details,
+                    )
+                except SyncError as exc:
+                    exc.details = {"reservation_id": message.reservation_id, **details}
+                    raise
         except LockError as exc:
             # Still held after waiting longer than a killed holder's lease lasts: a live job
             # is slow on this booking (say, retrying its calls in place). Retry later.
-            raise TransientError(f"reservation {message.reservation_id} is busy") from exc
+            busy = TransientError(f"reservation {message.reservation_id} is busy")
+            busy.details = {"reservation_id": message.reservation_id, **_details(message)}
+            raise busy from exc
         return outcome
 
     def _complete(
@@ -467,12 +475,19 @@ class Syncer:
         return (Result.UPDATED if _live(existing) else Result.RESTORED), written
 
 
-def _details(message: Message) -> dict[str, Any]:
-    """The room and the booking's own date and hour, for the history."""
+def _details(message: Message, route: Route | None = None) -> dict[str, Any]:
+    """The room, the booking's own date and hour, and the customer's name where the room's
+    privacy level shows it in the event (so staff can find the booking by it), for the
+    history and for the status page's bookings under way."""
     details: dict[str, Any] = {"room_id": message.room_id}
     if message.booking is not None:
         details["date"] = message.booking.date.isoformat()
         details["hour"] = message.booking.hour.strftime("%H:%M")
+        if route is not None:
+            shown = template_values(message.booking, route)
+            customer = " ".join(filter(None, (shown["name"], shown["surname"])))
+            if customer:
+                details["customer"] = customer
     return details
 
 
