@@ -110,3 +110,13 @@ def connection_state(
     if outage_since is not None or retrying:
         return ConnectionState("down", since=outage_since, waiting=retrying)
     return ConnectionState("ok")
+
+
+# The guides the help page links, in the project's repository (as app.json names it).
+DOCS_URL = "https://github.com/lockme-calendar-sync/lockme-calendar-sync/blob/main/docs/"
+GUIDES = ("troubleshooting", "setup-lockme", "setup-google", "deploy-heroku", "operating")
+
+
+def guide_url(guide: str, anchor: str = "") -> str:
+    """Where a guide (one of ``GUIDES``) is read, at ``anchor`` if given."""
+    return f"{DOCS_URL}{guide}.md" + (f"#{anchor}" if anchor else "")

@@ -219,20 +219,25 @@ MESSAGES: dict[str, dict[str, str]] = {
             "it was recorded here with its content instead of being lost."
         ),
         "help_message_gone": (
-            "Lockme answered 404 for the message: it was removed, or is older than Lockme keeps "
-            "messages. The booking itself may still exist."
+            "The booking's change shows in failures, but Lockme no longer has its message: it "
+            "was removed, or is older than Lockme keeps messages. The booking itself may "
+            "still exist."
         ),
-        "help_rate_limited": "Google's limit on calls per minute was reached (HTTP 429).",
+        "help_rate_limited": (
+            "Bookings arrive in the calendar late during a busy moment: Google allows only so "
+            "many changes a minute, and asked the app to wait."
+        ),
         "help_calendar_forbidden": (
-            "Google answered 403: the account connected on the setup page can read the calendar "
-            "but not change it."
+            "A room's bookings do not appear in its calendar: the Google account connected on "
+            "the setup page can see that calendar but may not change it."
         ),
         "help_calendar_missing": (
-            "Google answered 404 for the calendar routed to the room: it was deleted or unshared."
+            "A room's bookings do not appear in its calendar: the calendar chosen for the "
+            "room was deleted, or is no longer shared with the connected account."
         ),
         "help_unreachable": (
-            "Every attempt met a timeout, a network error or a 5xx answer. Usually a passing "
-            "outage."
+            "A booking was tried many times over about 45 minutes and never reached the "
+            "calendar, because Lockme or Google did not answer. Usually a passing outage."
         ),
         "help_unknown": (
             "The app has no plain explanation for this error yet; the raw text says more."
@@ -316,22 +321,32 @@ MESSAGES: dict[str, dict[str, str]] = {
         "group_failed": "failed",
         "nav_help": "Help",
         "help_title": "Help",
-        "help_intro": "What the status page's failures mean and what to do about each.",
+        "help_intro": (
+            "Start from what you see on the status page: each entry says what it means and "
+            "what to do."
+        ),
         "help_apps_title": "Registering the OAuth apps",
         "help_apps": (
-            "Connecting needs a Lockme OAuth app (from Lockme's partner support) and a Google "
-            "OAuth web client (Google Cloud console). Register the redirect URIs shown on the "
-            "setup page, then set LOCKME_CLIENT_ID, LOCKME_CLIENT_SECRET, GOOGLE_CLIENT_ID and "
-            "GOOGLE_CLIENT_SECRET and restart. Step by step: docs/setup-lockme.md and "
-            "docs/setup-google.md in the app's source."
+            "The Connect buttons on the setup page are greyed out until the app is registered "
+            "with Lockme (through Lockme's partner support) and with Google (Google Cloud "
+            "console). Whoever runs the app registers the redirect addresses shown on the "
+            "setup page, sets the four client settings and restarts it; the guides below go "
+            "step by step."
         ),
         "help_public_title": "A webhook address Lockme can reach",
         "help_public": (
-            "Lockme calls the webhook from the internet, so the address must be public and use "
-            "https: deploy the app (docs/deploy-heroku.md) or set PUBLIC_URL to the public "
-            "address of a tunnel. A localhost address only works with the sandbox."
+            "The checklist warns about the webhook address, and new bookings never reach the "
+            "app: Lockme calls the app from the internet, so its address must be public and "
+            "start with https. Whoever runs the app deploys it (see the Heroku guide) or sets "
+            "PUBLIC_URL to a public address. The sandbox is the exception: it runs on this "
+            "computer."
         ),
-        "help_docs": "The same entries, with more detail, are in docs/troubleshooting.md.",
+        "help_docs": "Guides for whoever runs the app:",
+        "guide_troubleshooting": "Troubleshooting, by what staff see",
+        "guide_setup_lockme": "Registering the Lockme app and the webhook",
+        "guide_setup_google": "Creating the Google OAuth client",
+        "guide_deploy_heroku": "Deploying on Heroku",
+        "guide_operating": "Operating it: status, replay, alerts, logs",
         "checklist_title": "Getting started",
         "checklist_intro": "Each step shows ✓ when done, or what to do next.",
         "step_client_ids": "OAuth apps configured",
@@ -602,21 +617,26 @@ MESSAGES: dict[str, dict[str, str]] = {
             "więc zapisano ją tutaj razem z treścią, zamiast ją zgubić."
         ),
         "help_message_gone": (
-            "Lockme odpowiedział 404 dla wiadomości: została usunięta albo jest starsza, niż "
-            "Lockme je przechowuje. Sama rezerwacja może nadal istnieć."
+            "Zmiana rezerwacji jest wśród błędów, ale Lockme nie ma już jej wiadomości: "
+            "została usunięta albo jest starsza, niż Lockme je przechowuje. Sama rezerwacja "
+            "może nadal istnieć."
         ),
-        "help_rate_limited": "Osiągnięto limit zapytań Google na minutę (HTTP 429).",
+        "help_rate_limited": (
+            "W ruchliwej chwili rezerwacje trafiają do kalendarza z opóźnieniem: Google "
+            "pozwala na ograniczoną liczbę zmian na minutę i poprosił aplikację o chwilę "
+            "przerwy."
+        ),
         "help_calendar_forbidden": (
-            "Google odpowiedział 403: konto połączone na stronie konfiguracji może czytać "
-            "kalendarz, ale nie może go zmieniać."
+            "Rezerwacje pokoju nie pojawiają się w jego kalendarzu: konto Google połączone na "
+            "stronie konfiguracji widzi ten kalendarz, ale nie może go zmieniać."
         ),
         "help_calendar_missing": (
-            "Google odpowiedział 404 dla kalendarza przypisanego do pokoju: został usunięty albo "
-            "przestał być udostępniony."
+            "Rezerwacje pokoju nie pojawiają się w jego kalendarzu: kalendarz wybrany dla "
+            "pokoju został usunięty albo przestał być udostępniany połączonemu kontu."
         ),
         "help_unreachable": (
-            "Każda próba kończyła się przekroczeniem czasu, błędem sieci albo odpowiedzią 5xx. "
-            "Zwykle to chwilowa awaria."
+            "Rezerwację próbowano zapisać wiele razy przez około 45 minut i nie trafiła do "
+            "kalendarza, bo Lockme albo Google nie odpowiadał. Zwykle to chwilowa awaria."
         ),
         "help_unknown": (
             "Aplikacja nie ma jeszcze prostego wyjaśnienia tego błędu; więcej mówi surowy tekst."
@@ -702,22 +722,31 @@ MESSAGES: dict[str, dict[str, str]] = {
         "group_failed": "nieudane",
         "nav_help": "Pomoc",
         "help_title": "Pomoc",
-        "help_intro": "Co oznaczają błędy na stronie stanu i co z każdym zrobić.",
+        "help_intro": (
+            "Zacznij od tego, co widać na stronie stanu: każdy wpis mówi, co to znaczy i co zrobić."
+        ),
         "help_apps_title": "Rejestracja aplikacji OAuth",
         "help_apps": (
-            "Połączenie wymaga aplikacji OAuth w Lockme (od wsparcia partnerów Lockme) i klienta "
-            "OAuth typu aplikacja internetowa w Google (konsola Google Cloud). Zarejestruj adresy"
-            " przekierowania pokazane na stronie konfiguracji, ustaw LOCKME_CLIENT_ID, "
-            "LOCKME_CLIENT_SECRET, GOOGLE_CLIENT_ID i GOOGLE_CLIENT_SECRET i uruchom ponownie. "
-            "Krok po kroku: docs/setup-lockme.md i docs/setup-google.md w źródłach aplikacji."
+            "Przyciski Połącz na stronie konfiguracji są wyszarzone, dopóki aplikacja nie "
+            "zostanie zarejestrowana w Lockme (przez wsparcie partnerów Lockme) i w Google "
+            "(konsola Google Cloud). Osoba utrzymująca aplikację rejestruje adresy "
+            "przekierowania pokazane na stronie konfiguracji, ustawia cztery ustawienia "
+            "klienta i uruchamia ją ponownie; poradniki poniżej prowadzą krok po kroku."
         ),
         "help_public_title": "Adres webhooka osiągalny z internetu",
         "help_public": (
-            "Lockme wywołuje webhook z internetu, więc adres musi być publiczny i używać https: "
-            "wdróż aplikację (docs/deploy-heroku.md) albo ustaw PUBLIC_URL na publiczny adres "
-            "tunelu. Adres localhost działa tylko z piaskownicą."
+            "Lista kroków ostrzega przed adresem webhooka, a nowe rezerwacje nie docierają do "
+            "aplikacji: Lockme wywołuje aplikację z internetu, więc jej adres musi być "
+            "publiczny i zaczynać się od https. Osoba utrzymująca aplikację wdraża ją "
+            "(poradnik Heroku) albo ustawia PUBLIC_URL na publiczny adres. Wyjątkiem jest "
+            "piaskownica: działa na tym komputerze."
         ),
-        "help_docs": "Te same wpisy, ze szczegółami, są w docs/troubleshooting.md.",
+        "help_docs": "Poradniki dla osoby utrzymującej aplikację:",
+        "guide_troubleshooting": "Rozwiązywanie problemów, według tego, co widzi obsługa",
+        "guide_setup_lockme": "Rejestracja aplikacji Lockme i webhooka",
+        "guide_setup_google": "Tworzenie klienta OAuth Google",
+        "guide_deploy_heroku": "Wdrożenie na Heroku",
+        "guide_operating": "Utrzymanie: stan, ponawianie, alerty, logi",
         "checklist_title": "Pierwsze kroki",
         "checklist_intro": "Każdy krok pokazuje ✓, gdy jest zrobiony, albo co zrobić dalej.",
         "step_client_ids": "Aplikacje OAuth skonfigurowane",

@@ -21,7 +21,7 @@ from app.charts import (
     quantile_bound,
     syncs_chart,
 )
-from app.explain import CAUSES, CONNECTION_CAUSES, explain
+from app.explain import CAUSES, CONNECTION_CAUSES, GUIDES, explain, guide_url
 from app.health import connection_health
 from app.history import ROWS_SHOWN, Search, clock, history_rows, underway_rows
 from app.i18n import t
@@ -142,7 +142,9 @@ def _daily_table(rt: Any, days: list[str]) -> list[dict[str, Any]]:
 @bp.route("/help")
 def help() -> str:
     """What each failure means and what to do, under the anchors the status page links."""
-    return render_template("help.html", causes=(*CONNECTION_CAUSES, *CAUSES))
+    return render_template(
+        "help.html", causes=(*CONNECTION_CAUSES, *CAUSES), guides=GUIDES, guide_url=guide_url
+    )
 
 
 @bp.app_template_global("room_name")

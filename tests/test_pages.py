@@ -193,6 +193,21 @@ def test_a_lockme_404_and_a_google_403_read_as_their_causes(
     assert "Lockme GET /message/7012: 404 Not Found</pre>" in html  # raw text kept
 
 
+def test_help_speaks_in_symptoms_and_links_the_guides(staff: Staff) -> None:
+    client, _ = staff
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "troubleshooting.md").read_text()
+    for lang in ("en", "pl"):
+        html = client.get(f"/help?lang={lang}").get_data(as_text=True)
+        anchors = re.findall(r'<section class="card" id="([a-z-]+)"', html)
+        assert {"grant-revoked", "service-down", "unreachable"} <= set(anchors)
+        for anchor in anchors:
+            if anchor not in ("oauth-apps", "public-url", "guides"):
+                assert f'<a id="{anchor}"></a>' in docs, anchor  # the guide has it too
+        text = _text(html[html.index("<main") :])
+        assert not re.search(r"\b(HTTP|[45]\d\d|5xx)\b|docs/", text), lang
+        assert html.count('href="https://github.com/') >= 5
+
+
 # --- chart ---------------------------------------------------------------------------------
 def test_per_day_chart_is_svg_with_outcomes_and_latency(
     staff: Staff, web_runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
