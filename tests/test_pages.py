@@ -222,6 +222,12 @@ def test_per_day_chart_is_svg_with_outcomes_and_latency(
     assert re.search(r'fill="#b3261e"><title>[\d-]+: failed 1</title>', html)
     assert re.search(r"<title>[\d-]+: half of the syncs within ≤\S+ (s|min)</title>", html)
     assert "<table" in html[html.index("The numbers") :]  # the values for screen readers
+    # Scaled into a phone's 390 px (less the page's padding), every label stays legible.
+    for width, sizes in re.findall(
+        r'<svg class="chart" viewBox="0 0 (\d+) \d+"(.*?)</svg>', html, re.S
+    ):
+        for size in re.findall(r'font-size="(\d+)"', sizes):
+            assert int(size) * 350 / int(width) >= 11
 
 
 # --- setup checklist -----------------------------------------------------------------------
