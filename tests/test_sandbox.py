@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -314,6 +315,40 @@ def test_dev_sandbox_end_to_end_through_the_sandbox_commands(dev_sandbox: dict[s
     assert cancelled.returncode == 0, cancelled.stderr
     eventually(lambda: not confirmed(run, reservation))
     assert {e["status"] for e in events_of(run, reservation)} == {"cancelled"}
+
+
+def test_status_check_and_routes_read_the_running_sandbox(dev_sandbox: dict[str, Any]) -> None:
+    run = dev_sandbox
+    assert sandbox_cli(run, "connect").returncode == 0
+    # As the README has it: no client ids, REDIS_URL the database real data would use (only
+    # read here), while the sandbox keeps its data in its own.
+    env = {k: v for k, v in run["env"].items() if not k.endswith("_CLIENT_ID")}
+    env["REDIS_URL"] = re.sub(r"/\d+$", "/13", run["env"]["SANDBOX_REDIS_URL"])
+
+    def cli(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "worker.cli", *args],
+            cwd=run["cwd"],
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    status = cli("status", "--json")
+    assert status.returncode == 0, status.stderr
+    connections = json.loads(status.stdout)["connections"]
+    assert connections["lockme"]["connected"] and connections["google"]["connected"]
+    assert status.stderr.startswith("note  the running sandbox's data (Redis ")
+    routes = cli("routes")
+    assert routes.returncode == 0 and len(routes.stdout.splitlines()) == 3, routes.stderr
+    assert "Pharaoh's Tomb" in routes.stdout
+    check = cli("check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "ok    lockme: connected" in check.stdout and "ok    google: connected" in check.stdout
+    # With client ids set it reads REDIS_URL, and says that this is not the sandbox's data.
+    real = cli("status", "--json", LOCKME_CLIENT_ID="a-real-lockme-app")
+    assert "a sandbox is running, but client ids are set" in real.stderr
 
 
 def test_sandbox_commands_refuse_bad_input_in_one_line(dev_sandbox: dict[str, Any]) -> None:
