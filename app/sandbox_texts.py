@@ -81,6 +81,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "yes": "yes",
         "waiting": "not yet",
         "no_webhooks": "No messages yet.",
+        "webhook_steps": "In the sandbox",
+        "webhook_step": (
+            "Nothing to set up: the sandbox's Lockme already sends every booking to this"
+            " address. Make a booking on the Lockme sandbox page to see one arrive."
+        ),
+        "step_webhook": "Webhook address reachable by the sandbox's Lockme",
+        "todo_first_message": "Make a booking on the Lockme sandbox page.",
     },
     "pl": {
         "banner": (
@@ -100,7 +107,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             " rezerwacje czekają w Lockme, które wysyła je ponownie."
         ),
         "new_booking": "Nowa rezerwacja",
-        "room": "Sala",
+        "room": "Pokój",
         "date": "Data",
         "hour": "Godzina",
         "name": "Klient",
@@ -156,6 +163,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "yes": "tak",
         "waiting": "jeszcze nie",
         "no_webhooks": "Brak wiadomości.",
+        "webhook_steps": "W piaskownicy",
+        "webhook_step": (
+            "Nic nie trzeba ustawiać: Lockme z piaskownicy już wysyła każdą rezerwację na ten"
+            " adres. Utwórz rezerwację na stronie piaskownicy Lockme, by zobaczyć, jak dociera."
+        ),
+        "step_webhook": "Adres webhooka osiągalny dla Lockme z piaskownicy",
+        "todo_first_message": "Utwórz rezerwację na stronie piaskownicy Lockme.",
     },
 }
 

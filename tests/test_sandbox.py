@@ -375,6 +375,12 @@ def test_sandbox_pages_book_and_show_the_booking(dev_sandbox: dict[str, Any]) ->
     web.post(run["base"] + "/login", data={"password": ADMIN_PASSWORD, "csrf_token": token})
     setup = web.get(run["base"] + "/setup")
     assert setup.status_code == 200 and 'id="sandbox-banner"' in setup.text
+    # The checklist never claims the internet reaches a loopback address, and asks for a
+    # booking on the sandbox page instead of the Lockme panel's steps.
+    assert "127.0.0.1" in setup.text and "reachable from the internet" not in setup.text
+    assert "Webhook address reachable by the sandbox&#39;s Lockme" in setup.text
+    assert "Make a booking on the Lockme sandbox page." in setup.text
+    assert "In the Lockme panel" not in setup.text and "Integrations" not in setup.text
     assert sandbox_cli(run, "connect").returncode == 0
     page = web.get(run["base"] + "/sandbox")
     assert page.status_code == 200 and "Haunted Manor" in page.text
