@@ -23,6 +23,7 @@ from worker.store import LATENCY_BOUNDS
 WIDTH = 420
 HEIGHT = 210
 LEFT = 56
+RIGHT = 18  # room for half of the last day's label
 BOTTOM = 26
 TOP = 10
 FONT = 14
@@ -78,7 +79,7 @@ def group_counts(counts: dict[str, int]) -> dict[str, int]:
 
 
 def _slots(days: list[str]) -> tuple[float, list[tuple[float, str]]]:
-    slot = (WIDTH - LEFT) / max(len(days), 1)
+    slot = (WIDTH - LEFT - RIGHT) / max(len(days), 1)
     return slot, [(LEFT + slot * i + slot / 2, day[5:]) for i, day in enumerate(days)]
 
 

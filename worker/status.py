@@ -18,7 +18,9 @@ from worker.store import PROVIDERS
 
 # Job-id prefixes of the worker's own periodic jobs (``worker.schedules``): they wait in
 # RQ's scheduled registry like a message's retry does, but nothing is wrong with them.
-MAINTENANCE_PREFIXES = {"reconcile-": "reconcile", "alerts-": "alert_check"}
+# The check on a service that is not answering ("probe-") is one too: counted as a retry,
+# an outage showed one booking more waiting than there was.
+MAINTENANCE_PREFIXES = {"reconcile-": "reconcile", "alerts-": "alert_check", "probe-": "probe"}
 
 
 def _maintenance(job_id: str) -> str | None:
