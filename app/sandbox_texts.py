@@ -7,13 +7,11 @@ and their texts change with the sandbox, not with the staff pages.
 from __future__ import annotations
 
 from app.i18n import language
+from worker.sandbox.consent_texts import TEXTS as CONSENT_TEXTS
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
-        "banner": (
-            "Sandbox: Lockme and Google Calendar here are built-in demos on this computer."
-            " Nothing reaches real bookings or calendars."
-        ),
+        "banner": CONSENT_TEXTS["en"]["banner"],
         "nav_sandbox": "Lockme sandbox",
         "nav_calendar": "Sandbox calendars",
         "title": "Lockme sandbox",
@@ -90,10 +88,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "todo_first_message": "Make a booking on the Lockme sandbox page.",
     },
     "pl": {
-        "banner": (
-            "Piaskownica: Lockme i Kalendarz Google są tu wbudowanymi atrapami na tym"
-            " komputerze. Nic nie trafia do prawdziwych rezerwacji ani kalendarzy."
-        ),
+        "banner": CONSENT_TEXTS["pl"]["banner"],
         "nav_sandbox": "Piaskownica Lockme",
         "nav_calendar": "Kalendarze piaskownicy",
         "title": "Piaskownica Lockme",

@@ -17,7 +17,7 @@ import time
 from datetime import UTC, date
 from datetime import time as dt_time
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 from flask import (
@@ -35,7 +35,7 @@ from oauthlib.oauth2 import OAuth2Error
 from werkzeug.wrappers import Response
 
 from app import checklist
-from app.i18n import t
+from app.i18n import language, t
 from app.runtime import runtime
 from worker import keys, names
 from worker.booking import (
@@ -189,7 +189,10 @@ def disconnect(provider: str) -> Response:
 def lockme_connect() -> Response:
     state = secrets.token_urlsafe(24)
     session["oauth_lockme"] = state
-    return redirect(runtime().lockme.authorize_url(redirect_uri("lockme"), state))
+    url = runtime().lockme.authorize_url(redirect_uri("lockme"), state)
+    if runtime().settings.sandbox_url:  # the sandbox's consent screen speaks the page's language
+        url += "&" + urlencode({"hl": language()})
+    return redirect(url)
 
 
 @bp.route("/oauth/lockme/callback")
@@ -293,7 +296,8 @@ def allow_oauth_over_loopback_http(settings: Settings) -> None:
 @bp.route("/setup/google/connect")
 def google_connect() -> Response:
     flow = _google_flow(redirect_uri("google"))
-    url, state = flow.authorization_url(access_type="offline", prompt="consent")
+    # ``hl``: Google's consent screen (and the sandbox's) in the language of the page.
+    url, state = flow.authorization_url(access_type="offline", prompt="consent", hl=language())
     runtime().redis.set(keys.oauth_verifier(state), flow.code_verifier, ex=VERIFIER_TTL_S)
     session["oauth_google"] = state
     return redirect(url)

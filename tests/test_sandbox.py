@@ -66,6 +66,16 @@ def test_consent_screen_approves_with_one_click_or_denies(fake_class: type) -> N
         screen = requests.get(fake.url + path, params=params, timeout=5)
         assert screen.status_code == 200
         assert 'id="allow"' in screen.text and 'name="state" value="st4te"' in screen.text
+        # In the app's look, under the sandbox banner, the access in words, no raw scope.
+        assert 'id="sandbox-banner"' in screen.text and "<style>" in screen.text
+        assert "Lockme → Google Calendar asks for access to:" in screen.text
+        polish = requests.get(fake.url + path, params={**params, "hl": "pl"}, timeout=5)
+        assert '<html lang="pl">' in polish.text and ">Zezwól</button>" in polish.text
+        assert 'name="hl" value="pl"' in polish.text  # kept through the answer
+        browser = requests.get(
+            fake.url + path, params=params, headers={"Accept-Language": "pl-PL,pl"}, timeout=5
+        )
+        assert "Piaskownica" in browser.text
         allowed = requests.get(
             fake.url + path, params={**params, "approve": "yes"}, allow_redirects=False, timeout=5
         )
