@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from worker.errors import AuthError, SyncError, TransientError
+
 # (cause, pattern on the recorded reason), first match wins; kind "malformed" is checked
 # before these, and anything unmatched is "unknown".
 _CAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -120,3 +122,13 @@ GUIDES = ("troubleshooting", "setup-lockme", "setup-google", "deploy-heroku", "o
 def guide_url(guide: str, anchor: str = "") -> str:
     """Where a guide (one of ``GUIDES``) is read, at ``anchor`` if given."""
     return f"{DOCS_URL}{guide}.md" + (f"#{anchor}" if anchor else "")
+
+
+def problem_key(exc: SyncError) -> str:
+    """The text (``app.i18n``, with ``{provider}``) that says in plain words why a call to a
+    service failed: the same words its box uses for a refused grant or an outage."""
+    if isinstance(exc, AuthError):
+        return "conn_reconnect"
+    if isinstance(exc, TransientError):
+        return "conn_down"
+    return "service_refused"

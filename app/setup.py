@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import UTC, date
 from datetime import time as dt_time
 from typing import Any
@@ -35,6 +36,7 @@ from oauthlib.oauth2 import OAuth2Error
 from werkzeug.wrappers import Response
 
 from app import checklist
+from app.explain import problem_key
 from app.i18n import language, t
 from app.runtime import runtime
 from worker import keys, names
@@ -126,8 +128,20 @@ def page() -> str:
     return _render_setup()
 
 
+@dataclass(frozen=True)
+class Problem:
+    """What a call to a service answered, in plain words, and its own text for a fold."""
+
+    words: str
+    raw: str = ""
+
+    @classmethod
+    def of(cls, provider: str, exc: SyncError) -> Problem:
+        return cls(t(problem_key(exc), provider=PROVIDER_NAMES[provider]), str(exc))
+
+
 def _render_setup(
-    check: dict[str, str] | None = None, tested: list[CheckResult] | None = None
+    check: dict[str, Problem] | None = None, tested: list[CheckResult] | None = None
 ) -> str:
     rt = runtime()
     url = webhook_url()
@@ -163,15 +177,16 @@ def test_calendars() -> str:
 @bp.route("/setup/check", methods=["POST"])
 def check() -> str:
     rt = runtime()
-    results: dict[str, str] = {}
+    results: dict[str, Problem] = {}
     try:
-        results["lockme"] = t("check_ok_lockme") if rt.lockme.test() else t("check_bad_answer")
+        answer = t("check_ok_lockme") if rt.lockme.test() else t("check_bad_answer")
+        results["lockme"] = Problem(answer)
     except SyncError as exc:
-        results["lockme"] = t("lockme_error", error=exc)
+        results["lockme"] = Problem.of("lockme", exc)
     try:
-        results["google"] = t("check_ok_google", count=len(rt.calendar.calendars()))
+        results["google"] = Problem(t("check_ok_google", count=len(rt.calendar.calendars())))
     except SyncError as exc:
-        results["google"] = t("google_error", error=exc)
+        results["google"] = Problem.of("google", exc)
     return _render_setup(check=results)
 
 
@@ -345,26 +360,26 @@ def google_callback() -> Response | tuple[str, int]:
 
 
 # --- rooms → calendars ----------------------------------------------------------------------
-def _sources() -> tuple[list[dict[str, Any]], list[dict[str, str]], list[str]]:
+def _sources() -> tuple[list[dict[str, Any]], list[dict[str, str]], list[Problem]]:
     """Lockme's rooms, the writable calendars as select options, and what went wrong."""
     rt = runtime()
     rooms: list[dict[str, Any]] = []
     options: list[dict[str, str]] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     if rt.store.load_token("lockme") is None:
-        problems.append(t("connect_lockme_first"))
+        problems.append(Problem(t("connect_lockme_first")))
     else:
         try:
             rooms = rt.lockme.rooms()
         except SyncError as exc:
-            problems.append(t("lockme_error", error=exc))
+            problems.append(Problem.of("lockme", exc))
     if rt.store.load_token("google") is None:
-        problems.append(t("connect_google_first"))
+        problems.append(Problem(t("connect_google_first")))
     else:
         try:
             calendars = rt.calendar.calendars()
         except SyncError as exc:
-            problems.append(t("google_error", error=exc))
+            problems.append(Problem.of("google", exc))
         else:
             # The primary calendar is stored as "primary", the id unrouted rooms use, so
             # that choosing it explicitly is the same calendar to the sync.
