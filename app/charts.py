@@ -17,11 +17,16 @@ from dataclasses import dataclass, field
 
 from worker.stores.history import LATENCY_BOUNDS
 
-WIDTH = 640
-HEIGHT = 180
-LEFT = 44
-BOTTOM = 22
-TOP = 8
+# A narrow drawing with large text: the chart is scaled to its box, and on a 390 px phone a
+# 640-unit drawing made its 11-unit labels about 5 px tall. At 420 units, ``FONT`` stays
+# above 11 px on a phone and about 16 px on a desktop's half-width figure.
+WIDTH = 420
+HEIGHT = 210
+LEFT = 56
+RIGHT = 18  # room for half of the last day's label
+BOTTOM = 26
+TOP = 10
+FONT = 14
 
 # Outcome groups in stacking order (bottom first) and the results each one counts.
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -56,6 +61,7 @@ class Chart:
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
+    font: int = FONT
     plot_bottom: float = HEIGHT - BOTTOM
     rects: list[Rect] = field(default_factory=list)
     ticks: list[Tick] = field(default_factory=list)
@@ -73,7 +79,7 @@ def group_counts(counts: dict[str, int]) -> dict[str, int]:
 
 
 def _slots(days: list[str]) -> tuple[float, list[tuple[float, str]]]:
-    slot = (WIDTH - LEFT) / max(len(days), 1)
+    slot = (WIDTH - LEFT - RIGHT) / max(len(days), 1)
     return slot, [(LEFT + slot * i + slot / 2, day[5:]) for i, day in enumerate(days)]
 
 

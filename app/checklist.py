@@ -11,11 +11,16 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from app.explain import ConnectionState
+from app.health import connection_health
 from app.i18n import t
+from app.sandbox_texts import st
 from worker.calendar_check import last_results
 from worker.runtime import Runtime
 
 LOCAL_SUFFIXES = (".local", ".localhost", ".internal", ".lan")
+# The checklist's texts that the sandbox words its own way (``app.sandbox_texts``).
+SANDBOX_WORDED = ("step_webhook", "todo_first_message")
 
 
 @dataclass(frozen=True)
@@ -56,22 +61,45 @@ def steps(rt: Runtime, webhook_url: str, redirect_uris: dict[str, str]) -> list[
     uris = ", ".join(
         redirect_uris[p] for p in ("lockme", "google") if p.upper() + "_CLIENT_ID" in missing
     )
-    connected = {p: store.connection(p)["connected"] for p in ("lockme", "google")}
+    states = connection_health(store)["states"]
     calendars = store.calendars()
     checks = last_results(rt)
     tested = bool(checks) and all(c in checks and checks[c].ok for c in calendars)
-    # The sandbox's Lockme runs on this machine and reaches a loopback address.
-    problem = "" if settings.sandbox_url else webhook_problem(webhook_url)
+    # The sandbox's Lockme runs on this machine and reaches a loopback address; the steps
+    # then say that, never that the address is reachable from the internet.
+    sandbox = bool(settings.sandbox_url)
+    problem = "" if sandbox else webhook_problem(webhook_url)
+    words = {key: st(key) for key in SANDBOX_WORDED} if sandbox else {}
 
     def step(key: str, done: bool, todo: str, state: str = "") -> Step:
-        return Step(key, t("step_" + key), state or ("done" if done else "todo"), todo)
+        title = words.get("step_" + key) or t("step_" + key)
+        return Step(key, title, state or ("done" if done else "todo"), todo)
 
     return [
         step("client_ids", not missing, t("todo_client_ids", names=", ".join(missing), uris=uris)),
-        step("lockme", connected["lockme"], t("todo_lockme")),
-        step("google", connected["google"], t("todo_google")),
+        _connection_step("lockme", states["lockme"]),
+        _connection_step("google", states["google"]),
         step("webhook", not problem, problem, "warn" if problem else ""),
-        step("first_message", store.last_webhook() is not None, t("todo_first_message")),
+        step(
+            "first_message",
+            store.last_webhook() is not None,
+            words.get("todo_first_message") or t("todo_first_message"),
+        ),
         step("rooms", bool(store.routes()), t("todo_rooms")),
         step("test", tested, t("todo_test")),
     ]
+
+
+def _connection_step(provider: str, state: ConnectionState) -> Step:
+    """A connection's step in the words its box and the banner use: "Reconnect Google"
+    once a grant was refused, and a warning (not a plain ✓) while its calls fail."""
+    name = provider.capitalize()
+    title = t("step_" + provider)
+    if state.state == "ok":
+        return Step(provider, title, "done")
+    if state.state == "down":
+        return Step(provider, title, "warn", t("todo_down", provider=name))
+    if state.state == "reconnect":
+        button = t("reconnect", provider=name)
+        return Step(provider, title, "todo", t("todo_reconnect", button=button, provider=name))
+    return Step(provider, title, "todo", t("todo_" + provider))

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from worker.errors import AuthError, SyncError, TransientError
+
 # (cause, pattern on the recorded reason), first match wins; kind "malformed" is checked
 # before these, and anything unmatched is "unknown".
 _CAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -70,3 +72,63 @@ def _int(value: Any) -> int | None:
 
 def _text(value: Any, length: int) -> str | None:
     return value[:length] if isinstance(value, str) and value else None
+
+
+# Causes that belong to a connection rather than to one failed message; the help page lists
+# them first, the status and setup pages, the banner and the checklist link them.
+CONNECTION_CAUSES = ("grant_revoked", "service_down")
+
+
+@dataclass(frozen=True)
+class ConnectionState:
+    """One connection as every page words it.
+
+    ``state``: ``ok``; ``unset`` (never connected); ``reconnect`` (the grant was refused:
+    a person must press "Reconnect"); ``down`` (connected, but calls fail: an outage some
+    job gave up on since ``since``, or ``waiting`` bookings retrying). ``raw`` is the API's
+    own words, shown only under a details fold.
+    """
+
+    state: str
+    since: float | None = None
+    waiting: int = 0
+    raw: str = ""
+
+    @property
+    def cause(self) -> str:
+        """The help page's entry for this state ("" when nothing is wrong)."""
+        return {"reconnect": "grant_revoked", "down": "service_down"}.get(self.state, "")
+
+
+def connection_state(
+    conn: dict[str, Any], *, reconnect: bool, outage_since: float | None, retrying: int
+) -> ConnectionState:
+    """Read ``Store.connection``'s fields, the outage record and the retry count as one state."""
+    error = conn.get("error") or ""
+    if reconnect or (error and error != "not connected"):
+        return ConnectionState("reconnect", raw=error)
+    if error == "not connected":
+        return ConnectionState("unset")
+    if outage_since is not None or retrying:
+        return ConnectionState("down", since=outage_since, waiting=retrying)
+    return ConnectionState("ok")
+
+
+# The guides the help page links, in the project's repository (as app.json names it).
+DOCS_URL = "https://github.com/lockme-calendar-sync/lockme-calendar-sync/blob/main/docs/"
+GUIDES = ("troubleshooting", "setup-lockme", "setup-google", "deploy-heroku", "operating")
+
+
+def guide_url(guide: str, anchor: str = "") -> str:
+    """Where a guide (one of ``GUIDES``) is read, at ``anchor`` if given."""
+    return f"{DOCS_URL}{guide}.md" + (f"#{anchor}" if anchor else "")
+
+
+def problem_key(exc: SyncError) -> str:
+    """The text (``app.i18n``, with ``{provider}``) that says in plain words why a call to a
+    service failed: the same words its box uses for a refused grant or an outage."""
+    if isinstance(exc, AuthError):
+        return "conn_reconnect"
+    if isinstance(exc, TransientError):
+        return "conn_down"
+    return "service_refused"

@@ -33,7 +33,6 @@ MESSAGES: dict[str, dict[str, str]] = {
             "The form expired or did not come from this site. Reload the page and try again."
         ),
         "banner_title": "Calendar sync is stopped",
-        "banner_conn": "{provider}: {error}",
         "banner_parked": "{count} booking(s) are waiting and will be synced after reconnecting.",
         "reconnect": "Reconnect {provider}",
         "connections": "Connections",
@@ -76,7 +75,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "check_bad_answer": "Unexpected answer from Lockme's test call.",
         "connect_lockme_first": "Connect Lockme first: the rooms come from Lockme.",
         "connect_google_first": "Connect Google first: the calendars come from Google.",
-        "lockme_error": "Lockme did not answer: {error}",
         "google_error": "Google did not answer: {error}",
         "room": "Room",
         "department": "Department",
@@ -129,6 +127,37 @@ MESSAGES: dict[str, dict[str, str]] = {
         "connected_flash": "{provider} connected as {account}.",
         "replayed": "{count} waiting message(s) queued again.",
         "back_to_setup": "Back to setup",
+        "conn_reconnect": (
+            "{provider} no longer accepts the app's access (it was withdrawn or has expired)."
+            " Bookings wait until you reconnect."
+        ),
+        "conn_down_since": "{provider} isn't answering since {time}.",
+        "conn_down": "{provider} isn't answering right now.",
+        "conn_waiting": "{count} booking(s) waiting, retrying by itself.",
+        "conn_retrying_none": "It is checked again by itself.",
+        "conn_raw": "What {provider} said",
+        "under_way": "under way",
+        "state_retrying": "waiting to retry",
+        "state_parked": "waiting for a reconnect",
+        "state_replaying": "syncing now",
+        "wait_why_down": "{provider} isn't answering",
+        "wait_why_reconnect": "{provider} needs reconnecting",
+        "wait_why_busy": "another change to this booking is being written",
+        "wait_next_at": "tried again by itself at {time}",
+        "wait_next_soon": "tried again by itself",
+        "wait_next_reconnect": "syncs once you press “{button}”",
+        "wait_next_now": "being synced now",
+        "not_read_yet": "not read from Lockme yet",
+        "customer": "Customer",
+        "room_n": "Room {id}",
+        "service_refused": "{provider} answered with an error.",
+        "step_state_done": "done",
+        "step_state_todo": "to do",
+        "step_state_warn": "needs attention",
+        "no_limit": "no limit set",
+        "live_updates": "This page updates itself.",
+        "todo_reconnect": "Press “{button}” in the {provider} box below.",
+        "todo_down": "{provider} isn't answering; bookings wait and are retried by themselves.",
         "status_title": "Status",
         "queue": "Queue",
         "queued": "queued",
@@ -160,7 +189,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not_set_up": "Not set up yet",
         "set_up_now": "Set up on the setup page",
         "retrying": "waiting to retry",
-        "maintenance": "scheduled maintenance (nightly re-sync, alert check)",
+        "maintenance": "scheduled maintenance (nightly re-sync, alert check, outage check)",
         "unknown_ids": "message ids Lockme does not know (ignored for 6 h)",
         "redis_memory": "Redis memory used / limit",
         "reconcile_title": "Re-sync with Lockme",
@@ -202,32 +231,66 @@ MESSAGES: dict[str, dict[str, str]] = {
             "it was recorded here with its content instead of being lost."
         ),
         "help_message_gone": (
-            "Lockme answered 404 for the message: it was removed, or is older than Lockme keeps "
-            "messages. The booking itself may still exist."
+            "The booking's change shows in failures, but Lockme no longer has its message: it "
+            "was removed, or is older than Lockme keeps messages. The booking itself may "
+            "still exist."
         ),
-        "help_rate_limited": "Google's limit on calls per minute was reached (HTTP 429).",
+        "help_rate_limited": (
+            "Bookings arrive in the calendar late during a busy moment: Google allows only so "
+            "many changes a minute, and asked the app to wait."
+        ),
         "help_calendar_forbidden": (
-            "Google answered 403: the account connected on the setup page can read the calendar "
-            "but not change it."
+            "A room's bookings do not appear in its calendar: the Google account connected on "
+            "the setup page can see that calendar but may not change it."
         ),
         "help_calendar_missing": (
-            "Google answered 404 for the calendar routed to the room: it was deleted or unshared."
+            "A room's bookings do not appear in its calendar: the calendar chosen for the "
+            "room was deleted, or is no longer shared with the connected account."
         ),
         "help_unreachable": (
-            "Every attempt met a timeout, a network error or a 5xx answer. Usually a passing "
-            "outage."
+            "A booking was tried many times over about 45 minutes and never reached the "
+            "calendar, because Lockme or Google did not answer. Usually a passing outage."
         ),
         "help_unknown": (
             "The app has no plain explanation for this error yet; the raw text says more."
         ),
         "more_help": "More help",
         "next_step": "What to do:",
+        "why_grant_revoked": "A connection asks to be made again",
+        "help_grant_revoked": (
+            "The status page says a service “no longer accepts the app's access”, and a red"
+            " banner asks to reconnect. Someone removed the app's access in the Google or"
+            " Lockme account, changed its password, or the access expired. New bookings are"
+            " not lost: each one waits on the status page."
+        ),
+        "next_grant_revoked": (
+            "Press “Reconnect Google” (or “Reconnect Lockme”) and allow access again with the"
+            " same account. The waiting bookings then sync by themselves."
+        ),
+        "why_service_down": "Google or Lockme isn't answering",
+        "help_service_down": (
+            "The status page says a service “isn't answering since …”, and bookings show as"
+            " “waiting to retry”. The service is down or slow for a while; the app keeps"
+            " every booking and tries again by itself, and checks the service every 20"
+            " seconds."
+        ),
+        "next_service_down": (
+            "Nothing to do: the bookings sync by themselves within a minute of the service"
+            " answering again. If it lasts more than an hour, check the service's own status"
+            " page."
+        ),
         "attempts_n": "{count} attempts",
-        "search_label": "Find a booking by its reservation number",
+        "search_label": "Reservation number or customer's name",
+        "search_day": "Booking day",
+        "search_room": "Room",
+        "any_room": "Any room",
         "search": "Search",
         "show_all": "Show all",
-        "search_results": "Syncs of booking {number}",
-        "no_match": "No sync of booking {number} in the kept history.",
+        "search_results": "Syncs found",
+        "no_match": "No sync in the kept history fits this search.",
+        "search_names_note": "Names are found only in rooms whose privacy level shows them.",
+        "operator_title": "For operators",
+        "operator_help": "Technical details for whoever runs the app; staff do not need them.",
         "booked_for": "Booked for",
         "open_in_google": "Open in Google Calendar",
         "primary_calendar": "Primary calendar",
@@ -236,7 +299,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "action_delete": "cancelled",
         "action_test": "test message",
         "action_invalid": "unreadable message",
-        "action_park": "waiting",
         "action_fail": "failed",
         "result_created": "added to calendar",
         "result_updated": "updated",
@@ -249,14 +311,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "result_ignored": "skipped (cancelled in Lockme)",
         "result_tested": "test received",
         "result_duplicate": "already done",
-        "result_parked": "waiting for a reconnect",
         "result_failed": "failed",
         "result_hidden": "unpaid hold, left out of the calendar",
         "chart_syncs": "Syncs per day by outcome",
         "chart_latency": "Time from Lockme's message to the calendar",
         "chart_empty": "No syncs in these days",
         "chart_numbers": "The numbers",
-        "answer_shapes": "What Lockme answered (shapes)",
+        "answer_shapes": "The form of Lockme's answers",
         "answer_shapes_help": (
             "The form of each kind of answer Lockme has sent: status, content type, field"
             " names and value types, never the values. Kept once per endpoint and form."
@@ -273,22 +334,32 @@ MESSAGES: dict[str, dict[str, str]] = {
         "group_failed": "failed",
         "nav_help": "Help",
         "help_title": "Help",
-        "help_intro": "What the status page's failures mean and what to do about each.",
+        "help_intro": (
+            "Start from what you see on the status page: each entry says what it means and "
+            "what to do."
+        ),
         "help_apps_title": "Registering the OAuth apps",
         "help_apps": (
-            "Connecting needs a Lockme OAuth app (from Lockme's partner support) and a Google "
-            "OAuth web client (Google Cloud console). Register the redirect URIs shown on the "
-            "setup page, then set LOCKME_CLIENT_ID, LOCKME_CLIENT_SECRET, GOOGLE_CLIENT_ID and "
-            "GOOGLE_CLIENT_SECRET and restart. Step by step: docs/setup-lockme.md and "
-            "docs/setup-google.md in the app's source."
+            "The Connect buttons on the setup page are greyed out until the app is registered "
+            "with Lockme (through Lockme's partner support) and with Google (Google Cloud "
+            "console). Whoever runs the app registers the redirect addresses shown on the "
+            "setup page, sets the four client settings and restarts it; the guides below go "
+            "step by step."
         ),
         "help_public_title": "A webhook address Lockme can reach",
         "help_public": (
-            "Lockme calls the webhook from the internet, so the address must be public and use "
-            "https: deploy the app (docs/deploy-heroku.md) or set PUBLIC_URL to the public "
-            "address of a tunnel. A localhost address only works with the sandbox."
+            "The checklist warns about the webhook address, and new bookings never reach the "
+            "app: Lockme calls the app from the internet, so its address must be public and "
+            "start with https. Whoever runs the app deploys it (see the Heroku guide) or sets "
+            "PUBLIC_URL to a public address. The sandbox is the exception: it runs on this "
+            "computer."
         ),
-        "help_docs": "The same entries, with more detail, are in docs/troubleshooting.md.",
+        "help_docs": "Guides for whoever runs the app:",
+        "guide_troubleshooting": "Troubleshooting, by what staff see",
+        "guide_setup_lockme": "Registering the Lockme app and the webhook",
+        "guide_setup_google": "Creating the Google OAuth client",
+        "guide_deploy_heroku": "Deploying on Heroku",
+        "guide_operating": "Operating it: status, replay, alerts, logs",
         "checklist_title": "Getting started",
         "checklist_intro": "Each step shows ✓ when done, or what to do next.",
         "step_client_ids": "OAuth apps configured",
@@ -371,7 +442,6 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Formularz wygasł albo nie pochodzi z tej strony. Odśwież stronę i spróbuj ponownie."
         ),
         "banner_title": "Synchronizacja kalendarza jest wstrzymana",
-        "banner_conn": "{provider}: {error}",
         "banner_parked": "Rezerwacje czekające na synchronizację po ponownym połączeniu: {count}.",
         "reconnect": "Połącz ponownie z {provider}",
         "connections": "Połączenia",
@@ -415,7 +485,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "check_bad_answer": "Nieoczekiwana odpowiedź na testowe zapytanie do Lockme.",
         "connect_lockme_first": "Najpierw połącz Lockme: lista pokoi pochodzi z Lockme.",
         "connect_google_first": "Najpierw połącz Google: lista kalendarzy pochodzi z Google.",
-        "lockme_error": "Lockme nie odpowiada: {error}",
         "google_error": "Google nie odpowiada: {error}",
         "room": "Pokój",
         "department": "Oddział",
@@ -467,6 +536,37 @@ MESSAGES: dict[str, dict[str, str]] = {
         "connected_flash": "Połączono {provider} jako {account}.",
         "replayed": "Ponownie zlecono oczekujące wiadomości: {count}.",
         "back_to_setup": "Wróć do konfiguracji",
+        "conn_reconnect": (
+            "{provider} nie przyjmuje już dostępu aplikacji (został cofnięty albo wygasł)."
+            " Rezerwacje czekają na ponowne połączenie."
+        ),
+        "conn_down_since": "{provider} nie odpowiada od {time}.",
+        "conn_down": "{provider} teraz nie odpowiada.",
+        "conn_waiting": "Czekające rezerwacje: {count}; ponawiane automatycznie.",
+        "conn_retrying_none": "Aplikacja sprawdza to sama co chwilę.",
+        "conn_raw": "Co odpowiedział {provider}",
+        "under_way": "w toku",
+        "state_retrying": "czeka na ponowienie",
+        "state_parked": "czeka na ponowne połączenie",
+        "state_replaying": "synchronizuje się teraz",
+        "wait_why_down": "{provider} nie odpowiada",
+        "wait_why_reconnect": "trzeba ponownie połączyć {provider}",
+        "wait_why_busy": "trwa zapis innej zmiany tej rezerwacji",
+        "wait_next_at": "ponowienie automatycznie o {time}",
+        "wait_next_soon": "ponowienie automatycznie",
+        "wait_next_reconnect": "zsynchronizuje się po naciśnięciu „{button}”",
+        "wait_next_now": "synchronizuje się teraz",
+        "not_read_yet": "jeszcze nie odczytana z Lockme",
+        "customer": "Klient",
+        "room_n": "Pokój {id}",
+        "service_refused": "{provider} odpowiedział błędem.",
+        "step_state_done": "zrobione",
+        "step_state_todo": "do zrobienia",
+        "step_state_warn": "wymaga uwagi",
+        "no_limit": "bez ustawionego limitu",
+        "live_updates": "Ta strona odświeża się sama.",
+        "todo_reconnect": "Naciśnij „{button}” w polu {provider} poniżej.",
+        "todo_down": "{provider} nie odpowiada; rezerwacje czekają i ponawiają się same.",
         "status_title": "Stan",
         "queue": "Kolejka",
         "queued": "w kolejce",
@@ -498,7 +598,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not_set_up": "Jeszcze nie skonfigurowano",
         "set_up_now": "Skonfiguruj na stronie konfiguracji",
         "retrying": "czeka na ponowienie",
-        "maintenance": "zaplanowana obsługa (nocna synchronizacja, sprawdzanie alertów)",
+        "maintenance": ("zaplanowana obsługa (nocna synchronizacja, sprawdzanie alertów i awarii)"),
         "unknown_ids": "numery wiadomości nieznane Lockme (pomijane przez 6 h)",
         "redis_memory": "pamięć Redis: użyta / limit",
         "reconcile_title": "Synchronizacja z Lockme",
@@ -543,33 +643,69 @@ MESSAGES: dict[str, dict[str, str]] = {
             "więc zapisano ją tutaj razem z treścią, zamiast ją zgubić."
         ),
         "help_message_gone": (
-            "Lockme odpowiedział 404 dla wiadomości: została usunięta albo jest starsza, niż "
-            "Lockme je przechowuje. Sama rezerwacja może nadal istnieć."
+            "Zmiana rezerwacji jest wśród błędów, ale Lockme nie ma już jej wiadomości: "
+            "została usunięta albo jest starsza, niż Lockme je przechowuje. Sama rezerwacja "
+            "może nadal istnieć."
         ),
-        "help_rate_limited": "Osiągnięto limit zapytań Google na minutę (HTTP 429).",
+        "help_rate_limited": (
+            "W ruchliwej chwili rezerwacje trafiają do kalendarza z opóźnieniem: Google "
+            "pozwala na ograniczoną liczbę zmian na minutę i poprosił aplikację o chwilę "
+            "przerwy."
+        ),
         "help_calendar_forbidden": (
-            "Google odpowiedział 403: konto połączone na stronie konfiguracji może czytać "
-            "kalendarz, ale nie może go zmieniać."
+            "Rezerwacje pokoju nie pojawiają się w jego kalendarzu: konto Google połączone na "
+            "stronie konfiguracji widzi ten kalendarz, ale nie może go zmieniać."
         ),
         "help_calendar_missing": (
-            "Google odpowiedział 404 dla kalendarza przypisanego do pokoju: został usunięty albo "
-            "przestał być udostępniony."
+            "Rezerwacje pokoju nie pojawiają się w jego kalendarzu: kalendarz wybrany dla "
+            "pokoju został usunięty albo przestał być udostępniany połączonemu kontu."
         ),
         "help_unreachable": (
-            "Każda próba kończyła się przekroczeniem czasu, błędem sieci albo odpowiedzią 5xx. "
-            "Zwykle to chwilowa awaria."
+            "Rezerwację próbowano zapisać wiele razy przez około 45 minut i nie trafiła do "
+            "kalendarza, bo Lockme albo Google nie odpowiadał. Zwykle to chwilowa awaria."
         ),
         "help_unknown": (
             "Aplikacja nie ma jeszcze prostego wyjaśnienia tego błędu; więcej mówi surowy tekst."
         ),
         "more_help": "Więcej pomocy",
         "next_step": "Co zrobić:",
+        "why_grant_revoked": "Połączenie trzeba nawiązać ponownie",
+        "help_grant_revoked": (
+            "Strona stanu mówi, że usługa „nie przyjmuje już dostępu aplikacji”, a czerwony"
+            " pasek prosi o ponowne połączenie. Ktoś odebrał aplikacji dostęp w koncie Google"
+            " albo Lockme, zmienił hasło, albo dostęp wygasł. Nowe rezerwacje nie giną: każda"
+            " czeka na stronie stanu."
+        ),
+        "next_grant_revoked": (
+            "Naciśnij „Połącz ponownie z Google” (albo „Połącz ponownie z Lockme”) i zezwól na"
+            " dostęp tym samym kontem. Czekające rezerwacje zsynchronizują się same."
+        ),
+        "why_service_down": "Google albo Lockme nie odpowiada",
+        "help_service_down": (
+            "Strona stanu mówi, że usługa „nie odpowiada od …”, a rezerwacje mają stan „czeka"
+            " na ponowienie”. Usługa nie działa albo działa wolno; aplikacja przechowuje każdą"
+            " rezerwację, ponawia ją sama i co 20 sekund sprawdza usługę."
+        ),
+        "next_service_down": (
+            "Nic nie trzeba robić: rezerwacje zsynchronizują się same w ciągu minuty od"
+            " powrotu usługi. Jeśli trwa to ponad godzinę, sprawdź stronę stanu tej usługi."
+        ),
         "attempts_n": "prób: {count}",
-        "search_label": "Znajdź rezerwację po numerze",
+        "search_label": "Numer rezerwacji albo imię i nazwisko klienta",
+        "search_day": "Dzień rezerwacji",
+        "search_room": "Pokój",
+        "any_room": "Każdy pokój",
         "search": "Szukaj",
         "show_all": "Pokaż wszystko",
-        "search_results": "Synchronizacje rezerwacji {number}",
-        "no_match": "Brak synchronizacji rezerwacji {number} w przechowywanej historii.",
+        "search_results": "Znalezione synchronizacje",
+        "no_match": "Żadna synchronizacja w przechowywanej historii nie pasuje do wyszukiwania.",
+        "search_names_note": (
+            "Nazwiska są wyszukiwane tylko w pokojach, których poziom prywatności je pokazuje."
+        ),
+        "operator_title": "Dla administratora",
+        "operator_help": (
+            "Szczegóły techniczne dla osoby utrzymującej aplikację; obsłudze niepotrzebne."
+        ),
         "booked_for": "Termin",
         "open_in_google": "Otwórz w Kalendarzu Google",
         "primary_calendar": "Kalendarz główny",
@@ -578,7 +714,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "action_delete": "odwołanie",
         "action_test": "wiadomość testowa",
         "action_invalid": "nieczytelna wiadomość",
-        "action_park": "oczekuje",
         "action_fail": "błąd",
         "result_created": "dodano do kalendarza",
         "result_updated": "zaktualizowano",
@@ -591,14 +726,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "result_ignored": "pominięto (odwołana w Lockme)",
         "result_tested": "test odebrany",
         "result_duplicate": "już zrobione",
-        "result_parked": "czeka na ponowne połączenie",
         "result_failed": "błąd",
         "result_hidden": "nieopłacona blokada, pominięta w kalendarzu",
         "chart_syncs": "Synchronizacje dziennie według wyniku",
         "chart_latency": "Czas od wiadomości Lockme do kalendarza",
         "chart_empty": "Brak synchronizacji w tych dniach",
         "chart_numbers": "Liczby",
-        "answer_shapes": "Co odpowiadał Lockme (kształty)",
+        "answer_shapes": "Postać odpowiedzi Lockme",
         "answer_shapes_help": (
             "Postać każdego rodzaju odpowiedzi Lockme: status, typ treści, nazwy pól i typy"
             " wartości, nigdy same wartości. Zapisywana raz na endpoint i postać."
@@ -615,22 +749,31 @@ MESSAGES: dict[str, dict[str, str]] = {
         "group_failed": "nieudane",
         "nav_help": "Pomoc",
         "help_title": "Pomoc",
-        "help_intro": "Co oznaczają błędy na stronie stanu i co z każdym zrobić.",
+        "help_intro": (
+            "Zacznij od tego, co widać na stronie stanu: każdy wpis mówi, co to znaczy i co zrobić."
+        ),
         "help_apps_title": "Rejestracja aplikacji OAuth",
         "help_apps": (
-            "Połączenie wymaga aplikacji OAuth w Lockme (od wsparcia partnerów Lockme) i klienta "
-            "OAuth typu aplikacja internetowa w Google (konsola Google Cloud). Zarejestruj adresy"
-            " przekierowania pokazane na stronie konfiguracji, ustaw LOCKME_CLIENT_ID, "
-            "LOCKME_CLIENT_SECRET, GOOGLE_CLIENT_ID i GOOGLE_CLIENT_SECRET i uruchom ponownie. "
-            "Krok po kroku: docs/setup-lockme.md i docs/setup-google.md w źródłach aplikacji."
+            "Przyciski Połącz na stronie konfiguracji są wyszarzone, dopóki aplikacja nie "
+            "zostanie zarejestrowana w Lockme (przez wsparcie partnerów Lockme) i w Google "
+            "(konsola Google Cloud). Osoba utrzymująca aplikację rejestruje adresy "
+            "przekierowania pokazane na stronie konfiguracji, ustawia cztery ustawienia "
+            "klienta i uruchamia ją ponownie; poradniki poniżej prowadzą krok po kroku."
         ),
         "help_public_title": "Adres webhooka osiągalny z internetu",
         "help_public": (
-            "Lockme wywołuje webhook z internetu, więc adres musi być publiczny i używać https: "
-            "wdróż aplikację (docs/deploy-heroku.md) albo ustaw PUBLIC_URL na publiczny adres "
-            "tunelu. Adres localhost działa tylko z piaskownicą."
+            "Lista kroków ostrzega przed adresem webhooka, a nowe rezerwacje nie docierają do "
+            "aplikacji: Lockme wywołuje aplikację z internetu, więc jej adres musi być "
+            "publiczny i zaczynać się od https. Osoba utrzymująca aplikację wdraża ją "
+            "(poradnik Heroku) albo ustawia PUBLIC_URL na publiczny adres. Wyjątkiem jest "
+            "piaskownica: działa na tym komputerze."
         ),
-        "help_docs": "Te same wpisy, ze szczegółami, są w docs/troubleshooting.md.",
+        "help_docs": "Poradniki dla osoby utrzymującej aplikację:",
+        "guide_troubleshooting": "Rozwiązywanie problemów, według tego, co widzi obsługa",
+        "guide_setup_lockme": "Rejestracja aplikacji Lockme i webhooka",
+        "guide_setup_google": "Tworzenie klienta OAuth Google",
+        "guide_deploy_heroku": "Wdrożenie na Heroku",
+        "guide_operating": "Utrzymanie: stan, ponawianie, alerty, logi",
         "checklist_title": "Pierwsze kroki",
         "checklist_intro": "Każdy krok pokazuje ✓, gdy jest zrobiony, albo co zrobić dalej.",
         "step_client_ids": "Aplikacje OAuth skonfigurowane",

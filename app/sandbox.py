@@ -9,7 +9,6 @@ acknowledged.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -27,6 +26,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from app.live import digest
 from app.runtime import runtime
 from app.sandbox_texts import st
 from worker.sandbox.client import SandboxClient
@@ -152,8 +152,7 @@ def _week_start(raw: str | None, today: date) -> date:
 def _digest(events: list[dict[str, Any]]) -> str:
     """Changes whenever an event is added, moved, renamed or cancelled: the page polls it."""
     keys = ("calendar", "id", "summary", "start", "end", "status", "colorId")
-    rows = sorted(json.dumps([e.get(k) for k in keys]) for e in events)
-    return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
+    return digest(sorted(json.dumps([e.get(k) for k in keys]) for e in events))
 
 
 def _grids(
@@ -225,7 +224,7 @@ def calendar() -> str:
 
 @bp.route("/sandbox/calendar/digest")
 def calendar_digest() -> Response:
-    """What ``sandbox.js`` polls: the page reloads when this changes."""
+    """What ``live.js`` polls: the page's grid is fetched again when this changes."""
     try:
         digest = _digest(client().events())
     except SandboxError:

@@ -7,13 +7,11 @@ and their texts change with the sandbox, not with the staff pages.
 from __future__ import annotations
 
 from app.i18n import language
+from worker.sandbox.consent_texts import TEXTS as CONSENT_TEXTS
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
-        "banner": (
-            "Sandbox: Lockme and Google Calendar here are built-in demos on this computer."
-            " Nothing reaches real bookings or calendars."
-        ),
+        "banner": CONSENT_TEXTS["en"]["banner"],
         "nav_sandbox": "Lockme sandbox",
         "nav_calendar": "Sandbox calendars",
         "title": "Lockme sandbox",
@@ -85,12 +83,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "yes": "yes",
         "waiting": "not yet",
         "no_webhooks": "No messages yet.",
+        "webhook_steps": "In the sandbox",
+        "webhook_step": (
+            "Nothing to set up: the sandbox's Lockme already sends every booking to this"
+            " address. Make a booking on the Lockme sandbox page to see one arrive."
+        ),
+        "step_webhook": "Webhook address reachable by the sandbox's Lockme",
+        "todo_first_message": "Make a booking on the Lockme sandbox page.",
     },
     "pl": {
-        "banner": (
-            "Piaskownica: Lockme i Kalendarz Google są tu wbudowanymi atrapami na tym"
-            " komputerze. Nic nie trafia do prawdziwych rezerwacji ani kalendarzy."
-        ),
+        "banner": CONSENT_TEXTS["pl"]["banner"],
         "nav_sandbox": "Piaskownica Lockme",
         "nav_calendar": "Kalendarze piaskownicy",
         "title": "Piaskownica Lockme",
@@ -104,7 +106,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             " rezerwacje czekają w Lockme, które wysyła je ponownie."
         ),
         "new_booking": "Nowa rezerwacja",
-        "room": "Sala",
+        "room": "Pokój",
         "date": "Data",
         "hour": "Godzina",
         "name": "Klient",
@@ -164,6 +166,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "yes": "tak",
         "waiting": "jeszcze nie",
         "no_webhooks": "Brak wiadomości.",
+        "webhook_steps": "W piaskownicy",
+        "webhook_step": (
+            "Nic nie trzeba ustawiać: Lockme z piaskownicy już wysyła każdą rezerwację na ten"
+            " adres. Utwórz rezerwację na stronie piaskownicy Lockme, by zobaczyć, jak dociera."
+        ),
+        "step_webhook": "Adres webhooka osiągalny dla Lockme z piaskownicy",
+        "todo_first_message": "Utwórz rezerwację na stronie piaskownicy Lockme.",
     },
 }
 

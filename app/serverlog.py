@@ -35,6 +35,28 @@ class RedactSecrets(logging.Filter):
 REDACT = RedactSecrets()
 
 
+class NameTheAddress(logging.Filter):
+    """Fill in the address of gunicorn's "Listening at: %s (%s)" start-up line.
+
+    With ``reuse_port`` each worker opens its own socket and the arbiter none, so the
+    arbiter's line came out as "Listening at:  (PID)", naming no address."""
+
+    TEMPLATE = "Listening at: %s (%s)"
+
+    addresses = ""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if record.msg == self.TEMPLATE and isinstance(args, tuple) and not args[0]:
+            record.args = (f"{self.addresses} (a socket per worker)", *args[1:])
+        return True
+
+
+# One object, like REDACT: gunicorn's loggers are process-wide, and a filter added twice
+# would apply twice.
+NAME_THE_ADDRESS = NameTheAddress()
+
+
 class Logger(glogging.Logger):
     """gunicorn's logger with :class:`RedactSecrets` on its error and access logs."""
 
@@ -42,3 +64,5 @@ class Logger(glogging.Logger):
         super().setup(cfg)
         for log in (self.error_log, self.access_log):
             log.addFilter(REDACT)  # the same filter object is never added twice
+        NAME_THE_ADDRESS.addresses = ",".join(f"http://{address}" for address in cfg.bind)
+        self.error_log.addFilter(NAME_THE_ADDRESS)

@@ -14,10 +14,11 @@ import os
 import re
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import UTC, date
 from datetime import time as dt_time
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 from flask import (
@@ -35,7 +36,8 @@ from oauthlib.oauth2 import OAuth2Error
 from werkzeug.wrappers import Response
 
 from app import checklist
-from app.i18n import t
+from app.explain import problem_key
+from app.i18n import language, t
 from app.runtime import runtime
 from worker import names
 from worker.blocks import control as blocks_control
@@ -131,8 +133,20 @@ def page() -> str:
     return _render_setup()
 
 
+@dataclass(frozen=True)
+class Problem:
+    """What a call to a service answered, in plain words, and its own text for a fold."""
+
+    words: str
+    raw: str = ""
+
+    @classmethod
+    def of(cls, provider: str, exc: SyncError) -> Problem:
+        return cls(t(problem_key(exc), provider=PROVIDER_NAMES[provider]), str(exc))
+
+
 def _render_setup(
-    check: dict[str, str] | None = None, tested: list[CheckResult] | None = None
+    check: dict[str, Problem] | None = None, tested: list[CheckResult] | None = None
 ) -> str:
     rt = runtime()
     url = webhook_url()
@@ -168,15 +182,16 @@ def test_calendars() -> str:
 @bp.route("/setup/check", methods=["POST"])
 def check() -> str:
     rt = runtime()
-    results: dict[str, str] = {}
+    results: dict[str, Problem] = {}
     try:
-        results["lockme"] = t("check_ok_lockme") if rt.lockme.test() else t("check_bad_answer")
+        answer = t("check_ok_lockme") if rt.lockme.test() else t("check_bad_answer")
+        results["lockme"] = Problem(answer)
     except SyncError as exc:
-        results["lockme"] = t("lockme_error", error=exc)
+        results["lockme"] = Problem.of("lockme", exc)
     try:
-        results["google"] = t("check_ok_google", count=len(rt.calendar.calendars()))
+        results["google"] = Problem(t("check_ok_google", count=len(rt.calendar.calendars())))
     except SyncError as exc:
-        results["google"] = t("google_error", error=exc)
+        results["google"] = Problem.of("google", exc)
     return _render_setup(check=results)
 
 
@@ -196,7 +211,10 @@ def disconnect(provider: str) -> Response:
 def lockme_connect() -> Response:
     state = secrets.token_urlsafe(24)
     session["oauth_lockme"] = state
-    return redirect(runtime().lockme.authorize_url(redirect_uri("lockme"), state))
+    url = runtime().lockme.authorize_url(redirect_uri("lockme"), state)
+    if runtime().settings.sandbox_url:  # the sandbox's consent screen speaks the page's language
+        url += "&" + urlencode({"hl": language()})
+    return redirect(url)
 
 
 @bp.route("/oauth/lockme/callback")
@@ -300,7 +318,8 @@ def allow_oauth_over_loopback_http(settings: Settings) -> None:
 @bp.route("/setup/google/connect")
 def google_connect() -> Response:
     flow = _google_flow(redirect_uri("google"))
-    url, state = flow.authorization_url(access_type="offline", prompt="consent")
+    # ``hl``: Google's consent screen (and the sandbox's) in the language of the page.
+    url, state = flow.authorization_url(access_type="offline", prompt="consent", hl=language())
     runtime().redis.set(runtime().keys.oauth_verifier(state), flow.code_verifier, ex=VERIFIER_TTL_S)
     session["oauth_google"] = state
     return redirect(url)
@@ -348,26 +367,26 @@ def google_callback() -> Response | tuple[str, int]:
 
 
 # --- rooms → calendars ----------------------------------------------------------------------
-def _sources() -> tuple[list[dict[str, Any]], list[dict[str, str]], list[str]]:
+def _sources() -> tuple[list[dict[str, Any]], list[dict[str, str]], list[Problem]]:
     """Lockme's rooms, the writable calendars as select options, and what went wrong."""
     rt = runtime()
     rooms: list[dict[str, Any]] = []
     options: list[dict[str, str]] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     if rt.store.load_token("lockme") is None:
-        problems.append(t("connect_lockme_first"))
+        problems.append(Problem(t("connect_lockme_first")))
     else:
         try:
             rooms = rt.lockme.rooms()
         except SyncError as exc:
-            problems.append(t("lockme_error", error=exc))
+            problems.append(Problem.of("lockme", exc))
     if rt.store.load_token("google") is None:
-        problems.append(t("connect_google_first"))
+        problems.append(Problem(t("connect_google_first")))
     else:
         try:
             calendars = rt.calendar.calendars()
         except SyncError as exc:
-            problems.append(t("google_error", error=exc))
+            problems.append(Problem.of("google", exc))
         else:
             # The primary calendar is stored as "primary", the id unrouted rooms use, so
             # that choosing it explicitly is the same calendar to the sync.

@@ -21,44 +21,25 @@ from app.charts import (
     quantile_bound,
     syncs_chart,
 )
-from app.explain import CAUSES, explain
-from app.i18n import t, t_known
+from app.explain import CAUSES, CONNECTION_CAUSES, GUIDES, explain, guide_url
+from app.health import connection_health
+from app.history import ROWS_SHOWN, Search, clock, history_rows, underway_rows
+from app.i18n import t
+from app.live import digest as live_digest
+from app.live import digest_response
 from app.runtime import runtime
+from worker import underway
 from worker.memory import redis_memory
-from worker.names import calendar_names, room_label, room_names
+from worker.names import calendar_names, room_names
+from worker.runtime import Runtime
 from worker.shapes import recorded as answer_shapes
 from worker.status import queue_stats, reconcile_times
-from worker.store import Store
-from worker.stores.history import HISTORY_LIMIT
-from worker.stores.tokens import PROVIDERS
 from worker.tasks import replay as replay_messages
 
 bp = Blueprint("status", __name__)
 
-RECENT_ROWS = 50
 FAILURE_ROWS = 100
 DAYS_SHOWN = 14
-
-
-def connection_health(store: Store) -> dict[str, Any]:
-    """Both connections, the providers that need a reconnect, and parked counts by provider.
-
-    A provider needs a reconnect when its token exists but was refused (an error is
-    recorded), or when messages wait for it and it is not connected; a never-connected
-    provider is not an alarm. Messages still parked for a healthy connection are being
-    replayed (a reconnect queues that), so they raise no alarm either.
-    """
-    connections = {provider: store.connection(provider) for provider in PROVIDERS}
-    parked: dict[str, int] = {}
-    for owner in store.parked().values():
-        parked[owner] = parked.get(owner, 0) + 1
-    broken = []
-    for provider in PROVIDERS:
-        connected = store.load_token(provider) is not None
-        refused = bool(connections[provider]["error"]) and connected
-        if refused or (provider in parked and not connected):
-            broken.append(provider)
-    return {"connections": connections, "broken": broken, "parked": parked}
 
 
 @bp.app_context_processor
@@ -75,30 +56,27 @@ def localtime(stamp: str | None) -> str:
     return moment.astimezone(runtime().settings.tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
+@bp.app_template_filter("clock")
+def _clock(stamp: float) -> str:
+    return clock(stamp)
+
+
 @bp.route("/status")
 def index() -> str:
     rt = runtime()
     today = datetime.now(UTC).date()
     days = [(today - timedelta(days=n)).isoformat() for n in reversed(range(DAYS_SHOWN))]
-    search = request.args.get("q", "").strip().lstrip("#")
-    if search and not search.isdigit():
-        abort(400)
+    search = Search.from_args(request.args)
     rooms, calendars = room_names(rt), calendar_names(rt)
-    if search:
-        history = [
-            e
-            for e in rt.store.recent(HISTORY_LIMIT)  # a search looks through all that is kept
-            if str(e.get("reservation_id") or "") == search
-        ]
-    else:
-        history = rt.store.recent(RECENT_ROWS)
+    health = connection_health(rt.store)
     return render_template(
         "status.html",
         queue=queue_stats(rt),
         memory=redis_memory(rt.redis),
         unknown_ids=rt.store.unknown_count(),
         reconcile=reconcile_times(rt),
-        recent=[_readable(entry, rooms, calendars) for entry in history],
+        underway=underway_rows(rt, search, rooms, health["states"]),
+        recent=history_rows(rt, search, rooms, calendars),
         search=search,
         failures=[{"why": explain(f), "raw": f} for f in rt.store.failures(limit=FAILURE_ROWS)],
         rooms=rooms,
@@ -108,11 +86,36 @@ def index() -> str:
         ),
         chart_groups=[(g, COLOURS[g], t("group_" + g)) for g in COLOURS],
         daily_table=_daily_table(rt, days),
-        recent_rows=RECENT_ROWS,
+        recent_rows=ROWS_SHOWN,
         days_shown=DAYS_SHOWN,
         tz=rt.settings.venue_timezone,
         answer_shapes=answer_shapes(rt.redis, rt.keys),
+        digest=_live_digest(rt),
     )
+
+
+@bp.route("/status/digest")
+def digest() -> Response:
+    """What ``live.js`` polls: the status page's live part is fetched again when it changes."""
+    return digest_response(_live_shown(runtime()))
+
+
+def _live_digest(rt: Runtime) -> str:
+    return live_digest(_live_shown(rt))
+
+
+def _live_shown(rt: Runtime) -> list[Any]:
+    """What the live part of the status page depends on: the connections, the bookings
+    under way, the newest history entry, the failures and the queue's counts."""
+    health = connection_health(rt.store)
+    return [
+        {p: repr(state) for p, state in health["states"].items()},
+        health["parked"],
+        underway.rows(rt.redis, rt.keys),
+        rt.store.recent(1),
+        [(f["message_id"], f.get("attempts")) for f in rt.store.failures(limit=FAILURE_ROWS)],
+        queue_stats(rt),
+    ]
 
 
 def _group_titles() -> dict[str, str]:
@@ -136,34 +139,20 @@ def _daily_table(rt: Any, days: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
-def _readable(
-    entry: dict[str, Any], rooms: dict[int, str], calendars: dict[str, str]
-) -> dict[str, Any]:
-    """One history entry in the words and names staff use."""
-    calendar_id = entry.get("calendar_id") or ""
-    return {
-        **entry,
-        "room": room_label(rooms, entry.get("room_id")),
-        "booked_for": " ".join(filter(None, (entry.get("date"), entry.get("hour")))),
-        "calendar": calendars.get(calendar_id) or _calendar_fallback(calendar_id),
-        "action_text": t_known(f"action_{entry.get('action')}", str(entry.get("action"))),
-        "result_text": t_known(f"result_{entry.get('result')}", str(entry.get("result"))),
-    }
-
-
-def _calendar_fallback(calendar_id: str) -> str:
-    return t("primary_calendar") if calendar_id == "primary" else calendar_id
-
-
 @bp.route("/help")
 def help() -> str:
     """What each failure means and what to do, under the anchors the status page links."""
-    return render_template("help.html", causes=CAUSES)
+    return render_template(
+        "help.html", causes=(*CONNECTION_CAUSES, *CAUSES), guides=GUIDES, guide_url=guide_url
+    )
 
 
-@bp.app_template_global("room_label")
-def _room_label(rooms: dict[int, str], room_id: Any) -> str:
-    return room_label(rooms, room_id)
+@bp.app_template_global("room_name")
+def _room_name(rooms: dict[int, str], room_id: Any) -> str:
+    """A room as staff name it: its name, or "Room 5104" while its name is unknown."""
+    if room_id is None or not str(room_id).isdigit():
+        return ""
+    return rooms.get(int(room_id)) or t("room_n", id=room_id)
 
 
 @bp.route("/status/replay", methods=["POST"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -249,7 +250,11 @@ def write_report(rows: list[Row], path: Path) -> None:
     )
 
 
-def main() -> None:
+def main() -> int:
+    missing = receiver.ensure_wrk()
+    if missing:
+        print(missing, file=sys.stderr)
+        return 2
     rows = run()
     widths = [max(len(r.cells()[i]) for r in rows) for i in range(len(HEADER))]
     widths = [max(w, len(h)) for w, h in zip(widths, HEADER, strict=True)]
@@ -258,7 +263,8 @@ def main() -> None:
     report = ROOT / "docs" / "benchmarks.md"
     write_report(rows, report)
     print(f"\nwritten to {report.relative_to(ROOT)}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

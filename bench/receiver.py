@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -258,3 +259,17 @@ def while_syncing(count: int = 1000, rounds: int = 3) -> dict[str, Burst]:
         name: sorted(bursts, key=lambda b: b.load.rate)[len(bursts) // 2]
         for name, bursts in runs.items()
     }
+
+
+def ensure_wrk() -> str:
+    """Install Debian's ``wrk`` when it is missing and this may (root, with apt-get), as
+    ``.ci/run`` installs Redis and Chromium; "" once it is there, else the one line to say."""
+    if shutil.which("wrk"):
+        return ""
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("installing wrk (apt-get install -y wrk) …", file=sys.stderr)
+        for command in (["update", "-qq"], ["install", "-y", "-qq", "wrk"]):
+            subprocess.run(["apt-get", *command], check=False, capture_output=True)
+        if shutil.which("wrk"):
+            return ""
+    return "python -m bench needs wrk, which is not installed: apt-get install -y wrk"

@@ -16,18 +16,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.test_web import log_in
-from worker import gcal, keys, lockme, tasks
+from worker import gcal, lockme, tasks
 from worker.booking import Route
 from worker.errors import MalformedAnswer
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
-from worker.store import REASON_LIMIT
+from worker.stores.failures import REASON_LIMIT
 
 DEEP_JSON = "[" * 100_000 + "]" * 100_000
 
 
 def _record_size(rt: Runtime, message_id: int) -> int:
-    raw = rt.redis.hget(keys.FAILURES, str(message_id))
+    raw = rt.redis.hget(rt.keys.failures, str(message_id))
     assert raw is not None
     return len(raw)
 

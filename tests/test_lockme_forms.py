@@ -245,7 +245,7 @@ def test_status_page_shows_answer_shapes_in_a_fold(web_app, web_runtime, fake_lo
     assert deliver(staff, mid).status_code == 200
     drain(web_runtime)
     html = staff.get("/status").get_data(as_text=True)
-    fold = html[html.index('<details id="lockme-shapes">') :]
+    fold = html[html.index('<details id="operator">') :]  # folded, for operators
     fold = fold[: fold.index("</details>")]
     assert "GET /message/{id}" in fold and "POST /message/{id}" in fold
     assert "surname" in fold and "Wiśniewska" not in fold and str(mid) not in fold

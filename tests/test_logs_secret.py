@@ -113,3 +113,17 @@ def test_the_access_log_carries_no_oauth_code_or_state(tmp_path: Path) -> None:
     line = (tmp_path / "access.log").read_text()
     assert "/oauth/google/callback?" in line and "scope=x" in line
     assert code not in line and state not in line
+
+
+def test_gunicorn_names_its_address_when_each_worker_has_its_socket(tmp_path: Path) -> None:
+    cfg = Config()
+    cfg.set("logger_class", "app.serverlog.Logger")
+    cfg.set("errorlog", str(tmp_path / "error.log"))
+    cfg.set("bind", ["127.0.0.1:5000"])
+    logger = cfg.logger_class(cfg)
+    # What gunicorn's arbiter logs at start with reuse_port: it opens no socket itself.
+    logger.info("Listening at: %s (%s)", "", 4242)
+    for handler in logger.error_log.handlers:
+        handler.flush()
+    line = (tmp_path / "error.log").read_text()
+    assert "Listening at: http://127.0.0.1:5000 (a socket per worker) (4242)" in line

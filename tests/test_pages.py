@@ -53,13 +53,14 @@ def test_history_shows_room_booking_time_calendar_name_and_link(
     rid, _ = _connect_and_book(client, web_runtime, fake_lockme, fake_google)
     html = client.get("/status").get_data(as_text=True)
     row = html[html.index('id="recent"') :]
-    assert "Pharaoh&#39;s Tomb (#101)" in row
+    assert "Pharaoh&#39;s Tomb" in row and "#101" not in row  # the room's name, no id
     assert "2026-05-02 18:30" in row
     assert "Rooms Kraków" in row and ROOMS_CAL not in row  # the calendar's name, not its id
     assert "new booking" in row and "added to calendar" in row
     link = fake_google.event(ROOMS_CAL, event_id(rid))["htmlLink"]
     assert f'href="{link}"' in row and "Open in Google Calendar" in row
-    assert "Kowalski" not in html  # no customer name in the history
+    assert "Jan Kowalski" in row  # the room shows names (no contact details): so does this
+    assert "+48600100200" not in html
 
 
 def test_reconnecting_drops_cached_names(
@@ -85,9 +86,36 @@ def test_history_search_by_reservation_number(
     found = client.get(f"/status?q=%23{rid}").get_data(as_text=True)
     rows = found[found.index('id="recent"') :]
     assert f">{rid}</a>" in rows and f">{other}</a>" not in rows
-    assert f"Syncs of booking {rid}" in found
-    assert "No sync of booking 99" in client.get("/status?q=99").get_data(as_text=True)
-    assert client.get("/status?q=drop+table").status_code == 400
+    assert "Syncs found" in found
+    assert "No sync in the kept history fits" in client.get("/status?q=99").get_data(as_text=True)
+    assert client.get("/status?day=tomorrow").status_code == 400
+    assert client.get("/status?room=5x").status_code == 400
+
+
+def test_history_search_by_customer_name_day_and_room(
+    staff: Staff, web_runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    client, _ = staff
+    rid, _ = _connect_and_book(client, web_runtime, fake_lockme, fake_google)
+    web_runtime.store.set_route(Route(103, privacy="time_only"))
+    other, mid = fake_lockme.create_reservation(102, "2026-05-03", "10:00:00", surname="Nowak")
+    hidden, mid2 = fake_lockme.create_reservation(103, "2026-05-03", "11:00:00", surname="Nowak")
+    for message in (mid, mid2):
+        deliver(client, message)
+    drain(web_runtime)
+
+    def found(query: str) -> set[str]:
+        html = client.get(f"/status?{query}").get_data(as_text=True)
+        if 'id="recent"' not in html:
+            return set()
+        rows = re.findall(r'<tr class="result-.*?</tr>', html, re.S)
+        return {m.group(1) for r in rows if (m := re.search(r'class="who"><a[^>]*>(\d+)<', r))}
+
+    assert found("q=nowak") == {str(other)}  # not the time-only room's booking
+    assert found("q=jan+KOWALSKI") == {str(rid)}
+    assert found("day=2026-05-03") == {str(other), str(hidden)}
+    assert found("day=2026-05-03&room=103") == {str(hidden)}
+    assert found("q=nobody") == set()
 
 
 # --- honest numbers ------------------------------------------------------------------------
@@ -99,7 +127,7 @@ def test_fresh_install_reads_not_set_up_and_no_retries(staff: Staff, web_runtime
     assert html.count("Not set up yet") == 2 and "✗" not in html
     counts = dict(re.findall(r"<dt[^>]*>([^<]+)</dt><dd[^>]*>(\d+)</dd>", html))
     assert counts["waiting to retry"] == "0"
-    assert counts["scheduled maintenance (nightly re-sync, alert check)"] == "2"
+    assert counts["scheduled maintenance (nightly re-sync, alert check, outage check)"] == "2"
     assert "Next nightly run: " in html and "Has not run yet." in html
 
 
@@ -110,7 +138,13 @@ def test_revoked_service_is_red_with_its_error(
     connect(client, "google")
     web_runtime.store.set_connection("google", error="invalid_grant: reconnect needed")
     html = client.get("/status").get_data(as_text=True)
-    assert '<p class="error">✗ invalid_grant: reconnect needed</p>' in html
+    box = html[html.index('id="state-card-google"') :]
+    box = box[: box.index("</section>")]
+    assert "✗ Google no longer accepts the app&#39;s access" in box
+    assert 'href="/help#grant-revoked"' in box and "Reconnect Google" in box
+    # The API's own words only under a fold, never as the headline.
+    assert re.search(r"<details[^>]*><summary>[^<]*</summary><pre class=\"raw\">invalid_grant", box)
+    assert "Connected as" not in box
     assert html.count("Not set up yet") == 1  # Lockme only
 
 
@@ -135,13 +169,13 @@ def test_failure_explains_itself_with_booking_room_next_step_and_help(
     card = html[html.index(f'id="failure-{bad}"') :]
     card = card[: card.index("</li>")]
     assert "Lockme sent a booking message the app cannot read." in card
-    assert "Booking 990001" in card and "Pharaoh&#39;s Tomb (#101)" in card
+    assert "Booking 990001" in card and "Pharaoh&#39;s Tomb" in card and "#101" not in card
     assert "Open the booking in Lockme and correct it" in card
     assert 'href="/help#bad-message"' in card
     assert re.search(r"<details><summary>Details</summary><pre class=\"raw\">[^<]*25:99", card)
-    row = html[html.index('<tr class="result-failed">') :]
+    row = html[html.index('<tr class="result-failed"') :]
     row = row[: row.index("</tr>")]
-    assert ">990001</a>" in row and "Pharaoh&#39;s Tomb (#101)" in row and "unreadable" in row
+    assert ">990001</a>" in row and "Pharaoh&#39;s Tomb" in row and "unreadable" in row
     help_page = client.get("/help").get_data(as_text=True)
     assert 'id="bad-message"' in help_page and 'id="calendar-forbidden"' in help_page
 
@@ -159,6 +193,21 @@ def test_a_lockme_404_and_a_google_403_read_as_their_causes(
     assert "Lockme GET /message/7012: 404 Not Found</pre>" in html  # raw text kept
 
 
+def test_help_speaks_in_symptoms_and_links_the_guides(staff: Staff) -> None:
+    client, _ = staff
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "troubleshooting.md").read_text()
+    for lang in ("en", "pl"):
+        html = client.get(f"/help?lang={lang}").get_data(as_text=True)
+        anchors = re.findall(r'<section class="card" id="([a-z-]+)"', html)
+        assert {"grant-revoked", "service-down", "unreachable"} <= set(anchors)
+        for anchor in anchors:
+            if anchor not in ("oauth-apps", "public-url", "guides"):
+                assert f'<a id="{anchor}"></a>' in docs, anchor  # the guide has it too
+        text = _text(html[html.index("<main") :])
+        assert not re.search(r"\b(HTTP|[45]\d\d|5xx)\b|docs/", text), lang
+        assert html.count('href="https://github.com/') >= 5
+
+
 # --- chart ---------------------------------------------------------------------------------
 def test_per_day_chart_is_svg_with_outcomes_and_latency(
     staff: Staff, web_runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
@@ -173,6 +222,12 @@ def test_per_day_chart_is_svg_with_outcomes_and_latency(
     assert re.search(r'fill="#b3261e"><title>[\d-]+: failed 1</title>', html)
     assert re.search(r"<title>[\d-]+: half of the syncs within ≤\S+ (s|min)</title>", html)
     assert "<table" in html[html.index("The numbers") :]  # the values for screen readers
+    # Scaled into a phone's 390 px (less the page's padding), every label stays legible.
+    for width, sizes in re.findall(
+        r'<svg class="chart" viewBox="0 0 (\d+) \d+"(.*?)</svg>', html, re.S
+    ):
+        for size in re.findall(r'font-size="(\d+)"', sizes):
+            assert int(size) * 350 / int(width) >= 11
 
 
 # --- setup checklist -----------------------------------------------------------------------

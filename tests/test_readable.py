@@ -27,10 +27,23 @@ def test_history_names_room_booking_time_link_and_latency(
     assert entry["room_id"] == 5
     assert (entry["date"], entry["hour"]) == ("2026-05-02", "18:30")
     assert entry["html_link"] == event["htmlLink"]
-    assert "Kowalski" not in str(entry)  # customer data stays out of the history
+    # The name, as the event shows it at the room's level (no contact details), so that
+    # staff can find the booking by it; never the phone or e-mail.
+    assert entry["customer"] == "Jan Kowalski"
+    assert "+48600100200" not in str(entry)
     assert 3 <= entry["latency_s"] < 60
     today = entry["at"][:10]
     assert runtime.store.daily_latency([today]) == {today: {"5": 1}}
+
+
+def test_history_keeps_no_name_where_the_room_shows_none(
+    runtime: Runtime, fake_lockme: FakeLockme
+) -> None:
+    runtime.store.set_route(Route(5, privacy="time_only"))
+    rid, mid = fake_lockme.create_reservation(5, "2026-05-02", "18:30:00")
+    runtime.syncer.handle(mid)
+    entry = runtime.store.recent(1)[0]
+    assert entry["reservation_id"] == rid and "Kowalski" not in str(entry)
 
 
 def test_delete_entry_names_the_room_without_a_time(

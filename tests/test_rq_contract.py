@@ -28,6 +28,7 @@ from rq.job import Job, JobStatus
 from rq.worker import SimpleWorker
 
 from worker import rqseam
+from worker.errors import TransientError
 
 # Every RQ method the seam overrides or calls, with the parameters (after ``self``) it
 # expects.
@@ -58,6 +59,10 @@ def succeed() -> None:
 
 def fail() -> None:
     raise ValueError("this job fails")
+
+
+def fail_transiently() -> None:
+    raise TransientError("Google events: 503 Service Unavailable", service="google")
 
 
 def _parameters(method: Any) -> tuple[str, ...]:
@@ -183,15 +188,11 @@ def test_a_failed_job_ends_before_its_outcome_is_written(queue: Queue) -> None:
     )
 
 
-def _per_job_templates(queue: Queue, caplog: pytest.LogCaptureFixture, describe: bool) -> set[str]:
-    """The templates of the INFO lines RQ logs about one job, by a real worker."""
-    job_id = f"contract-{int(describe)}"
-    queue.enqueue(f"{__name__}.succeed", job_id=job_id, description=f"{job_id} job")
-    worker = rqseam.SyncWorker([queue], connection=queue.connection, job_monitoring_interval=5)
-    worker.log_job_description = describe
+def _work_unfiltered(worker: rqseam.SyncWorker, caplog: pytest.LogCaptureFixture) -> None:
+    """Run ``worker`` in burst, capturing what RQ itself logs: run_worker filters RQ's
+    logger for the whole process (an earlier test may have run it), so that filter is
+    lifted meanwhile."""
     caplog.clear()
-    # run_worker filters RQ's logger for the whole process (an earlier test may have run
-    # it): lift that filter while reading what RQ itself logs.
     logger = logging.getLogger("rq.worker")
     installed = list(logger.filters)
     for f in installed:
@@ -202,6 +203,15 @@ def _per_job_templates(queue: Queue, caplog: pytest.LogCaptureFixture, describe:
     finally:
         for f in installed:
             logger.addFilter(f)
+
+
+def _per_job_templates(queue: Queue, caplog: pytest.LogCaptureFixture, describe: bool) -> set[str]:
+    """The templates of the INFO lines RQ logs about one job, by a real worker."""
+    job_id = f"contract-{int(describe)}"
+    queue.enqueue(f"{__name__}.succeed", job_id=job_id, description=f"{job_id} job")
+    worker = rqseam.SyncWorker([queue], connection=queue.connection, job_monitoring_interval=5)
+    worker.log_job_description = describe
+    _work_unfiltered(worker, caplog)
     lines = [
         r
         for r in caplog.records
@@ -219,6 +229,26 @@ def test_rq_logs_each_job_with_the_templates_the_filter_drops(
     used = _per_job_templates(queue, caplog, True) | _per_job_templates(queue, caplog, False)
     stale = rqseam._PerJobLines.TEMPLATES - used
     assert not stale, f"rqseam._PerJobLines.TEMPLATES holds templates RQ no longer logs: {stale}"
+
+
+def _traceback_lines(queue: Queue, caplog: pytest.LogCaptureFixture, function: str) -> list[Any]:
+    """RQ's ERROR records about a failed job of ``function``, with no filter installed."""
+    queue.enqueue(f"{__name__}.{function}")
+    worker = rqseam.SyncWorker([queue], connection=queue.connection, job_monitoring_interval=5)
+    _work_unfiltered(worker, caplog)
+    return [r for r in caplog.records if r.name == "rq.worker" and r.levelno == logging.ERROR]
+
+
+def test_an_expected_failure_leaves_no_traceback_and_a_bug_keeps_it(
+    queue: Queue, caplog: pytest.LogCaptureFixture
+) -> None:
+    expected = _traceback_lines(queue, caplog, "fail_transiently")
+    assert expected, "RQ logged no ERROR line for a failed job"
+    assert all(r.msg == rqseam._ExpectedFailures.TEMPLATE for r in expected)
+    assert not [r for r in expected if rqseam._ExpectedFailures().filter(r)]
+    bug = _traceback_lines(queue, caplog, "fail")
+    kept = [r.getMessage() for r in bug if rqseam._ExpectedFailures().filter(r)]
+    assert kept and "Traceback" in kept[0]
 
 
 def test_a_stop_signal_is_remembered_so_run_worker_lets_the_worker_go(queue: Queue) -> None:

@@ -67,6 +67,16 @@ def test_consent_screen_approves_with_one_click_or_denies(fake_class: type) -> N
         screen = requests.get(fake.url + path, params=params, timeout=5)
         assert screen.status_code == 200
         assert 'id="allow"' in screen.text and 'name="state" value="st4te"' in screen.text
+        # In the app's look, under the sandbox banner, the access in words, no raw scope.
+        assert 'id="sandbox-banner"' in screen.text and "<style>" in screen.text
+        assert "Lockme → Google Calendar asks for access to:" in screen.text
+        polish = requests.get(fake.url + path, params={**params, "hl": "pl"}, timeout=5)
+        assert '<html lang="pl">' in polish.text and ">Zezwól</button>" in polish.text
+        assert 'name="hl" value="pl"' in polish.text  # kept through the answer
+        browser = requests.get(
+            fake.url + path, params=params, headers={"Accept-Language": "pl-PL,pl"}, timeout=5
+        )
+        assert "Piaskownica" in browser.text
         allowed = requests.get(
             fake.url + path, params={**params, "approve": "yes"}, allow_redirects=False, timeout=5
         )
@@ -331,6 +341,40 @@ def test_dev_sandbox_end_to_end_through_the_sandbox_commands(dev_sandbox: dict[s
     assert event["summary"] == "Pharaoh's Tomb: Anna Nowak"
 
 
+def test_status_check_and_routes_read_the_running_sandbox(dev_sandbox: dict[str, Any]) -> None:
+    run = dev_sandbox
+    assert sandbox_cli(run, "connect").returncode == 0
+    # As the README has it: no client ids, REDIS_URL the database real data would use (only
+    # read here), while the sandbox keeps its data in its own.
+    env = {k: v for k, v in run["env"].items() if not k.endswith("_CLIENT_ID")}
+    env["REDIS_URL"] = re.sub(r"/\d+$", "/13", run["env"]["SANDBOX_REDIS_URL"])
+
+    def cli(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "worker.cli", *args],
+            cwd=run["cwd"],
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    status = cli("status", "--json")
+    assert status.returncode == 0, status.stderr
+    connections = json.loads(status.stdout)["connections"]
+    assert connections["lockme"]["connected"] and connections["google"]["connected"]
+    assert status.stderr.startswith("note  the running sandbox's data (Redis ")
+    routes = cli("routes")
+    assert routes.returncode == 0 and len(routes.stdout.splitlines()) == 3, routes.stderr
+    assert "Pharaoh's Tomb" in routes.stdout
+    check = cli("check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "ok    lockme: connected" in check.stdout and "ok    google: connected" in check.stdout
+    # With client ids set it reads REDIS_URL, and says that this is not the sandbox's data.
+    real = cli("status", "--json", LOCKME_CLIENT_ID="a-real-lockme-app")
+    assert "a sandbox is running, but client ids are set" in real.stderr
+
+
 def test_sandbox_commands_refuse_bad_input_in_one_line(dev_sandbox: dict[str, Any]) -> None:
     run = dev_sandbox
     unknown_room = sandbox_cli(
@@ -355,6 +399,12 @@ def test_sandbox_pages_book_and_show_the_booking(dev_sandbox: dict[str, Any]) ->
     web.post(run["base"] + "/login", data={"password": ADMIN_PASSWORD, "csrf_token": token})
     setup = web.get(run["base"] + "/setup")
     assert setup.status_code == 200 and 'id="sandbox-banner"' in setup.text
+    # The checklist never claims the internet reaches a loopback address, and asks for a
+    # booking on the sandbox page instead of the Lockme panel's steps.
+    assert "127.0.0.1" in setup.text and "reachable from the internet" not in setup.text
+    assert "Webhook address reachable by the sandbox&#39;s Lockme" in setup.text
+    assert "Make a booking on the Lockme sandbox page." in setup.text
+    assert "In the Lockme panel" not in setup.text and "Integrations" not in setup.text
     assert sandbox_cli(run, "connect").returncode == 0
     page = web.get(run["base"] + "/sandbox")
     assert page.status_code == 200 and "Haunted Manor" in page.text

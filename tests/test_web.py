@@ -371,7 +371,10 @@ def test_connection_check(
     assert "✓ Lockme answers." in html and "✓ Google answers: 2 writable calendar(s)." in html
     fake_google.revoke()
     html = client.post("/setup/check", data={"csrf_token": token}).get_data(as_text=True)
-    assert "Google did not answer" in html and "invalid_grant" in html
+    assert "Google no longer accepts the app&#39;s access" in html  # the box's own words
+    assert re.search(
+        r"<details[^>]*><summary>[^<]*</summary><pre class=\"raw\">[^<]*invalid_grant", html
+    )
 
 
 # --- status page and banner ----------------------------------------------------------------

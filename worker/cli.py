@@ -20,10 +20,13 @@ from worker.names import calendar_names, room_names
 from worker.reconcile import Reconciler
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import commands as sandbox_commands
+from worker.sandbox.address import running_settings
 from worker.status import snapshot
 from worker.stores.tokens import PROVIDERS
 
 DEFAULT_PORT = 5000
+# Commands that read the product's data, and so read the running sandbox's when there is one.
+SANDBOX_AWARE = ("status", "check", "routes")
 
 
 def _runtime(settings: Settings) -> Runtime:
@@ -282,6 +285,10 @@ def main(argv: list[str] | None = None) -> Any:
         logs.configure(settings, stream="stdout" if args.command == "worker" else "stderr")
         if args.command == "worker":
             sentry.init(settings)
+        if args.command in SANDBOX_AWARE:
+            settings, note = running_settings(settings)
+            if note:
+                print(note, file=sys.stderr)
         code = args.func(args, settings)
         sys.stdout.flush()  # inside the try: a closed pipe is met here, not at exit
         return code

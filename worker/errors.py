@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class SyncError(Exception):
     """Base class; ``service`` names the remote side ("lockme" or "google")."""
@@ -20,6 +22,9 @@ class SyncError(Exception):
         super().__init__(message)
         self.service = service
         self.status = status
+        # The booking it happened to, as far as it was read (``worker.sync`` adds it), so
+        # that a booking waiting for a retry or a reconnect is shown as itself.
+        self.details: dict[str, Any] = {}
 
 
 class TransientError(SyncError):

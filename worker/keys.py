@@ -135,6 +135,11 @@ class Keys:
         return self._k("parked")
 
     @property
+    def underway(self) -> str:
+        """Hash message id → JSON of a booking under way (retrying or parked)."""
+        return self._k("underway")
+
+    @property
     def unknown_ids(self) -> str:
         """Sorted set of message ids Lockme answered 404 for, scored by when."""
         return self._k("unknown")

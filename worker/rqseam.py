@@ -18,7 +18,8 @@ It relies on these parts of RQ (3.0), each checked against the installed version
   ``request_stop(signum, frame)`` (the handler RQ installs for SIGTERM and SIGINT),
   ``run_maintenance_tasks()``, and the attributes ``job_monitoring_interval``,
   ``log_result_lifespan`` and ``execution``;
-- the INFO templates RQ logs for every job (``_PerJobLines.TEMPLATES``);
+- the INFO templates RQ logs for every job (``_PerJobLines.TEMPLATES``), and the ERROR
+  template of a failed job's traceback (``_ExpectedFailures.TEMPLATE``);
 - for a job that ran before (:func:`forget_lapsed_executions`): ``Job.started_at``,
   ``Job.execution_registry`` (a sorted set at ``.key`` of execution ids) and
   ``Execution(id, job_id, connection).key``, the record RQ lets expire with the heartbeat;
@@ -53,6 +54,7 @@ from rq.scripts import release_lock
 from rq.utils import now, utcparse
 from rq.worker import BaseWorker, SimpleWorker
 
+from worker.errors import AuthError, TransientError
 from worker.redisutil import text
 from worker.runtime import Runtime
 
@@ -269,6 +271,26 @@ class _PerJobLines(logging.Filter):
 _PER_JOB_LINES = _PerJobLines()
 
 
+class _ExpectedFailures(logging.Filter):
+    """Drops RQ's ERROR line, with its whole traceback, for a job that failed in a way the
+    product expects and handles: a service not answering (retried with backoff) or a
+    grant to renew. The job's own ``job.failed`` line says it in one line; during a
+    Google outage the traceback (about 50 lines) came on every retry. Any other failure
+    keeps RQ's line and traceback: that is a bug to read."""
+
+    TEMPLATE = "Worker %s: job %s: exception raised while executing (%s)\n%s"
+    EXPECTED = tuple(f"{cls.__module__}.{cls.__name__}:" for cls in (TransientError, AuthError))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg != self.TEMPLATE or not isinstance(record.args, tuple):
+            return True
+        last = str(record.args[-1]).rstrip().rsplit("\n", 1)[-1]
+        return not last.startswith(self.EXPECTED)
+
+
+_EXPECTED_FAILURES = _ExpectedFailures()
+
+
 class SyncWorker(DeadPeers, StopSignal, ShortHeartbeat, SimpleWorker):
     """Runs each job in the worker process itself instead of a forked child.
 
@@ -323,6 +345,7 @@ def run_worker(
     Redis answers again.
     """
     logging.getLogger("rq.worker").addFilter(_PER_JOB_LINES)
+    logging.getLogger("rq.worker").addFilter(_EXPECTED_FAILURES)
     while True:
         worker = worker_class(
             [runtime.queue],

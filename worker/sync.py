@@ -47,9 +47,10 @@ from worker.booking import (
     parse_message,
     positive_id,
     replay_payload,
+    template_values,
 )
 from worker.config import Settings
-from worker.errors import MalformedAnswer, PermanentError, TransientError
+from worker.errors import MalformedAnswer, PermanentError, SyncError, TransientError
 from worker.gcal import Conflict, GoogleCalendar, fallback_id
 from worker.identity import is_block_extid, stamp_of
 from worker.lockme import LockmeClient
@@ -146,13 +147,21 @@ class Syncer:
             with self.store.reservation(
                 message.reservation_id, message.room_id, timeout=LOCK_SECONDS, wait=LOCK_WAIT_S
             ) as held:
-                outcome = self.apply(message, held)
-                # Acked under the lock, which is released with the booking of the ack.
-                self._done(message, outcome, received_at, held)
+                details = _details(message, held.route)
+                try:
+                    outcome = self.apply(message, held)
+                    # Acked under the lock, which is released with the booking of the ack.
+                    self._done(message, outcome, received_at, held, details)
+                except SyncError as exc:
+                    # What the status page's row of a booking under way shows.
+                    exc.details = {"reservation_id": message.reservation_id, **details}
+                    raise
         except LockError as exc:
             # Still held after waiting longer than a killed holder's lease lasts: a live job
             # is slow on this booking (say, retrying its calls in place). Retry later.
-            raise TransientError(f"reservation {message.reservation_id} is busy") from exc
+            busy = TransientError(f"reservation {message.reservation_id} is busy")
+            busy.details = {"reservation_id": message.reservation_id, **_details(message)}
+            raise busy from exc
         return replace(outcome, room_id=message.room_id)
 
     def _done(
@@ -161,6 +170,7 @@ class Syncer:
         outcome: Outcome,
         received_at: float | None,
         held: HeldReservation | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         """Acknowledge an add/edit/delete and book it with what staff read of it."""
         self._complete(
@@ -170,7 +180,7 @@ class Syncer:
             outcome,
             received_at,
             held,
-            details=_details(message),
+            details=_details(message) if details is None else details,
         )
 
     def _own_block_done(self, message: Message, received_at: float | None) -> Outcome:
@@ -572,12 +582,19 @@ class Syncer:
         return (Result.UPDATED if _live(existing) else Result.RESTORED), written
 
 
-def _details(message: Message) -> dict[str, Any]:
-    """The room and the booking's own date and hour, for the history."""
+def _details(message: Message, route: Route | None = None) -> dict[str, Any]:
+    """The room, the booking's own date and hour, and the customer's name where the room's
+    privacy level shows it in the event (so staff can find the booking by it), for the
+    history and for the status page's bookings under way."""
     details: dict[str, Any] = {"room_id": message.room_id}
     if message.booking is not None:
         details["date"] = message.booking.date.isoformat()
         details["hour"] = message.booking.hour.strftime("%H:%M")
+        if route is not None:
+            shown = template_values(message.booking, route)
+            customer = " ".join(filter(None, (shown["name"], shown["surname"])))
+            if customer:
+                details["customer"] = customer
     return details
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from rq.job import Job, get_current_job
 
-from worker import alerts, intake, logs, metrics, schedules
+from worker import alerts, intake, logs, metrics, schedules, underway
 from worker.errors import AuthError, PermanentError, SyncError, TransientError
 from worker.queue import (
     PROBE_S,
@@ -86,6 +86,16 @@ def process_message(message_id: int, replay: bool = False, received_at: float | 
                 defer_retry(get_current_job(), exc.retry_after)
             if isinstance(exc, TransientError) and exc.service:
                 _note_outage(runtime, exc)
+            if isinstance(exc, TransientError):
+                underway.note(
+                    runtime.redis,
+                    runtime.keys,
+                    message_id,
+                    "retrying",
+                    service=exc.service,
+                    reason=str(exc),
+                    details=exc.details,
+                )
             metrics.incr(runtime.redis, runtime.keys, "jobs", outcome="error")
             logs.event(
                 "job.failed",
@@ -179,15 +189,17 @@ def handle_message(
             # Parked only while the grant it failed with is still the stored one: after a
             # reconnect (which queues the replay of parked messages) it runs again at once.
             if store.park(message_id, service, store.generation(service)):
-                return _parked(runtime, message_id, service)
+                return _parked(runtime, message_id, exc)
         except PermanentError as exc:
             if exc.service == "lockme" and exc.status == 404:
                 # Not a failure of ours: an id Lockme does not know (a made-up webhook, or
                 # one deleted meanwhile). Kept apart, so that it never evicts a real record.
                 store.remember_unknown(message_id)
+                underway.clear(runtime.redis, runtime.keys, message_id)
                 log.info("message %s: Lockme does not know it", message_id)
                 return "unknown"
             store.record_failure(message_id, str(exc), kind="permanent")
+            underway.clear(runtime.redis, runtime.keys, message_id)
             store.record_sync({"message_id": message_id, "action": "fail", "result": "failed"})
             log.warning("message %s failed: %s", message_id, exc)
             return "failed"
@@ -207,15 +219,26 @@ def _free_for_blocks(runtime: Runtime, room_id: int, lost_block: bool) -> None:
         request_sync(runtime, calendar_id)
 
 
-def _parked(runtime: Runtime, message_id: int, service: str) -> str:
-    """Not acked, not dropped: replayed once the connection is restored."""
-    store = runtime.store
+def _parked(runtime: Runtime, message_id: int, exc: AuthError) -> str:
+    """Not acked, not dropped: replayed once the connection is restored. Shown as a booking
+    under way (``worker.underway``), whose row a redelivery updates rather than adding a
+    history entry per delivery."""
+    store, service = runtime.store, exc.service or "lockme"
+    underway.note(
+        runtime.redis,
+        runtime.keys,
+        message_id,
+        "parked",
+        service=service,
+        reason=str(exc),
+        details=exc.details,
+    )
     if store.is_done(message_id):
         # A concurrent run of the same message (a redelivery) acknowledged it meanwhile;
         # checked after parking, so whichever of the two finishes last unparks it.
         store.unpark(message_id)
+        underway.clear(runtime.redis, runtime.keys, message_id)
         return "duplicate"
-    store.record_sync({"message_id": message_id, "action": "park", "result": "parked"})
     log.warning("message %s parked: %s needs reconnecting", message_id, service)
     alerts.check(runtime)
     return "parked"
@@ -240,6 +263,7 @@ def record_exhausted_failure(job: Job, connection: Any, exc_type: Any, exc: Any,
         return
     runtime = current(job)
     runtime.store.record_failure(message_id, f"{exc_type.__name__}: {exc}", kind="transient")
+    underway.clear(connection, runtime.keys, message_id)
     metrics.incr(connection, runtime.keys, "dead_letters")
     logs.event("job.dead_letter", outcome=exc_type.__name__, message_id=message_id)
 

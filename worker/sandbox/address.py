@@ -6,14 +6,17 @@ from any terminal, reach the sandbox that is running rather than starting one.
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
 from worker.config import Settings
 from worker.keys import Keys
-from worker.redisutil import connect_redis
+from worker.redisutil import connect_redis, text
 
+from .client import SandboxClient
 from .demo import SandboxError
 
 SANDBOX_DB = 15
@@ -28,9 +31,13 @@ def sandbox_redis_url(settings: Settings) -> str:
     return urlunsplit(parts._replace(path=f"/{SANDBOX_DB}"))
 
 
-def text(value: bytes | str) -> str:
-    """A Redis answer as text, whichever way the client was set to decode."""
-    return value.decode() if isinstance(value, bytes) else value
+def _state(url: str, keys: Keys) -> dict[str, str]:
+    """What ``lockme-sync dev`` published in the sandbox database at ``url``."""
+    client = connect_redis(url, socket_connect_timeout=2)
+    try:
+        return {text(k): text(v) for k, v in client.hgetall(keys.sandbox_state).items()}
+    finally:
+        client.close()
 
 
 def published(settings: Settings) -> tuple[str, str]:
@@ -39,12 +46,7 @@ def published(settings: Settings) -> tuple[str, str]:
         return settings.sandbox_url, settings.sandbox_token
     url = sandbox_redis_url(settings)
     try:
-        client = connect_redis(url, socket_connect_timeout=2)
-        state = {
-            text(k): text(v)
-            for k, v in client.hgetall(Keys(settings.key_prefix).sandbox_state).items()
-        }
-        client.close()
+        state = _state(url, Keys(settings.key_prefix))
     except redis.RedisError as exc:
         raise SandboxError(
             f"the sandbox's Redis ({url.split('@')[-1]}) is not reachable: {exc}"
@@ -52,3 +54,36 @@ def published(settings: Settings) -> tuple[str, str]:
     if not state.get("url"):
         raise SandboxError("no sandbox is running: start one with `lockme-sync dev --sandbox`")
     return state["url"], state.get("token", "")
+
+
+def running_settings(settings: Settings) -> tuple[Settings, str]:
+    """The settings a terminal command should read the product's data with, and a note
+    saying which data that is.
+
+    Without client ids, ``lockme-sync dev`` runs the sandbox, whose processes keep their
+    data in the sandbox's own database: ``status``, ``check`` and ``routes`` run against
+    ``REDIS_URL`` reported "not set up" while both services were connected. So when a
+    sandbox is running (its control API answers) they read its database and services
+    with the settings ``lockme-sync dev`` published there. With client ids set, or no
+    sandbox running, they read ``REDIS_URL``, and say so.
+    """
+    if settings.sandbox_url:  # a process of the sandbox itself
+        return settings, ""
+    url = sandbox_redis_url(settings)
+    try:
+        state = _state(url, Keys(settings.key_prefix))
+        environment = json.loads(state.get("env") or "{}")
+        if environment:
+            SandboxClient(state["url"], state.get("token", "")).state()  # still running?
+    except (redis.RedisError, SandboxError, KeyError, ValueError):
+        environment = {}
+    here = f"this is the data at REDIS_URL ({settings.redis_url.split('@')[-1]})"
+    if not environment:
+        real = settings.lockme_client_id or settings.google_client_id
+        return settings, "" if real else f"note  no sandbox is running: {here}"
+    if settings.lockme_client_id or settings.google_client_id:
+        return settings, f"note  a sandbox is running, but client ids are set: {here}"
+    fields = {name.lower(): value for name, value in environment.items()}
+    known = {name: value for name, value in fields.items() if hasattr(settings, name)}
+    where = url.split("@")[-1]
+    return replace(settings, **known), f"note  the running sandbox's data (Redis {where})"

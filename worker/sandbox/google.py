@@ -672,8 +672,7 @@ class FakeGoogle(FakeServer):
         if self.consent:
             answer = params.pop(CONSENT_ANSWER, None)
             if answer is None:
-                access = "see your calendars and edit their events"
-                return consent_page("Google", self.email, access, params)
+                return consent_page("Google", self.email, "calendar", params, request)
             if answer != "yes":
                 return consent_refused(redirect_uri, params)
         code = "4/" + secrets.token_urlsafe(32)

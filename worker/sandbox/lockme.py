@@ -561,8 +561,7 @@ class FakeLockme(FakeServer):
         if self.consent:
             answer = params.pop(CONSENT_ANSWER, None)
             if answer is None:
-                access = "manage the reservations of your rooms (rooms_manage)"
-                return consent_page("Lockme", self.nick, access, params)
+                return consent_page("Lockme", self.nick, "rooms_manage", params, request)
             if answer != "yes":
                 return consent_refused(redirect_uri, params)
         code = secrets.token_urlsafe(24)

@@ -9,6 +9,7 @@ point at nothing), and the address of its control API is published there for the
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import time
@@ -90,6 +91,9 @@ class Sandbox:
             if demo.calendar_id not in self.google.calendars:
                 self.google.add_calendar(demo.calendar_id, demo.calendar_name, "owner")
         store = build_runtime(self.child_settings()).store
+        # The terminal's ``status``, ``check`` and ``routes`` read the sandbox's data with
+        # these settings (``address.running_settings``).
+        store.redis.hset(store.keys.sandbox_state, "env", json.dumps(self.environment()))
         for demo in DEMO_ROOMS:
             store.set_route(
                 Route(

@@ -47,6 +47,8 @@ class Ledger:
             held.release_in(pipe)
         pipe.set(self.keys.done(message_id), "1", ex=DONE_SECONDS)
         self.failures.unpark_in(pipe, message_id)
+        # No longer under way (``worker.underway``): its row becomes this history entry.
+        pipe.hdel(self.keys.underway, str(message_id))
         if clear_failure:
             self.failures.clear_in(pipe, message_id)
         self.history.add_in(pipe, entry)
