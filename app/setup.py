@@ -34,9 +34,10 @@ from google_auth_oauthlib.flow import Flow
 from oauthlib.oauth2 import OAuth2Error
 from werkzeug.wrappers import Response
 
-from app import checklist
+from app import blocks, checklist
 from app.i18n import t
 from app.runtime import runtime
+from app.sources import sources
 from worker import names
 from worker.blocks import control as blocks_control
 from worker.booking import (
@@ -346,40 +347,6 @@ def google_callback() -> Response | tuple[str, int]:
 
 
 # --- rooms → calendars ----------------------------------------------------------------------
-def _sources() -> tuple[list[dict[str, Any]], list[dict[str, str]], list[str]]:
-    """Lockme's rooms, the writable calendars as select options, and what went wrong."""
-    rt = runtime()
-    rooms: list[dict[str, Any]] = []
-    options: list[dict[str, str]] = []
-    problems: list[str] = []
-    if rt.store.load_token("lockme") is None:
-        problems.append(t("connect_lockme_first"))
-    else:
-        try:
-            rooms = rt.lockme.rooms()
-        except SyncError as exc:
-            problems.append(t("lockme_error", error=exc))
-    if rt.store.load_token("google") is None:
-        problems.append(t("connect_google_first"))
-    else:
-        try:
-            calendars = rt.calendar.calendars()
-        except SyncError as exc:
-            problems.append(t("google_error", error=exc))
-        else:
-            # The primary calendar is stored as "primary", the id unrouted rooms use, so
-            # that choosing it explicitly is the same calendar to the sync.
-            options = [
-                {
-                    "value": "primary" if entry.get("primary") else entry["id"],
-                    "label": entry.get("summaryOverride") or entry.get("summary") or entry["id"],
-                    "primary": "1" if entry.get("primary") else "",
-                }
-                for entry in calendars
-            ]
-    return rooms, options, problems
-
-
 def _row(room: dict[str, Any], route: Route) -> dict[str, str]:
     return {
         "room_id": str(room["roomid"]),
@@ -436,8 +403,9 @@ def _parse_row(
 @bp.route("/setup/rooms", methods=["GET", "POST"])
 def rooms() -> str | tuple[str, int] | Response:
     rt = runtime()
-    lockme_rooms, options, problems = _sources()
-    rows = [_row(room, rt.store.route(int(room["roomid"]))) for room in lockme_rooms]
+    found = sources()
+    options, problems = found.options, found.problems
+    rows = [_row(room, rt.store.route(int(room["roomid"]))) for room in found.rooms]
     errors: list[str] = []
     invalid: set[str] = set()
     if request.method == "POST" and not problems:
@@ -486,6 +454,8 @@ def rooms() -> str | tuple[str, int] | Response:
         fields=", ".join(f"{{{f}}}" for f in TEMPLATE_FIELDS),
         default_title=DEFAULT_TITLE,
         default_duration=rt.settings.default_duration_minutes,
+        blocks_rooms=blocks.rooms_section(rt, found),
+        blocks_options=found.readable,
     )
     return (html, 400) if errors else html
 

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from app import blocks
 from app.auth import logged_in
 from app.charts import (
     COLOURS,
@@ -113,6 +114,7 @@ def index() -> str:
         days_shown=DAYS_SHOWN,
         tz=rt.settings.venue_timezone,
         answer_shapes=answer_shapes(rt.redis, rt.keys),
+        blocks=blocks.status_section(rt, rooms, calendars),
     )
 
 
