@@ -176,6 +176,7 @@ def rooms_section(rt: Runtime, found: Sources) -> list[dict[str, Any]]:
                 "room": str(room.get("room") or room_id),
                 "calendar_id": calendar_id,
                 "calendar": labels.get(calendar_id) or calendar_id,
+                "readable": calendar_id in labels,
                 "count": counts.get(room_id, 0),
             }
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -21,6 +22,7 @@ from app.i18n import MESSAGES
 from tests import test_web
 from tests.conftest import deliver, drain
 from tests.test_web import Staff, connect
+from worker.blocks.channels import Channels, ChannelStore
 from worker.blocks.flow import BlocksSync
 from worker.blocks.jobs import job_id
 from worker.blocks.rooms import BlockRooms
@@ -320,3 +322,35 @@ def test_polish_pages_have_no_english_leftovers_of_the_new_texts(
         assert _english_leftovers(text) == []
     # The check finds English where it is.
     assert _english_leftovers(_text(client.get("/status?lang=en").get_data(as_text=True)))
+
+
+def test_a_blocks_calendar_the_account_cannot_read_any_more_says_so(
+    staff: Staff, web_runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    client, _ = staff
+    _venue(client, web_runtime, TOMB)
+    with fake_google.lock:
+        del fake_google.calendars[HOLIDAYS]
+    section = _section(client.get("/setup/rooms").get_data(as_text=True), 'id="blocks"')
+    assert re.search(
+        rf'<option value="{HOLIDAYS}" selected>[^<]*\(the account cannot read it any more\)',
+        section,
+    )
+    # Previewing it is refused in words, not with a calendar the page did not offer.
+    refused = client.get(f"/setup/rooms/blocks?room={TOMB}&calendar={HOLIDAYS}")
+    assert refused.status_code == 400
+    assert "choose one of the listed calendars" in _text(refused.get_data(as_text=True))
+
+
+def test_a_calendar_google_will_not_push_for_reads_as_polling_and_why(
+    staff: Staff, web_runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    client, _ = staff
+    _venue(client, web_runtime, TOMB)
+    # A deployment behind plain http: Google refuses to push there.
+    settings = replace(web_runtime.settings, public_url="http://sync.example.com")
+    store = ChannelStore(web_runtime.redis, web_runtime.keys)
+    assert Channels(web_runtime.calendar, store, settings).ensure(HOLIDAYS) is None
+    cards = _section(client.get("/status").get_data(as_text=True), 'id="blocks-calendars"', "</ul>")
+    assert "Google refused to send changes to this app's address (it must be https)" in _text(cards)
+    assert "Not read yet." in _text(cards)
