@@ -455,7 +455,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "blocks_preview_title": "Blocks for {room}: preview",
         "blocks_preview_intro": "What turning on blocks from {calendar} would do, read now.",
         "blocks_preview_slots": "Slots it would block ({count})",
-        "blocks_preview_label": "in Lockme:",
+        "blocks_preview_label": "in Lockme: “{label}”",
         "blocks_preview_none": (
             "No slot would be blocked now: no busy event in this calendar covers a free slot "
             "of this room in the next {days} days. Events added later will block."
@@ -961,7 +961,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Co zrobiłoby teraz włączenie blokad z kalendarza {calendar} (odczytane przed chwilą)."
         ),
         "blocks_preview_slots": "Terminy do zablokowania ({count})",
-        "blocks_preview_label": "w Lockme:",
+        "blocks_preview_label": "w Lockme: „{label}”",
         "blocks_preview_none": (
             "Teraz nic nie zostałoby zablokowane: żadne zajęte wydarzenie w tym kalendarzu nie "
             "obejmuje wolnego terminu tego pokoju w ciągu {days} dni. Wydarzenia dodane później "
