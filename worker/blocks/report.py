@@ -4,6 +4,8 @@ status page's section and the alerts. Reads only: nothing here writes to Redis.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -57,17 +59,13 @@ def calendar_state(runtime: Runtime, calendar_id: str) -> dict[str, Any]:
     }
 
 
-def _shows_titles(runtime: Runtime, room_id: int) -> bool:
-    """Whether the room's privacy level shows an event's title and link (the same rule as
-    the block's label in Lockme)."""
-    return runtime.store.route(room_id).privacy in TITLED_PRIVACY
-
-
 def _listed(
-    runtime: Runtime, record: BlockRecord, events: dict[tuple[str, str], dict[str, Any]]
+    titled: Callable[[int], bool],
+    record: BlockRecord,
+    events: dict[tuple[str, str], dict[str, Any]],
 ) -> dict[str, Any]:
     """One block as staff see it; the event's title and link only where privacy allows."""
-    shown = _shows_titles(runtime, record.room_id)
+    shown = titled(record.room_id)
     event = events.get((record.calendar_id, record.event_id), {})
     return {
         "room_id": record.room_id,
@@ -96,24 +94,29 @@ def snapshot(runtime: Runtime) -> dict[str, Any]:
         for cid in set(settings.values())
         for eid, entry in feed.snapshot(cid).items()
     }
+    # Whether a room's privacy level shows an event's title and link (the same rule as the
+    # block's label in Lockme), read once per room: a snapshot may list thousands of blocks.
+    titled = functools.cache(lambda room: runtime.store.route(room).privacy in TITLED_PRIVACY)
     return {
         "rooms": {str(room): cid for room, cid in settings.items()},
         "active": sum(1 for r in records if r.state == MADE),
         "pending": sum(1 for r in records if r.state != MADE),
-        "conflicts": [_conflict(runtime, c, events) for c in ledger.conflicts()],
+        "conflicts": [_conflict(titled, c, events) for c in ledger.conflicts()],
         "held": rooms.held(),
         "last_sync_at": max(synced) if synced else None,
         "calendars": calendars,
-        "list": [_listed(runtime, r, events) for r in records],
+        "list": [_listed(titled, r, events) for r in records],
     }
 
 
 def _conflict(
-    runtime: Runtime, conflict: dict[str, Any], events: dict[tuple[str, str], dict[str, Any]]
+    titled: Callable[[int], bool],
+    conflict: dict[str, Any],
+    events: dict[tuple[str, str], dict[str, Any]],
 ) -> dict[str, Any]:
     """One conflict, with the covering event's title and link where privacy allows."""
     fields = ("room_id", "date", "hour", "event_id", "reason", "calendar_id")
-    shown = _shows_titles(runtime, int(conflict["room_id"]))
+    shown = titled(int(conflict["room_id"]))
     event = events.get((str(conflict.get("calendar_id")), str(conflict.get("event_id"))), {})
     return {
         **{k: conflict.get(k) for k in fields},
