@@ -211,12 +211,15 @@ def preview() -> str:
     room_id, calendar_id = _chosen(found, request.args.get("room"), request.args.get("calendar"))
     calendars = {o["value"]: o["label"] for o in found.readable}
     current = BlockRooms(rt.redis, rt.keys).calendar_of(room_id)
+    replaces = None
+    if current and current != calendar_id:
+        replaces = calendars.get(current) or current
     page: dict[str, Any] = {
         "room_id": room_id,
         "room": _name(room_names(rt), room_id),
         "calendar_id": calendar_id,
         "calendar": calendars[calendar_id],
-        "replaces": calendars.get(current or "") or current if current != calendar_id else None,
+        "replaces": replaces,
         "already": current == calendar_id,
         "days": rt.settings.blocks_horizon_days,
     }

@@ -264,6 +264,17 @@ def test_rooms_page_preview_writes_nothing_then_turn_on_and_off(
     page = client.get("/setup/rooms").get_data(as_text=True)
     assert "Blocks on for Pharaoh's Tomb from Holidays: syncing now." in _text(page)
     assert "On, from Holidays: 1 block(s) in Lockme." in _text(_section(page, 'id="blocks"'))
+    # Previewing another calendar says what happens to this one's blocks.
+    other = client.get(
+        f"/setup/rooms/blocks?room={TOMB}&calendar=rooms-krakow%40group.calendar.google.com"
+    )
+    assert "The room takes blocks from Holidays now; turning this calendar on removes those." in (
+        _text(other.get_data(as_text=True))
+    )
+    again = _text(
+        client.get(f"/setup/rooms/blocks?room={TOMB}&calendar={HOLIDAYS}").get_data(as_text=True)
+    )
+    assert "already" in again and "Slots it would block (0)" in again
     # Turn off: asks first, saying how many blocks go; then removes them.
     ask = client.get(f"/setup/rooms/blocks/off?room={TOMB}")
     assert "the 1 block(s) the app made for it are removed" in _text(ask.get_data(as_text=True))
