@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # re-queues, which runs that job's failure callback in this process, with its queue's
     # runtime. Reads (status, metrics) recover nothing (``worker.status.queue_stats``).
     tasks.configure(runtime)
-    from app import auth, hardening, i18n, metrics, setup, status, webhooks
+    from app import auth, blocks, hardening, i18n, metrics, setup, status, webhooks
 
     setup.allow_oauth_over_loopback_http(settings)
 
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(auth.bp)
     app.register_blueprint(setup.bp)
     app.register_blueprint(status.bp)
+    app.register_blueprint(blocks.bp)
     if settings.sandbox_url:
         # Only in sandbox mode (set by ``lockme-sync dev``): its pages and its banner.
         from app import sandbox

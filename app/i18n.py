@@ -425,6 +425,151 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error_500": "The app failed. Try again; if it keeps failing, check the logs.",
         "error_other": "The request could not be completed.",
         "skip_to_content": "Skip to content",
+        # --- Calendar → Lockme blocks: the status page's section, the rooms page's
+        # blocks calendars, their preview and turn-off pages, history words (app/blocks.py).
+        "blocks_title": "Blocks from Google Calendar",
+        "blocks_weekdays": "Mon Tue Wed Thu Fri Sat Sun",
+        "blocks_months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
+        "blocks_when": "{weekday} {day} {month} at {hour}",
+        "blocks_conflict_titled": (
+            "A customer's booking holds {room} on {when}; the staff event “{title}” covers it. "
+            "The slot stays booked; it will be blocked if the booking is cancelled."
+        ),
+        "blocks_conflict": (
+            "A customer's booking holds {room} on {when}; a staff event in {calendar} covers "
+            "it. The slot stays booked; it will be blocked if the booking is cancelled."
+        ),
+        "blocks_conflicts_title": "Slots customers hold",
+        "blocks_held": (
+            "{count} blocks would be removed at once after a full re-read of the calendar. "
+            "Nothing was removed."
+        ),
+        "blocks_held_where": "Calendar: {calendar} · rooms: {rooms} · since {at}",
+        "blocks_held_next": (
+            "Look at the calendar in Google. If those events really went, remove the blocks; "
+            "until then they stay in Lockme and new blocks are still made."
+        ),
+        "blocks_held_confirm": "Remove the {count} blocks",
+        "blocks_confirmed": "Done: {freed} block(s) removed, {created} slot(s) blocked.",
+        "blocks_confirm_more": "More removals are left; the page asks again for them.",
+        "blocks_confirm_failed": "It could not be done now: {error}. Try again in a minute.",
+        "blocks_skipped": "Nothing was done: Google or Lockme is not connected.",
+        "blocks_nothing_held": "Nothing waits for a confirmation in that room.",
+        "blocks_bad_room": "A room number is 1 to 18 digits.",
+        "blocks_calendars_title": "Blocks calendars",
+        "blocks_calendar_rooms": "Rooms: {rooms}",
+        "blocks_via_push": "Google reports each change within seconds (push).",
+        "blocks_via_polling": "The app asks Google for changes every 30 seconds (polling).",
+        "blocks_via_push_refused": (
+            "Google refused to send changes to this app's address (it must be https), so the "
+            "app asks Google for changes every 30 seconds."
+        ),
+        "blocks_read_at": "Last read: {at}.",
+        "blocks_never_read": "Not read yet.",
+        "blocks_error_calendar_forbidden": (
+            "The last read failed: the connected Google account may not read this calendar. "
+            "Share it with the account, or choose another calendar on the rooms page."
+        ),
+        "blocks_error_calendar_missing": (
+            "The last read failed: the calendar no longer exists or is not shared with the "
+            "connected account any more. Choose another calendar on the rooms page."
+        ),
+        "blocks_error_rate_limited": (
+            "The last read failed: Google asked the app to slow down. It is tried again "
+            "automatically."
+        ),
+        "blocks_error_unreachable": (
+            "The last sync failed: Google or Lockme did not answer. It is tried again "
+            "automatically."
+        ),
+        "blocks_error_lockme": (
+            "The last sync failed at Lockme: a block could not be made or removed. It is tried "
+            "again automatically; if this stays, check the Lockme connection on the setup page."
+        ),
+        "blocks_error_unknown": (
+            "The last sync failed. It is tried again automatically; the details help whoever "
+            "looks after the app."
+        ),
+        "blocks_list_title": "Blocks in Lockme ({count})",
+        "blocks_day_time": "Day and time",
+        "blocks_event": "Staff event",
+        "blocks_untitled": "(no title)",
+        "blocks_pending": "being written",
+        "blocks_titles_help": ("Event titles show only for rooms whose privacy level shows names."),
+        "blocks_more": "{count} more are not shown; lockme-sync status --json lists them all.",
+        "blocks_none": "No blocks in Lockme yet.",
+        "action_block": "block a slot",
+        "action_unblock": "free a slot",
+        "result_blocked": "blocked in Lockme",
+        "result_freed": "block removed from Lockme",
+        "result_conflict": "left alone: a customer holds the slot",
+        "result_own_block": "the app's own block: nothing to change in the calendar",
+        "blocks_rooms_intro": (
+            "Busy events in a room's blocks calendar close the Lockme slots they cover, so "
+            "customers cannot book them. Several rooms may share one calendar. Preview first: "
+            "nothing is written until you press Turn on."
+        ),
+        "blocks_lockme_note": (
+            "Do not run Lockme's own Google Calendar integration on these calendars: each "
+            "would take the other's writes for the venue's, blocking slots twice, and its "
+            "two-way mode can cancel customers' bookings. Turn it off in Lockme first."
+        ),
+        "blocks_calendar": "Blocks calendar",
+        "blocks_now": "Now",
+        "blocks_choose": "— choose a calendar —",
+        "blocks_preview": "Preview",
+        "blocks_state_on": "On, from {calendar}: {count} block(s) in Lockme.",
+        "blocks_state_off": "Off",
+        "blocks_unreadable": "the account cannot read it any more",
+        "blocks_turn_off": "Turn off…",
+        "blocks_turn_on": "Turn on",
+        "blocks_preview_title": "Blocks for {room}: preview",
+        "blocks_preview_intro": "What turning on blocks from {calendar} would do, read now.",
+        "blocks_preview_slots": "Slots it would block ({count})",
+        "blocks_preview_label": "in Lockme: “{label}”",
+        "blocks_preview_none": (
+            "No slot would be blocked now: no busy event in this calendar covers a free slot "
+            "of this room in the next {days} days. Events added later will block."
+        ),
+        "blocks_preview_held": "Slots customers hold already, left alone ({count})",
+        "blocks_preview_more": "… and {count} more.",
+        "blocks_preview_replaces": (
+            "The room takes blocks from {calendar} now; turning this calendar on removes those."
+        ),
+        "blocks_preview_failed": "The preview could not be read: {error}",
+        "blocks_preview_already": (
+            "The room takes blocks from this calendar already: the lists show only what is "
+            "not blocked yet."
+        ),
+        "blocks_preview_nothing_written": "Nothing has been written to Lockme yet.",
+        "blocks_back": "Back to rooms",
+        "blocks_unknown_room": "Lockme lists no such room for this account.",
+        "blocks_on_done": "Blocks on for {room} from {calendar}: syncing now.",
+        "blocks_on_replaced": "Its blocks from {calendar} are being removed.",
+        "blocks_off_title": "Turn off blocks for {room}?",
+        "blocks_off_intro": (
+            "The room stops taking blocks from {calendar}, and the {count} block(s) the app "
+            "made for it are removed from Lockme, so customers can book those slots again. "
+            "Customers' bookings are not touched."
+        ),
+        "blocks_off_confirm": "Turn off and remove {count} block(s)",
+        "blocks_off_done": "Blocks off for {room}: {count} block(s) removed from Lockme.",
+        "blocks_off_partly": (
+            "Blocks off for {room}, but some blocks could not be removed yet ({error}); they "
+            "are removed in the background."
+        ),
+        "blocks_already_off": "{room} takes no blocks.",
+        "cancel": "Cancel",
+        "blocks_help_title": "Blocks, and Lockme's own Google Calendar integration",
+        "blocks_help": (
+            "Use one or the other for a calendar, never both. Lockme's integration writes every "
+            "reservation into Google, the app's blocks included, and in a blocks calendar those "
+            "events would block their slots again; its vacation calendar makes its own "
+            "reservations for the same events, so every slot would be claimed twice; and in its "
+            "two-way mode deleting an event in Google deletes the booking in Lockme. To move "
+            "to the app, turn Lockme's integration off first, then preview and turn on blocks "
+            "on the rooms page. More in docs/blocks.md in the app's source."
+        ),
     },
     "pl": {
         "app_name": "Lockme → Kalendarz Google",
@@ -847,6 +992,167 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error_500": "Aplikacja zawiodła. Spróbuj ponownie; jeśli to się powtarza, sprawdź logi.",
         "error_other": "Nie udało się wykonać żądania.",
         "skip_to_content": "Przejdź do treści",
+        # --- Calendar → Lockme blocks: the status page's section, the rooms page's
+        # blocks calendars, their preview and turn-off pages, history words (app/blocks.py).
+        "blocks_title": "Blokady z Kalendarza Google",
+        "blocks_weekdays": "pon. wt. śr. czw. pt. sob. niedz.",
+        "blocks_months": "sty lut mar kwi maj cze lip sie wrz paź lis gru",
+        "blocks_when": "{weekday} {day} {month}, godz. {hour}",
+        "blocks_conflict_titled": (
+            "Rezerwacja klienta zajmuje pokój {room} w terminie {when}; obejmuje go wydarzenie "
+            "personelu „{title}”. Termin zostaje zarezerwowany; zostanie zablokowany, jeśli "
+            "rezerwacja zostanie anulowana."
+        ),
+        "blocks_conflict": (
+            "Rezerwacja klienta zajmuje pokój {room} w terminie {when}; obejmuje go wydarzenie "
+            "personelu w kalendarzu {calendar}. Termin zostaje zarezerwowany; zostanie "
+            "zablokowany, jeśli rezerwacja zostanie anulowana."
+        ),
+        "blocks_conflicts_title": "Terminy zajęte przez klientów",
+        "blocks_held": (
+            "Po ponownym odczycie całego kalendarza trzeba by naraz usunąć blokady "
+            "(liczba: {count}). Niczego nie usunięto."
+        ),
+        "blocks_held_where": "Kalendarz: {calendar} · pokoje: {rooms} · od {at}",
+        "blocks_held_next": (
+            "Sprawdź kalendarz w Google. Jeśli te wydarzenia naprawdę zniknęły, usuń blokady; "
+            "do tego czasu zostają w Lockme, a nowe blokady nadal powstają."
+        ),
+        "blocks_held_confirm": "Usuń blokady ({count})",
+        "blocks_confirmed": "Gotowe. Usunięte blokady: {freed}, zablokowane terminy: {created}.",
+        "blocks_confirm_more": (
+            "Zostały kolejne blokady do usunięcia; strona zapyta o nie ponownie."
+        ),
+        "blocks_confirm_failed": "Nie udało się tego teraz zrobić: {error}. Spróbuj za minutę.",
+        "blocks_skipped": "Nic nie zrobiono: Google lub Lockme nie jest połączony.",
+        "blocks_nothing_held": "W tym pokoju nic nie czeka na potwierdzenie.",
+        "blocks_bad_room": "Numer pokoju ma od 1 do 18 cyfr.",
+        "blocks_calendars_title": "Kalendarze blokad",
+        "blocks_calendar_rooms": "Pokoje: {rooms}",
+        "blocks_via_push": "Google zgłasza każdą zmianę w ciągu kilku sekund (push).",
+        "blocks_via_polling": "Aplikacja co 30 sekund pyta Google o zmiany (odpytywanie).",
+        "blocks_via_push_refused": (
+            "Google odmówił wysyłania zmian na adres aplikacji (musi to być https), więc "
+            "aplikacja co 30 sekund pyta Google o zmiany."
+        ),
+        "blocks_read_at": "Ostatni odczyt: {at}.",
+        "blocks_never_read": "Jeszcze nie odczytano.",
+        "blocks_error_calendar_forbidden": (
+            "Ostatni odczyt się nie udał: połączone konto Google nie może czytać tego "
+            "kalendarza. Udostępnij go temu kontu albo wybierz inny kalendarz na stronie pokoi."
+        ),
+        "blocks_error_calendar_missing": (
+            "Ostatni odczyt się nie udał: kalendarz już nie istnieje albo nie jest już "
+            "udostępniony połączonemu kontu. Wybierz inny kalendarz na stronie pokoi."
+        ),
+        "blocks_error_rate_limited": (
+            "Ostatni odczyt się nie udał: Google poprosił o wolniejsze tempo. Aplikacja "
+            "spróbuje ponownie sama."
+        ),
+        "blocks_error_unreachable": (
+            "Ostatnia synchronizacja się nie udała: Google lub Lockme nie odpowiedział. "
+            "Aplikacja spróbuje ponownie sama."
+        ),
+        "blocks_error_lockme": (
+            "Ostatnia synchronizacja nie powiodła się w Lockme: nie udało się utworzyć lub "
+            "usunąć blokady. Aplikacja spróbuje ponownie sama; jeśli to trwa, sprawdź "
+            "połączenie z Lockme na stronie konfiguracji."
+        ),
+        "blocks_error_unknown": (
+            "Ostatnia synchronizacja się nie udała. Aplikacja spróbuje ponownie sama; "
+            "szczegóły pomogą osobie, która opiekuje się aplikacją."
+        ),
+        "blocks_list_title": "Blokady w Lockme ({count})",
+        "blocks_day_time": "Dzień i godzina",
+        "blocks_event": "Wydarzenie personelu",
+        "blocks_untitled": "(bez tytułu)",
+        "blocks_pending": "w trakcie zapisu",
+        "blocks_titles_help": (
+            "Tytuły wydarzeń widać tylko w pokojach, których poziom prywatności pokazuje nazwiska."
+        ),
+        "blocks_more": (
+            "Nie pokazano kolejnych: {count}; wszystkie wypisuje lockme-sync status --json."
+        ),
+        "blocks_none": "Brak blokad w Lockme.",
+        "action_block": "blokada terminu",
+        "action_unblock": "zwolnienie terminu",
+        "result_blocked": "zablokowano w Lockme",
+        "result_freed": "usunięto blokadę z Lockme",
+        "result_conflict": "bez zmian: termin zajęty przez klienta",
+        "result_own_block": "własna blokada aplikacji: bez zmian w kalendarzu",
+        "blocks_rooms_intro": (
+            "Zajęte wydarzenia w kalendarzu blokad pokoju zamykają terminy w Lockme, które "
+            "obejmują, więc klienci nie mogą ich zarezerwować. Kilka pokoi może mieć wspólny "
+            "kalendarz. Najpierw podgląd: nic nie jest zapisywane, dopóki nie klikniesz Włącz."
+        ),
+        "blocks_lockme_note": (
+            "Nie używaj na tych kalendarzach własnej integracji Lockme z Kalendarzem Google: "
+            "każda brałaby zapisy drugiej za zapisy obiektu i blokowała terminy podwójnie, a jej "
+            "tryb dwukierunkowy może anulować rezerwacje klientów. Najpierw wyłącz ją w Lockme."
+        ),
+        "blocks_calendar": "Kalendarz blokad",
+        "blocks_now": "Teraz",
+        "blocks_choose": "— wybierz kalendarz —",
+        "blocks_preview": "Podgląd",
+        "blocks_state_on": "Włączone, z kalendarza {calendar}. Blokady w Lockme: {count}.",
+        "blocks_state_off": "Wyłączone",
+        "blocks_unreadable": "konto nie może go już czytać",
+        "blocks_turn_off": "Wyłącz…",
+        "blocks_turn_on": "Włącz",
+        "blocks_preview_title": "Blokady dla pokoju {room}: podgląd",
+        "blocks_preview_intro": (
+            "Co zrobiłoby teraz włączenie blokad z kalendarza {calendar} (odczytane przed chwilą)."
+        ),
+        "blocks_preview_slots": "Terminy do zablokowania ({count})",
+        "blocks_preview_label": "w Lockme: „{label}”",
+        "blocks_preview_none": (
+            "Teraz nic nie zostałoby zablokowane: żadne zajęte wydarzenie w tym kalendarzu nie "
+            "obejmuje wolnego terminu tego pokoju w ciągu {days} dni. Wydarzenia dodane później "
+            "będą blokować."
+        ),
+        "blocks_preview_held": "Terminy już zajęte przez klientów, bez zmian ({count})",
+        "blocks_preview_more": "… i kolejne: {count}.",
+        "blocks_preview_replaces": (
+            "Pokój bierze teraz blokady z kalendarza {calendar}; włączenie tego kalendarza je "
+            "usunie."
+        ),
+        "blocks_preview_failed": "Nie udało się odczytać podglądu: {error}",
+        "blocks_preview_already": (
+            "Pokój już bierze blokady z tego kalendarza: listy pokazują tylko to, czego "
+            "jeszcze nie zablokowano."
+        ),
+        "blocks_preview_nothing_written": "Do Lockme nic jeszcze nie zapisano.",
+        "blocks_back": "Wróć do pokoi",
+        "blocks_unknown_room": "Lockme nie ma takiego pokoju na tym koncie.",
+        "blocks_on_done": (
+            "Włączono blokady dla pokoju {room} z kalendarza {calendar}; trwa synchronizacja."
+        ),
+        "blocks_on_replaced": "Blokady z kalendarza {calendar} są usuwane.",
+        "blocks_off_title": "Wyłączyć blokady dla pokoju {room}?",
+        "blocks_off_intro": (
+            "Pokój przestanie brać blokady z kalendarza {calendar}, a blokady utworzone dla "
+            "niego przez aplikację zostaną usunięte z Lockme (liczba: {count}), więc klienci "
+            "znów będą mogli rezerwować te terminy. Rezerwacje klientów pozostaną bez zmian."
+        ),
+        "blocks_off_confirm": "Wyłącz i usuń blokady ({count})",
+        "blocks_off_done": "Wyłączono blokady dla pokoju {room}. Usunięte z Lockme: {count}.",
+        "blocks_off_partly": (
+            "Wyłączono blokady dla pokoju {room}, ale części nie udało się jeszcze usunąć "
+            "({error}); zostaną usunięte w tle."
+        ),
+        "blocks_already_off": "Pokój {room} nie bierze blokad.",
+        "cancel": "Anuluj",
+        "blocks_help_title": "Blokady a własna integracja Lockme z Kalendarzem Google",
+        "blocks_help": (
+            "Dla jednego kalendarza używaj jednego albo drugiego, nigdy obu. Integracja Lockme "
+            "zapisuje w Google każdą rezerwację, także blokady aplikacji, a w kalendarzu blokad "
+            "te wydarzenia znów blokowałyby swoje terminy; jej kalendarz urlopowy tworzy własne "
+            "rezerwacje dla tych samych wydarzeń, więc każdy termin byłby zajęty dwa razy; a w "
+            "trybie dwukierunkowym usunięcie wydarzenia w Google usuwa rezerwację w Lockme. "
+            "Aby przejść na aplikację, najpierw wyłącz integrację Lockme, potem na stronie "
+            "pokoi obejrzyj podgląd i włącz blokady. Więcej w docs/blocks.md w kodzie "
+            "aplikacji."
+        ),
     },
 }
 

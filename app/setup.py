@@ -14,7 +14,6 @@ import os
 import re
 import secrets
 import time
-from dataclasses import dataclass
 from datetime import UTC, date
 from datetime import time as dt_time
 from typing import Any
@@ -35,10 +34,10 @@ from google_auth_oauthlib.flow import Flow
 from oauthlib.oauth2 import OAuth2Error
 from werkzeug.wrappers import Response
 
-from app import checklist
-from app.explain import problem_key
+from app import blocks, checklist
 from app.i18n import language, t
 from app.runtime import runtime
+from app.sources import Problem, sources
 from worker import names
 from worker.blocks import control as blocks_control
 from worker.booking import (
@@ -131,18 +130,6 @@ def index() -> Response:
 @bp.route("/setup")
 def page() -> str:
     return _render_setup()
-
-
-@dataclass(frozen=True)
-class Problem:
-    """What a call to a service answered, in plain words, and its own text for a fold."""
-
-    words: str
-    raw: str = ""
-
-    @classmethod
-    def of(cls, provider: str, exc: SyncError) -> Problem:
-        return cls(t(problem_key(exc), provider=PROVIDER_NAMES[provider]), str(exc))
 
 
 def _render_setup(
@@ -367,40 +354,6 @@ def google_callback() -> Response | tuple[str, int]:
 
 
 # --- rooms → calendars ----------------------------------------------------------------------
-def _sources() -> tuple[list[dict[str, Any]], list[dict[str, str]], list[Problem]]:
-    """Lockme's rooms, the writable calendars as select options, and what went wrong."""
-    rt = runtime()
-    rooms: list[dict[str, Any]] = []
-    options: list[dict[str, str]] = []
-    problems: list[Problem] = []
-    if rt.store.load_token("lockme") is None:
-        problems.append(Problem(t("connect_lockme_first")))
-    else:
-        try:
-            rooms = rt.lockme.rooms()
-        except SyncError as exc:
-            problems.append(Problem.of("lockme", exc))
-    if rt.store.load_token("google") is None:
-        problems.append(Problem(t("connect_google_first")))
-    else:
-        try:
-            calendars = rt.calendar.calendars()
-        except SyncError as exc:
-            problems.append(Problem.of("google", exc))
-        else:
-            # The primary calendar is stored as "primary", the id unrouted rooms use, so
-            # that choosing it explicitly is the same calendar to the sync.
-            options = [
-                {
-                    "value": "primary" if entry.get("primary") else entry["id"],
-                    "label": entry.get("summaryOverride") or entry.get("summary") or entry["id"],
-                    "primary": "1" if entry.get("primary") else "",
-                }
-                for entry in calendars
-            ]
-    return rooms, options, problems
-
-
 def _row(room: dict[str, Any], route: Route) -> dict[str, str]:
     return {
         "room_id": str(room["roomid"]),
@@ -457,8 +410,9 @@ def _parse_row(
 @bp.route("/setup/rooms", methods=["GET", "POST"])
 def rooms() -> str | tuple[str, int] | Response:
     rt = runtime()
-    lockme_rooms, options, problems = _sources()
-    rows = [_row(room, rt.store.route(int(room["roomid"]))) for room in lockme_rooms]
+    found = sources()
+    options, problems = found.options, found.problems
+    rows = [_row(room, rt.store.route(int(room["roomid"]))) for room in found.rooms]
     errors: list[str] = []
     invalid: set[str] = set()
     if request.method == "POST" and not problems:
@@ -507,6 +461,8 @@ def rooms() -> str | tuple[str, int] | Response:
         fields=", ".join(f"{{{f}}}" for f in TEMPLATE_FIELDS),
         default_title=DEFAULT_TITLE,
         default_duration=rt.settings.default_duration_minutes,
+        blocks_rooms=blocks.rooms_section(rt, found),
+        blocks_options=found.readable,
     )
     return (html, 400) if errors else html
 

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from app import blocks
 from app.auth import logged_in
 from app.charts import (
     COLOURS,
@@ -91,6 +92,7 @@ def index() -> str:
         tz=rt.settings.venue_timezone,
         answer_shapes=answer_shapes(rt.redis, rt.keys),
         digest=_live_digest(rt),
+        blocks=blocks.status_section(rt, rooms, calendars),
     )
 
 

@@ -526,15 +526,17 @@ class GoogleCalendar:
         return True
 
     # --- calendars ----------------------------------------------------------------------
-    def calendars(self) -> list[dict[str, Any]]:
-        """Calendars the account can write to, for the room picker."""
+    def calendars(self, min_access_role: str = "writer") -> list[dict[str, Any]]:
+        """Calendars the account can write to, for the room picker; with ``"reader"`` also
+        those it may only read (a blocks calendar need not be writable), each entry with
+        its ``accessRole``."""
         items: list[dict[str, Any]] = []
         page_token = None
         while True:
             request = (
                 self._api()
                 .calendarList()
-                .list(minAccessRole="writer", pageToken=page_token, maxResults=250)
+                .list(minAccessRole=min_access_role, pageToken=page_token, maxResults=250)
             )
             page, page_token = self._page(request, "calendarList")
             items.extend(page)

@@ -48,7 +48,8 @@ def _lockme_rooms(runtime: Runtime) -> dict[str, str]:
 
 def _google_calendars(runtime: Runtime) -> dict[str, str]:
     names: dict[str, str] = {}
-    for entry in runtime.calendar.calendars():
+    # Readable ones too: a room's blocks calendar may be one the account only reads.
+    for entry in runtime.calendar.calendars(min_access_role="reader"):
         name = entry.get("summaryOverride") or entry.get("summary") or entry["id"]
         names[entry["id"]] = name
         if entry.get("primary"):

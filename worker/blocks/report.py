@@ -4,6 +4,8 @@ status page's section and the alerts. Reads only: nothing here writes to Redis.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -12,11 +14,20 @@ from worker.blocks.feed import FeedStore
 from worker.blocks.ledger import BlockRecord, Ledger
 from worker.blocks.rooms import BlockRooms
 from worker.blocks.rules import MADE, TITLED_PRIVACY
-from worker.booking import Route
 from worker.runtime import Runtime
 
 if TYPE_CHECKING:
     from worker.alerts import Alert
+
+
+# How a blocks calendar's changes reach the product (``changes_via``; the status page words
+# each), and the same in the CLI's words (``changes_by``).
+PUSH, POLLING, PUSH_REFUSED = "push", "polling", "push_refused"
+CHANGES_BY = {
+    PUSH: "push",
+    POLLING: "polling",
+    PUSH_REFUSED: "polling (Google refused the push address)",
+}
 
 
 def _iso(epoch: str | None) -> str | None:
@@ -32,34 +43,36 @@ def calendar_state(runtime: Runtime, calendar_id: str) -> dict[str, Any]:
     """One blocks calendar: when it was last read, how changes reach the product, its error."""
     state = FeedStore(runtime.redis, runtime.keys).state(calendar_id)
     channel = ChannelStore(runtime.redis, runtime.keys).current(calendar_id)
-    refused = state.get("push_refused")
     if channel is not None and channel.seconds_left() > 0:
-        push = "push"
-    elif refused:
-        push = "polling (Google refused the push address)"
+        via = PUSH
+    elif state.get("push_refused"):
+        via = PUSH_REFUSED
     else:
-        push = "polling"
+        via = POLLING
     return {
         "calendar_id": calendar_id,
         "synced_at": _iso(state.get("synced_at")),
         "full_at": _iso(state.get("full_at")),
-        "changes_by": push,
+        "changes_by": CHANGES_BY[via],
+        "changes_via": via,
         "error": state.get("error") or None,
     }
 
 
 def _listed(
-    record: BlockRecord, titled: set[int], links: dict[tuple[str, str], str]
+    titled: Callable[[int], bool],
+    record: BlockRecord,
+    events: dict[tuple[str, str], dict[str, Any]],
 ) -> dict[str, Any]:
-    """One block as staff see it; the event's title and link only in ``titled`` rooms,
-    whose privacy level shows names (the same rule as the block's label in Lockme)."""
-    shown = record.room_id in titled
+    """One block as staff see it; the event's title and link only where privacy allows."""
+    shown = titled(record.room_id)
+    event = events.get((record.calendar_id, record.event_id), {})
     return {
         "room_id": record.room_id,
         "date": record.date,
         "hour": record.hour,
         "title": record.title if shown else None,
-        "link": (links.get((record.calendar_id, record.event_id)) or None) if shown else None,
+        "link": event.get("link") or None if shown else None,
         "calendar_id": record.calendar_id,
         "reservation_id": record.reservation_id,
         "state": record.state,
@@ -75,30 +88,40 @@ def snapshot(runtime: Runtime) -> dict[str, Any]:
     records = ledger.all()
     calendars = [calendar_state(runtime, cid) for cid in sorted(set(settings.values()))]
     synced = [c["synced_at"] for c in calendars if c["synced_at"]]
-    routes = runtime.store.routes()
-    titled = {
-        room
-        for room in {r.room_id for r in records}
-        if (routes[room].privacy if room in routes else Route(room).privacy) in TITLED_PRIVACY
-    }
     feed = FeedStore(runtime.redis, runtime.keys)
-    links = {
-        (cid, eid): str(entry.get("link") or "")
+    events = {
+        (cid, eid): entry
         for cid in set(settings.values())
         for eid, entry in feed.snapshot(cid).items()
     }
+    # Whether a room's privacy level shows an event's title and link (the same rule as the
+    # block's label in Lockme), read once per room: a snapshot may list thousands of blocks.
+    titled = functools.cache(lambda room: runtime.store.route(room).privacy in TITLED_PRIVACY)
     return {
         "rooms": {str(room): cid for room, cid in settings.items()},
         "active": sum(1 for r in records if r.state == MADE),
         "pending": sum(1 for r in records if r.state != MADE),
-        "conflicts": [
-            {k: c.get(k) for k in ("room_id", "date", "hour", "event_id", "reason", "calendar_id")}
-            for c in ledger.conflicts()
-        ],
+        "conflicts": [_conflict(titled, c, events) for c in ledger.conflicts()],
         "held": rooms.held(),
         "last_sync_at": max(synced) if synced else None,
         "calendars": calendars,
-        "list": [_listed(r, titled, links) for r in records],
+        "list": [_listed(titled, r, events) for r in records],
+    }
+
+
+def _conflict(
+    titled: Callable[[int], bool],
+    conflict: dict[str, Any],
+    events: dict[tuple[str, str], dict[str, Any]],
+) -> dict[str, Any]:
+    """One conflict, with the covering event's title and link where privacy allows."""
+    fields = ("room_id", "date", "hour", "event_id", "reason", "calendar_id")
+    shown = titled(int(conflict["room_id"]))
+    event = events.get((str(conflict.get("calendar_id")), str(conflict.get("event_id"))), {})
+    return {
+        **{k: conflict.get(k) for k in fields},
+        "title": event.get("summary") or None if shown else None,
+        "link": event.get("link") or None if shown else None,
     }
 
 
