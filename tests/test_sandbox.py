@@ -659,3 +659,47 @@ def test_staff_events_block_the_demo_rooms_slots_through_push(
 
 def _bookings(run: dict[str, Any]) -> list[dict[str, Any]]:
     return SandboxClient(*published(load_settings(env=run["env"]))).bookings()
+
+
+def test_sandbox_pages_add_move_and_delete_a_staff_event(dev_sandbox: dict[str, Any]) -> None:
+    """The forms as a browser without JavaScript posts them: the staff event is drawn apart
+    from booking events, and the sandbox page shows the slot it blocks."""
+    run, web, day = dev_sandbox, requests.Session(), "2026-12-04"
+    token = csrf_from(web.get(run["base"] + "/login").text)
+    web.post(run["base"] + "/login", data={"password": ADMIN_PASSWORD, "csrf_token": token})
+    assert sandbox_cli(run, "connect").returncode == 0
+    week = web.get(run["base"] + "/sandbox/calendar", params={"week": day})
+    assert 'id="new-staff-event"' in week.text
+    form = {"csrf_token": csrf_from(week.text), "calendar": BLOCKS_CALENDAR_ID, "date": day}
+    form |= {"from": "14:00", "to": "15:00", "busy": "yes", "title": ""}
+    added = web.post(run["base"] + "/sandbox/staff-events", data=form)
+    assert added.status_code == 200 and "Staff event added" in added.text
+    found = re.search(r'<div class="event staff" data-staff="([0-9a-f]+)">', added.text)
+    assert found is not None and "Staff only" in added.text  # the default title
+    event_id = found[1]
+
+    def slot(hour: str) -> str:
+        page = web.get(run["base"] + "/sandbox", params={"day": day}).text
+        state = re.search(rf'id="slot-5101-{hour}" class="[^"]*" data-state="(\w+)"', page)
+        assert state is not None, page
+        return state[1]
+
+    eventually(lambda: slot("1430") == "blocked")
+    assert "Blocked — Google Calendar" in web.get(run["base"] + "/sandbox?day=" + day).text
+    moved = web.post(
+        run["base"] + f"/sandbox/staff-events/{event_id}",
+        data={"csrf_token": form["csrf_token"], "date": day, "allDay": "yes"},
+    )
+    assert moved.status_code == 200 and "Staff event moved" in moved.text
+    eventually(lambda: slot("2200") == "blocked")  # the whole day now
+    deleted = web.post(
+        run["base"] + f"/sandbox/staff-events/{event_id}/delete",
+        data={"csrf_token": form["csrf_token"], "week": day},
+    )
+    assert deleted.status_code == 200 and f'data-staff="{event_id}"' not in deleted.text
+    eventually(lambda: slot("1430") == "free" and slot("2200") == "free")
+    refused = web.post(
+        run["base"] + f"/sandbox/staff-events/{event_id}/delete",
+        data={"csrf_token": form["csrf_token"]},
+    )
+    assert f"no staff event {event_id}" in refused.text
