@@ -691,6 +691,8 @@ def test_sandbox_pages_add_move_and_delete_a_staff_event(dev_sandbox: dict[str, 
         data={"csrf_token": form["csrf_token"], "date": day, "allDay": "yes"},
     )
     assert moved.status_code == 200 and "Staff event moved" in moved.text
+    drawn = re.search(r'<th scope="row">All day</th>(.*?)</tr>', moved.text, re.S)
+    assert drawn is not None and f'data-staff="{event_id}"' in drawn[1]  # the all-day row
     eventually(lambda: slot("2200") == "blocked")  # the whole day now
     deleted = web.post(
         run["base"] + f"/sandbox/staff-events/{event_id}/delete",
