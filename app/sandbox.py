@@ -1,5 +1,6 @@
-"""The sandbox pages: a Lockme panel to book, change and cancel, trouble to inject, and a
-week view of the sandbox calendars.
+"""The sandbox pages: a Lockme panel to book, change and cancel, each room's slots (free,
+booked, blocked), trouble to inject, and a week view of the sandbox calendars where staff
+events are added, moved and deleted as in Google Calendar's own UI.
 
 Registered only in sandbox mode (``SANDBOX_URL`` set by ``lockme-sync dev``). The pages act
 through the sandbox's control API, which the ``lockme-sync dev`` process serves, so what
@@ -30,11 +31,15 @@ from app.live import digest
 from app.runtime import runtime
 from app.sandbox_texts import st
 from worker.sandbox.client import SandboxClient
-from worker.sandbox.demo import SandboxError
+from worker.sandbox.demo import BLOCKS_CALENDAR_ID, SandboxError
 
 bp = Blueprint("sandbox", __name__)
 
 BOOKING_FIELDS = ("room", "date", "hour", "name", "people", "phone", "paid")
+STAFF_FIELDS = ("calendar", "title", "date", "from", "to", "allDay", "busy")
+STAFF_TIME_FIELDS = ("date", "from", "to", "allDay")
+ALL_DAY_ROW = -1
+"""The grid row of all-day events, above the hours."""
 FIRST_HOUR, LAST_HOUR = 9, 22
 """The hours a week grid always shows; earlier or later bookings widen it."""
 
@@ -54,38 +59,53 @@ def _sandbox_context() -> dict[str, object]:
     return {"sandbox_mode": True, "st": st}
 
 
-def _act(action: Callable[[], str]) -> Response:
-    """Run one change against the sandbox, say what happened, and go back to the page."""
+def _act(action: Callable[[], str], back: str | None = None) -> Response:
+    """Run one change against the sandbox, say what happened, and go back to the page
+    (``back``: another one than the sandbox page)."""
     try:
         flash(action(), "ok")
     except SandboxError as exc:
         flash(st("unreachable", error=exc), "error")
-    return redirect(url_for("sandbox.page"))
+    return redirect(back or url_for("sandbox.page"))
 
 
-def _form_fields() -> dict[str, str]:
-    return {key: request.form.get(key, "").strip() for key in BOOKING_FIELDS}
+def _form_fields(names: tuple[str, ...] = BOOKING_FIELDS) -> dict[str, str]:
+    return {key: request.form.get(key, "").strip() for key in names}
+
+
+def _day_arg(raw: str | None, default: date) -> date:
+    """A ``YYYY-MM-DD`` query argument, or ``default`` when it is missing or no date."""
+    try:
+        return date.fromisoformat(raw) if raw else default
+    except ValueError:
+        return default
 
 
 @bp.route("/sandbox")
 def page() -> str:
     sandbox = client()
+    tomorrow = datetime.now(runtime().settings.tz).date() + timedelta(days=1)
+    day = _day_arg(request.args.get("day"), tomorrow)
     try:
         rooms, bookings, state = sandbox.rooms(), sandbox.bookings(), sandbox.state()
+        slots, calendars = sandbox.slots(day.isoformat()), sandbox.calendars()
     except SandboxError as exc:
         flash(st("unreachable", error=exc), "error")
-        rooms, bookings, state = [], [], {"troubles": {}}
+        rooms, bookings, state, slots, calendars = [], [], {"troubles": {}}, [], []
     store = runtime().store
     connected = all(store.load_token(provider) for provider in ("lockme", "google"))
-    tomorrow = datetime.now(runtime().settings.tz).date() + timedelta(days=1)
+    names = {calendar["id"]: calendar["name"] for calendar in calendars}
+    blocks = {room["id"]: names.get(room.get("blocksCalendar", ""), "") for room in rooms}
     return render_template(
         "sandbox.html",
         rooms=rooms,
-        bookings=bookings,
+        bookings=[b for b in bookings if not b.get("block")],
         troubles=state["troubles"],
         webhooks=state.get("webhooks", []),
         connected=connected,
         default_date=tomorrow.isoformat(),
+        slots_day=day.isoformat(),
+        slot_rooms=[{**room, "blocksFrom": blocks.get(room["room"], "")} for room in slots],
     )
 
 
@@ -139,19 +159,54 @@ def trouble() -> Response:
     return _act(start)
 
 
+# --- staff events, as a person adds them in Google Calendar --------------------------------
+def _week_of(day: str) -> str:
+    """The calendar page at the week of ``day`` (this week when it is no date)."""
+    return url_for("sandbox.calendar", week=day) if day else url_for("sandbox.calendar")
+
+
+@bp.route("/sandbox/staff-events", methods=["POST"])
+def staff_add() -> Response:
+    fields = _form_fields(STAFF_FIELDS)
+    fields["title"] = fields["title"] or st("staff_default_title")
+
+    def add() -> str:
+        client().staff_add(**fields)
+        return st("staff_added")
+
+    return _act(add, _week_of(fields["date"]))
+
+
+@bp.route("/sandbox/staff-events/<event_id>", methods=["POST"])
+def staff_move(event_id: str) -> Response:
+    fields = _form_fields(STAFF_TIME_FIELDS)
+
+    def move() -> str:
+        client().staff_move(event_id, **fields)
+        return st("staff_moved")
+
+    return _act(move, _week_of(fields["date"]))
+
+
+@bp.route("/sandbox/staff-events/<event_id>/delete", methods=["POST"])
+def staff_delete(event_id: str) -> Response:
+    def delete() -> str:
+        client().staff_delete(event_id)
+        return st("staff_deleted")
+
+    return _act(delete, _week_of(request.form.get("week", "")))
+
+
 # --- the calendar view --------------------------------------------------------------------
 def _week_start(raw: str | None, today: date) -> date:
     """Monday of the week holding ``?week=`` (any day of it), else of today."""
-    try:
-        day = date.fromisoformat(raw) if raw else today
-    except ValueError:
-        day = today
+    day = _day_arg(raw, today)
     return day - timedelta(days=day.weekday())
 
 
 def _digest(events: list[dict[str, Any]]) -> str:
     """Changes whenever an event is added, moved, renamed or cancelled: the page polls it."""
-    keys = ("calendar", "id", "summary", "start", "end", "status", "colorId")
+    keys = ("calendar", "id", "summary", "start", "end", "status", "colorId", "busy")
     return digest(sorted(json.dumps([e.get(k) for k in keys]) for e in events))
 
 
@@ -161,39 +216,58 @@ def _grids(
     colours: dict[str, str],
     monday: date,
 ) -> list[dict[str, Any]]:
-    """Per calendar: the hours shown and, per hour and weekday, the events starting then."""
-    tz = runtime().settings.tz
+    """Per calendar: the rows shown (all-day first, when any, then the hours) and, per row
+    and weekday, the events starting then."""
     grids = []
     for calendar in calendars:
         cells: dict[tuple[int, int], list[dict[str, Any]]] = {}
-        for event in events:
-            if event["calendar"] != calendar["id"] or event["status"] == "cancelled":
-                continue
-            start = datetime.fromisoformat(event["start"]).astimezone(tz)
-            end = datetime.fromisoformat(event["end"]).astimezone(tz)
-            offset = (start.date() - monday).days
-            if not 0 <= offset < 7:
+        for event in _week_events(events, monday):
+            if event["calendar"] != calendar["id"]:
                 continue
             colour = event.get("colorId") or colours.get(str(event.get("lockmeRoomId")), "")
-            cells.setdefault((start.hour, offset), []).append(
-                {
-                    **event,
-                    "from": start.strftime("%H:%M"),
-                    "to": end.strftime("%H:%M"),
-                    "colour": colour,
-                }
-            )
-        hours = [hour for hour, _ in cells]
+            row = ALL_DAY_ROW if event["allDay"] else int(event["from"][:2])
+            cells.setdefault((row, event["offset"]), []).append({**event, "colour": colour})
+        hours = [hour for hour, _ in cells if hour != ALL_DAY_ROW]
         first, last = min([FIRST_HOUR, *hours]), max([LAST_HOUR, *hours])
+        all_day = [ALL_DAY_ROW] if any(row == ALL_DAY_ROW for row, _ in cells) else []
         grids.append(
             {
                 **calendar,
-                "hours": list(range(first, last + 1)),
+                "hours": all_day + list(range(first, last + 1)),
                 "cells": cells,
                 "count": sum(len(found) for found in cells.values()),
             }
         )
     return grids
+
+
+def _week_events(events: list[dict[str, Any]], monday: date) -> list[dict[str, Any]]:
+    """The week's live events, soonest first, with their local day (``date``, ``offset``
+    from Monday) and times (``from``/``to``, empty for all-day events)."""
+    tz = runtime().settings.tz
+    shown = []
+    for event in events:
+        if event["status"] == "cancelled":
+            continue
+        if event.get("allDay"):
+            day, start_text, end_text = date.fromisoformat(event["start"]), "", ""
+        else:
+            start = datetime.fromisoformat(event["start"]).astimezone(tz)
+            end = datetime.fromisoformat(event["end"]).astimezone(tz)
+            day, start_text, end_text = start.date(), f"{start:%H:%M}", f"{end:%H:%M}"
+        offset = (day - monday).days
+        if 0 <= offset < 7:
+            shown.append(
+                {
+                    **event,
+                    "allDay": bool(event.get("allDay")),
+                    "date": day.isoformat(),
+                    "offset": offset,
+                    "from": start_text,
+                    "to": end_text,
+                }
+            )
+    return sorted(shown, key=lambda e: (e["date"], e["from"]))
 
 
 @bp.route("/sandbox/calendar")
@@ -208,9 +282,19 @@ def calendar() -> str:
         flash(st("unreachable", error=exc), "error")
         events, calendars, rooms = [], [], []
     colours = {str(room["id"]): room["colorId"] for room in rooms}
+    names = {calendar["id"]: calendar["name"] for calendar in calendars}
     return render_template(
         "sandbox_calendar.html",
         grids=_grids(events, calendars, colours, monday),
+        calendars=calendars,
+        staff_events=[
+            {**event, "calendarName": names.get(event["calendar"], event["calendar"])}
+            for event in _week_events(events, monday)
+            if event.get("staff")
+        ],
+        default_day=max(today + timedelta(days=1), monday).isoformat(),
+        all_day_row=ALL_DAY_ROW,
+        blocks_calendar=BLOCKS_CALENDAR_ID,
         monday=monday,
         days=[monday + timedelta(days=n) for n in range(7)],
         day_names=st("days").split(),

@@ -90,6 +90,43 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "step_webhook": "Webhook address reachable by the sandbox's Lockme",
         "todo_first_message": "Make a booking on the Lockme sandbox page.",
+        # --- blocks: staff events and the Lockme slots they close -------------------------
+        "slots": "Slots in Lockme",
+        "slots_help": (
+            "Each room's slots on one day, as Lockme holds them. A busy staff event in a"
+            " room's blocks calendar closes the slots it covers within seconds; reload this"
+            " page to see it."
+        ),
+        "slots_day": "Day",
+        "show": "Show",
+        "blocks_from": "Blocks from: {calendar}",
+        "no_blocks": "No blocks calendar",
+        "slot_free": "Free",
+        "slot_booked": "Booked — {name}",
+        "slot_blocked": "Blocked — Google Calendar",
+        "no_slots": "No slots that day.",
+        "staff_events": "Staff events",
+        "staff_help": (
+            "Act as staff in Google Calendar: a busy event in the Closed calendar blocks the"
+            " covered Lockme slots of Pharaoh's Tomb and Prison Break; a free one blocks nothing."
+        ),
+        "staff_calendar": "Calendar",
+        "staff_title": "Title",
+        "staff_default_title": "Staff only",
+        "staff_from": "From",
+        "staff_to": "To",
+        "all_day": "All day",
+        "show_as": "Show as",
+        "busy": "Busy",
+        "free": "Free",
+        "staff_add": "Add staff event",
+        "staff_move": "Move",
+        "staff_delete": "Delete",
+        "staff_added": "Staff event added to Google Calendar.",
+        "staff_moved": "Staff event moved in Google Calendar.",
+        "staff_deleted": "Staff event deleted from Google Calendar.",
+        "no_staff_events": "No staff events this week.",
+        "staff_badge": "staff",
     },
     "pl": {
         "banner": CONSENT_TEXTS["pl"]["banner"],
@@ -173,6 +210,44 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "step_webhook": "Adres webhooka osiągalny dla Lockme z piaskownicy",
         "todo_first_message": "Utwórz rezerwację na stronie piaskownicy Lockme.",
+        # --- blokady: wydarzenia personelu i zamykane przez nie sloty w Lockme -------------
+        "slots": "Sloty w Lockme",
+        "slots_help": (
+            "Sloty każdego pokoju w wybranym dniu, tak jak widzi je Lockme. Zajęte wydarzenie"
+            " personelu w kalendarzu blokad pokoju zamyka objęte nim sloty w kilka sekund;"
+            " odśwież stronę, aby to zobaczyć."
+        ),
+        "slots_day": "Dzień",
+        "show": "Pokaż",
+        "blocks_from": "Blokady z: {calendar}",
+        "no_blocks": "Bez kalendarza blokad",
+        "slot_free": "Wolny",
+        "slot_booked": "Zarezerwowany — {name}",
+        "slot_blocked": "Zablokowany — Kalendarz Google",
+        "no_slots": "Brak slotów tego dnia.",
+        "staff_events": "Wydarzenia personelu",
+        "staff_help": (
+            "Działaj jak personel w Kalendarzu Google: zajęte wydarzenie w kalendarzu Closed"
+            " blokuje objęte nim sloty Lockme pokojów Pharaoh's Tomb i Prison Break; wolne nie"
+            " blokuje niczego."
+        ),
+        "staff_calendar": "Kalendarz",
+        "staff_title": "Tytuł",
+        "staff_default_title": "Tylko personel",
+        "staff_from": "Od",
+        "staff_to": "Do",
+        "all_day": "Cały dzień",
+        "show_as": "Pokaż jako",
+        "busy": "Zajęty",
+        "free": "Wolny",
+        "staff_add": "Dodaj wydarzenie personelu",
+        "staff_move": "Przenieś",
+        "staff_delete": "Usuń",
+        "staff_added": "Dodano wydarzenie personelu w Kalendarzu Google.",
+        "staff_moved": "Przeniesiono wydarzenie personelu w Kalendarzu Google.",
+        "staff_deleted": "Usunięto wydarzenie personelu z Kalendarza Google.",
+        "no_staff_events": "Brak wydarzeń personelu w tym tygodniu.",
+        "staff_badge": "personel",
     },
 }
 

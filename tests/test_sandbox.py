@@ -31,10 +31,10 @@ from worker import devserver
 from worker.config import load_settings
 from worker.keys import DEFAULT
 from worker.sandbox import FakeGoogle, FakeLockme, control
-from worker.sandbox.address import sandbox_redis_url
+from worker.sandbox.address import published, sandbox_redis_url
 from worker.sandbox.client import SandboxClient
 from worker.sandbox.delivery import GIVE_UP_AFTER_S, MAX_INTERVAL_S, Delivery, intervals
-from worker.sandbox.demo import SandboxError
+from worker.sandbox.demo import BLOCKS_CALENDAR_ID, SandboxError
 from worker.sandbox.runner import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -578,3 +578,182 @@ def test_a_second_sandbox_never_flushes_a_running_one(
     store = redis.Redis.from_url(running.redis_url, decode_responses=True)
     assert store.exists(DEFAULT.token("lockme"))
     assert store.hget(DEFAULT.sandbox_state, "url") == running.control_url  # still published
+
+
+# --- staff events and the slots of the demo's blocks ------------------------------------
+def test_control_api_adds_moves_and_deletes_staff_events(
+    sandbox: tuple[Sandbox, SandboxClient],
+) -> None:
+    running, client = sandbox
+    times = {"date": "2026-12-03", "from": "13:00", "to": "15:30"}
+    made = client.staff_add(title="Boiler repair", **times)
+    assert made["calendar"] == BLOCKS_CALENDAR_ID  # the demo's Closed calendar by default
+    stored = running.google.event(BLOCKS_CALENDAR_ID, made["eventId"])
+    assert stored is not None and stored["summary"] == "Boiler repair"
+    assert stored["start"]["dateTime"].startswith("2026-12-03T13:00:00")
+    [listed] = [e for e in client.events() if e["id"] == made["eventId"]]
+    assert (listed["staff"], listed["busy"], listed["allDay"]) == (True, True, False)
+
+    client.staff_move(made["eventId"], date="2026-12-04", allDay=True)
+    moved = running.google.event(BLOCKS_CALENDAR_ID, made["eventId"])
+    assert moved is not None and moved["start"] == {"date": "2026-12-04"}
+    assert moved["end"] == {"date": "2026-12-05"}
+
+    free = client.staff_add(
+        calendar="haunted manor", date="2026-12-03", **{"from": "10:00"}, to="11:00", busy="no"
+    )
+    assert free["calendar"] == "haunted-manor@sandbox.example"
+    [listed] = [e for e in client.events() if e["id"] == free["eventId"]]
+    assert listed["busy"] is False
+
+    client.staff_delete(made["eventId"])
+    assert running.google.event(BLOCKS_CALENDAR_ID, made["eventId"]) is None
+    assert made["eventId"] not in {e["id"] for e in client.events()}
+    with pytest.raises(SandboxError, match="no staff event"):
+        client.staff_delete(made["eventId"])
+
+
+def test_control_api_refuses_bad_staff_events_and_leaves_the_calendars_alone(
+    sandbox: tuple[Sandbox, SandboxClient],
+) -> None:
+    _, client = sandbox
+    for bad, error in (
+        ({"date": "3.12.2026", "from": "10:00", "to": "11:00"}, "not YYYY-MM-DD"),
+        ({"date": "2026-12-03", "from": "10:00"}, "to is required"),
+        ({"date": "2026-12-03", "from": "12:00", "to": "11:00"}, "later than from"),
+        ({"date": "2026-12-03", "from": "25:00", "to": "26:00"}, "not HH:MM"),
+        ({"date": "2026-12-03", "allDay": True, "calendar": "Attic"}, "no calendar 'Attic'"),
+        ({"date": "2026-12-03", "allDay": True, "busy": "maybe"}, "busy 'maybe'"),
+    ):
+        with pytest.raises(SandboxError, match=error):
+            client.staff_add(**bad)
+    assert client.events() == []
+    with pytest.raises(SandboxError, match="no staff event"):
+        client.staff_move("nope", date="2026-12-03", allDay=True)
+    with pytest.raises(SandboxError, match="is not YYYY-MM-DD"):
+        client.slots("tomorrow")
+
+
+def test_slots_show_free_booked_and_the_rooms_blocks_calendar(
+    sandbox: tuple[Sandbox, SandboxClient],
+) -> None:
+    _, client = sandbox
+    made = client.book(room="5101", date="2026-12-03", hour="13:00", name="Ewa Lis")
+    client.book(room="5103", date="2026-12-03", hour="18:15", name="Off Slot")
+    board = {room["room"]: room["slots"] for room in client.slots("2026-12-03")}
+    assert set(board) == {5101, 5102, 5103}
+    tomb = {slot["hour"]: slot for slot in board[5101]}
+    assert tomb["13:00"] == {
+        "hour": "13:00",
+        "state": "booked",
+        "reservationId": made["reservationId"],
+        "name": "Ewa Lis",
+    }
+    assert {slot["state"] for hour, slot in tomb.items() if hour != "13:00"} == {"free"}
+    assert "18:15" in {slot["hour"] for slot in board[5103]}  # off the slots, still shown
+    blocks = {room["id"]: room["blocksCalendar"] for room in client.rooms()}
+    assert blocks == {5101: BLOCKS_CALENDAR_ID, 5102: BLOCKS_CALENDAR_ID, 5103: ""}
+    assert [b["block"] for b in client.bookings()] == [False, False]
+
+
+def slot_states(run: dict[str, Any], day: str) -> dict[tuple[int, str], str]:
+    """(room, hour) -> free, booked or blocked, as ``sandbox slots`` prints them."""
+    listed = sandbox_cli(run, "slots", "--date", day, "--json")
+    assert listed.returncode == 0, listed.stderr
+    return {
+        (room["room"], slot["hour"]): slot["state"]
+        for room in json.loads(listed.stdout)
+        for slot in room["slots"]
+    }
+
+
+def test_staff_events_block_the_demo_rooms_slots_through_push(
+    dev_sandbox: dict[str, Any],
+) -> None:
+    """The demo's Closed calendar blocks the front-desk rooms once connected: a staff event
+    added, moved and deleted with the commands closes and opens their Lockme slots, and a
+    customer's booking under one stays as it is."""
+    run, day = dev_sandbox, "2026-12-03"
+    assert sandbox_cli(run, "connect").returncode == 0
+    customer = sandbox_cli(run, "book", "--room", "5101", "--date", day, "--hour", "19:00")
+    assert customer.returncode == 0, customer.stderr
+    added = sandbox_cli(
+        run, "staff-event", "add", "--title", "Pipe burst", "--date", day,
+        "--from", "12:30", "--to", "14:00",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    event_id = added.stdout.strip()
+    eventually(lambda: slot_states(run, day)[5101, "13:00"] == "blocked", timeout=30)
+    states = slot_states(run, day)
+    assert states[5102, "13:00"] == "blocked"  # the rooms share the Closed calendar
+    assert states[5103, "13:00"] == "free"  # Haunted Manor takes no blocks
+    assert states[5101, "11:30"] == states[5101, "14:30"] == "free"
+    listed = sandbox_cli(run, "events")
+    assert f"Pipe burst  (staff event {event_id}, busy)" in listed.stdout
+
+    moved = sandbox_cli(
+        run, "staff-event", "move", event_id, "--date", day, "--from", "18:30", "--to", "20:00"
+    )
+    assert moved.returncode == 0, moved.stderr
+    eventually(lambda: slot_states(run, day)[5102, "19:00"] == "blocked", timeout=30)
+    eventually(lambda: slot_states(run, day)[5101, "13:00"] == "free", timeout=30)
+    assert slot_states(run, day)[5101, "19:00"] == "booked"  # the customer's, left alone
+    assert [b["name"] for b in _bookings(run) if not b["block"]] == ["Anna"]
+
+    deleted = sandbox_cli(run, "staff-event", "delete", event_id)
+    assert deleted.returncode == 0, deleted.stderr
+    eventually(lambda: slot_states(run, day)[5102, "19:00"] == "free", timeout=30)
+    assert slot_states(run, day)[5101, "19:00"] == "booked"
+    assert all(not b["block"] for b in _bookings(run))
+    gone = sandbox_cli(run, "staff-event", "delete", event_id)
+    assert gone.returncode == 1 and f"no staff event {event_id}" in gone.stderr
+
+
+def _bookings(run: dict[str, Any]) -> list[dict[str, Any]]:
+    return SandboxClient(*published(load_settings(env=run["env"]))).bookings()
+
+
+def test_sandbox_pages_add_move_and_delete_a_staff_event(dev_sandbox: dict[str, Any]) -> None:
+    """The forms as a browser without JavaScript posts them: the staff event is drawn apart
+    from booking events, and the sandbox page shows the slot it blocks."""
+    run, web, day = dev_sandbox, requests.Session(), "2026-12-04"
+    token = csrf_from(web.get(run["base"] + "/login").text)
+    web.post(run["base"] + "/login", data={"password": ADMIN_PASSWORD, "csrf_token": token})
+    assert sandbox_cli(run, "connect").returncode == 0
+    week = web.get(run["base"] + "/sandbox/calendar", params={"week": day})
+    assert 'id="new-staff-event"' in week.text
+    form = {"csrf_token": csrf_from(week.text), "calendar": BLOCKS_CALENDAR_ID, "date": day}
+    form |= {"from": "14:00", "to": "15:00", "busy": "yes", "title": ""}
+    added = web.post(run["base"] + "/sandbox/staff-events", data=form)
+    assert added.status_code == 200 and "Staff event added" in added.text
+    found = re.search(r'<div class="event staff" data-staff="([0-9a-f]+)">', added.text)
+    assert found is not None and "Staff only" in added.text  # the default title
+    event_id = found[1]
+
+    def slot(hour: str) -> str:
+        page = web.get(run["base"] + "/sandbox", params={"day": day}).text
+        state = re.search(rf'id="slot-5101-{hour}" class="[^"]*" data-state="(\w+)"', page)
+        assert state is not None, page
+        return state[1]
+
+    eventually(lambda: slot("1430") == "blocked")
+    assert "Blocked — Google Calendar" in web.get(run["base"] + "/sandbox?day=" + day).text
+    moved = web.post(
+        run["base"] + f"/sandbox/staff-events/{event_id}",
+        data={"csrf_token": form["csrf_token"], "date": day, "allDay": "yes"},
+    )
+    assert moved.status_code == 200 and "Staff event moved" in moved.text
+    drawn = re.search(r'<th scope="row">All day</th>(.*?)</tr>', moved.text, re.S)
+    assert drawn is not None and f'data-staff="{event_id}"' in drawn[1]  # the all-day row
+    eventually(lambda: slot("2200") == "blocked")  # the whole day now
+    deleted = web.post(
+        run["base"] + f"/sandbox/staff-events/{event_id}/delete",
+        data={"csrf_token": form["csrf_token"], "week": day},
+    )
+    assert deleted.status_code == 200 and f'data-staff="{event_id}"' not in deleted.text
+    eventually(lambda: slot("1430") == "free" and slot("2200") == "free")
+    refused = web.post(
+        run["base"] + f"/sandbox/staff-events/{event_id}/delete",
+        data={"csrf_token": form["csrf_token"]},
+    )
+    assert f"no staff event {event_id}" in refused.text

@@ -27,7 +27,7 @@ from tests.test_sandbox import dev_sandbox, sandbox_cli  # noqa: F401 (a fixture
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect, sync_playwright
 
 pytestmark = pytest.mark.browser
 
@@ -56,6 +56,28 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+def new_context(browser: Browser, lang: str, width: str) -> BrowserContext:
+    """A browser profile in ``lang`` at ``width``, its pages waiting up to 15 s."""
+    context = browser.new_context(
+        viewport=VIEWPORTS[width], locale="pl-PL" if lang == "pl" else "en-GB"
+    )
+    context.set_default_timeout(15_000)
+    return context
+
+
+def log_in_and_connect(page: Page, base: str, lang: str) -> None:
+    """Log in (every page then carries the sandbox banner) and connect both services: each
+    is a Connect link and the sandbox's one-click consent screen."""
+    page.goto(f"{base}/setup?lang={lang}")
+    page.locator("input[name=password]").fill(ADMIN_PASSWORD)
+    page.locator("form:has(input[name=password]) button[type=submit]").click()
+    expect(page.locator("#sandbox-banner")).to_contain_text(MESSAGES[lang]["banner"][:40])
+    for provider, account in (("lockme", "escape-sandbox"), ("google", "staff@sandbox.example")):
+        page.locator(f'a[href$="/setup/{provider}/connect"]').first.click()
+        page.locator("#allow").click()
+        expect(page.locator("main")).to_contain_text(account)
+
+
 def _event(tab: Page, calendar: str, reservation: str) -> Any:
     return tab.locator(
         f'section[data-calendar="{calendar}"] .event[data-reservation="{reservation}"]'
@@ -72,29 +94,15 @@ def test_sandbox_walkthrough(
 ) -> None:
     base, text = dev_sandbox["base"], MESSAGES[lang]
     shots = lang == "en" and width == "desktop"
-    context = browser.new_context(
-        viewport=VIEWPORTS[width], locale="pl-PL" if lang == "pl" else "en-GB"
-    )
+    context = new_context(browser, lang, width)
     page = context.new_page()
-    page.set_default_timeout(15_000)
     day = (date.today() + timedelta(days=1)).isoformat()
     customer = CUSTOMERS[lang, width]  # one per run, so no run finds another's booking
 
-    # Log in: every page then carries the sandbox banner.
-    page.goto(f"{base}/setup?lang={lang}")
-    page.locator("input[name=password]").fill(ADMIN_PASSWORD)
-    page.locator("form:has(input[name=password]) button[type=submit]").click()
-    expect(page.locator("#sandbox-banner")).to_contain_text(text["banner"][:40])
-
-    # Connect both: each is a Connect link and the sandbox's one-click consent screen.
-    for provider, account in (("lockme", "escape-sandbox"), ("google", "staff@sandbox.example")):
-        page.locator(f'a[href$="/setup/{provider}/connect"]').first.click()
-        page.locator("#allow").click()
-        expect(page.locator("main")).to_contain_text(account)
+    log_in_and_connect(page, base, lang)
 
     # The calendar view, open in a second tab before the booking: it must update by itself.
     calendar = context.new_page()
-    calendar.set_default_timeout(15_000)
     calendar.goto(f"{base}/sandbox/calendar?week={day}")
     expect(calendar.get_by_role("heading", level=1)).to_have_text(text["calendar_title"])
 

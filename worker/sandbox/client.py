@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 import urllib3
 
@@ -69,6 +70,20 @@ class SandboxClient:
 
     def cancel(self, reservation_id: int) -> dict[str, int]:
         return self._call("DELETE", f"/bookings/{int(reservation_id)}")
+
+    def slots(self, day: str) -> list[dict[str, Any]]:
+        """Each room's slots on ``day``: free, booked by a customer, or blocked."""
+        return self._call("GET", f"/slots?date={quote(day)}")
+
+    def staff_add(self, **fields: Any) -> dict[str, str]:
+        """A staff event (calendar, title, date, from, to, allDay, busy); its id back."""
+        return self._call("POST", "/staff-events", fields)
+
+    def staff_move(self, event_id: str, **fields: Any) -> dict[str, str]:
+        return self._call("PATCH", f"/staff-events/{quote(event_id, safe='')}", fields)
+
+    def staff_delete(self, event_id: str) -> dict[str, str]:
+        return self._call("DELETE", f"/staff-events/{quote(event_id, safe='')}")
 
     def test_message(self) -> dict[str, int]:
         return self._call("POST", "/test-message")

@@ -54,18 +54,94 @@ def _cancel(client: SandboxClient, args: argparse.Namespace) -> str:
     return f"cancelled {args.reservation_id} (Lockme message {sent['messageId']})"
 
 
+EVENT_FIELDS = (
+    "calendar",
+    "id",
+    "summary",
+    "start",
+    "end",
+    "status",
+    "lockmeReservationId",
+    "staff",
+    "busy",
+    "allDay",
+)
+
+
 def _events(client: SandboxClient, args: argparse.Namespace) -> str:
-    keys = ("calendar", "id", "summary", "start", "end", "status", "lockmeReservationId")
-    events = [{k: e.get(k) for k in keys} for e in client.events()]
+    events = [{k: e.get(k) for k in EVENT_FIELDS} for e in client.events()]
     if args.json:
         return json.dumps(events, indent=2)
     if not events:
         return "no events yet"
     return "\n".join(
-        f"{e['start']}  {e['status']:<9} {e['calendar']}  {e['summary']}"
-        f"  (reservation {e['lockmeReservationId']})"
+        f"{e['start']}  {e['status']:<9} {e['calendar']}  {e['summary']}  ({_origin(e)})"
         for e in events
     )
+
+
+def _origin(event: dict[str, Any]) -> str:
+    if event["staff"]:
+        return f"staff event {event['id']}, {'busy' if event['busy'] else 'free'}"
+    return f"reservation {event['lockmeReservationId']}"
+
+
+def _staff_times(args: argparse.Namespace) -> dict[str, Any]:
+    return {"date": args.date, "from": args.start, "to": args.end, "allDay": args.all_day}
+
+
+def _staff_add(client: SandboxClient, args: argparse.Namespace) -> str:
+    fields = {"calendar": args.calendar, "title": args.title, "busy": not args.free}
+    return client.staff_add(**fields, **_staff_times(args))["eventId"]
+
+
+def _staff_move(client: SandboxClient, args: argparse.Namespace) -> str:
+    client.staff_move(args.event_id, **_staff_times(args))
+    return f"moved staff event {args.event_id}"
+
+
+def _staff_delete(client: SandboxClient, args: argparse.Namespace) -> str:
+    client.staff_delete(args.event_id)
+    return f"deleted staff event {args.event_id}"
+
+
+def _slots(client: SandboxClient, args: argparse.Namespace) -> str:
+    board = client.slots(args.date)
+    if args.json:
+        return json.dumps(board, indent=2)
+    return "\n".join(
+        f"{room['roomName']}: "
+        + ", ".join(f"{slot['hour']} {slot['state']}" for slot in room["slots"])
+        for room in board
+    )
+
+
+def _when_options(parser: argparse.ArgumentParser) -> None:
+    """The options a staff event's time takes, the same for add and move."""
+    parser.add_argument("--date", required=True, help="YYYY-MM-DD")
+    parser.add_argument("--from", dest="start", help="HH:MM (not with --all-day)")
+    parser.add_argument("--to", dest="end", help="HH:MM, later than --from")
+    parser.add_argument("--all-day", action="store_true", help="the whole day")
+
+
+def _add_staff_parser(commands: Any) -> None:
+    staff = commands.add_parser(
+        "staff-event", help="add, move or delete an event as staff do in Google Calendar"
+    )
+    actions = staff.add_subparsers(dest="staff_command", required=True)
+    add = actions.add_parser("add", help="add a staff event; prints its event id")
+    add.add_argument("--calendar", default="", help="calendar id or name (default: Closed)")
+    add.add_argument("--title", default="", help="the event's title")
+    _when_options(add)
+    add.add_argument("--free", action="store_true", help="shown as free: it blocks nothing")
+    add.set_defaults(action=_staff_add)
+    move = actions.add_parser("move", help="move a staff event to other times")
+    move.add_argument("event_id")
+    _when_options(move)
+    move.set_defaults(action=_staff_move)
+    delete = actions.add_parser("delete", help="delete a staff event")
+    delete.add_argument("event_id")
+    delete.set_defaults(action=_staff_delete)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -110,3 +186,8 @@ def add_parser(sub: Any) -> None:
     events = commands.add_parser("events", help="the sandbox calendars' events")
     events.add_argument("--json", action="store_true")
     events.set_defaults(action=_events)
+    _add_staff_parser(commands)
+    slots = commands.add_parser("slots", help="each room's Lockme slots on a day")
+    slots.add_argument("--date", required=True, help="YYYY-MM-DD")
+    slots.add_argument("--json", action="store_true")
+    slots.set_defaults(action=_slots)

@@ -3,7 +3,8 @@ holds the sandbox (``lockme-sync dev``), for the sandbox page and the ``sandbox`
 commands, which run in other processes.
 
 It acts as a person in the Lockme panel would (book, edit, cancel, send the test
-message) and as the world would (trouble). Every call needs the bearer token published
+message), as staff in Google Calendar would (staff events), and as the world would
+(trouble). Every call needs the bearer token published
 with its address, so that a web page open in the same browser cannot drive it.
 """
 
@@ -21,7 +22,10 @@ from .demo import SandboxError
 from .runner import Sandbox
 from .server import FakeServer, json_response
 
+NOT_FOUND = ("no live reservation", "no staff event")
+
 _BOOKING = re.compile(r"^/bookings/(\d{1,18})$")
+_STAFF_EVENT = re.compile(r"^/staff-events/([A-Za-z0-9_-]{1,128})$")
 
 
 class ControlServer(FakeServer):
@@ -44,7 +48,7 @@ class ControlServer(FakeServer):
         try:
             return self._route(self.sandbox, request)
         except SandboxError as exc:
-            status = 404 if str(exc).startswith("no live reservation") else 400
+            status = 404 if str(exc).startswith(NOT_FOUND) else 400
             return json_response({"error": str(exc)}, status)
 
     @staticmethod
@@ -66,6 +70,10 @@ class ControlServer(FakeServer):
             return json_response(simple[method, path]())
         if (method, path) == ("POST", "/bookings"):
             return json_response(sandbox.book(body), 201)
+        if (method, path) == ("GET", "/slots"):
+            return json_response(sandbox.slots(request.args.get("date", "")))
+        if (method, path) == ("POST", "/staff-events"):
+            return json_response(sandbox.staff_add(body), 201)
         if (method, path) == ("POST", "/trouble"):
             seconds = body.get("seconds", 60)
             if not isinstance(seconds, int | float) or isinstance(seconds, bool):
@@ -76,6 +84,11 @@ class ControlServer(FakeServer):
             return json_response(sandbox.edit(int(match[1]), body))
         if match and method == "DELETE":
             return json_response(sandbox.cancel(int(match[1])))
+        staff = _STAFF_EVENT.match(path)
+        if staff and method == "PATCH":
+            return json_response(sandbox.staff_move(staff[1], body))
+        if staff and method == "DELETE":
+            return json_response(sandbox.staff_delete(staff[1]))
         return json_response({"error": f"no {method} {path} here"}, 404)
 
 

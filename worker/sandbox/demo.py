@@ -2,7 +2,8 @@
 
 Three rooms of an escape-room venue in two calendars, so that a move between rooms shows
 as an event leaving one calendar for another, and two rooms sharing a calendar show why
-each room has its own colour.
+each room has its own colour. A third calendar, "Closed", is the blocks calendar of the
+two front-desk rooms: a busy staff event there closes their Lockme slots (``docs/blocks.md``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ DEMO_ROOMS = (
     DemoRoom(5102, "Prison Break", "front-desk@sandbox.example", "Front desk", "7"),
     DemoRoom(5103, "Haunted Manor", "haunted-manor@sandbox.example", "Haunted Manor", "10"),
 )
+# The "venue closed" calendar the front-desk rooms take blocks from.
+BLOCKS_CALENDAR_ID = "closed@sandbox.example"
+BLOCKS_CALENDAR_NAME = "Closed"
+BLOCKED_ROOMS = (5101, 5102)
 VENUE = "Escape Sandbox"
 LOCKME_NICK = "escape-sandbox"
 GOOGLE_ACCOUNT = "staff@sandbox.example"

@@ -5,6 +5,9 @@ the settings that point at it. Its data lives in a Redis database of its own, fl
 every start (the fakes keep their state in memory, so older tokens and mappings would
 point at nothing), and the address of its control API is published there for the
 ``lockme-sync sandbox …`` commands.
+
+Staff events (``staff_add`` and the rest) act as a person in Calendar's own UI: the fake
+stores the event and pushes to the app, which blocks the Lockme slots it covers.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from urllib.parse import quote
 import redis
 
 from worker import tasks
+from worker.blocks.rooms import BlockRooms
 from worker.booking import Route
 from worker.config import Settings
+from worker.identity import is_block_extid, is_ours
 from worker.keys import Keys
 from worker.redisutil import connect_redis
 from worker.runtime import build_runtime
@@ -29,10 +34,22 @@ from worker.runtime import build_runtime
 from .address import sandbox_redis_url, text
 from .client import SandboxClient
 from .delivery import Delivery
-from .demo import DEMO_ROOMS, GOOGLE_ACCOUNT, LOCKME_NICK, VENUE, SandboxError, booking_fields
+from .demo import (
+    BLOCKED_ROOMS,
+    BLOCKS_CALENDAR_ID,
+    BLOCKS_CALENDAR_NAME,
+    DEMO_ROOMS,
+    GOOGLE_ACCOUNT,
+    LOCKME_NICK,
+    VENUE,
+    SandboxError,
+    booking_fields,
+)
 from .endpoints import service_environment
 from .google import FakeGoogle
 from .lockme import FakeLockme
+from .staff import day_of, staff_times, staff_title, staff_transparency
+from .venue_blocks import BlocksSwitch, slot_board
 
 TROUBLE_SECONDS = 60.0
 LOCKME_SLOW_S = 3.0
@@ -66,6 +83,7 @@ class Sandbox:
         self.token = secrets.token_urlsafe(24)
         self.control_url = ""
         self.delivery: Delivery | None = None
+        self.blocks_switch: BlocksSwitch | None = None
         self.troubles: dict[str, float | None] = {}
         """Active trouble -> monotonic end time (``None``: until reconnected)."""
         self._timers: list[threading.Timer] = []
@@ -90,6 +108,7 @@ class Sandbox:
             self.lockme.add_room(demo.room_id, demo.name, department=VENUE)
             if demo.calendar_id not in self.google.calendars:
                 self.google.add_calendar(demo.calendar_id, demo.calendar_name, "owner")
+        self.google.add_calendar(BLOCKS_CALENDAR_ID, BLOCKS_CALENDAR_NAME, "owner")
         store = build_runtime(self.child_settings()).store
         # The terminal's ``status``, ``check`` and ``routes`` read the sandbox's data with
         # these settings (``address.running_settings``).
@@ -103,10 +122,16 @@ class Sandbox:
                     room_name=demo.name,
                 )
             )
+        # Inert until both services are connected; the switch then starts it at once.
+        blocks = BlockRooms(store.redis, Keys(self.settings.key_prefix))
+        for room_id in BLOCKED_ROOMS:
+            blocks.set(room_id, BLOCKS_CALENDAR_ID)
         store.redis.close()
         secret = quote(self.settings.webhook_secret, safe="")
         self.delivery = Delivery(self.lockme, f"{self.app_url}/webhooks/lockme?secret={secret}")
         self.delivery.start()
+        self.blocks_switch = BlocksSwitch(self.child_settings())
+        self.blocks_switch.start()
         return self
 
     def _claim(self, client: redis.Redis) -> None:
@@ -136,6 +161,8 @@ class Sandbox:
             timer.cancel()
         if self.delivery is not None:
             self.delivery.stop()
+        if self.blocks_switch is not None:
+            self.blocks_switch.stop()
         self.lockme.stop()
         self.google.stop()
         try:
@@ -154,6 +181,8 @@ class Sandbox:
         services = service_environment(self.lockme, self.google)
         return {
             "redis_url": self.redis_url,
+            # Where the fake Google pushes blocks calendars' changes (over http here).
+            "public_url": self.settings.public_url or self.app_url,
             **{name.lower(): value for name, value in services.items()},
             "sandbox_url": self.control_url,
             "sandbox_token": self.token,
@@ -195,7 +224,18 @@ class Sandbox:
             runtime.redis.close()
         return {"lockme": self.lockme.nick, "google": self.google.email}
 
+    def _blocks_calendars(self) -> dict[int, str]:
+        """Room id -> its blocks calendar, as the app holds the setting."""
+        client = connect_redis(self.redis_url)
+        try:
+            return BlockRooms(client, Keys(self.settings.key_prefix)).all()
+        finally:
+            client.close()
+
     def rooms(self) -> list[dict[str, Any]]:
+        """The demo rooms; ``blocksCalendar`` is the calendar whose busy events close its
+        slots (empty when a person turned blocks off for it)."""
+        blocks = self._blocks_calendars()
         return [
             {
                 "id": demo.room_id,
@@ -203,17 +243,83 @@ class Sandbox:
                 "calendar": demo.calendar_id,
                 "calendarName": demo.calendar_name,
                 "colorId": demo.color_id,
+                "blocksCalendar": blocks.get(demo.room_id, ""),
             }
             for demo in DEMO_ROOMS
         ]
 
     def bookings(self) -> list[dict[str, Any]]:
-        """Live reservations, soonest first, with their room's name."""
+        """Live reservations, soonest first, with their room's name; ``block`` marks the
+        ones the product made to close a slot."""
         names = {demo.room_id: demo.name for demo in DEMO_ROOMS}
         live = sorted(
             self.lockme.live_reservations().values(), key=lambda r: (r["date"], r["hour"])
         )
-        return [{**r, "roomName": names.get(r["roomid"], str(r["roomid"]))} for r in live]
+        return [
+            {
+                **r,
+                "roomName": names.get(r["roomid"], str(r["roomid"])),
+                "block": is_block_extid(r.get("extid")),
+            }
+            for r in live
+        ]
+
+    def slots(self, day: str) -> list[dict[str, Any]]:
+        """Each room's slots on ``day`` (YYYY-MM-DD): free, booked or blocked."""
+        return slot_board(self.lockme, day_of(day).isoformat())
+
+    # -- staff events: a person in Calendar's own UI ----------------------------------
+
+    def _calendar(self, ident: Any) -> str:
+        """A calendar by id or name (case-insensitive); the blocks calendar by default."""
+        text_id = str(ident or "").strip() or BLOCKS_CALENDAR_ID
+        for calendar in self.calendars():
+            if text_id in (calendar["id"], calendar["name"]) or (
+                text_id.casefold() == calendar["name"].casefold()
+            ):
+                return calendar["id"]
+        names = ", ".join(c["name"] for c in self.calendars())
+        raise SandboxError(f"no calendar {text_id!r} in the sandbox; its calendars are {names}")
+
+    def _staff_event(self, event_id: str) -> str:
+        """The calendar holding staff event ``event_id``; the product's own events are
+        refused (change the booking instead)."""
+        for calendar_id in self.google.calendar_ids():
+            event = self.google.event(calendar_id, event_id)
+            if event is None or event.get("status") == "cancelled":
+                continue
+            if is_ours(event):
+                raise SandboxError(
+                    f"event {event_id} is the app's event of a booking; change the booking"
+                )
+            return calendar_id
+        raise SandboxError(f"no staff event {event_id}")
+
+    def staff_add(self, fields: dict[str, Any]) -> dict[str, str]:
+        calendar_id = self._calendar(fields.get("calendar"))
+        when = staff_times(fields)
+        event_id = self.google.staff_event(
+            calendar_id,
+            staff_title(fields),
+            when.start,
+            when.end,
+            all_day=when.all_day,
+            transparency=staff_transparency(fields),
+        )
+        return {"eventId": event_id, "calendar": calendar_id}
+
+    def staff_move(self, event_id: str, fields: dict[str, Any]) -> dict[str, str]:
+        calendar_id = self._staff_event(event_id)
+        when = staff_times(fields)
+        self.google.move_staff_event(
+            calendar_id, event_id, when.start, when.end, all_day=when.all_day
+        )
+        return {"eventId": event_id, "calendar": calendar_id}
+
+    def staff_delete(self, event_id: str) -> dict[str, str]:
+        calendar_id = self._staff_event(event_id)
+        self.google.delete_staff_event(calendar_id, event_id)
+        return {"eventId": event_id, "calendar": calendar_id}
 
     def book(self, fields: dict[str, Any]) -> dict[str, int]:
         changes = booking_fields(fields, required=True)
@@ -334,6 +440,9 @@ class Sandbox:
                         "colorId": event.get("colorId", ""),
                         "lockmeReservationId": private.get("lockmeReservationId"),
                         "lockmeRoomId": private.get("lockmeRoomId"),
+                        "staff": not is_ours(event),
+                        "busy": event.get("transparency", "opaque") != "transparent",
+                        "allDay": "date" in event["start"],
                     }
                 )
         return rows
