@@ -116,7 +116,14 @@ def connection_state(
 
 # The guides the help page links, in the project's repository (as app.json names it).
 DOCS_URL = "https://github.com/lockme-calendar-sync/lockme-calendar-sync/blob/main/docs/"
-GUIDES = ("troubleshooting", "setup-lockme", "setup-google", "deploy-heroku", "operating")
+GUIDES = (
+    "troubleshooting",
+    "setup-lockme",
+    "setup-google",
+    "deploy-heroku",
+    "operating",
+    "blocks",
+)
 
 
 def guide_url(guide: str, anchor: str = "") -> str:

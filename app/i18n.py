@@ -360,6 +360,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "guide_setup_google": "Creating the Google OAuth client",
         "guide_deploy_heroku": "Deploying on Heroku",
         "guide_operating": "Operating it: status, replay, alerts, logs",
+        "guide_blocks": "Calendar → Lockme blocks: the rules and the safety guards",
         "checklist_title": "Getting started",
         "checklist_intro": "Each step shows ✓ when done, or what to do next.",
         "step_client_ids": "OAuth apps configured",
@@ -444,12 +445,12 @@ MESSAGES: dict[str, dict[str, str]] = {
             "{count} blocks would be removed at once after a full re-read of the calendar. "
             "Nothing was removed."
         ),
-        "blocks_held_where": "Calendar: {calendar} · rooms: {rooms} · since {at}",
+        "blocks_held_where": "Calendar: {calendar} · for {rooms} · since {at}",
         "blocks_held_next": (
             "Look at the calendar in Google. If those events really went, remove the blocks; "
             "until then they stay in Lockme and new blocks are still made."
         ),
-        "blocks_held_confirm": "Remove the {count} blocks",
+        "blocks_held_confirm": "Remove {count} blocks now",
         "blocks_confirmed": "Done: {freed} block(s) removed, {created} slot(s) blocked.",
         "blocks_confirm_more": "More removals are left; the page asks again for them.",
         "blocks_confirm_failed": "It could not be done now: {error}. Try again in a minute.",
@@ -568,7 +569,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "reservations for the same events, so every slot would be claimed twice; and in its "
             "two-way mode deleting an event in Google deletes the booking in Lockme. To move "
             "to the app, turn Lockme's integration off first, then preview and turn on blocks "
-            "on the rooms page. More in docs/blocks.md in the app's source."
+            "on the rooms page. The guide to blocks, below, says more."
         ),
     },
     "pl": {
@@ -919,6 +920,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "guide_setup_google": "Tworzenie klienta OAuth Google",
         "guide_deploy_heroku": "Wdrożenie na Heroku",
         "guide_operating": "Utrzymanie: stan, ponawianie, alerty, logi",
+        "guide_blocks": "Blokady z kalendarza w Lockme: zasady i zabezpieczenia",
         "checklist_title": "Pierwsze kroki",
         "checklist_intro": "Każdy krok pokazuje ✓, gdy jest zrobiony, albo co zrobić dalej.",
         "step_client_ids": "Aplikacje OAuth skonfigurowane",
@@ -1150,8 +1152,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "rezerwacje dla tych samych wydarzeń, więc każdy termin byłby zajęty dwa razy; a w "
             "trybie dwukierunkowym usunięcie wydarzenia w Google usuwa rezerwację w Lockme. "
             "Aby przejść na aplikację, najpierw wyłącz integrację Lockme, potem na stronie "
-            "pokoi obejrzyj podgląd i włącz blokady. Więcej w docs/blocks.md w kodzie "
-            "aplikacji."
+            "pokoi obejrzyj podgląd i włącz blokady. Więcej w przewodniku o blokadach poniżej."
         ),
     },
 }

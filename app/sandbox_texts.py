@@ -126,7 +126,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "staff_moved": "Staff event moved in Google Calendar.",
         "staff_deleted": "Staff event deleted from Google Calendar.",
         "no_staff_events": "No staff events this week.",
-        "staff_badge": "staff",
+        "staff_badge": "staff event",
     },
     "pl": {
         "banner": CONSENT_TEXTS["pl"]["banner"],
@@ -247,7 +247,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "staff_moved": "Przeniesiono wydarzenie personelu w Kalendarzu Google.",
         "staff_deleted": "Usunięto wydarzenie personelu z Kalendarza Google.",
         "no_staff_events": "Brak wydarzeń personelu w tym tygodniu.",
-        "staff_badge": "personel",
+        "staff_badge": "wydarzenie personelu",
     },
 }
 

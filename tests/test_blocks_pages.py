@@ -181,7 +181,7 @@ def test_a_held_plan_is_shown_and_its_button_applies_it_with_the_csrf_token(
         "27 blocks would be removed at once after a full re-read of the calendar. "
         "Nothing was removed."
     ) in held
-    assert "Calendar: Holidays · rooms: Pharaoh's Tomb" in held
+    assert "Calendar: Holidays · for Pharaoh's Tomb" in held
     form = {"room_id": str(TOMB)}
     refused = client.post("/status/blocks/confirm", data=form)
     assert refused.status_code == 400 and len(_blocks(fake_lockme)) == made
