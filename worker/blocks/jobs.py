@@ -110,13 +110,16 @@ def due_calendars(runtime: Runtime, now: float | None = None) -> list[str]:
     orphans = {r.calendar_id for r in sync.ledger.all()} - set(used)
     due = sorted(orphans)
     for calendar_id in used:
+        # Judged by the channel in force since the last read, not by its replacement: a
+        # change made after the old one expired was pushed to nobody.
+        before = sync.channels.store.current(calendar_id)
         try:
             channel = sync.channels.ensure(calendar_id)
         except SyncError as exc:  # Google down: polling covers it, the next poll retries
             logs.event("blocks.push", outcome="ensure_failed", reason=type(exc).__name__)
             channel = None
         synced = float(sync.feed_store.state(calendar_id).get("synced_at") or 0)
-        live = channel is not None and channel.seconds_left(now) > 0
+        live = all(c is not None and c.seconds_left(now) > 0 for c in (before, channel))
         if now - synced >= (SAFETY_NET_S if live else POLL_S - 1):
             due.append(calendar_id)
     return due
