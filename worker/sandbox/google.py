@@ -201,6 +201,9 @@ class FakeGoogle(FakeServer):
         self.allow_http_push = allow_http_push
         """Accept a watch whose address is plain HTTP (the sandbox: loopback has no TLS);
         Google itself refuses it with 400 ``push.webhookUrlNotHttps``."""
+        self.max_channel_ttl_s: int = CHANNEL_TTL_S
+        """The longest life a watch is granted, whatever its ``params.ttl`` asks (Google's
+        cap is about a week); a test shortens it to see channels renewed and expiring."""
         self.consent = consent
         """Show a consent screen at the auth endpoint (the sandbox) instead of approving at
         once (the tests, which walk the redirects without a browser)."""
@@ -868,7 +871,7 @@ class FakeGoogle(FakeServer):
             return _gerr(400, "channelIdNotUnique", "Channel id not unique")
         params: dict[str, Any] = body["params"] if isinstance(body.get("params"), dict) else {}
         try:
-            ttl = min(int(params.get("ttl", CHANNEL_TTL_S)), CHANNEL_TTL_S)
+            ttl = min(int(params.get("ttl", CHANNEL_TTL_S)), self.max_channel_ttl_s)
         except (TypeError, ValueError):
             return _gerr(400, "invalid", "Invalid value for: params.ttl")
         token = body.get("token")
