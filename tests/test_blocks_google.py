@@ -299,6 +299,22 @@ def test_a_calendar_whose_channel_expired_is_read_at_the_poll_that_renews_it(
     assert jobs.due_calendars(push_runtime) == []
 
 
+@pytest.mark.parametrize("read_ago", [jobs.POLL_S - 1.5, jobs.POLL_S + 1])
+def test_a_calendar_without_push_is_read_at_every_poll_even_when_the_last_ran_late(
+    runtime: Runtime, blocks_cal: str, read_ago: float
+) -> None:
+    """The last poll's read was a little under an interval ago (that poll, or its sync,
+    started late): this poll reads again, not the next one a minute after the change."""
+    from worker.blocks.rooms import BlockRooms
+
+    BlockRooms(runtime.redis, runtime.keys).set(101, blocks_cal)
+    now = time.time()
+    runtime.redis.hset(runtime.keys.blocks_calendar(blocks_cal), "synced_at", now - read_ago)
+    assert jobs.due_calendars(runtime, now) == [blocks_cal]
+    runtime.redis.hset(runtime.keys.blocks_calendar(blocks_cal), "synced_at", now - 5)
+    assert jobs.due_calendars(runtime, now) == []  # read moments ago by something else
+
+
 def test_stop_removes_the_records_even_when_google_fails(
     push_runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
 ) -> None:

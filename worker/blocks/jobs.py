@@ -94,6 +94,12 @@ POLL_BLOCKS = "worker.entrypoints.poll_blocks"
 # one with a channel only as a safety net (a push Google never sent, or one lost).
 POLL_S = 30
 SAFETY_NET_S = 600
+# A calendar without a live channel is read at a poll unless something else read it this
+# recently. Half an interval, not "almost one": each poll and each sync starts up to a
+# second or more late (the scheduler's tick, a busy worker, a retried list call), so the
+# last poll's read may be a little under one interval old, and skipping it made every
+# other poll a no-op (changes waited a minute; ``python -m bench.twoway``).
+RECENTLY_READ_S = POLL_S / 2
 
 
 def due_calendars(runtime: Runtime, now: float | None = None) -> list[str]:
@@ -120,7 +126,7 @@ def due_calendars(runtime: Runtime, now: float | None = None) -> list[str]:
             channel = None
         synced = float(sync.feed_store.state(calendar_id).get("synced_at") or 0)
         live = all(c is not None and c.seconds_left(now) > 0 for c in (before, channel))
-        if now - synced >= (SAFETY_NET_S if live else POLL_S - 1):
+        if now - synced >= (SAFETY_NET_S if live else RECENTLY_READ_S):
             due.append(calendar_id)
     return due
 
