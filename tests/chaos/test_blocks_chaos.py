@@ -100,7 +100,6 @@ class World:
     staff: dict[str, Staff] = field(default_factory=dict)
     customers: dict[int, dict[str, Any]] = field(default_factory=dict)
     cancelled: set[int] = field(default_factory=set)
-    last_change: float = 0.0
     ops: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -109,7 +108,6 @@ class World:
             self.redelivery.publish(message_id)
 
     def changed(self, what: str) -> None:
-        self.last_change = time.time()
         self.ops[what] += 1
 
 
@@ -303,25 +301,26 @@ def events_of_blocks(google: FakeGoogle, lockme: FakeLockme) -> list[str]:
     return found
 
 
-def unsettled(runtime: Runtime, since: float) -> list[str]:
+def unsettled(runtime: Runtime, google: FakeGoogle) -> list[str]:
     """What keeps the blocks from being quiet: a blocks job waiting, running or asked to
-    run again, or a blocks calendar not read after ``since`` (the last change)."""
+    run again, or a blocks calendar whose last read did not see its last change (read
+    from the sync token the product stored, as Google knows which changes it covered)."""
+    google.wait_for_pushes()  # a push on its way queues a job
     queue = runtime.queue
     registries = (queue, StartedJobRegistry(queue=queue), ScheduledJobRegistry(queue=queue))
     syncs = {runtime.keys.job(job_id(c)) for c in BLOCKS.values()}
     found = [j for r in registries for j in r.get_job_ids() if j in syncs]
     feed = FeedStore(runtime.redis, runtime.keys)
     for calendar_id in sorted(set(BLOCKS.values())):
-        state = feed.state(calendar_id)
-        if state.get(AGAIN_FIELD):
+        if feed.state(calendar_id).get(AGAIN_FIELD):
             found.append(f"{calendar_id} asked again")
-        if float(state.get("synced_at") or 0) <= since:
-            found.append(f"{calendar_id} not read since the last change")
+        if not google.token_has_seen_all(calendar_id, feed.sync_token(calendar_id)):
+            found.append(f"{calendar_id} not read since its last change")
     return found
 
 
-def blocks_quiet(runtime: Runtime, since: float) -> bool:
-    return not unsettled(runtime, since)
+def blocks_quiet(runtime: Runtime, google: FakeGoogle) -> bool:
+    return not unsettled(runtime, google)
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -364,7 +363,7 @@ def tokens_gone(world: World, runtime: Runtime, rng: random.Random, pause: threa
     then a change in each calendar, one of them a delete the resync must apply."""
     pause.set()
     with world.lock:
-        wait_for(lambda: blocks_quiet(runtime, world.last_change), 40, step=0.5)
+        wait_for(lambda: blocks_quiet(runtime, world.google), 40, step=0.5)
         world.google.invalidate_sync_tokens()
         for calendar_id in set(BLOCKS.values()):
             add_event(world, rng, calendar_id, "timed")
@@ -450,13 +449,13 @@ def test_blocks_converge_under_faults_kills_a_410_and_expiring_channels(
                 workers.restart_exited()
                 if set(lockme.messages) - lockme.acked:
                     return False
-                return blocks_quiet(runtime, world.last_change)
+                return blocks_quiet(runtime, world.google)
 
             quiet = wait_for(settled, QUIET_S, step=0.5)
             # The last writes' echoes, delivered and acknowledged too.
             wait_for(lambda: not set(lockme.messages) - lockme.acked, 30, step=0.5)
             deliveries = redelivery.deliveries
-            left = unsettled(runtime, world.last_change)
+            left = unsettled(runtime, world.google)
     finally:
         lockme.echo_listener = None
         workers.stop_all()

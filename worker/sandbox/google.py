@@ -404,6 +404,15 @@ class FakeGoogle(FakeServer):
         except (ValueError, KeyError, TypeError):
             return None
 
+    def token_has_seen_all(self, calendar_id: str, token: str | None) -> bool:
+        """Whether a read that ended with ``token`` saw every change the calendar has had
+        (False for a token a 410 made stale): a test's way to know a client is up to date."""
+        with self.lock:
+            cid = self._resolve(calendar_id)
+            seen = self._token_seq(cid, token) if token else None
+            latest = max(self.calendars[cid]["changes"].values(), default=0)
+            return seen is not None and seen >= latest
+
     def _instances(self, event: dict[str, Any], calendar: dict[str, Any]) -> list[dict[str, Any]]:
         """The event as ``singleEvents=true`` lists it: itself, or its recurring instances.
 
