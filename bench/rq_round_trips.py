@@ -13,9 +13,7 @@ variant is the product's worker with one override put back to RQ's own method.
 
 from __future__ import annotations
 
-import os
 import platform
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +23,7 @@ import redis
 from rq import Callback, Queue, Retry
 from rq.worker import BaseWorker, SimpleWorker
 
-from bench.harness import REDIS_URL, ROOT
+from bench.harness import REDIS_URL, ROOT, replace_section
 from worker.queue import FINISHED_JOB_TTL_S, RETRY_INTERVALS
 from worker.rqseam import SyncWorker
 
@@ -130,14 +128,7 @@ def write_section(rows: list[Figure], path: Path) -> None:
     for row in rows:
         saved = f"{row.round_trips_per_job - product:.1f}" if row.override else ""
         lines.append(f"| {row.variant} | {row.round_trips_per_job:.1f} | {saved} |")
-    section = "\n".join(lines) + "\n"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text, count=1).rstrip("\n") + "\n"
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
+    replace_section(path, SECTION, "\n".join(lines) + "\n")
 
 
 def _rq_version() -> str:
@@ -147,7 +138,7 @@ def _rq_version() -> str:
 
 
 def main() -> None:
-    rows = figures(os.environ.get("BENCH_REDIS_URL", REDIS_URL))
+    rows = figures(REDIS_URL)
     for row in rows:
         print(f"{row.variant:<50} {row.round_trips_per_job:5.1f} round trips per job")
     write_section(rows, ROOT / "docs" / "benchmarks.md")
