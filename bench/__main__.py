@@ -2,7 +2,8 @@
 
 Prints a table and writes ``docs/benchmarks.md``. Needs Redis at 127.0.0.1:6379 (database
 11 is flushed before and after; ``BENCH_REDIS_URL`` picks another) and Debian's ``wrk``
-(``apt-get install -y wrk``); takes about six minutes on 2 cores.
+(``apt-get install -y wrk``); takes about nine minutes on 2 cores (the two-way rows,
+``bench.twoway``, about six).
 Ratios rather than absolute figures are what to compare between machines.
 """
 
@@ -15,8 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import freshness, receiver, workers
+from bench import freshness, receiver, twoway, workers
 from bench.harness import ROOT, stack
+from worker.blocks.jobs import POLL_S
 
 QUOTA = 50
 QUOTA_BOOKINGS = 1000
@@ -180,6 +182,8 @@ def run() -> list[Row]:
         )
     )
 
+    rows += two_way_rows(twoway.figures())
+
     worker_rss = max(quota.peak_rss_mb, *(d.peak_rss_mb for d in kinds.values()))
     rows.append(
         Row(
@@ -220,6 +224,49 @@ def run() -> list[Row]:
         )
     )
     return rows
+
+
+def two_way_rows(found: dict[str, twoway.TwoWay]) -> list[Row]:
+    """Calendar → Lockme: each figure with the fault mix beside the same run without."""
+    push, push_calm = found["push, faults"], found["push"]
+    poll, poll_calm = found["poll, faults"], found["poll"]
+    limit = 2 * POLL_S
+    return [
+        Row(
+            f"two-way freshness with push: staff change → Lockme p50 / p99, {push.changes} "
+            "changes, fault mix with Lockme write faults, 2 workers",
+            f"{push.p50_s:.2f} s / {push.p99_s:.2f} s",
+            f"{push_calm.p50_s:.2f} s / {push_calm.p99_s:.2f} s without faults",
+            f"{push.p99_s / push_calm.p99_s:.1f}",
+            "p99 ≤ 10 s",
+            push.p99_s <= 10,
+        ),
+        Row(
+            f"two-way freshness, push refused (poll every {POLL_S} s): "
+            f"p50 / max, {poll.changes} changes, fault mix",
+            f"{poll.p50_s:.1f} s / {poll.max_s:.1f} s",
+            f"{poll_calm.p50_s:.1f} s / {poll_calm.max_s:.1f} s without faults",
+            f"{poll.max_s / poll_calm.max_s:.1f}",
+            f"≤ {limit} s (two polls)",
+            poll.max_s <= limit,
+        ),
+        Row(
+            "two-way Google list calls per change (push, steady state)",
+            f"{push.lists_per_change:.2f} with faults",
+            f"{push_calm.lists_per_change:.2f} without faults",
+            f"{push.lists_per_change / push_calm.lists_per_change:.2f}",
+            "1 per change",
+            push_calm.lists_per_change <= 1.0,
+        ),
+        Row(
+            "two-way Lockme writes per newly blocked / freed slot (attempts)",
+            f"{push.creates_per_block:.2f} / {push.deletes_per_free:.2f} with faults",
+            f"{push_calm.creates_per_block:.2f} / {push_calm.deletes_per_free:.2f} without",
+            "",
+            "1 / 1",
+            push_calm.creates_per_block <= 1.0 and push_calm.deletes_per_free <= 1.0,
+        ),
+    ]
 
 
 HEADER = ["figure", "measured", "baseline", "ratio", "target", "met"]

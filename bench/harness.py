@@ -8,6 +8,7 @@ over loopback, so connection handling, forking and process start-up are all meas
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -227,3 +228,15 @@ def stack(**kwargs: Any) -> Iterator[Stack]:
         yield s
     finally:
         s.close()
+
+
+def replace_section(path: Path, title: str, section: str) -> None:
+    """Put ``section`` (starting with its ``## title`` line) into the report at ``path``,
+    in place of the section of that title, or at the end when it has none yet."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    pattern = re.compile(rf"^{re.escape(title)}\n.*?(?=^## |\Z)", re.M | re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section + "\n", text, count=1).rstrip("\n") + "\n"
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text, encoding="utf-8")

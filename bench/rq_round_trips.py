@@ -14,7 +14,6 @@ seam's alone.
 from __future__ import annotations
 
 import platform
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +23,7 @@ import redis
 from rq import Callback, Queue, Retry
 from rq.worker import BaseWorker, SimpleWorker
 
-from bench.harness import REDIS_URL, ROOT
+from bench.harness import REDIS_URL, ROOT, replace_section
 from worker.queue import FINISHED_JOB_TTL_S, RETRY_INTERVALS
 from worker.rqseam import SyncWorker
 
@@ -105,14 +104,7 @@ def write_section(rows: list[Figure], path: Path) -> None:
         "|---|---|",
     ]
     lines += [f"| {row.variant} | {row.round_trips_per_job:.1f} |" for row in rows]
-    section = "\n".join(lines) + "\n"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text, count=1).rstrip("\n") + "\n"
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
+    replace_section(path, SECTION, "\n".join(lines) + "\n")
 
 
 def _rq_version() -> str:

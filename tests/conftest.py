@@ -133,6 +133,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "GOOGLE_CALENDAR_API_URL": settings.google_calendar_api_url,
         "RETRY_BACKOFF_SCALE": str(settings.retry_backoff_scale),
         "GOOGLE_RATE_LIMIT_PER_S": str(settings.google_rate_limit_per_s),
+        "PUBLIC_URL": settings.public_url,
     }
 
 

@@ -275,6 +275,46 @@ def test_ensure_opens_renews_and_stop_closes(
     assert store.get(second.id) is None and store.current(blocks_cal) is None
 
 
+def test_a_calendar_whose_channel_expired_is_read_at_the_poll_that_renews_it(
+    push_runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    """Changes made after a channel expired were pushed to nobody: the poll that replaces
+    the channel reads the calendar too, instead of trusting the new one for ten minutes."""
+    from worker.blocks.rooms import BlockRooms
+
+    BlockRooms(push_runtime.redis, push_runtime.keys).set(101, blocks_cal)
+    opened = open_channel(push_runtime, fake_google, blocks_cal)
+    store = ChannelStore(push_runtime.redis, push_runtime.keys)
+    # Read a minute ago: past the poll interval, well inside the safety net's.
+    state = push_runtime.keys.blocks_calendar(blocks_cal)
+    push_runtime.redis.hset(state, "synced_at", time.time() - 2 * jobs.POLL_S)
+    assert jobs.due_calendars(push_runtime) == []  # live: only the safety net reads it
+
+    store.save(replace(opened, expiration=int(time.time() * 1000) - 1000))
+    fake_google.expire_channel(opened.id)
+    assert jobs.due_calendars(push_runtime) == [blocks_cal]
+    renewed = store.current(blocks_cal)
+    assert renewed is not None and renewed.id != opened.id
+    assert fake_google.live_channels(blocks_cal) == [renewed.id]
+    assert jobs.due_calendars(push_runtime) == []
+
+
+@pytest.mark.parametrize("read_ago", [jobs.POLL_S - 1.5, jobs.POLL_S + 1])
+def test_a_calendar_without_push_is_read_at_every_poll_even_when_the_last_ran_late(
+    runtime: Runtime, blocks_cal: str, read_ago: float
+) -> None:
+    """The last poll's read was a little under an interval ago (that poll, or its sync,
+    started late): this poll reads again, not the next one a minute after the change."""
+    from worker.blocks.rooms import BlockRooms
+
+    BlockRooms(runtime.redis, runtime.keys).set(101, blocks_cal)
+    now = time.time()
+    runtime.redis.hset(runtime.keys.blocks_calendar(blocks_cal), "synced_at", now - read_ago)
+    assert jobs.due_calendars(runtime, now) == [blocks_cal]
+    runtime.redis.hset(runtime.keys.blocks_calendar(blocks_cal), "synced_at", now - 5)
+    assert jobs.due_calendars(runtime, now) == []  # read moments ago by something else
+
+
 def test_stop_removes_the_records_even_when_google_fails(
     push_runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
 ) -> None:

@@ -287,6 +287,24 @@ def test_a_create_committed_but_dropped_ends_with_one_reservation(runtime, rooms
     assert len(api_made(rooms)) == 1 and rooms.count("PUT", r"/reservation$") == 1
 
 
+@pytest.mark.parametrize("status", [503, 429, 500])
+def test_a_refused_create_that_did_not_land_is_made_again_in_place(runtime, rooms, status):
+    """The lookup shows the create was refused before it was made: the writer repeats it
+    (twice at most) instead of failing the whole sync to the job's backoff."""
+    rooms.faults.add("PUT", r"/reservation$", status=status, times=2)
+    writer = writer_for(runtime)
+    assert writer.block(plan()) == WriteResult.BLOCKED
+    assert len(api_made(rooms)) == 1 and rooms.count("PUT", r"/reservation$") == 3
+
+
+def test_a_create_refused_every_time_fails_as_transient_with_nothing_made(runtime, rooms):
+    rooms.faults.add("PUT", r"/reservation$", status=503)
+    writer, p = writer_for(runtime), plan()
+    with pytest.raises(TransientError):
+        writer.block(p)
+    assert api_made(rooms) == [] and rooms.count("PUT", r"/reservation$") == 3
+
+
 def test_a_crash_between_the_create_and_the_ledger_ends_with_one_reservation(runtime, rooms):
     """The create lands, its answer is lost, and Lockme stays unreachable for the lookup:
     the attempt fails with the ledger still pending, as after a crash; the next one finds

@@ -209,9 +209,11 @@ class Workers:
 class WebApp:
     """The real Flask app on a loopback port (threaded werkzeug), receiving webhooks."""
 
-    def __init__(self, settings: Settings, runtime: Runtime) -> None:
+    def __init__(self, settings: Settings, runtime: Runtime, port: int = 0) -> None:
+        """``port`` 0 takes any free one; a fixed one lets ``PUBLIC_URL`` name the app
+        before it exists (Google's pushes go there)."""
         app = create_app(settings, runtime)
-        self._server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+        self._server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

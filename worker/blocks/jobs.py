@@ -96,6 +96,12 @@ POLL_JOB = f"{JOB_PREFIX}poll-"
 # one with a channel only as a safety net (a push Google never sent, or one lost).
 POLL_S = 30
 SAFETY_NET_S = 600
+# A calendar without a live channel is read at a poll unless something else read it this
+# recently. Half an interval, not "almost one": each poll and each sync starts up to a
+# second or more late (the scheduler's tick, a busy worker, a retried list call), so the
+# last poll's read may be a little under one interval old, and skipping it made every
+# other poll a no-op (changes waited a minute; ``python -m bench.twoway``).
+RECENTLY_READ_S = POLL_S / 2
 
 
 def due_calendars(runtime: Runtime, now: float | None = None) -> list[str]:
@@ -112,14 +118,17 @@ def due_calendars(runtime: Runtime, now: float | None = None) -> list[str]:
     orphans = {r.calendar_id for r in sync.ledger.all()} - set(used)
     due = sorted(orphans)
     for calendar_id in used:
+        # Judged by the channel in force since the last read, not by its replacement: a
+        # change made after the old one expired was pushed to nobody.
+        before = sync.channels.store.current(calendar_id)
         try:
             channel = sync.channels.ensure(calendar_id)
         except SyncError as exc:  # Google down: polling covers it, the next poll retries
             logs.event("blocks.push", outcome="ensure_failed", reason=type(exc).__name__)
             channel = None
         synced = float(sync.feed_store.state(calendar_id).get("synced_at") or 0)
-        live = channel is not None and channel.seconds_left(now) > 0
-        if now - synced >= (SAFETY_NET_S if live else POLL_S - 1):
+        live = all(c is not None and c.seconds_left(now) > 0 for c in (before, channel))
+        if now - synced >= (SAFETY_NET_S if live else RECENTLY_READ_S):
             due.append(calendar_id)
     return due
 

@@ -22,14 +22,24 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import date, time
 from enum import StrEnum
+from time import sleep
 from typing import Any
 
 from worker.blocks.ledger import BlockRecord, Ledger
 from worker.blocks.rules import MADE, SlotPlan, slot_key
 from worker.errors import TransientError
-from worker.lockme import SERVICE, LockmeClient, SlotTaken, reservation_id_of
+from worker.lockme import (
+    RETRY_AFTER_CAP_S,
+    SERVICE,
+    LockmeClient,
+    SlotTaken,
+    reservation_id_of,
+)
 
 TAKEN_REASON = "a customer's booking holds the slot"
+# Pauses before a create found not to have landed is made again (the client's own in-place
+# retries of its other calls wait about as long).
+CREATE_PAUSES_S = (0.5, 1.0)
 
 
 class WriteResult(StrEnum):
@@ -101,18 +111,27 @@ class Writer:
 
     def _create(self, plan: SlotPlan) -> dict[str, Any] | None:
         """Create the block; returns the reservation (as far as known), or None when Lockme
-        refuses the slot. A create whose answer was lost, or said no id, is looked up."""
-        try:
-            rid = self.lockme.create_reservation(plan.room_id, plan.body())
-        except SlotTaken:
-            # Ours after all, if an earlier attempt's create landed meanwhile.
-            return self.lockme.reservation_by_ext(plan.room_id, plan.extid)
-        except TransientError:
-            # The create may have been made before its answer was lost: look.
-            found = self.lockme.reservation_by_ext(plan.room_id, plan.extid)
-            if found is None:
-                raise
-            return found
+        refuses the slot. A create whose answer was lost, or said no id, is looked up.
+
+        A failed create that the lookup shows did not land is repeated here, a few times
+        (``CREATE_PAUSES_S``), as the client repeats its other calls in place: failing the
+        sync instead would leave every later slot of the run to the job's backoff, which
+        grows to minutes, so one 503 in ten creates kept a calendar stale for minutes."""
+        for pause in (*CREATE_PAUSES_S, None):
+            try:
+                rid = self.lockme.create_reservation(plan.room_id, plan.body())
+                break
+            except SlotTaken:
+                # Ours after all, if an earlier attempt's create landed meanwhile.
+                return self.lockme.reservation_by_ext(plan.room_id, plan.extid)
+            except TransientError as exc:
+                # The create may have been made before its answer was lost: look.
+                found = self.lockme.reservation_by_ext(plan.room_id, plan.extid)
+                if found is not None:
+                    return found
+                if pause is None or (exc.retry_after or 0) > RETRY_AFTER_CAP_S:
+                    raise
+                sleep(pause)
         if rid is not None:
             return {"reservationid": rid}
         found = self.lockme.reservation_by_ext(plan.room_id, plan.extid)

@@ -201,6 +201,9 @@ class FakeGoogle(FakeServer):
         self.allow_http_push = allow_http_push
         """Accept a watch whose address is plain HTTP (the sandbox: loopback has no TLS);
         Google itself refuses it with 400 ``push.webhookUrlNotHttps``."""
+        self.max_channel_ttl_s: int = CHANNEL_TTL_S
+        """The longest life a watch is granted, whatever its ``params.ttl`` asks (Google's
+        cap is about a week); a test shortens it to see channels renewed and expiring."""
         self.consent = consent
         """Show a consent screen at the auth endpoint (the sandbox) instead of approving at
         once (the tests, which walk the redirects without a browser)."""
@@ -400,6 +403,15 @@ class FakeGoogle(FakeServer):
             return int(raw["s"])
         except (ValueError, KeyError, TypeError):
             return None
+
+    def token_has_seen_all(self, calendar_id: str, token: str | None) -> bool:
+        """Whether a read that ended with ``token`` saw every change the calendar has had
+        (False for a token a 410 made stale): a test's way to know a client is up to date."""
+        with self.lock:
+            cid = self._resolve(calendar_id)
+            seen = self._token_seq(cid, token) if token else None
+            latest = max(self.calendars[cid]["changes"].values(), default=0)
+            return seen is not None and seen >= latest
 
     def _instances(self, event: dict[str, Any], calendar: dict[str, Any]) -> list[dict[str, Any]]:
         """The event as ``singleEvents=true`` lists it: itself, or its recurring instances.
@@ -867,7 +879,7 @@ class FakeGoogle(FakeServer):
             return _gerr(400, "channelIdNotUnique", "Channel id not unique")
         params: dict[str, Any] = body["params"] if isinstance(body.get("params"), dict) else {}
         try:
-            ttl = min(int(params.get("ttl", CHANNEL_TTL_S)), CHANNEL_TTL_S)
+            ttl = min(int(params.get("ttl", CHANNEL_TTL_S)), self.max_channel_ttl_s)
         except (TypeError, ValueError):
             return _gerr(400, "invalid", "Invalid value for: params.ttl")
         token = body.get("token")

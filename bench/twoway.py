@@ -1,0 +1,204 @@
+"""Two-way figures: how fast a staff change in Google reaches Lockme, and what it costs.
+
+A room takes blocks from one calendar; two ``lockme-sync worker`` processes at the default
+settings sync it against the fakes (``LATENCY_S`` per call), and the web app (gunicorn, as
+the Procfile starts it) receives Google's pushes. Staff alternately add an event covering
+one new slot and delete it again, one change at a time once the last one's job is done, and
+each change is timed from the fake Google's answer to the moment the fake Lockme holds (or
+no longer holds) the block. Counted over the changes: Google list calls (steady state, push)
+and Lockme creates and deletes, each attempt included.
+
+With push refused (Google refuses any address but HTTPS) the poll is the only source: a
+few changes, each due within two poll intervals. Every run is made with the fault mix
+(``worker.sandbox.fault_mix``: the standard mix and Lockme's reservation writes) and
+without faults. ``python -m bench.twoway`` runs it alone (about six minutes) and writes
+its section of ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from rq.job import JobStatus
+
+from bench.freshness import WORKERS, percentile
+from bench.harness import ROOT, Stack, replace_section, stack, stop, venv_bin, wait_until
+from bench.receiver import APPS, _answers, free_port
+from bench.workers import LATENCY_S, WORKER, start_workers
+from worker.blocks import jobs
+from worker.blocks.rooms import BlockRooms
+from worker.config import load_settings
+from worker.identity import is_block_extid
+from worker.runtime import Runtime, build_runtime
+from worker.sandbox import fault_mix
+
+ROOM = 301
+CAL = "closed@group.calendar.google.com"
+PUSH_CHANGES = 40
+POLL_CHANGES = 6
+TZ = ZoneInfo("Europe/Warsaw")
+LISTS = r"/calendars/[^/]+/events$"
+CREATES = r"/room/\d+/reservation$"
+DELETES = r"/room/\d+/reservation/"
+SECTION = "## Two-way: Google Calendar → Lockme"
+NOTE = (
+    "Targets (issue 17), judged on the runs without faults (the faults rows show what the "
+    "retries add): with push p99 ≤ 10 s; with push refused, within two poll intervals "
+    "(60 s); one Google list per change; one Lockme write per newly blocked and per freed "
+    "slot. Each change is made once the previous one's sync is done, so in the poll runs it "
+    "comes just after a poll: those figures are the worst phase, about one interval."
+)
+DONE = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED)
+
+
+@dataclass
+class TwoWay:
+    p50_s: float
+    p99_s: float
+    max_s: float
+    changes: int
+    lists_per_change: float
+    creates_per_block: float
+    deletes_per_free: float
+
+
+def slot(index: int) -> tuple[date, str]:
+    """The ``index``-th slot from tomorrow on (the fake's default nine a day)."""
+    from worker.sandbox.lockme import DEFAULT_SLOTS
+
+    day = datetime.now(TZ).date() + timedelta(days=1 + index // len(DEFAULT_SLOTS))
+    return day, DEFAULT_SLOTS[index % len(DEFAULT_SLOTS)]
+
+
+def shows(s: Stack, day: date, hour: str, blocked: bool) -> bool:
+    """Whether Lockme shows the slot blocked (or free) as wanted."""
+    holder = s.lockme.holder(ROOM, day.isoformat(), hour)
+    return (holder is not None and is_block_extid(holder.get("extid"))) == blocked
+
+
+def idle(rt: Runtime) -> bool:
+    """The calendar's sync job is neither waiting nor running."""
+    job = rt.queue.fetch_job(rt.keys.job(jobs.job_id(CAL)))
+    return job is None or job.get_status(refresh=True) in DONE
+
+
+def measure(*, push: bool, faults: bool, changes: int) -> TwoWay:
+    with stack(latency=LATENCY_S) as s:
+        port = free_port()
+        public = {"PUBLIC_URL": f"http://127.0.0.1:{port}"}
+        s.google.allow_http_push = push
+        s.google.add_calendar(CAL, "Venue closed")
+        s.lockme.add_room(ROOM, "Pharaoh's Tomb")
+        rt = build_runtime(load_settings(env={**s.env, **public}))
+        BlockRooms(rt.redis, rt.keys).set(ROOM, CAL)
+        procs = [
+            s.spawn(
+                [venv_bin("gunicorn"), "--config", "gunicorn.conf.py", APPS["receiver"]],
+                PORT=str(port),
+                **public,
+            )
+        ]
+        try:
+            wait_until(lambda: _answers(f"{public['PUBLIC_URL']}/healthz"), timeout=30, step=0.05)
+            procs += start_workers(s, WORKER, WORKERS, **public)
+            # What the poll does at once: open the channel (or be refused), sync.
+            for calendar_id in jobs.due_calendars(rt):
+                jobs.request_sync(rt, calendar_id)
+            assert bool(s.google.live_channels(CAL)) == push
+            wait_until(lambda: rt.redis.hexists(rt.keys.blocks_calendar(CAL), "synced_at"), 60)
+            wait_until(lambda: idle(rt), 60)
+            if faults:
+                fault_mix.install(s.lockme, s.google)
+                fault_mix.install_writes(s.lockme)
+            s.clear_logs()
+            latencies = run_changes(s, rt, changes)
+        finally:
+            for proc in procs:
+                stop(proc)
+        blocks, frees = (changes + 1) // 2, changes // 2
+        return TwoWay(
+            p50_s=statistics.median(latencies),
+            p99_s=percentile(latencies, 0.99),
+            max_s=max(latencies),
+            changes=changes,
+            lists_per_change=s.google.count("GET", LISTS) / changes,
+            creates_per_block=s.lockme.count("PUT", CREATES) / blocks,
+            deletes_per_free=s.lockme.count("DELETE", DELETES) / max(frees, 1),
+        )
+
+
+def run_changes(s: Stack, rt: Runtime, changes: int) -> list[float]:
+    """Alternately add an event over one new slot and delete it; each change's seconds
+    until Lockme shows it, the next one made once the sync job is done."""
+    latencies: list[float] = []
+    event_id = ""
+    for index in range(changes):
+        adding = index % 2 == 0
+        day, hour = slot(index // 2)
+        made = time.monotonic()
+        if adding:
+            at = datetime.combine(day, datetime.strptime(hour, "%H:%M:%S").time(), tzinfo=TZ)
+            quarter = timedelta(minutes=15)
+            event_id = s.google.staff_event(CAL, "Boiler service", at - quarter, at + quarter)
+        else:
+            s.google.delete_staff_event(CAL, event_id)
+        seen = wait_until(partial(shows, s, day, hour, adding), timeout=180, step=0.01)
+        latencies.append(seen - made)
+        wait_until(lambda: idle(rt), timeout=180, step=0.05)
+        time.sleep(0.2)
+    return latencies
+
+
+def figures() -> dict[str, TwoWay]:
+    """Each profile with the fault mix and without faults, in that order."""
+    found = {}
+    for push, changes in ((True, PUSH_CHANGES), (False, POLL_CHANGES)):
+        for faults in (False, True):
+            name = f"{'push' if push else 'poll'}{', faults' if faults else ''}"
+            found[name] = measure(push=push, faults=faults, changes=changes)
+    return found
+
+
+def write_section(results: dict[str, TwoWay], path: Path) -> None:
+    when = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    lines = [
+        SECTION,
+        "",
+        f"Produced by `python -m bench.twoway` on {when}: one room, one blocks calendar, "
+        f"{WORKERS} workers at the default settings, {LATENCY_S * 1000:.0f} ms per call to "
+        "either fake. A change is an event over one new slot added, or deleted again; "
+        '"faults" is the standard mix with Lockme\'s reservation-write faults '
+        "(`worker/sandbox/fault_mix.py`). Creates and deletes count every attempt.",
+        "",
+        "| run | changes | change → Lockme p50 / p99 / max | Google lists per change "
+        "| creates per blocked slot | deletes per freed slot |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        lines.append(
+            f"| {name} | {r.changes} | {r.p50_s:.2f} s / {r.p99_s:.2f} s / {r.max_s:.2f} s "
+            f"| {r.lists_per_change:.2f} | {r.creates_per_block:.2f} | {r.deletes_per_free:.2f} |"
+        )
+    lines += ["", NOTE]
+    replace_section(path, SECTION, "\n".join(lines) + "\n")
+
+
+def main() -> None:
+    results = figures()
+    for name, r in results.items():
+        print(
+            f"{name:<12} p50 {r.p50_s:.2f} s  p99 {r.p99_s:.2f} s  max {r.max_s:.2f} s  "
+            f"lists/change {r.lists_per_change:.2f}  creates/block {r.creates_per_block:.2f}  "
+            f"deletes/free {r.deletes_per_free:.2f}"
+        )
+    write_section(results, ROOT / "docs" / "benchmarks.md")
+
+
+if __name__ == "__main__":
+    main()
