@@ -15,9 +15,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -39,6 +41,12 @@ from worker.sandbox.runner import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "sandbox-test-secret-key-0123456789abcdef"
+
+
+def days_ahead(days: int) -> str:
+    """A date ``days`` ahead in the demo venue's zone. Blocks count from now on, so a fixed
+    date in a blocks test passes into the past and the test starts failing on its own."""
+    return (datetime.now(ZoneInfo("Europe/Warsaw")).date() + timedelta(days=days)).isoformat()
 
 
 def eventually(check: Callable[[], Any], timeout: float = 20.0, every: float = 0.2) -> Any:
@@ -673,7 +681,7 @@ def test_staff_events_block_the_demo_rooms_slots_through_push(
     """The demo's Closed calendar blocks the front-desk rooms once connected: a staff event
     added, moved and deleted with the commands closes and opens their Lockme slots, and a
     customer's booking under one stays as it is."""
-    run, day = dev_sandbox, "2026-12-03"
+    run, day = dev_sandbox, days_ahead(2)
     assert sandbox_cli(run, "connect").returncode == 0
     customer = sandbox_cli(run, "book", "--room", "5101", "--date", day, "--hour", "19:00")
     assert customer.returncode == 0, customer.stderr
@@ -716,7 +724,7 @@ def _bookings(run: dict[str, Any]) -> list[dict[str, Any]]:
 def test_sandbox_pages_add_move_and_delete_a_staff_event(dev_sandbox: dict[str, Any]) -> None:
     """The forms as a browser without JavaScript posts them: the staff event is drawn apart
     from booking events, and the sandbox page shows the slot it blocks."""
-    run, web, day = dev_sandbox, requests.Session(), "2026-12-04"
+    run, web, day = dev_sandbox, requests.Session(), days_ahead(3)
     token = csrf_from(web.get(run["base"] + "/login").text)
     web.post(run["base"] + "/login", data={"password": ADMIN_PASSWORD, "csrf_token": token})
     assert sandbox_cli(run, "connect").returncode == 0
