@@ -34,18 +34,27 @@ LIMIT_S = 60
 
 
 def periodic_ids(runtime: Runtime) -> dict[str, str]:
-    """Each periodic job's id waiting in the runtime's schedule (its hash there too), by
-    job-id prefix; two of one kind fail the test."""
+    """The earliest run of each periodic job waiting in the runtime's schedule (its hash
+    there too), by job-id prefix. At a slot's time a pass may make the next run before
+    RQ's scheduler (once a second) has queued the due one: a kind may briefly have two."""
     registry = ScheduledJobRegistry(queue=runtime.queue)
     found: dict[str, str] = {}
-    for jid in registry.get_job_ids(cleanup=False):
+    for jid in registry.get_job_ids(cleanup=False):  # earliest first
         for prefix in PREFIXES:
             if jid.startswith(runtime.keys.job(prefix)) and Job.exists(
                 jid, connection=runtime.redis
             ):
-                assert prefix not in found, f"two jobs of {prefix}"
-                found[prefix] = jid
+                found.setdefault(prefix, jid)
     return found
+
+
+def clear_of_a_slot(margin_s: float = 10) -> None:
+    """Wait, if need be, until no slot falls within ``margin_s``, for a test that counts
+    the jobs waiting (see :func:`periodic_ids`). Every slot is on a multiple of the poll's
+    30 s: the others' intervals are multiples of it, and time zones are whole quarters."""
+    left = POLL_S - time.time() % POLL_S
+    if left < margin_s:
+        time.sleep(left + 0.5)
 
 
 def all_scheduled(runtime: Runtime) -> bool:
@@ -78,13 +87,9 @@ def test_a_flushed_store_gets_its_periodic_jobs_back_without_a_restart(
     workers.start(0)
     try:
         assert wait_for(lambda: all_scheduled(runtime), LIMIT_S), workers.logs()
-        before = periodic_ids(runtime)
         runtime.redis.flushdb()
         assert wait_for(lambda: all_scheduled(runtime), LIMIT_S), workers.logs()
-        after = periodic_ids(runtime)
-        # The same poll slot may come back; what matters is that each job waits again.
-        assert set(after) == set(before)
-        poll = after[POLL_JOB]
+        poll = periodic_ids(runtime)[POLL_JOB]
         # It runs at its time: its slot is claimed by its run (and the next one waits).
         ran = wait_for(
             lambda: bool(runtime.redis.exists(runtime.keys.slot_ran(poll))), POLL_S + LIMIT_S
@@ -102,6 +107,7 @@ def test_a_lost_periodic_job_is_made_again_at_the_next_pass(
 ) -> None:
     """A job gone whole, one whose hash lost its place in the schedule, and a place whose
     hash is gone (what a partial loss or a killed worker can leave): each is made again."""
+    clear_of_a_slot()
     pass_of(worker)
     jobs = periodic_ids(runtime)
     assert len(jobs) == 3
@@ -162,6 +168,7 @@ def test_a_runtime_set_while_the_worker_runs_is_scheduled_at_its_next_pass(
 ) -> None:
     """Several venues come next (issue 25): the runtimes served are asked anew at each
     pass, so one added while workers run needs no restart."""
+    clear_of_a_slot()
     pass_of(worker)
     assert all_scheduled(runtime)
     assert periodic_ids(second_runtime) == {}
