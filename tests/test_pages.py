@@ -121,13 +121,12 @@ def test_history_search_by_customer_name_day_and_room(
 # --- honest numbers ------------------------------------------------------------------------
 def test_fresh_install_reads_not_set_up_and_no_retries(staff: Staff, web_runtime: Runtime) -> None:
     client, _ = staff
-    schedules.schedule_daily_reconcile(web_runtime)
-    schedules.schedule_alert_check(web_runtime)
+    schedules.ensure(web_runtime)  # the nightly reconcile, the alert check, the blocks poll
     html = client.get("/status").get_data(as_text=True)
     assert html.count("Not set up yet") == 2 and "✗" not in html
     counts = dict(re.findall(r"<dt[^>]*>([^<]+)</dt><dd[^>]*>(\d+)</dd>", html))
     assert counts["waiting to retry"] == "0"
-    assert counts["scheduled maintenance (nightly re-sync, alert check, outage check)"] == "2"
+    assert counts["scheduled maintenance (nightly re-sync, alert check, outage check)"] == "3"
     assert "Next nightly run: " in html and "Has not run yet." in html
 
 

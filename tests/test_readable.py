@@ -58,10 +58,9 @@ def test_delete_entry_names_the_room_without_a_time(
 
 
 def test_maintenance_jobs_are_not_retries(runtime: Runtime) -> None:
-    schedules.schedule_daily_reconcile(runtime)
-    schedules.schedule_alert_check(runtime)
+    schedules.ensure(runtime)  # the nightly reconcile, the alert check, the blocks poll
     stats = queue_stats(runtime)
-    assert (stats["scheduled"], stats["maintenance"], stats["retrying"]) == (2, 2, 0)
+    assert (stats["scheduled"], stats["maintenance"], stats["retrying"]) == (3, 3, 0)
     nxt = reconcile_times(runtime)["next"]
     assert nxt is not None and nxt.endswith("Z")
     assert snapshot(runtime)["reconcile"]["last"] is None

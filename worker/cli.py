@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 
 import redis
 
-from worker import alerts, devserver, inbox, logs, report, rqseam, schedules, sentry, tasks
+from worker import alerts, devserver, inbox, logs, report, rqseam, sentry, tasks
 from worker.blocks import commands as blocks_commands
 from worker.booking import HOLDS_SETTINGS
 from worker.config import TRUSTED_LOCAL_HOSTS, ConfigError, Settings, load_settings
@@ -37,14 +37,12 @@ def _runtime(settings: Settings) -> Runtime:
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     runtime = _runtime(settings.require())
-    schedules.schedule_daily_reconcile(runtime)
-    schedules.schedule_alert_check(runtime)
-    schedules.schedule_blocks_poll(runtime)
     if args.burst:
         inbox.dispatch(runtime)
     else:
         inbox.Dispatcher(runtime).start()
-    rqseam.run_worker(runtime, burst=args.burst)
+    # Each maintenance pass keeps the periodic jobs of every runtime served scheduled.
+    rqseam.run_worker(runtime, burst=args.burst, served=tasks.served)
     return 0
 
 

@@ -263,6 +263,11 @@ class Keys:
             return name
         return re.sub(r"[^A-Za-z0-9_-]", "-", self.prefix) + name
 
+    def slot_ran(self, job_id: str) -> str:
+        """Set by the first run of a periodic job's slot (``worker.schedules``), for a few
+        minutes: a second job made for the same slot then does nothing."""
+        return self._k(f"slot-ran:{job_id}")
+
     # --- sandbox ------------------------------------------------------------------------
     @property
     def sandbox_state(self) -> str:

@@ -32,6 +32,9 @@ It relies on these parts of RQ (3.0), each checked against the installed version
   ``run_maintenance_tasks()`` then acquires it and starts a scheduler when this worker's
   own is not running; ``Worker.all``, a worker's ``hostname``/``pid`` and
   ``register_death()``.
+
+Each maintenance pass also keeps the product's periodic jobs scheduled for every runtime it
+serves (:class:`PeriodicJobs`, ``worker.schedules``).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import cast
 
@@ -54,6 +58,7 @@ from rq.scripts import release_lock
 from rq.utils import now, utcparse
 from rq.worker import BaseWorker, SimpleWorker
 
+from worker import schedules
 from worker.errors import AuthError, TransientError
 from worker.redisutil import text
 from worker.runtime import Runtime
@@ -171,6 +176,21 @@ class DeadPeers(BaseWorker):
                 peer.register_death()
                 gone += 1
         return gone
+
+
+class PeriodicJobs(BaseWorker):
+    """Worker mixin: each maintenance pass (at start, then every ``MAINTENANCE_INTERVAL_S``
+    between jobs) asserts the next slot of every periodic job of every runtime ``served``
+    returns, asked anew at each pass. So a flushed Redis, a lost job or a killed worker
+    costs at most one interval of each, and a runtime added while workers run is scheduled
+    at the next pass; every worker process does it, and each slot still runs once."""
+
+    served: Callable[[], Iterable[Runtime]] | None = None
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()
+        if self.served is not None:
+            schedules.ensure_all(self.served())
 
 
 def forget_lapsed_executions(job: Job) -> int:
@@ -291,7 +311,7 @@ class _ExpectedFailures(logging.Filter):
 _EXPECTED_FAILURES = _ExpectedFailures()
 
 
-class SyncWorker(DeadPeers, StopSignal, ShortHeartbeat, SimpleWorker):
+class SyncWorker(PeriodicJobs, DeadPeers, StopSignal, ShortHeartbeat, SimpleWorker):
     """Runs each job in the worker process itself instead of a forked child.
 
     A forked child per job makes each booking slower (``python -m bench``: forking ÷
@@ -335,9 +355,14 @@ class SyncWorker(DeadPeers, StopSignal, ShortHeartbeat, SimpleWorker):
 
 
 def run_worker(
-    runtime: Runtime, *, burst: bool = False, worker_class: type[StopSignal] = SyncWorker
+    runtime: Runtime,
+    *,
+    burst: bool = False,
+    worker_class: type[StopSignal] = SyncWorker,
+    served: Callable[[], Iterable[Runtime]] | None = None,
 ) -> None:
     """Work the queue with the scheduler; ``worker_class`` lets the benchmarks compare kinds.
+    ``served`` names the runtimes whose periodic jobs each maintenance pass keeps scheduled.
 
     RQ's worker quits when Redis goes away in the middle of a job. Left to the platform,
     that turns a Redis blip into crash restarts with growing cool-downs (up to 20 minutes
@@ -358,6 +383,8 @@ def run_worker(
             # of 420 s left a SIGKILLed worker's job alone for ~7 minutes when all was quiet.
             worker_ttl=MAINTENANCE_INTERVAL_S + 15,
         )
+        if isinstance(worker, PeriodicJobs):
+            worker.served = served
         with contextlib.suppress(redis.ConnectionError):  # its teardown needs Redis too
             if isinstance(worker, DeadPeers):
                 worker.clean_dead_registrations()

@@ -52,6 +52,12 @@ def configure(runtime: Runtime | None) -> None:
         _runtimes[runtime.queue.name] = runtime
 
 
+def served() -> list[Runtime]:
+    """Every runtime set in this process, as it stands at this call: the worker's
+    maintenance asks at each pass, so a runtime set while it runs gets its periodic jobs."""
+    return list(_runtimes.values())
+
+
 def current(job: Job | None = None) -> Runtime:
     """The runtime of ``job``'s queue (by default the job running now), or the process's
     only one. Never built from the environment here: a process that forgot to configure
@@ -305,10 +311,11 @@ def replay_parked(provider: str) -> int:
 
 
 def run_reconcile(days: int = 60, reschedule: bool = False) -> dict[str, int]:
-    """Job entry point for reconcile; the daily run schedules its successor first."""
+    """Job entry point for reconcile. ``reschedule``: the run is the nightly slot's, which
+    runs once however many jobs were made for it (``worker.schedules``)."""
     runtime = current()
-    if reschedule:
-        schedules.schedule_daily_reconcile(runtime)
+    if reschedule and not schedules.claim_slot(runtime):
+        return {}
     from worker.reconcile import Reconciler
 
     summary = Reconciler(runtime).run(days=days)
@@ -317,8 +324,9 @@ def run_reconcile(days: int = 60, reschedule: bool = False) -> dict[str, int]:
 
 
 def run_alert_check(reschedule: bool = False) -> list[str]:
-    """Job entry point for the alert check; the periodic run schedules its successor first."""
+    """Job entry point for the alert check. ``reschedule``: the run is a periodic slot's,
+    which runs once however many jobs were made for it (``worker.schedules``)."""
     runtime = current()
-    if reschedule:
-        schedules.schedule_alert_check(runtime)
+    if reschedule and not schedules.claim_slot(runtime):
+        return []
     return alerts.check(runtime)

@@ -134,13 +134,14 @@ def due_calendars(runtime: Runtime, now: float | None = None) -> list[str]:
 
 
 def poll_blocks_job(reschedule: bool = False) -> list[str]:
-    """Job entry point of the poll: schedules its successor first, then asks for the syncs
-    that are due."""
+    """Job entry point of the poll: asks for the syncs that are due. ``reschedule``: the
+    run is a periodic slot's, which runs once however many jobs were made for it
+    (``worker.schedules``, which also keeps the next slot scheduled)."""
     from worker import schedules, tasks
 
     runtime = tasks.current()
-    if reschedule:
-        schedules.schedule_blocks_poll(runtime)
+    if reschedule and not schedules.claim_slot(runtime):
+        return []
     due = due_calendars(runtime)
     for calendar_id in due:
         request_sync(runtime, calendar_id)
