@@ -40,6 +40,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     schedules.schedule_daily_reconcile(runtime)
     schedules.schedule_alert_check(runtime)
     schedules.schedule_blocks_poll(runtime)
+    schedules.schedule_blocks_check(runtime)
     if args.burst:
         inbox.dispatch(runtime)
     else:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from rq.exceptions import DuplicateJobError
 
+from worker.blocks.adopt import CHECK_BLOCKS, CHECK_JOB, CHECK_S
 from worker.blocks.jobs import POLL_BLOCKS, POLL_JOB, POLL_S
 from worker.queue import ALERT_JOB, RECONCILE_JOB, RUN_ALERT_CHECK, RUN_RECONCILE
 from worker.runtime import Runtime
@@ -51,6 +52,15 @@ def schedule_blocks_poll(runtime: Runtime) -> datetime:
     slot = (int(time.time()) // POLL_S + 1) * POLL_S
     run_at = datetime.fromtimestamp(slot, UTC)
     _schedule_once(runtime, run_at, runtime.keys.job(f"{POLL_JOB}{slot}"), POLL_BLOCKS, True)
+    return run_at
+
+
+def schedule_blocks_check(runtime: Runtime) -> datetime:
+    """Keep one check of the blocks against Lockme scheduled at the next day's mark (UTC
+    midnight; ``worker.blocks.adopt``)."""
+    slot = (int(time.time()) // CHECK_S + 1) * CHECK_S
+    run_at = datetime.fromtimestamp(slot, UTC)
+    _schedule_once(runtime, run_at, runtime.keys.job(f"{CHECK_JOB}{slot}"), CHECK_BLOCKS, True)
     return run_at
 
 
