@@ -10,14 +10,10 @@ Against the fakes on loopback and a real Redis, through the product's own sync a
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
 
-import pytest
 from rq.registry import ScheduledJobRegistry
 
-from tests import test_web
+from tests import test_blocks_flow, test_web
 from tests.conftest import connect_both, drain
 from tests.test_web import Staff
 from worker import entrypoints, schedules
@@ -27,7 +23,6 @@ from worker.blocks.adopt import ADOPTED, CHECK_JOB
 from worker.blocks.flow import BlocksSync
 from worker.blocks.rooms import BlockRooms
 from worker.blocks.rules import GUARD_MAX_FREES, MADE
-from worker.identity import is_block_extid
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.status import queue_stats
@@ -35,37 +30,14 @@ from worker.status import queue_stats
 web_client = test_web.web_client
 staff = test_web.staff
 
-CAL = "blocks@group.calendar.google.com"
-ROOM = 101
-TZ = ZoneInfo("Europe/Warsaw")
-
-
-@pytest.fixture
-def venue(runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle) -> BlocksSync:
-    fake_lockme.add_room(ROOM, "Pharaoh's Tomb")
-    fake_google.add_calendar(CAL, "Closed", "owner")
-    BlockRooms(runtime.redis, runtime.keys).set(ROOM, CAL)
-    return BlocksSync(runtime)
-
-
-def local(days: int, hour: int, minute: int = 0) -> datetime:
-    day = datetime.now(TZ).date() + timedelta(days=days)
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TZ)
+venue = test_blocks_flow.venue
+blocks = test_blocks_flow.blocks
+local = test_blocks_flow.local
+CAL, ROOM = test_blocks_flow.CAL, test_blocks_flow.ROOM
 
 
 def slot(days: int, hour: str) -> str:
     return f"{local(days, 0).date().isoformat()} {hour}"
-
-
-def blocks(fake: FakeLockme) -> dict[str, dict[str, Any]]:
-    """The product's reservations in Lockme, by slot ``date hour``; two in one slot fail."""
-    found: dict[str, dict[str, Any]] = {}
-    for r in fake.live_reservations().values():
-        if is_block_extid(r.get("extid")):
-            key = f"{r['date']} {r['hour'][:5]}"
-            assert key not in found, f"two blocks in {key}"
-            found[key] = r
-    return found
 
 
 def puts(fake: FakeLockme) -> int:
@@ -139,16 +111,25 @@ def test_a_customer_s_reservation_is_never_adopted_or_freed(
     assert not {ada, other} & {r.reservation_id for r in sync.ledger.all()}
 
 
+def closed_days_then_lost(
+    venue: BlocksSync, runtime: Runtime, lockme: FakeLockme, google: FakeGoogle, deleted: int
+) -> int:
+    """Three days closed from 9 to 23 (more blocks than the guard lets go at once), then the
+    store lost and the first ``deleted`` of those events deleted meanwhile; the blocks made."""
+    ids = [google.staff_event(CAL, "Closed", local(d, 9), local(d, 23)) for d in (1, 2, 3)]
+    venue.sync(CAL)
+    made = len(blocks(lockme))
+    assert made > GUARD_MAX_FREES
+    lose_store(runtime, lockme, google)
+    for eid in ids[:deleted]:
+        google.delete_staff_event(CAL, eid)
+    return made
+
+
 def test_after_a_store_loss_an_empty_read_holds_the_mass_free_for_a_person(
     venue: BlocksSync, runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
 ) -> None:
-    ids = [fake_google.staff_event(CAL, "Closed", local(d, 9), local(d, 23)) for d in (1, 2, 3)]
-    venue.sync(CAL)
-    made = len(blocks(fake_lockme))
-    assert made > GUARD_MAX_FREES
-    lose_store(runtime, fake_lockme, fake_google)
-    for eid in ids:
-        fake_google.delete_staff_event(CAL, eid)
+    made = closed_days_then_lost(venue, runtime, fake_lockme, fake_google, deleted=3)
     sync = BlocksSync(runtime)
     report = sync.sync(CAL)
     # The calendar reads empty: that is what the guard distrusts, adopted blocks or not.
@@ -162,12 +143,7 @@ def test_after_a_store_loss_an_empty_read_holds_the_mass_free_for_a_person(
 def test_after_a_store_loss_a_read_with_events_frees_many_adopted_blocks_at_once(
     venue: BlocksSync, runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
 ) -> None:
-    ids = [fake_google.staff_event(CAL, "Closed", local(d, 9), local(d, 23)) for d in (1, 2, 3)]
-    venue.sync(CAL)
-    assert len(blocks(fake_lockme)) > GUARD_MAX_FREES
-    lose_store(runtime, fake_lockme, fake_google)
-    for eid in ids[:2]:
-        fake_google.delete_staff_event(CAL, eid)
+    closed_days_then_lost(venue, runtime, fake_lockme, fake_google, deleted=2)
     report = BlocksSync(runtime).sync(CAL)
     # The full read found the calendar's events: nothing better explains the rest going.
     assert report.held is None and report.freed > GUARD_MAX_FREES / 2
