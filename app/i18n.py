@@ -497,8 +497,8 @@ MESSAGES: dict[str, dict[str, str]] = {
             "app's data was lost)."
         ),
         "blocks_never_checked": (
-            "Not checked against the reservations in Lockme yet: that happens at the next read "
-            "of the calendar."
+            "Not checked against the reservations in Lockme yet: that happens once a day, and "
+            "at the calendar's next read after the app's data was lost."
         ),
         "blocks_day_time": "Day and time",
         "blocks_event": "Staff event",
@@ -1077,8 +1077,8 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Sprawdzono z rezerwacjami w Lockme: {at} (raz dziennie i po utracie danych aplikacji)."
         ),
         "blocks_never_checked": (
-            "Jeszcze nie sprawdzono z rezerwacjami w Lockme: nastąpi to przy najbliższym "
-            "odczycie kalendarza."
+            "Jeszcze nie sprawdzono z rezerwacjami w Lockme: dzieje się to raz dziennie oraz "
+            "przy najbliższym odczycie kalendarza po utracie danych aplikacji."
         ),
         "blocks_day_time": "Dzień i godzina",
         "blocks_event": "Wydarzenie personelu",

@@ -16,12 +16,14 @@ no event does. A slot an adopted block holds is never asked for again.
 
 When a room is checked:
 
-- before its first sync in this store: a room the store holds no check of cannot vouch for
-  what its ledger lacks, like the booking sync's young store (``Keys.since``). That is every
-  room after a loss, once its blocks setting is back, and a room turned on for the first
-  time (which finds nothing);
+- before its first sync in a young store, the booking sync's signal of a lost one (no
+  ``Keys.since``, or one younger than Lockme's redelivery): a new or flushed store cannot
+  vouch for what its ledger lacks. That is every room after a loss, once its blocks setting
+  is back (and a room of a new installation, which finds nothing). An established store
+  does not hold a room's first sync back for the read;
 - once a day, every room (:func:`check_job`): a block whose record went missing any other
-  way is found within a day.
+  way, or a room whose setting came back only after the store stopped being young, is
+  checked within a day.
 
 Only reservations with the marker are adopted and only what the ledger holds is ever freed,
 so a customer's reservation is never touched. Each adoption holds the slot's lease and reads
@@ -52,6 +54,7 @@ from worker.keys import Keys
 from worker.lockme import LockmeClient, reservation_id_of
 from worker.redisutil import text
 from worker.runtime import Runtime
+from worker.stores.mappings import REDELIVERY_HORIZON_S
 
 # The event id of an adopted block: the store lost which event made it. Its calendar's
 # next plan hands it to an event covering its slot, or frees it.
@@ -112,14 +115,21 @@ class LockmeCheck:
         return self.ledger.keys
 
     def unchecked(self, room_ids: list[int]) -> list[int]:
-        """The rooms this store holds no check of (new ones, or all after a loss)."""
+        """The rooms a young store holds no check of (all of them after a loss); none in
+        an established store, where the daily check covers a room turned on since."""
         if not room_ids:
             return []
-        raws = self.redis.hmget(self.keys.blocks_checked, [str(r) for r in room_ids])
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(self.keys.since)
+        pipe.hmget(self.keys.blocks_checked, [str(r) for r in room_ids])
+        since, raws = pipe.execute()
+        if since is not None and time.time() - float(since) > REDELIVERY_HORIZON_S:
+            return []
         return [room for room, raw in zip(room_ids, raws, strict=True) if not raw]
 
     def ensure(self, room_ids: list[int]) -> CheckReport | None:
-        """Check the rooms this store never checked; None when there are none (one read)."""
+        """Check the rooms :meth:`unchecked` names; None when there are none (one round
+        trip)."""
         due = self.unchecked(room_ids)
         return self.check(due) if due else None
 
