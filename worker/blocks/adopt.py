@@ -239,8 +239,9 @@ def check_job(reschedule: bool = False) -> dict[str, Any]:
     if reschedule:
         schedules.schedule_blocks_check(runtime)
     sync = BlocksSync(runtime)
-    if sync.waiting_for():
-        return {"skipped": f"{sync.waiting_for()} is not connected"}
+    waiting = sync.waiting_for()
+    if waiting:
+        return {"skipped": f"{waiting} is not connected"}
     report = sync.check.check(sorted(sync.rooms.all()))
     for calendar_id in sorted(report.calendars):
         request_sync(runtime, calendar_id)
