@@ -10,6 +10,7 @@ Against the fakes on loopback and a real Redis, through the product's own sync a
 from __future__ import annotations
 
 import re
+from datetime import time as dtime
 
 from rq.registry import ScheduledJobRegistry
 
@@ -19,7 +20,7 @@ from tests.test_web import Staff
 from worker import entrypoints, schedules
 from worker.blocks import control
 from worker.blocks import report as blocks_report
-from worker.blocks.adopt import ADOPTED, CHECK_JOB
+from worker.blocks.adopt import ADOPTED, CHECK_JOB, Found
 from worker.blocks.flow import BlocksSync
 from worker.blocks.rooms import BlockRooms
 from worker.blocks.rules import GUARD_MAX_FREES, MADE
@@ -224,3 +225,25 @@ def test_the_status_page_says_when_blocks_were_last_checked(
     assert "Checked against the reservations in Lockme: " in page
     polish = client.get("/status?lang=pl").get_data(as_text=True)
     assert "Sprawdzono z rezerwacjami w Lockme: " in polish
+
+
+def test_a_block_gone_from_lockme_after_the_date_s_list_is_not_adopted(
+    venue: BlocksSync, runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    """The date's list may be older than the adoption: a block freed (or deleted in Lockme's
+    panel) in between must not come back as a record of a reservation that is gone."""
+    fake_google.staff_event(CAL, "Closed", local(1, 9), local(1, 11))
+    venue.sync(CAL)
+    (record,) = venue.ledger.all()
+    listed = Found(
+        record.extid,
+        record.room_id,
+        local(1, 0).date(),
+        dtime.fromisoformat(record.hour),
+        record.reservation_id,
+    )
+    venue.ledger.drop(record.extid)
+    assert record.reservation_id is not None
+    fake_lockme.delete_reservation(record.reservation_id)
+    assert venue.check._adopt(listed, CAL) is False
+    assert venue.ledger.all() == []
