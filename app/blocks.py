@@ -123,6 +123,7 @@ def status_section(
         ],
         "more": max(0, len(data["list"]) - BLOCKS_SHOWN),
         "active": data["active"],
+        "checked_at": data["last_checked_at"],
     }
 
 

@@ -492,6 +492,14 @@ MESSAGES: dict[str, dict[str, str]] = {
             "looks after the app."
         ),
         "blocks_list_title": "Blocks in Lockme ({count})",
+        "blocks_checked_at": (
+            "Checked against the reservations in Lockme: {at} (once a day, and after the "
+            "app's data was lost)."
+        ),
+        "blocks_never_checked": (
+            "Not checked against the reservations in Lockme yet: that happens once a day, and "
+            "at the calendar's next read after the app's data was lost."
+        ),
         "blocks_day_time": "Day and time",
         "blocks_event": "Staff event",
         "blocks_untitled": "(no title)",
@@ -1065,6 +1073,13 @@ MESSAGES: dict[str, dict[str, str]] = {
             "szczegóły pomogą osobie, która opiekuje się aplikacją."
         ),
         "blocks_list_title": "Blokady w Lockme ({count})",
+        "blocks_checked_at": (
+            "Sprawdzono z rezerwacjami w Lockme: {at} (raz dziennie i po utracie danych aplikacji)."
+        ),
+        "blocks_never_checked": (
+            "Jeszcze nie sprawdzono z rezerwacjami w Lockme: dzieje się to raz dziennie oraz "
+            "przy najbliższym odczycie kalendarza po utracie danych aplikacji."
+        ),
         "blocks_day_time": "Dzień i godzina",
         "blocks_event": "Wydarzenie personelu",
         "blocks_untitled": "(bez tytułu)",

@@ -126,7 +126,9 @@ def test_fresh_install_reads_not_set_up_and_no_retries(staff: Staff, web_runtime
     assert html.count("Not set up yet") == 2 and "✗" not in html
     counts = dict(re.findall(r"<dt[^>]*>([^<]+)</dt><dd[^>]*>(\d+)</dd>", html))
     assert counts["waiting to retry"] == "0"
-    assert counts["scheduled maintenance (nightly re-sync, alert check, outage check)"] == "3"
+    assert counts["scheduled maintenance (nightly re-sync, alert check, outage check)"] == str(
+        len(schedules.PERIODIC)
+    )
     assert "Next nightly run: " in html and "Has not run yet." in html
 
 

@@ -72,3 +72,10 @@ def poll_blocks(reschedule: bool = False) -> list[str]:
     from worker.blocks import jobs
 
     return jobs.poll_blocks_job(reschedule)
+
+
+def check_blocks(reschedule: bool = False) -> dict[str, Any]:
+    """The daily check of the blocks against Lockme (``worker.blocks.adopt.check_job``)."""
+    from worker.blocks import adopt
+
+    return adopt.check_job(reschedule)

@@ -239,6 +239,12 @@ class Keys:
         """Hash ``room:date:hour`` → JSON of a slot an event covers but a customer holds."""
         return self._k("blocks:conflicts")
 
+    @property
+    def blocks_checked(self) -> str:
+        """Hash room id → when its blocks were last checked against Lockme (epoch seconds);
+        a room without one has not been checked since this store began."""
+        return self._k("blocks:checked")
+
     def blocks_held(self, calendar_id: str) -> str:
         """JSON of a surprising plan (many removals) waiting for a person to confirm it."""
         return self._k(f"blocks:held:{calendar_id}")

@@ -31,6 +31,7 @@ from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
 
 from worker import logs
+from worker.blocks.adopt import CHECK_BLOCKS, CHECK_JOB, CHECK_S
 from worker.blocks.jobs import POLL_BLOCKS, POLL_JOB, POLL_S
 from worker.queue import ALERT_JOB, RECONCILE_JOB, RUN_ALERT_CHECK, RUN_RECONCILE
 from worker.redisutil import text
@@ -90,7 +91,9 @@ def nightly(runtime: Runtime, now: float) -> tuple[str, datetime]:
 RECONCILE = Periodic(RECONCILE_JOB, RUN_RECONCILE, (60, True), nightly)
 ALERT_CHECK = Periodic(ALERT_JOB, RUN_ALERT_CHECK, (True,), every(ALERT_CHECK_S))
 BLOCKS_POLL = Periodic(POLL_JOB, POLL_BLOCKS, (True,), every(POLL_S))
-PERIODIC = (RECONCILE, ALERT_CHECK, BLOCKS_POLL)
+# The daily check of the blocks against Lockme (``worker.blocks.adopt``), at UTC midnight.
+BLOCKS_CHECK = Periodic(CHECK_JOB, CHECK_BLOCKS, (True,), every(CHECK_S))
+PERIODIC = (RECONCILE, ALERT_CHECK, BLOCKS_POLL, BLOCKS_CHECK)
 
 
 def ensure(runtime: Runtime, now: float | None = None) -> list[str]:

@@ -12,6 +12,7 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegis
 
 from worker import intake, shapes
 from worker.blocks import report as blocks_report
+from worker.blocks.adopt import CHECK_JOB
 from worker.blocks.jobs import POLL_JOB
 from worker.memory import redis_memory
 from worker.queue import ALERT_JOB, PROBE_JOB, RECONCILE_JOB
@@ -28,6 +29,7 @@ MAINTENANCE_PREFIXES = {
     ALERT_JOB: "alert_check",
     PROBE_JOB: "probe",
     POLL_JOB: "blocks_poll",
+    CHECK_JOB: "blocks_check",
 }
 
 

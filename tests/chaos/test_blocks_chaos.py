@@ -6,7 +6,9 @@ events and must never block). For about 75 s staff add, move and delete events i
 (timed, all-day busy, one weekly series, some free, some overlapping) while customers book
 and cancel slots through Lockme, with faults on Google's calls (the standard mix: list calls
 included) and on Lockme's reservation writes (5xx, 429, answers dropped after the write
-committed), every worker SIGKILLed while a Lockme create waits in the fake, a 410 on every
+committed), every worker SIGKILLed while a Lockme create waits in the fake, Redis losing
+every key mid-run while staff delete events that have blocks (then both services reconnected,
+the route and each room's blocks calendar set again, the workers restarted), a 410 on every
 sync token, and push channels granted 20 s only: each one expires before the next 30 s poll
 renews it. Lockme's echo webhooks of the product's own writes come back through the same
 redelivery as the customers' messages, each before its write's answer.
@@ -62,7 +64,7 @@ SHARED = "closed@group.calendar.google.com"
 OWN = "room-3@group.calendar.google.com"
 BLOCKS = {1: SHARED, 2: SHARED, 3: OWN}
 ACTIVITY_S = 75.0
-KILL_AT_S, TOKENS_GONE_AT_S = 22.0, 48.0
+KILL_AT_S, STORE_LOST_AT_S, TOKENS_GONE_AT_S = 22.0, 35.0, 48.0
 CHANNEL_LIFE_S = 20  # under the 30 s poll: every channel expires, then is replaced
 QUIET_S = 150.0
 DAYS_AHEAD = 21  # staff events from tomorrow on, well inside the 90-day horizon
@@ -357,6 +359,42 @@ def kill_during_a_create(world: World, workers: Workers, rng: random.Random) -> 
     return caught
 
 
+def store_lost(
+    world: World, runtime: Runtime, workers: Workers, rng: random.Random, pause: threading.Event
+) -> int:
+    """Redis loses every key while the workers run (a failover to an empty replica). While
+    the store is empty staff delete events that have blocks and add one in each calendar;
+    then an operator connects both services again, sets room 3's route and each room's
+    blocks calendar again, and restarts the workers (which schedule the periodic work).
+    Returns how many events with blocks were deleted meanwhile."""
+    pause.set()
+    with world.lock:
+        runtime.redis.flushdb()
+        deleted = 0
+        for calendar_id, count in ((SHARED, 2), (OWN, 1)):
+            blocking = [
+                eid
+                for eid, s in world.staff.items()
+                if s.calendar_id == calendar_id and s.busy and s.weeks == 1
+            ]
+            for eid in rng.sample(blocking, min(count, len(blocking))):
+                world.google.delete_staff_event(calendar_id, eid)
+                del world.staff[eid]
+                deleted += 1
+        world.changed("delete while the store is empty")
+        for calendar_id in set(BLOCKS.values()):
+            add_event(world, rng, calendar_id, "timed")
+        seed_connections(runtime.store, world.lockme, world.google)
+        runtime.store.set_route(Route(room_id=3, calendar_id=OWN))
+        for room, calendar_id in BLOCKS.items():
+            control.turn_on(runtime, room, calendar_id)
+        for index in range(len(workers.procs)):
+            workers.kill(index)
+        workers.start_all()
+    pause.clear()
+    return deleted
+
+
 def tokens_gone(world: World, runtime: Runtime, rng: random.Random, pause: threading.Event):
     """A 410 on every sync token once the calendars are read (so that the full resync's
     removals are few: the guard holds a mass removal after a full read for a person),
@@ -428,14 +466,20 @@ def test_blocks_converge_under_faults_kills_a_410_and_expiring_channels(
             workers.start_all()
             actor = threading.Thread(target=activity, args=(world, rng, stop, pause))
             actor.start()
-            steps: list[tuple[float, str]] = [(KILL_AT_S, "kill"), (TOKENS_GONE_AT_S, "410")]
-            caught = False
+            steps: list[tuple[float, str]] = [
+                (KILL_AT_S, "kill"),
+                (STORE_LOST_AT_S, "store lost"),
+                (TOKENS_GONE_AT_S, "410"),
+            ]
+            caught, deleted_meanwhile = False, 0
             for at, step in steps:
                 while time.monotonic() - began < at:
                     workers.restart_exited()
                     time.sleep(0.2)
                 if step == "kill":
                     caught = kill_during_a_create(world, workers, rng)
+                elif step == "store lost":
+                    deleted_meanwhile = store_lost(world, runtime, workers, rng, pause)
                 else:
                     tokens_gone(world, runtime, rng, pause)
             while time.monotonic() - began < ACTIVITY_S:
@@ -504,6 +548,7 @@ def test_blocks_converge_under_faults_kills_a_410_and_expiring_channels(
                 ("unacked", len(unacked)),
                 ("renewals_after_expiry", f"{lapsed}/{renewed}"),
                 ("kill_mid_write", caught),
+                ("deleted_while_store_empty", deleted_meanwhile),
                 ("kills", workers.kills),
                 ("crashes", workers.crashes),
                 ("faults", fault_share(lockme, google)),
@@ -515,6 +560,7 @@ def test_blocks_converge_under_faults_kills_a_410_and_expiring_channels(
     )
     logs = "" if quiet and not (missing or extra) else workers.logs()
     assert caught, "no create was in flight to kill the workers on"
+    assert deleted_meanwhile > 0, "no event with blocks was deleted while the store was empty"
     assert duplicates == [], duplicates
     assert (missing, extra) == ([], []), (missing, extra, logs)
     assert touched == [], touched

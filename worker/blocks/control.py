@@ -58,6 +58,7 @@ def turn_off(runtime: Runtime, room_id: int) -> int:
     channel nobody needs any more is stopped."""
     sync = BlocksSync(runtime)
     calendar_id = sync.rooms.calendar_of(room_id)
+    sync.check.ensure([room_id])  # its blocks made before a store loss are removed too
     sync.rooms.clear(room_id)
     freed = sum(
         sync.writer.free(record) == WriteResult.FREED for record in sync.ledger.for_room(room_id)

@@ -19,6 +19,7 @@ from typing import Any, cast
 from redis.exceptions import LockError
 
 from worker import logs
+from worker.blocks.adopt import ADOPTED, LockmeCheck
 from worker.blocks.channels import Channels, ChannelStore
 from worker.blocks.feed import Feed, FeedRead, FeedStore
 from worker.blocks.ledger import BlockRecord, Ledger
@@ -74,6 +75,9 @@ class BlocksSync:
         self.slots = SlotSource(runtime.lockme, client, keys)
         slot_leases = Leases(client, keys, lease_s=SLOT_LEASE_S, wait_s=SLOT_WAIT_S)
         self.writer = Writer(runtime.lockme, self.ledger, runtime.store.record_sync, slot_leases)
+        self.check = LockmeCheck(
+            runtime.lockme, self.ledger, self.rooms, slot_leases, runtime.settings
+        )
         # A second sync of a calendar (a person's confirm beside the job) waits briefly,
         # then fails as transient and is retried.
         self.calendar_lock = Leases(client, keys, lease_s=SYNC_LEASE_S, wait_s=SYNC_WAIT_S)
@@ -99,6 +103,11 @@ class BlocksSync:
         explained: set[str] = set()
         if read is not None and not read.full:
             explained = set(read.changed) | set(read.removed)
+        if read is not None and read.full and not read.empty:
+            # Blocks adopted from Lockme (``adopt``) whose slots no event covers: a full
+            # read that found the calendar's events is the first and only account of what
+            # happened to theirs. After an empty one, the guard weighs them as any removal.
+            explained.add(ADOPTED)
         return plan(
             calendar_id,
             self._privacy(self.rooms.rooms_of(calendar_id)),
@@ -134,7 +143,10 @@ class BlocksSync:
         return report
 
     def _sync(self, calendar_id: str, report: SyncReport, *, force: bool) -> None:
-        used = bool(self.rooms.rooms_of(calendar_id))
+        rooms = self.rooms.rooms_of(calendar_id)
+        # Blocks made before a store loss are adopted before the first plan (``adopt``).
+        self.check.ensure(rooms)
+        used = bool(rooms)
         read = self.feed.read(calendar_id) if used else None
         report.full = bool(read and read.full)
         # A calendar no room uses any more frees its blocks: a person changed the setting.

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from worker.blocks.adopt import last_checked
 from worker.blocks.channels import ChannelStore
 from worker.blocks.feed import FeedStore
 from worker.blocks.ledger import BlockRecord, Ledger
@@ -88,6 +89,7 @@ def snapshot(runtime: Runtime) -> dict[str, Any]:
     records = ledger.all()
     calendars = [calendar_state(runtime, cid) for cid in sorted(set(settings.values()))]
     synced = [c["synced_at"] for c in calendars if c["synced_at"]]
+    checked = last_checked(runtime.redis, runtime.keys, list(settings))
     feed = FeedStore(runtime.redis, runtime.keys)
     events = {
         (cid, eid): entry
@@ -104,6 +106,9 @@ def snapshot(runtime: Runtime) -> dict[str, Any]:
         "conflicts": [_conflict(titled, c, events) for c in ledger.conflicts()],
         "held": rooms.held(),
         "last_sync_at": max(synced) if synced else None,
+        # Since when every blocks room's blocks have been checked against Lockme (None:
+        # one has not been yet, as after a store loss until its next sync).
+        "last_checked_at": _iso(str(checked)) if checked is not None else None,
         "calendars": calendars,
         "list": [_listed(titled, r, events) for r in records],
     }
