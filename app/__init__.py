@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.runtime import install
-from worker import logs, sentry, tasks
+from worker import logs, runtimes, sentry
 from worker.config import Settings, load_settings
 from worker.runtime import Runtime, build_runtime
 
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # A replay (the status page's button) fails over a dead worker's job of the message it
     # re-queues, which runs that job's failure callback in this process, with its queue's
     # runtime. Reads (status, metrics) recover nothing (``worker.status.queue_stats``).
-    tasks.configure(runtime)
+    runtimes.configure(runtime)
     from app import auth, blocks, hardening, i18n, metrics, setup, status, webhooks
 
     setup.allow_oauth_over_loopback_http(settings)

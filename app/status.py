@@ -31,11 +31,11 @@ from app.live import digest_response
 from app.runtime import runtime
 from worker import underway
 from worker.memory import redis_memory
+from worker.message_jobs import replay as replay_messages
 from worker.names import calendar_names, room_names
 from worker.runtime import Runtime
 from worker.shapes import recorded as answer_shapes
 from worker.status import queue_stats, reconcile_times
-from worker.tasks import replay as replay_messages
 
 bp = Blueprint("status", __name__)
 

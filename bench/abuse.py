@@ -42,7 +42,7 @@ import redis
 from app import create_app
 from bench.harness import wait_until
 from tests.chaos.harness import free_port
-from worker import inbox, intake, rqseam, tasks
+from worker import inbox, intake, message_jobs, rqseam, runtimes
 from worker.config import load_settings
 from worker.memory import redis_memory
 from worker.queue import FINISHED_JOB_TTL_S
@@ -120,7 +120,7 @@ def run(ids: int, bookings: int) -> dict[str, Any]:
             }
         )
         rt = build_runtime(settings)
-        tasks.configure(rt)
+        runtimes.configure(rt)
         rt.lockme.connect(lockme.issue_token())
         rt.store.set_connection("lockme", account=lockme.nick)
         token = google.issue_token()
@@ -293,11 +293,11 @@ def _oversized_child(url: str, env: dict[str, str], jobs: Any, results: Any) -> 
     import resource
 
     rt = build_runtime(load_settings(env=env))
-    tasks.configure(rt)
+    runtimes.configure(rt)
     start_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     message_id = jobs.get()
     began = time.monotonic()
-    outcome = tasks.handle_message(rt, message_id, False, None)
+    outcome = message_jobs.handle_message(rt, message_id, False, None)
     results.put(
         {
             "outcome": outcome,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rq.worker import HerokuWorker
 
-from worker import rqseam, tasks
+from worker import rqseam, runtimes
 from worker.config import load_settings
 from worker.runtime import build_runtime
 
@@ -19,5 +19,5 @@ class ForkingSyncWorker(rqseam.StopSignal, rqseam.ShortHeartbeat, HerokuWorker):
 
 if __name__ == "__main__":
     runtime = build_runtime(load_settings().require())
-    tasks.configure(runtime)
+    runtimes.configure(runtime)
     rqseam.run_worker(runtime, worker_class=ForkingSyncWorker)

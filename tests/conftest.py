@@ -25,7 +25,7 @@ from flask import Flask
 
 from app import create_app
 from tests.databases import TEST_REDIS_URL, claim, worker_index
-from worker import inbox, intake, rqseam, tasks
+from worker import inbox, intake, rqseam, runtimes
 from worker.config import Settings, load_settings
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
@@ -143,11 +143,11 @@ def connected_runtime(
 ) -> Iterator[Runtime]:
     """A runtime of an established installation with both services connected."""
     rt = build_runtime(settings)
-    tasks.configure(rt)
+    runtimes.configure(rt)
     connect_both(rt, lockme, google)
     establish(rt)
     yield rt
-    tasks.configure(None)
+    runtimes.configure(None)
     rt.redis.close()
 
 
@@ -175,9 +175,9 @@ def web_runtime(
     fake_google.add_calendar("rooms-krakow@group.calendar.google.com", "Rooms Kraków", "writer")
     fake_google.add_calendar("holidays@group.calendar.google.com", "Holidays", "reader")
     rt = build_runtime(settings)
-    tasks.configure(rt)
+    runtimes.configure(rt)
     yield rt
-    tasks.configure(None)
+    runtimes.configure(None)
     rt.redis.close()
 
 

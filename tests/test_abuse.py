@@ -22,7 +22,7 @@ import redis
 from tests.chaos.harness import free_port, wait_for
 from tests.conftest import deliver, drain, make_settings
 from tests.test_web import log_in
-from worker import alerts, inbox, intake, tasks
+from worker import alerts, entrypoints, inbox, intake, message_jobs
 from worker.memory import RedisMemory, redis_memory
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
@@ -84,10 +84,10 @@ def test_an_unknown_id_costs_one_lockme_call_and_is_no_failure(
     assert runtime.store.failure(bogus) is None and runtime.store.failure_count() == 0
     assert runtime.store.is_unknown(bogus)
     # A job for it (a redelivery that raced the note) reads nothing from Lockme either.
-    assert tasks.handle_message(runtime, bogus, False, None) == "unknown"
+    assert message_jobs.handle_message(runtime, bogus, False, None) == "unknown"
     assert fake_lockme.count("GET", rf"/message/{bogus}$") == 1
     # Replay on a person's request still asks Lockme.
-    assert tasks.handle_message(runtime, bogus, True, None) == "unknown"
+    assert message_jobs.handle_message(runtime, bogus, True, None) == "unknown"
     assert fake_lockme.count("GET", rf"/message/{bogus}$") == 2
 
 
@@ -213,7 +213,7 @@ def test_a_replay_of_thousands_of_parked_messages_is_admitted_in_batches(
     for mid in parked:
         pipe.hset(runtime.keys.parked, str(mid), "google")
     pipe.execute()
-    assert tasks.replay_parked("google") == len(parked)
+    assert entrypoints.replay_parked("google") == len(parked)
     assert runtime.store.parked() == {}
     assert runtime.queue.count == 0 and intake.pending(runtime.redis, runtime.keys)[0] == len(
         parked

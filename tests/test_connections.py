@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import connect_both, deliver, drain, establish, google_record
 from tests.test_web import connect, log_in
-from worker import intake, tasks
+from worker import intake, message_jobs, runtimes
 from worker.config import Settings
 from worker.queue import REPLAY_PARKED, enqueue_message
 from worker.runtime import Runtime, build_runtime
@@ -29,9 +29,9 @@ MESSAGE_READ = r"/message/\d+$"
 def worker_rt(settings: Settings, web_app: Flask) -> Iterator[Runtime]:
     """The worker process's runtime: its own store, token cache and API clients."""
     rt = build_runtime(settings)
-    tasks.configure(rt)
+    runtimes.configure(rt)
     yield rt
-    tasks.configure(None)
+    runtimes.configure(None)
     rt.redis.close()
 
 
@@ -185,7 +185,7 @@ def test_the_oauth_callback_queues_the_replay_instead_of_running_it(
     queued = [worker_rt.queue.fetch_job(jid) for jid in worker_rt.queue.job_ids]
     assert [(job.func_name, job.args) for job in queued] == [(REPLAY_PARKED, ["lockme"])]
 
-    assert tasks.replay_parked("lockme") == 2000
+    assert message_jobs.replay_parked(worker_rt, "lockme") == 2000
     assert worker_rt.store.parked() == {5000: "google"}
     # The replay job alone: the 2,000 wait in the inbox, admitted in bounded batches.
     assert worker_rt.queue.count == 1

@@ -15,7 +15,7 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegis
 from rq.timeouts import TimerDeathPenalty
 
 from tests.conftest import connect_both, deliver, drain
-from worker import rqseam, tasks
+from worker import message_jobs, rqseam, runtimes
 from worker.booking import Route
 from worker.queue import PROCESS_MESSAGE, enqueue_message, job_id
 from worker.runtime import Runtime
@@ -51,7 +51,7 @@ def test_web_tier_fails_over_a_dead_workers_job_from_a_request_thread(
     and with no process-wide runtime (which must not be built from the environment or a
     stray .env)."""
     mids = [fake_lockme.create_reservation(5, "2026-04-10", f"1{h}:00:00")[1] for h in (7, 8)]
-    tasks.configure(None)
+    runtimes.configure(None)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SECRET_KEY", raising=False)
 
@@ -63,13 +63,13 @@ def test_web_tier_fails_over_a_dead_workers_job_from_a_request_thread(
         assert request_thread.submit(queue_stats, runtime).result()["started"] == 2
         stranded = Job.fetch(job_id(mids[0]), runtime.redis, serializer=serializer)
         assert stranded.get_status() == JobStatus.STARTED
-        request_thread.submit(tasks.replay, runtime, [mids[1]]).result()
+        request_thread.submit(message_jobs.replay, runtime, [mids[1]]).result()
     revived = [Job.fetch(job_id(m), runtime.redis, serializer=serializer) for m in mids]
     assert all(j.get_status() in (JobStatus.QUEUED, JobStatus.SCHEDULED) for j in revived)
     for job in revived:
         runtime.queue.enqueue_job(job)  # what the scheduler does once the retry interval passes
 
-    tasks.configure(runtime)
+    runtimes.configure(runtime)
     drain(runtime)
     assert set(mids) <= fake_lockme.acked
 

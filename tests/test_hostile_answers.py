@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.test_web import log_in
-from worker import gcal, lockme, tasks
+from worker import gcal, lockme, message_jobs
 from worker.booking import Route
 from worker.errors import MalformedAnswer
 from worker.runtime import Runtime
@@ -37,7 +37,7 @@ def test_an_oversized_message_is_a_bounded_malformed_failure_and_acknowledged(
 ) -> None:
     huge = json.dumps("x" * (lockme.ANSWER_LIMIT + 10))
     mid = fake_lockme.put_message(huge)
-    assert tasks.handle_message(runtime, mid, False, None) == "failed"
+    assert message_jobs.handle_message(runtime, mid, False, None) == "failed"
     failure = runtime.store.failure(mid)
     assert failure is not None and failure["kind"] == "malformed"
     assert "larger than 1024 KB" in failure["reason"]
@@ -50,7 +50,7 @@ def test_a_message_nested_too_deep_is_malformed_not_transient(
     runtime: Runtime, fake_lockme: FakeLockme
 ) -> None:
     mid = fake_lockme.put_message(DEEP_JSON)
-    assert tasks.handle_message(runtime, mid, False, None) == "failed"
+    assert message_jobs.handle_message(runtime, mid, False, None) == "failed"
     failure = runtime.store.failure(mid)
     assert failure is not None and failure["kind"] == "malformed"
     assert failure["reason"].startswith(f"Lockme GET /message/{mid}: ")
@@ -62,7 +62,7 @@ def test_a_non_object_message_under_the_cap_keeps_no_payload(
     runtime: Runtime, fake_lockme: FakeLockme
 ) -> None:
     mid = fake_lockme.put_message(json.dumps("y" * 500_000))
-    assert tasks.handle_message(runtime, mid, False, None) == "failed"
+    assert message_jobs.handle_message(runtime, mid, False, None) == "failed"
     assert _record_size(runtime, mid) < 1000
 
 
@@ -77,7 +77,7 @@ def test_people_written_in_superscript_digits_still_syncs(
             "data": {"date": "2026-06-01", "hour": "18:00", "name": "Ann", "people": "²"},
         }
     )
-    assert tasks.handle_message(runtime, mid, False, None) == "created"
+    assert message_jobs.handle_message(runtime, mid, False, None) == "created"
     assert "770001" in fake_google.live_events_by_reservation()
 
 
@@ -112,7 +112,7 @@ def test_a_failure_keeps_only_what_the_rooms_privacy_level_shows(
             },
         }
     )
-    assert tasks.handle_message(runtime, mid, False, None) == "failed"
+    assert message_jobs.handle_message(runtime, mid, False, None) == "failed"
     failure = runtime.store.failure(mid)
     assert failure is not None
     data = failure["payload"]["data"]

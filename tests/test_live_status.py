@@ -10,7 +10,7 @@ from tests import test_web
 from tests.conftest import connect_both, deliver, drain
 from tests.test_outage import EVENTS, work
 from tests.test_web import Staff, connect
-from worker import tasks, underway
+from worker import entrypoints, underway
 from worker.booking import Route
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
@@ -63,7 +63,7 @@ def test_a_google_outage_shows_as_it_happens_and_clears_by_itself(
     assert "Google isn&#39;t answering; bookings wait" in setup
 
     fake_google.faults.remove(outage)
-    assert tasks.probe_outages() == ["google"]
+    assert entrypoints.probe_outages() == ["google"]
     work(web_runtime)
     assert mid in fake_lockme.acked
     html = client.get("/status").get_data(as_text=True)

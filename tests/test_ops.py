@@ -43,7 +43,7 @@ from tests.conftest import (
     settings_env,
 )
 from tests.test_web import log_in
-from worker import alerts, cli, logs, rqseam, schedules, sentry, tasks
+from worker import alerts, cli, entrypoints, logs, rqseam, runtimes, schedules, sentry
 from worker.config import ConfigError, Settings, load_settings
 from worker.gcal import RETRY_ATTEMPTS
 from worker.keys import Keys
@@ -392,7 +392,7 @@ def test_a_broken_connection_alerts_once_per_hour(
 ) -> None:
     settings = make_settings(redis_url, fake_lockme, fake_google, ALERT_WEBHOOK_URL=receiver.url)
     rt = build_runtime(settings)
-    tasks.configure(rt)
+    runtimes.configure(rt)
     try:
         connect_both(rt, fake_lockme, fake_google)
         client = create_app(settings, rt).test_client()
@@ -415,10 +415,10 @@ def test_a_broken_connection_alerts_once_per_hour(
         assert 3590 < rt.redis.ttl(key) <= 3600
         assert alerts.check(rt) == [] and len(receiver.posts) == 1
         rt.redis.expire(key, 0)  # the hour is over
-        assert tasks.run_alert_check() == ["google_disconnected"]
+        assert entrypoints.run_alert_check() == ["google_disconnected"]
         assert len(receiver.posts) == 2
     finally:
-        tasks.configure(None)
+        runtimes.configure(None)
         rt.redis.close()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rq.registry import ScheduledJobRegistry
 
 from tests.conftest import deliver
-from worker import inbox, rqseam, tasks
+from worker import entrypoints, inbox, rqseam
 from worker.queue import PROBE_JOB, job_id
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
@@ -39,11 +39,11 @@ def test_a_booking_waiting_out_an_outage_is_retried_once_google_answers(
     assert len(probes) == 1 and job_id(mid) in scheduled(runtime)
 
     # Still down: nothing is released, and the next check is scheduled.
-    assert tasks.probe_outages() == []
+    assert entrypoints.probe_outages() == []
     assert job_id(mid) in scheduled(runtime)
 
     fake_google.faults.remove(outage)
-    assert tasks.probe_outages() == ["google"]
+    assert entrypoints.probe_outages() == ["google"]
     assert runtime.store.outages() == {}
     work(runtime)  # its retry was due in seconds to minutes; now it is due at once
     assert mid in fake_lockme.acked

@@ -16,10 +16,10 @@ from rq.registry import ScheduledJobRegistry
 from tests.conftest import connect_both, deliver, drain, google_record
 from worker import inbox, intake
 from worker.booking import Route, event_id
+from worker.message_jobs import replay
 from worker.queue import MESSAGE_JOB, job_id
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle
-from worker.tasks import replay
 
 PRIMARY = "staff@example.com"
 

@@ -19,7 +19,7 @@ from rq.registry import ScheduledJobRegistry
 
 from tests.chaos.harness import Workers, wait_for
 from tests.conftest import make_settings
-from worker import rqseam, schedules, tasks
+from worker import rqseam, runtimes, schedules
 from worker.blocks.jobs import POLL_JOB, POLL_S
 from worker.queue import ALERT_JOB, RECONCILE_JOB, enqueue_reconcile
 from worker.reconcile import last_run
@@ -73,7 +73,7 @@ def worker(runtime: Runtime) -> rqseam.SyncWorker:
     made = rqseam.SyncWorker(
         [runtime.queue], connection=runtime.redis, serializer=runtime.queue.serializer
     )
-    made.served = tasks.served
+    made.served = runtimes.served
     return made
 
 
@@ -172,7 +172,7 @@ def test_a_runtime_set_while_the_worker_runs_is_scheduled_at_its_next_pass(
     pass_of(worker)
     assert all_scheduled(runtime)
     assert periodic_ids(second_runtime) == {}
-    tasks.configure(second_runtime)
+    runtimes.configure(second_runtime)
     pass_of(worker)
     assert all_scheduled(second_runtime)
     ids = set(periodic_ids(runtime).values()) | set(periodic_ids(second_runtime).values())

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from tests.conftest import connected_runtime, deliver, drain, make_settings
-from worker import inbox, tasks
+from worker import inbox, runtimes
 from worker.config import Settings
 from worker.keys import PREFIX, Keys
 from worker.queue import job_id
@@ -70,8 +70,8 @@ def test_two_runtimes_share_a_redis_without_touching_each_other(
         connected_runtime(settings, fake_lockme, fake_google) as a,
         connected_runtime(settings_b, lockme_b, google_b) as b,
     ):
-        tasks.configure(a)  # both configured: each job runs with its queue's runtime
-        tasks.configure(b)
+        runtimes.configure(a)  # both configured: each job runs with its queue's runtime
+        runtimes.configure(b)
         assert (a.keys.prefix, a.queue.name) == (PREFIX, "lockme")  # today's names
         assert (b.keys.prefix, b.queue.name) == (OTHER_PREFIX, OTHER_QUEUE)
         web_a = create_app(settings, a).test_client()

@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 
 import redis
 
-from worker import alerts, devserver, inbox, logs, report, rqseam, sentry, tasks
+from worker import alerts, devserver, inbox, logs, message_jobs, report, rqseam, runtimes, sentry
 from worker.blocks import commands as blocks_commands
 from worker.booking import HOLDS_SETTINGS
 from worker.config import TRUSTED_LOCAL_HOSTS, ConfigError, Settings, load_settings
@@ -31,7 +31,7 @@ SANDBOX_AWARE = ("status", "check", "routes")
 
 def _runtime(settings: Settings) -> Runtime:
     runtime = build_runtime(settings)
-    tasks.configure(runtime)
+    runtimes.configure(runtime)
     return runtime
 
 
@@ -42,7 +42,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     else:
         inbox.Dispatcher(runtime).start()
     # Each maintenance pass keeps the periodic jobs of every runtime served scheduled.
-    rqseam.run_worker(runtime, burst=args.burst, served=tasks.served)
+    rqseam.run_worker(runtime, burst=args.burst, served=runtimes.served)
     return 0
 
 
@@ -210,7 +210,7 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     runtime = _runtime(settings)
     ids = None if args.all or args.message_id is None else [args.message_id]
-    replayed = tasks.replay(runtime, ids)
+    replayed = message_jobs.replay(runtime, ids)
     print(f"re-queued {len(replayed)} message(s)" + (f": {replayed}" if replayed else ""))
     return 0
 

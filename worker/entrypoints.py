@@ -3,8 +3,11 @@
 A job waiting in Redis (a message's retry in its backoff, tomorrow's reconcile) names the
 function it will run by import path. Moving or renaming that function would strand every
 such job of a running installation. So jobs are enqueued under the paths of this module,
-which only delegates, and the implementation (``worker.tasks``) can move freely: keep
-these names and signatures, add new ones beside them.
+and the implementations can move freely: keep these names and signatures, add new ones
+beside them.
+
+Each entry point fetches the job's runtime (``worker.runtimes``) and passes it down: the
+only place a runtime is looked up.
 
 Paths of earlier releases (``worker.tasks.process_message`` and the others in
 :data:`EARLIER_PATHS`) stay importable for the jobs queued under them before an upgrade;
@@ -17,7 +20,7 @@ from typing import Any
 
 from rq.job import Job
 
-from worker import tasks
+from worker import message_jobs, runtimes
 
 # What jobs of earlier releases were queued under: each must keep resolving.
 EARLIER_PATHS = (
@@ -32,50 +35,50 @@ EARLIER_PATHS = (
 
 def process_message(message_id: int, replay: bool = False, received_at: float | None = None) -> str:
     """A Lockme message's job (``worker.tasks.process_message``)."""
-    return tasks.process_message(message_id, replay, received_at)
+    return message_jobs.process_message(runtimes.current(), message_id, replay, received_at)
 
 
 def record_exhausted_failure(job: Job, connection: Any, exc_type: Any, exc: Any, tb: Any) -> None:
     """A message job's failure callback (``worker.tasks.record_exhausted_failure``)."""
-    tasks.record_exhausted_failure(job, connection, exc_type, exc, tb)
+    message_jobs.record_exhausted_failure(runtimes.current(job), job, connection, exc_type, exc)
 
 
 def run_reconcile(days: int = 60, reschedule: bool = False) -> dict[str, int]:
     """The reconcile job (``worker.tasks.run_reconcile``)."""
-    return tasks.run_reconcile(days, reschedule)
+    return message_jobs.run_reconcile(runtimes.current(), days, reschedule)
 
 
 def run_alert_check(reschedule: bool = False) -> list[str]:
     """The alert check job (``worker.tasks.run_alert_check``)."""
-    return tasks.run_alert_check(reschedule)
+    return message_jobs.run_alert_check(runtimes.current(), reschedule)
 
 
 def replay_parked(provider: str) -> int:
     """The replay after a reconnect (``worker.tasks.replay_parked``)."""
-    return tasks.replay_parked(provider)
+    return message_jobs.replay_parked(runtimes.current(), provider)
 
 
 def probe_outages() -> list[str]:
     """The outage probe (``worker.tasks.probe_outages``)."""
-    return tasks.probe_outages()
+    return message_jobs.probe_outages(runtimes.current())
 
 
 def sync_blocks_calendar(calendar_id: str) -> None:
     """A blocks calendar's sync (``worker.blocks.jobs.sync_calendar_job``)."""
     from worker.blocks import jobs
 
-    jobs.sync_calendar_job(calendar_id)
+    jobs.sync_calendar_job(runtimes.current(), calendar_id)
 
 
 def poll_blocks(reschedule: bool = False) -> list[str]:
     """The blocks poll (``worker.blocks.jobs.poll_blocks_job``)."""
     from worker.blocks import jobs
 
-    return jobs.poll_blocks_job(reschedule)
+    return jobs.poll_blocks_job(runtimes.current(), reschedule)
 
 
 def check_blocks(reschedule: bool = False) -> dict[str, Any]:
     """The daily check of the blocks against Lockme (``worker.blocks.adopt.check_job``)."""
     from worker.blocks import adopt
 
-    return adopt.check_job(reschedule)
+    return adopt.check_job(runtimes.current(), reschedule)

@@ -14,7 +14,8 @@ Never twice, with any number of workers: each scheduled run is named by its slot
 anything, so a slot whose job was made again after it ran (by a pass whose clock lags, or
 that read the schedule just before the run ended) is skipped.
 
-Jobs are named by import path (see ``worker.queue``), as ``worker.tasks`` imports this module.
+Jobs are named by import path (see ``worker.queue``), as ``worker.message_jobs`` imports
+this module.
 """
 
 from __future__ import annotations

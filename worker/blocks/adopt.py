@@ -227,16 +227,15 @@ def last_checked(client: redis.Redis, keys: Keys, room_ids: list[int]) -> float 
     return min(float(text(raw)) for raw in raws if raw)
 
 
-def check_job(reschedule: bool = False) -> dict[str, Any]:
-    """Job entry point of the daily check: checks every blocks room and asks for a sync of
+def check_job(runtime: Runtime, reschedule: bool = False) -> dict[str, Any]:
+    """The daily check's job: checks every blocks room and asks for a sync of
     each calendar that gained a block (its plan keeps or frees it). ``reschedule``: the run
     is a periodic slot's, which runs once however many jobs were made for it
     (``worker.schedules``, which also keeps the next slot scheduled)."""
-    from worker import schedules, tasks
+    from worker import schedules
     from worker.blocks.flow import BlocksSync
     from worker.blocks.jobs import request_sync
 
-    runtime: Runtime = tasks.current()
     if reschedule and not schedules.claim_slot(runtime):
         return {"skipped": "the slot ran already"}
     sync = BlocksSync(runtime)

@@ -73,11 +73,8 @@ def request_sync(runtime: Runtime, calendar_id: str) -> str:
     return "known"
 
 
-def sync_calendar_job(calendar_id: str) -> None:
-    """Job entry point: sync the calendar, and again while a push asked for it meanwhile."""
-    from worker import tasks
-
-    runtime = tasks.current()
+def sync_calendar_job(runtime: Runtime, calendar_id: str) -> None:
+    """The calendar's sync job: sync it, and again while a push asked for it meanwhile."""
     state = runtime.keys.blocks_calendar(calendar_id)
     # Imported here: the use case (worker.blocks.flow) imports the feed, the channels and
     # the Lockme side, none of which the enqueueing side (the web tier) needs.
@@ -133,13 +130,12 @@ def due_calendars(runtime: Runtime, now: float | None = None) -> list[str]:
     return due
 
 
-def poll_blocks_job(reschedule: bool = False) -> list[str]:
-    """Job entry point of the poll: asks for the syncs that are due. ``reschedule``: the
+def poll_blocks_job(runtime: Runtime, reschedule: bool = False) -> list[str]:
+    """The poll's job: asks for the syncs that are due. ``reschedule``: the
     run is a periodic slot's, which runs once however many jobs were made for it
     (``worker.schedules``, which also keeps the next slot scheduled)."""
-    from worker import schedules, tasks
+    from worker import schedules
 
-    runtime = tasks.current()
     if reschedule and not schedules.claim_slot(runtime):
         return []
     due = due_calendars(runtime)

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import redis
 
-from worker import tasks
+from worker import message_jobs
 from worker.blocks.rooms import BlockRooms
 from worker.booking import Route
 from worker.config import Settings
@@ -219,7 +219,7 @@ class Sandbox:
                 self.troubles.pop("google_revoked", None)
             parked = list(runtime.store.parked())
             if parked:
-                tasks.replay(runtime, parked)
+                message_jobs.replay(runtime, parked)
         finally:
             runtime.redis.close()
         return {"lockme": self.lockme.nick, "google": self.google.email}
