@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from worker.alerts import Alert, InsecureSMTP, send_email
+from worker.alert import Alert
+from worker.alerts import InsecureSMTP, send_email
 from worker.config import Settings
 
 

@@ -16,13 +16,13 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import requests
 
 from worker import logs
+from worker.alert import Alert
 from worker.blocks import report as blocks_report
 from worker.config import Settings
 from worker.memory import redis_memory
@@ -34,14 +34,6 @@ THROTTLE_S = 3600
 STALL_AFTER_S = 600
 TIMEOUT_S = 10
 LABELS = {"lockme": "Lockme", "google": "Google Calendar"}
-
-
-@dataclass(frozen=True)
-class Alert:
-    """One condition (the throttle's key) and the sentence staff read."""
-
-    condition: str
-    text: str
 
 
 def active(runtime: Runtime) -> list[Alert]:

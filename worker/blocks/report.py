@@ -7,8 +7,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from worker.alert import Alert
 from worker.blocks.adopt import last_checked
 from worker.blocks.channels import ChannelStore
 from worker.blocks.feed import FeedStore
@@ -16,10 +17,6 @@ from worker.blocks.ledger import BlockRecord, Ledger
 from worker.blocks.rooms import BlockRooms
 from worker.blocks.rules import MADE, TITLED_PRIVACY
 from worker.runtime import Runtime
-
-if TYPE_CHECKING:
-    from worker.alerts import Alert
-
 
 # How a blocks calendar's changes reach the product (``changes_via``; the status page words
 # each), and the same in the CLI's words (``changes_by``).
@@ -133,8 +130,6 @@ def _conflict(
 def alerts(runtime: Runtime, where: str) -> list[Alert]:
     """The blocks conditions that need a person: removals held by the guard, and slots a
     staff event covers that a customer's booking holds (named by count, never by customer)."""
-    from worker.alerts import Alert
-
     found: list[Alert] = []
     rooms = BlockRooms(runtime.redis, runtime.keys)
     for held in rooms.held():
