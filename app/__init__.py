@@ -10,8 +10,9 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.runtime import install
-from worker import logs, runtimes, sentry
 from worker.config import Settings, load_settings
+from worker.jobs import runtimes
+from worker.ops import logs, sentry
 from worker.runtime import Runtime, build_runtime
 
 
@@ -36,7 +37,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install(app, runtime)
     # A replay (the status page's button) fails over a dead worker's job of the message it
     # re-queues, which runs that job's failure callback in this process, with its queue's
-    # runtime. Reads (status, metrics) recover nothing (``worker.status.queue_stats``).
+    # runtime. Reads (status, metrics) recover nothing (``worker.ops.status.queue_stats``).
     runtimes.configure(runtime)
     from app import auth, blocks, hardening, i18n, metrics, setup, status, webhooks
 

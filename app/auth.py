@@ -44,7 +44,7 @@ from app.i18n import t
 from app.login_throttle import DEVICE_COOKIE, DEVICE_DAYS, LoginThrottle
 from app.metrics import bearer_allowed
 from app.runtime import runtime
-from worker.redisutil import text
+from worker.stores.redisutil import text
 
 bp = Blueprint("auth", __name__)
 

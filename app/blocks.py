@@ -2,7 +2,7 @@
 with its confirm button, and the rooms page's blocks calendars with their two-step
 preview / turn on and ask / turn off.
 
-The engine is ``worker.blocks`` (``report`` says what is shown, ``control`` does what a
+The engine is ``worker.flows.blocks`` (``report`` says what is shown, ``control`` does what a
 person asks); this module puts it in staff's words and behind the login and CSRF gate.
 Every step that writes to the venue's live Lockme account is a POST a person makes after
 seeing what it will do: a preview writes nothing, turning off says how many blocks go.
@@ -20,13 +20,14 @@ from app.explain import cause_of
 from app.i18n import t, t_known
 from app.runtime import runtime
 from app.sources import Sources, sources
-from worker.blocks import control, report
-from worker.blocks.ledger import Ledger
-from worker.blocks.rooms import BlockRooms
-from worker.blocks.rules import MADE, SlotPlan
-from worker.errors import SyncError
-from worker.names import calendar_names, room_label, room_names
+from worker.domain.block_rules import MADE, SlotPlan
+from worker.domain.errors import SyncError
+from worker.flows.blocks import control
+from worker.ops import blocks_report as report
+from worker.ops.names import calendar_names, room_label, room_names
 from worker.runtime import Runtime
+from worker.stores.block_ledger import Ledger
+from worker.stores.block_rooms import BlockRooms
 
 bp = Blueprint("blocks", __name__)
 

@@ -15,7 +15,7 @@ from app.explain import ConnectionState
 from app.health import connection_health
 from app.i18n import t
 from app.sandbox_texts import st
-from worker.calendar_check import last_results
+from worker.ops.calendar_check import last_results
 from worker.runtime import Runtime
 
 LOCAL_SUFFIXES = (".local", ".localhost", ".internal", ".lan")

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from worker.errors import AuthError, SyncError, TransientError
+from worker.domain.errors import AuthError, SyncError, TransientError
 
 # (cause, pattern on the recorded reason), first match wins; kind "malformed" is checked
 # before these, and anything unmatched is "unknown".

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from app.explain import connection_state
-from worker import underway
-from worker.store import Store
-from worker.stores.tokens import PROVIDERS
+from worker.stores import underway
+from worker.stores.store import Store
+from worker.stores.token_vault import PROVIDERS
 
 
 def connection_health(store: Store) -> dict[str, Any]:

@@ -24,10 +24,10 @@ from werkzeug.datastructures import MultiDict
 from app.explain import ConnectionState
 from app.i18n import t, t_known
 from app.runtime import runtime
-from worker import underway
-from worker.booking import Route
-from worker.queue import job_id
+from worker.domain.booking import Route
+from worker.jobs.queue import job_id
 from worker.runtime import Runtime
+from worker.stores import underway
 from worker.stores.history import HISTORY_LIMIT
 
 ROWS_SHOWN = 50

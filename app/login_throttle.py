@@ -36,7 +36,7 @@ import redis
 from flask import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from worker.keys import Keys
+from worker.stores.keys import Keys
 
 FREE_ATTEMPTS = 5
 FIRST_WAIT_S = 2

@@ -2,7 +2,7 @@
 
 A scraper cannot log in, so it sends ``Authorization: Bearer <METRICS_TOKEN>``; the login
 gate in ``app.auth`` lets such a request through (:func:`bearer_allowed`). The counters come
-from Redis (``worker.metrics``); queue depth, dead letters, parked messages and connection
+from Redis (``worker.ops.metrics``); queue depth, dead letters, parked messages and connection
 health are read at scrape time, so they are exact whichever process answers.
 """
 
@@ -15,11 +15,11 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from app.login_throttle import LoginThrottle, client_address
 from app.runtime import runtime
-from worker import metrics
-from worker.memory import redis_memory
+from worker.ops import metrics
+from worker.ops.redis_memory import redis_memory
+from worker.ops.status import queue_stats
 from worker.runtime import Runtime
-from worker.status import queue_stats
-from worker.stores.tokens import PROVIDERS
+from worker.stores.token_vault import PROVIDERS
 
 bp = Blueprint("metrics", __name__)
 ENDPOINT = "metrics.scrape"

@@ -38,9 +38,8 @@ from app import blocks, checklist
 from app.i18n import language, t
 from app.runtime import runtime
 from app.sources import Problem, sources
-from worker import names
-from worker.blocks import control as blocks_control
-from worker.booking import (
+from worker.config import Settings
+from worker.domain.booking import (
     DEFAULT_TITLE,
     HOLDS_SETTINGS,
     PRIVACY_LEVELS,
@@ -51,15 +50,16 @@ from worker.booking import (
     template_values,
     unknown_placeholders,
 )
-from worker.calendar_check import CheckResult, check_all
-from worker.config import Settings
-from worker.errors import PermanentError, SyncError
-from worker.gcal import SCOPES
-from worker.names import calendar_names
-from worker.queue import enqueue_reconcile, enqueue_replay
-from worker.redisutil import text
-from worker.stores.tokens import PROVIDERS
-from worker.tokens import PROVIDER_NAMES
+from worker.domain.errors import PermanentError, SyncError
+from worker.flows.blocks import control as blocks_control
+from worker.gateways.google_calendar import SCOPES
+from worker.gateways.token_refresh import PROVIDER_NAMES
+from worker.jobs.queue import enqueue_reconcile, enqueue_replay
+from worker.ops import names
+from worker.ops.calendar_check import CheckResult, check_all
+from worker.ops.names import calendar_names
+from worker.stores.redisutil import text
+from worker.stores.token_vault import PROVIDERS
 
 bp = Blueprint("setup", __name__)
 

@@ -13,8 +13,8 @@ from typing import Any
 from app.explain import problem_key
 from app.i18n import t
 from app.runtime import runtime
-from worker.errors import SyncError
-from worker.tokens import PROVIDER_NAMES
+from worker.domain.errors import SyncError
+from worker.gateways.token_refresh import PROVIDER_NAMES
 
 # Google's roles that may change events (a bookings calendar needs one); a blocks calendar
 # needs only "reader" (``freeBusyReader`` sees no events, so it is not offered).

@@ -29,13 +29,13 @@ from app.i18n import t
 from app.live import digest as live_digest
 from app.live import digest_response
 from app.runtime import runtime
-from worker import underway
-from worker.memory import redis_memory
-from worker.message_jobs import replay as replay_messages
-from worker.names import calendar_names, room_names
+from worker.gateways.lockme_shapes import recorded as answer_shapes
+from worker.jobs.messages import replay as replay_messages
+from worker.ops.names import calendar_names, room_names
+from worker.ops.redis_memory import redis_memory
+from worker.ops.status import queue_stats, reconcile_times
 from worker.runtime import Runtime
-from worker.shapes import recorded as answer_shapes
-from worker.status import queue_stats, reconcile_times
+from worker.stores import underway
 
 bp = Blueprint("status", __name__)
 

@@ -1,7 +1,7 @@
 """The Lockme webhook receiver and the health probe.
 
 The receiver only validates and records the message id (one Redis round trip, see
-``worker.intake``); everything that talks to Lockme or Google happens in the worker.
+``worker.jobs.intake``); everything that talks to Lockme or Google happens in the worker.
 
 It is a bare WSGI app placed in front of Flask (:func:`mount`), not a Flask view: a Flask
 view paid more for the request context and the staff UI's app-wide hooks (session cookie,
@@ -27,11 +27,11 @@ import redis
 from flask import Blueprint, Response, jsonify
 
 from app.runtime import runtime
-from worker import logs, metrics
-from worker.blocks import jobs
-from worker.blocks.channels import WEBHOOK_PATH as GOOGLE_PATH
-from worker.blocks.channels import ChannelStore
-from worker.intake import Intake
+from worker.flows.blocks.channels import WEBHOOK_PATH as GOOGLE_PATH
+from worker.flows.blocks.channels import ChannelStore
+from worker.jobs import blocks_sync as jobs
+from worker.jobs.intake import Intake
+from worker.ops import logs, metrics
 from worker.runtime import Runtime
 
 PATH = "/webhooks/lockme"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bench import freshness, receiver, twoway, workers
 from bench.harness import ROOT, stack
-from worker.blocks.jobs import POLL_S
+from worker.jobs.blocks_sync import POLL_S
 
 QUOTA = 50
 QUOTA_BOOKINGS = 1000

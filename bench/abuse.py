@@ -42,10 +42,11 @@ import redis
 from app import create_app
 from bench.harness import wait_until
 from tests.chaos.harness import free_port
-from worker import inbox, intake, message_jobs, rqseam, runtimes
 from worker.config import load_settings
-from worker.memory import redis_memory
-from worker.queue import FINISHED_JOB_TTL_S
+from worker.jobs import inbox, intake, rqseam, runtimes
+from worker.jobs import messages as message_jobs
+from worker.jobs.queue import FINISHED_JOB_TTL_S
+from worker.ops.redis_memory import redis_memory
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.sandbox.endpoints import service_environment

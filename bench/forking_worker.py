@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from rq.worker import HerokuWorker
 
-from worker import rqseam, runtimes
 from worker.config import load_settings
+from worker.jobs import rqseam, runtimes
 from worker.runtime import build_runtime
 
 

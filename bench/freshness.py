@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from bench.harness import stack, stop, wait_until
 from bench.workers import LATENCY_S, WORKER, start_workers
-from worker.intake import Intake
+from worker.jobs.intake import Intake
 from worker.sandbox import fault_mix
 
 BOOKINGS = 60

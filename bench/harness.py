@@ -160,7 +160,7 @@ class Stack:
 
     def enqueue(self, message_ids: list[int]) -> None:
         """Queue the messages exactly as the receiver does."""
-        from worker.queue import enqueue_message
+        from worker.jobs.queue import enqueue_message
 
         for message_id in message_ids:
             enqueue_message(self.runtime, message_id)

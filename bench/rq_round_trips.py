@@ -4,7 +4,7 @@ On Heroku a round trip to Redis is about 1 ms, so the count per job is the figur
 decides whether an override of RQ is worth its risk (docs/benchmarks.md, "RQ seam"). A
 round trip is one command, or one pipeline, sent on a connection (counted in redis-py's
 ``send_packed_command``, through its ``connection_class`` option). The jobs do nothing and
-carry the options of a message job (``worker/queue.py``), so the count is RQ's and the
+carry the options of a message job (``worker/jobs/queue.py``), so the count is RQ's and the
 seam's alone.
 
 ``python -m bench.rq_round_trips`` prints the figures and writes them to their section of
@@ -24,8 +24,8 @@ from rq import Callback, Queue, Retry
 from rq.worker import BaseWorker, SimpleWorker
 
 from bench.harness import REDIS_URL, ROOT, replace_section
-from worker.queue import FINISHED_JOB_TTL_S, RETRY_INTERVALS
-from worker.rqseam import SyncWorker
+from worker.jobs.queue import FINISHED_JOB_TTL_S, RETRY_INTERVALS
+from worker.jobs.rqseam import SyncWorker
 
 JOBS = 200
 

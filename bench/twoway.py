@@ -31,12 +31,12 @@ from bench.freshness import WORKERS, percentile
 from bench.harness import ROOT, Stack, replace_section, stack, stop, venv_bin, wait_until
 from bench.receiver import APPS, _answers, free_port
 from bench.workers import LATENCY_S, WORKER, start_workers
-from worker.blocks import jobs
-from worker.blocks.rooms import BlockRooms
 from worker.config import load_settings
-from worker.identity import is_block_extid
+from worker.domain.identity import is_block_extid
+from worker.jobs import blocks_sync as jobs
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import fault_mix
+from worker.stores.block_rooms import BlockRooms
 
 ROOM = 301
 CAL = "closed@group.calendar.google.com"
@@ -70,7 +70,7 @@ class TwoWay:
 
 def slot(index: int) -> tuple[date, str]:
     """The ``index``-th slot from tomorrow on (the fake's default nine a day)."""
-    from worker.sandbox.lockme import DEFAULT_SLOTS
+    from worker.sandbox.fake_lockme import DEFAULT_SLOTS
 
     day = datetime.now(TZ).date() + timedelta(days=1 + index // len(DEFAULT_SLOTS))
     return day, DEFAULT_SLOTS[index % len(DEFAULT_SLOTS)]

@@ -17,7 +17,7 @@ from rq import Worker
 
 from bench import floor_worker
 from bench.harness import ROOT, PeakRss, Stack, stack, stop, venv_bin, wait_until
-from worker.queue import FINISHED_JOB_TTL_S
+from worker.jobs.queue import FINISHED_JOB_TTL_S
 
 LATENCY_S = 0.020
 WARM_UP = 5

@@ -25,8 +25,8 @@ from flask import Flask
 
 from app import create_app
 from tests.databases import TEST_REDIS_URL, claim, worker_index
-from worker import inbox, intake, rqseam, runtimes
 from worker.config import Settings, load_settings
+from worker.jobs import inbox, intake, rqseam, runtimes
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.sandbox.endpoints import service_environment

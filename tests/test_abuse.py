@@ -22,11 +22,14 @@ import redis
 from tests.chaos.harness import free_port, wait_for
 from tests.conftest import deliver, drain, make_settings
 from tests.test_web import log_in
-from worker import alerts, entrypoints, inbox, intake, message_jobs
-from worker.memory import RedisMemory, redis_memory
+from worker import entrypoints
+from worker.jobs import inbox, intake
+from worker.jobs import messages as message_jobs
+from worker.ops import alerts
+from worker.ops.redis_memory import RedisMemory, redis_memory
+from worker.ops.status import snapshot
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
-from worker.status import snapshot
 from worker.stores.failures import FAILURE_LIMIT, PARKED_LIMIT, UNKNOWN_LIMIT, UNKNOWN_TTL_S
 
 BOGUS_BASE = 9_000_000_000

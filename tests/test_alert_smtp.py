@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from worker.alert import Alert
-from worker.alerts import InsecureSMTP, send_email
 from worker.config import Settings
+from worker.ops.alert import Alert
+from worker.ops.alerts import InsecureSMTP, send_email
 
 
 class PlainSMTP(socketserver.StreamRequestHandler):

@@ -18,16 +18,17 @@ from rq.registry import ScheduledJobRegistry
 from tests import test_blocks_flow, test_web
 from tests.conftest import connect_both, drain
 from tests.test_web import Staff
-from worker import entrypoints, schedules
-from worker.blocks import control
-from worker.blocks import report as blocks_report
-from worker.blocks.adopt import ADOPTED, CHECK_JOB, CHECK_S, Found
-from worker.blocks.flow import BlocksSync
-from worker.blocks.rooms import BlockRooms
-from worker.blocks.rules import GUARD_MAX_FREES, MADE
+from worker import entrypoints
+from worker.domain.block_rules import GUARD_MAX_FREES, MADE
+from worker.flows.blocks import control
+from worker.flows.blocks.adopt import ADOPTED, CHECK_JOB, CHECK_S, Found
+from worker.flows.blocks.calendar_sync import BlocksSync
+from worker.jobs import schedules
+from worker.ops import blocks_report
+from worker.ops.status import queue_stats
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
-from worker.status import queue_stats
+from worker.stores.block_rooms import BlockRooms
 
 web_client = test_web.web_client
 staff = test_web.staff

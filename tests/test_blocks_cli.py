@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import settings_env
-from worker.blocks.flow import BlocksSync
-from worker.blocks.jobs import job_id
-from worker.cli import main
-from worker.identity import is_block_extid
+from worker.domain.identity import is_block_extid
+from worker.flows.blocks.calendar_sync import BlocksSync
+from worker.jobs.blocks_sync import job_id
+from worker.ops.cli import main
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 

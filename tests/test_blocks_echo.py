@@ -11,11 +11,11 @@ from datetime import date, time
 import pytest
 
 from tests.conftest import deliver, drain
-from worker.blocks.ledger import Ledger
-from worker.blocks.rules import SlotPlan
-from worker.blocks.writer import Writer, WriteResult
-from worker.identity import block_extid
-from worker.leases import Leases
+from worker.domain.block_rules import SlotPlan
+from worker.domain.identity import block_extid
+from worker.flows.blocks.writer import Writer, WriteResult
+from worker.stores.block_ledger import Ledger
+from worker.stores.leases import Leases
 
 ROOM = 5101
 DAY = date(2026, 12, 7)

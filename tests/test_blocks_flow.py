@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import drain
-from worker.blocks.flow import BlocksSync, booking_changed
-from worker.blocks.rooms import BlockRooms
-from worker.blocks.rules import BLOCK_LABEL, GUARD_MAX_FREES
-from worker.identity import is_block_extid
-from worker.queue import enqueue_message
-from worker.reconcile import Reconciler
+from worker.domain.block_rules import BLOCK_LABEL, GUARD_MAX_FREES
+from worker.domain.identity import is_block_extid
+from worker.flows.blocks.calendar_sync import BlocksSync, booking_changed
+from worker.flows.reconcile import Reconciler
+from worker.jobs.queue import enqueue_message
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
+from worker.stores.block_rooms import BlockRooms
 
 CAL = "blocks@group.calendar.google.com"
 ROOM, OTHER = 101, 102

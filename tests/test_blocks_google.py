@@ -16,13 +16,13 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from tests.conftest import connected_runtime, make_settings
-from worker.blocks import jobs
-from worker.blocks.channels import Channels, ChannelStore
-from worker.blocks.feed import Feed, FeedStore
 from worker.config import ConfigError, Settings, load_settings
-from worker.errors import PermanentError
-from worker.gcal import PushRefused, SyncTokenGone
-from worker.identity import private_properties
+from worker.domain.errors import PermanentError
+from worker.domain.identity import private_properties
+from worker.flows.blocks.channels import Channels, ChannelStore
+from worker.flows.blocks.feed import Feed, FeedStore
+from worker.gateways.google_calendar import PushRefused, SyncTokenGone
+from worker.jobs import blocks_sync as jobs
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 
@@ -280,7 +280,7 @@ def test_a_calendar_whose_channel_expired_is_read_at_the_poll_that_renews_it(
 ) -> None:
     """Changes made after a channel expired were pushed to nobody: the poll that replaces
     the channel reads the calendar too, instead of trusting the new one for ten minutes."""
-    from worker.blocks.rooms import BlockRooms
+    from worker.stores.block_rooms import BlockRooms
 
     BlockRooms(push_runtime.redis, push_runtime.keys).set(101, blocks_cal)
     opened = open_channel(push_runtime, fake_google, blocks_cal)
@@ -305,7 +305,7 @@ def test_a_calendar_without_push_is_read_at_every_poll_even_when_the_last_ran_la
 ) -> None:
     """The last poll's read was a little under an interval ago (that poll, or its sync,
     started late): this poll reads again, not the next one a minute after the change."""
-    from worker.blocks.rooms import BlockRooms
+    from worker.stores.block_rooms import BlockRooms
 
     BlockRooms(runtime.redis, runtime.keys).set(101, blocks_cal)
     now = time.time()

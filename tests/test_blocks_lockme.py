@@ -9,16 +9,16 @@ from datetime import date, time
 
 import pytest
 
-from worker import shapes
-from worker.blocks.ledger import Ledger
-from worker.blocks.rules import SlotPlan
-from worker.blocks.slots import SlotSource, UnreadableSlots, read_hours
-from worker.blocks.writer import Writer, WriteResult
-from worker.errors import TransientError
-from worker.identity import block_extid
-from worker.leases import Leases
-from worker.lockme import SlotTaken
+from worker.domain.block_rules import SlotPlan
+from worker.domain.errors import TransientError
+from worker.domain.identity import block_extid
+from worker.flows.blocks.slots import SlotSource, UnreadableSlots, read_hours
+from worker.flows.blocks.writer import Writer, WriteResult
+from worker.gateways import lockme_shapes as shapes
+from worker.gateways.lockme import SlotTaken
 from worker.sandbox import FakeLockme
+from worker.stores.block_ledger import Ledger
+from worker.stores.leases import Leases
 
 ROOM = 5101
 OTHER_ROOM = 5102

@@ -22,15 +22,15 @@ from app.i18n import MESSAGES
 from tests import test_web
 from tests.conftest import deliver, drain
 from tests.test_web import Staff, connect
-from worker.blocks.channels import Channels, ChannelStore
-from worker.blocks.flow import BlocksSync
-from worker.blocks.jobs import job_id
-from worker.blocks.rooms import BlockRooms
-from worker.booking import Route
-from worker.errors import SyncError
-from worker.identity import is_block_extid
+from worker.domain.booking import Route
+from worker.domain.errors import SyncError
+from worker.domain.identity import is_block_extid
+from worker.flows.blocks.calendar_sync import BlocksSync
+from worker.flows.blocks.channels import Channels, ChannelStore
+from worker.jobs.blocks_sync import job_id
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
+from worker.stores.block_rooms import BlockRooms
 
 web_client = test_web.web_client
 staff = test_web.staff

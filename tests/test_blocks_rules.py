@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from worker.blocks.ledger import BlockRecord
-from worker.blocks.rules import (
+from worker.domain.block_rules import (
     BLOCK_LABEL,
     GUARD_MAX_FREES,
     Rehome,
@@ -22,7 +21,8 @@ from worker.blocks.rules import (
     plan,
     slot_start,
 )
-from worker.identity import block_extid, is_block_extid, private_properties
+from worker.domain.identity import block_extid, is_block_extid, private_properties
+from worker.stores.block_ledger import BlockRecord
 
 TZ = ZoneInfo("Europe/Warsaw")
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

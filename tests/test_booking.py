@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from worker.booking import (
+from worker.domain.booking import (
     Booking,
     MalformedMessage,
     Route,

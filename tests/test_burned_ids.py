@@ -15,9 +15,9 @@ import pytest
 from tests.test_faults import ROOM_B, route_room_2_to_b
 from tests.test_google_errors import event_body
 from tests.test_pipeline import PRIMARY, live, only_event, sync
-from worker.booking import event_id
-from worker.gcal import Conflict, fallback_id
-from worker.reconcile import Reconciler
+from worker.domain.booking import event_id
+from worker.flows.reconcile import Reconciler
+from worker.gateways.google_calendar import Conflict, fallback_id
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle
 

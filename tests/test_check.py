@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import settings_env
-from worker.cli import main
+from worker.ops.cli import main
 
 
 @pytest.fixture

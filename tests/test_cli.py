@@ -12,11 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import deliver, drain, settings_env
-from worker import cli, report
-from worker.booking import event_id
-from worker.cli import main
 from worker.config import ConfigError, load_settings
-from worker.reconcile import Step
+from worker.domain.booking import event_id
+from worker.flows.reconcile import Step
+from worker.ops import cli
+from worker.ops import terminal as report
+from worker.ops.cli import main
 
 
 @pytest.fixture
@@ -204,7 +205,7 @@ def test_status_reads_well_for_a_person(env, client, runtime, fake_lockme, fake_
 
 def test_closed_pipe_is_one_line_and_non_zero(env, tmp_path):
     process = subprocess.Popen(
-        [sys.executable, "-m", "worker.cli", "status"],
+        [sys.executable, "-m", "worker.ops.cli", "status"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=tmp_path,

@@ -15,9 +15,10 @@ from flask.testing import FlaskClient
 
 from tests.conftest import connect_both, deliver, drain, establish, google_record
 from tests.test_web import connect, log_in
-from worker import intake, message_jobs, runtimes
 from worker.config import Settings
-from worker.queue import REPLAY_PARKED, enqueue_message
+from worker.jobs import intake, runtimes
+from worker.jobs import messages as message_jobs
+from worker.jobs.queue import REPLAY_PARKED, enqueue_message
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 

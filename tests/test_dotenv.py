@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from worker import devserver
 from worker.config import load_settings, read_dotenv
+from worker.ops import devserver
 
 
 def test_quotes_escapes_inline_comments_and_export(tmp_path: Path) -> None:

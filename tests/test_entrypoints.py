@@ -7,8 +7,9 @@ from rq.job import Job, JobStatus
 from rq.utils import import_attribute
 
 from tests.conftest import drain
-from worker import entrypoints, queue
-from worker.queue import job_id
+from worker import entrypoints
+from worker.jobs import queue
+from worker.jobs.queue import job_id
 from worker.runtime import Runtime
 from worker.sandbox import FakeLockme
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from worker.booking import COMMENT_HEADING, PRIVACY_LEVELS, Booking, Route, event_body
+from worker.domain.booking import COMMENT_HEADING, PRIVACY_LEVELS, Booking, Route, event_body
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 LABELS = ("Lockme reservation", "People", "Phone", "Email", "Price", "Payment", "Source")

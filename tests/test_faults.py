@@ -15,13 +15,14 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegis
 from rq.timeouts import TimerDeathPenalty
 
 from tests.conftest import connect_both, deliver, drain
-from worker import message_jobs, rqseam, runtimes
-from worker.booking import Route
-from worker.queue import PROCESS_MESSAGE, enqueue_message, job_id
+from worker.domain.booking import Route
+from worker.flows.booking_sync import LOCK_SECONDS, LOCK_WAIT_S
+from worker.jobs import messages as message_jobs
+from worker.jobs import rqseam, runtimes
+from worker.jobs.queue import PROCESS_MESSAGE, enqueue_message, job_id
+from worker.ops.status import queue_stats
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
-from worker.status import queue_stats
-from worker.sync import LOCK_SECONDS, LOCK_WAIT_S
 
 ROOM_B = "room-b@group.calendar.google.com"
 

@@ -15,16 +15,16 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 
 from tests.test_pipeline import PRIMARY, only_event, sync
-from worker.errors import PermanentError, TransientError
-from worker.gcal import (
+from worker.domain.errors import PermanentError, TransientError
+from worker.gateways.google_calendar import (
     QUOTA_EXCEEDED_WAIT_S,
     QUOTA_RESET_SPREAD_S,
     RETRY_ATTEMPTS,
     GoogleCalendar,
     until_quota_reset,
 )
-from worker.queue import job_id
-from worker.sandbox.google import ERROR_FORMS, google_error_body
+from worker.jobs.queue import job_id
+from worker.sandbox.fake_google import ERROR_FORMS, google_error_body
 
 EVENTS = r"/events$"
 PACIFIC = ZoneInfo("America/Los_Angeles")

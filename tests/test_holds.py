@@ -8,8 +8,8 @@ from datetime import date, time
 from typing import Any
 
 from tests.conftest import deliver, drain
-from worker.booking import HOLD_MARKER, Booking, Route, event_body, event_id
-from worker.reconcile import Reconciler
+from worker.domain.booking import HOLD_MARKER, Booking, Route, event_body, event_id
+from worker.flows.reconcile import Reconciler
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle
 

@@ -16,9 +16,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.test_web import log_in
-from worker import gcal, lockme, message_jobs
-from worker.booking import Route
-from worker.errors import MalformedAnswer
+from worker.domain.booking import Route
+from worker.domain.errors import MalformedAnswer
+from worker.gateways import google_calendar as gcal
+from worker.gateways import lockme
+from worker.jobs import messages as message_jobs
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.stores.failures import REASON_LIMIT

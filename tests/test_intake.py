@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 from tests.conftest import deliver
-from worker import inbox, intake
-from worker.queue import enqueue_message, job_id
-from worker.status import queue_stats
+from worker.jobs import inbox, intake
+from worker.jobs.queue import enqueue_message, job_id
+from worker.ops.status import queue_stats
 
 
 def wait_for(condition, seconds: float = 10.0) -> bool:
@@ -50,5 +50,5 @@ def test_a_dispatcher_killed_after_enqueue_leaves_no_duplicate(client, runtime):
     assert intake.pending(runtime.redis, runtime.keys)[0] == 1
     assert inbox.dispatch(runtime) == 1
     assert intake.pending(runtime.redis, runtime.keys)[0] == 0
-    # Spelled out: queued jobs keep their ids across releases (worker.queue.MESSAGE_JOB).
+    # Spelled out: queued jobs keep their ids across releases (worker.jobs.queue.MESSAGE_JOB).
     assert runtime.queue.job_ids == ["msg-77"]

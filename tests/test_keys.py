@@ -1,6 +1,6 @@
-"""Redis key names: spelled once (``worker/keys.py``), and unchanged across upgrades.
+"""Redis key names: spelled once (``worker/stores/keys.py``), and unchanged across upgrades.
 
-This is the one file besides ``worker/keys.py`` that spells keys: it writes what an
+This is the one file besides ``worker/stores/keys.py`` that spells keys: it writes what an
 installation of an earlier release holds, under the names that release used, and checks
 that the current code finds it.
 """
@@ -11,14 +11,15 @@ import json
 import re
 from pathlib import Path
 
-from worker import intake, keys
+from worker.jobs import intake
 from worker.runtime import Runtime
+from worker.stores import keys
 
 ROOT = Path(__file__).resolve().parent.parent
 # Where the product's code, scripts and tests live (docs may name keys for operators).
 SOURCE_DIRS = ("app", "worker", "bench", "tests", "scripts", "bin")
 SPELLING = re.compile(r"lms:|\{PREFIX\}")
-ALLOWED = {ROOT / "worker" / "keys.py", Path(__file__).resolve()}
+ALLOWED = {ROOT / "worker" / "stores" / "keys.py", Path(__file__).resolve()}
 
 
 def test_keys_an_upgrade_depends_on_keep_their_names() -> None:
@@ -96,4 +97,4 @@ def test_no_key_is_spelled_outside_the_keys_module() -> None:
         for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
         if SPELLING.search(line)
     ]
-    assert not strays, "Redis keys belong in worker/keys.py:\n" + "\n".join(strays)
+    assert not strays, "Redis keys belong in worker/stores/keys.py:\n" + "\n".join(strays)

@@ -10,10 +10,11 @@ from tests import test_web
 from tests.conftest import connect_both, deliver, drain
 from tests.test_outage import EVENTS, work
 from tests.test_web import Staff, connect
-from worker import entrypoints, underway
-from worker.booking import Route
+from worker import entrypoints
+from worker.domain.booking import Route
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
+from worker.stores import underway
 
 web_client = test_web.web_client
 staff = test_web.staff

@@ -12,13 +12,13 @@ import pytest
 
 from tests.conftest import connect_both, deliver, drain, settings_env
 from tests.test_web import log_in
-from worker.cli import main
-from worker.errors import TransientError
-from worker.reconcile import Reconciler
+from worker.domain.errors import TransientError
+from worker.flows.reconcile import Reconciler
+from worker.gateways.lockme_shapes import recorded
+from worker.ops.cli import main
+from worker.ops.status import snapshot
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
-from worker.shapes import recorded
-from worker.status import snapshot
 
 
 def sync(client: Any, runtime: Runtime, *message_ids: int) -> None:

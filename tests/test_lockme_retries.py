@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import deliver, drain
-from worker.errors import TransientError
-from worker.lockme import API_RETRY, RETRY_AFTER_CAP_S
-from worker.queue import job_id
+from worker.domain.errors import TransientError
+from worker.gateways.lockme import API_RETRY, RETRY_AFTER_CAP_S
+from worker.jobs.queue import job_id
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 

@@ -13,8 +13,8 @@ from gunicorn.config import Config
 
 from app.serverlog import REDACTED
 from tests.conftest import WEBHOOK_SECRET, settings_env
-from worker import logs
 from worker.config import Settings
+from worker.ops import logs
 
 ROOT = Path(__file__).resolve().parent.parent
 URL = f"/webhooks/lockme?secret={WEBHOOK_SECRET}&x=1"

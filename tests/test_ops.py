@@ -43,14 +43,16 @@ from tests.conftest import (
     settings_env,
 )
 from tests.test_web import log_in
-from worker import alerts, cli, entrypoints, logs, rqseam, runtimes, schedules, sentry
+from worker import entrypoints
 from worker.config import ConfigError, Settings, load_settings
-from worker.gcal import RETRY_ATTEMPTS
-from worker.keys import Keys
-from worker.queue import ALERT_JOB, enqueue_message, job_id
-from worker.redisutil import connect_redis
+from worker.gateways.google_calendar import RETRY_ATTEMPTS
+from worker.jobs import rqseam, runtimes, schedules
+from worker.jobs.queue import ALERT_JOB, enqueue_message, job_id
+from worker.ops import alerts, cli, logs, sentry
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
+from worker.stores.keys import Keys
+from worker.stores.redisutil import connect_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 METRICS_TOKEN = "scrape-token-0123456789-abcdef"

@@ -6,8 +6,9 @@ from __future__ import annotations
 from rq.registry import ScheduledJobRegistry
 
 from tests.conftest import deliver
-from worker import entrypoints, inbox, rqseam
-from worker.queue import PROBE_JOB, job_id
+from worker import entrypoints
+from worker.jobs import inbox, rqseam
+from worker.jobs.queue import PROBE_JOB, job_id
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 

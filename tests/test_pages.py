@@ -15,8 +15,8 @@ from app import create_app
 from tests import test_web
 from tests.conftest import deliver, drain, make_settings
 from tests.test_web import Staff, connect, log_in
-from worker import schedules
-from worker.booking import Route, event_id
+from worker.domain.booking import Route, event_id
+from worker.jobs import schedules
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 

@@ -14,10 +14,10 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 
 from tests.conftest import connect_both, deliver, drain, google_record
-from worker import inbox, intake
-from worker.booking import Route, event_id
-from worker.message_jobs import replay
-from worker.queue import MESSAGE_JOB, job_id
+from worker.domain.booking import Route, event_id
+from worker.jobs import inbox, intake
+from worker.jobs.messages import replay
+from worker.jobs.queue import MESSAGE_JOB, job_id
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle
 
@@ -315,7 +315,8 @@ def test_lost_store_then_room_move_leaves_one_event(client, runtime, fake_lockme
 
 def test_ack_only_after_calendar_write(client, runtime, fake_lockme, fake_google):
     rid, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
-    # Longer than the in-place retries (worker/gcal.py): the job's backoff takes over.
+    # Longer than the in-place retries (worker/gateways/google_calendar.py): the job's backoff
+    # takes over.
     fake_google.faults.add("POST", r"/events$", status=500)
     sync(client, runtime, mid)
     assert mid not in fake_lockme.acked

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from worker.ratelimit import RateLimiter
+from worker.gateways.ratelimit import RateLimiter
 
 
 class Clock:

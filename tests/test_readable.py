@@ -8,13 +8,13 @@ from __future__ import annotations
 import time
 from datetime import date, timedelta
 
-from worker import schedules
-from worker.booking import Route, event_id
-from worker.names import calendar_names, room_label, room_names
-from worker.reconcile import Change, Reconciler, Step, last_run
+from worker.domain.booking import Route, event_id
+from worker.flows.reconcile import Change, Reconciler, Step, last_run
+from worker.jobs import schedules
+from worker.ops.names import calendar_names, room_label, room_names
+from worker.ops.status import queue_stats, reconcile_times, snapshot
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
-from worker.status import queue_stats, reconcile_times, snapshot
 
 
 def test_history_names_room_booking_time_link_and_latency(

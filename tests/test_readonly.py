@@ -23,7 +23,7 @@ from tests.conftest import deliver, drain
 from tests.test_faults import strand_on_dead_worker
 from tests.test_web import log_in
 from worker.config import Settings
-from worker.queue import enqueue_message, job_id
+from worker.jobs.queue import enqueue_message, job_id
 from worker.runtime import Runtime
 from worker.sandbox import FakeLockme
 

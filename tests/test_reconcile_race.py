@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date
 
 from tests.conftest import deliver, drain
-from worker.booking import event_id
-from worker.reconcile import Reconciler, Step
+from worker.domain.booking import event_id
+from worker.flows.reconcile import Reconciler, Step
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 

@@ -14,7 +14,7 @@ from rq.scheduler import RQScheduler
 from rq.utils import now
 from rq.worker import SimpleWorker
 
-from worker import rqseam
+from worker.jobs import rqseam
 from worker.runtime import Runtime
 
 

@@ -1,4 +1,4 @@
-"""The contract between ``worker/rqseam.py`` and the installed RQ.
+"""The contract between ``worker/jobs/rqseam.py`` and the installed RQ.
 
 The seam overrides RQ methods that RQ does not document as extension points, so a minor RQ
 release can change them without notice. Each test here fails naming what changed: a
@@ -27,8 +27,8 @@ from rq.executions import Execution
 from rq.job import Job, JobStatus
 from rq.worker import SimpleWorker
 
-from worker import rqseam
-from worker.errors import TransientError
+from worker.domain.errors import TransientError
+from worker.jobs import rqseam
 
 # Every RQ method the seam overrides or calls, with the parameters (after ``self``) it
 # expects.
@@ -91,22 +91,25 @@ def test_rq_keeps_the_signature_the_seam_relies_on(name: str) -> None:
     assert hasattr(SimpleWorker, name), f"RQ's worker no longer has {name}()"
     found = _parameters(getattr(SimpleWorker, name))
     assert found == RQ_METHODS[name], (
-        f"RQ's SimpleWorker.{name} now takes {found}, worker/rqseam.py expects {RQ_METHODS[name]}"
+        f"RQ's SimpleWorker.{name} now takes {found}, "
+        f"worker/jobs/rqseam.py expects {RQ_METHODS[name]}"
     )
 
 
 @pytest.mark.parametrize("name", _overridden(methods=False))
 def test_every_attribute_the_seam_sets_is_rqs_and_in_the_docstring(name: str) -> None:
-    assert name in RQ_ATTRIBUTES, f"worker/rqseam.py sets RQ's {name}; add it to RQ_ATTRIBUTES"
-    assert f"``{name}``" in (rqseam.__doc__ or ""), f"worker/rqseam.py's docstring omits {name}"
+    assert name in RQ_ATTRIBUTES, f"worker/jobs/rqseam.py sets RQ's {name}; add it to RQ_ATTRIBUTES"
+    assert f"``{name}``" in (rqseam.__doc__ or ""), (
+        f"worker/jobs/rqseam.py's docstring omits {name}"
+    )
 
 
 @pytest.mark.parametrize("name", _overridden(methods=True))
 def test_every_override_is_in_the_contract_and_the_docstring(name: str) -> None:
-    assert name in RQ_METHODS, f"worker/rqseam.py overrides {name}(); add it to RQ_METHODS"
+    assert name in RQ_METHODS, f"worker/jobs/rqseam.py overrides {name}(); add it to RQ_METHODS"
     ours = _parameters(getattr(rqseam.SyncWorker, name))
     assert ours == RQ_METHODS[name], f"SyncWorker.{name} takes {ours}, RQ's {RQ_METHODS[name]}"
-    assert f"``{name}(" in (rqseam.__doc__ or ""), f"worker/rqseam.py's docstring omits {name}"
+    assert f"``{name}(" in (rqseam.__doc__ or ""), f"worker/jobs/rqseam.py's docstring omits {name}"
 
 
 class _Recorder(rqseam.SyncWorker):

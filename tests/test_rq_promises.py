@@ -24,7 +24,7 @@ from rq.job import Job, JobStatus
 from rq.worker import Worker
 
 from tests.chaos.harness import RedisServer
-from worker import rqseam
+from worker.jobs import rqseam
 
 RUNS = "promises:runs"
 FAILURE_CALLBACKS = "promises:failure-callbacks"

@@ -29,15 +29,16 @@ from werkzeug.wrappers import Request, Response
 
 from tests.conftest import ADMIN_PASSWORD, WEBHOOK_SECRET
 from tests.test_web import csrf_from, log_in
-from worker import devserver
 from worker.config import load_settings
-from worker.keys import DEFAULT
-from worker.sandbox import FakeGoogle, FakeLockme, control
+from worker.ops import devserver
+from worker.sandbox import FakeGoogle, FakeLockme
+from worker.sandbox import trouble as control
 from worker.sandbox.address import published, sandbox_redis_url
 from worker.sandbox.client import SandboxClient
 from worker.sandbox.delivery import GIVE_UP_AFTER_S, MAX_INTERVAL_S, Delivery, intervals
 from worker.sandbox.demo import BLOCKS_CALENDAR_ID, SandboxError
 from worker.sandbox.runner import Sandbox
+from worker.stores.keys import DEFAULT
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "sandbox-test-secret-key-0123456789abcdef"
@@ -247,7 +248,7 @@ def dev_sandbox(redis_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     env.pop("PUBLIC_URL", None)
     log = (tmp_path / "dev.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "worker.cli", "dev", "--sandbox", "--port", str(port)],
+        [sys.executable, "-m", "worker.ops.cli", "dev", "--sandbox", "--port", str(port)],
         cwd=tmp_path,
         env=env,
         stdout=log,
@@ -280,7 +281,7 @@ def dev_sandbox(redis_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
 def sandbox_cli(run: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
     """``lockme-sync sandbox …`` in another process, as a person at a terminal runs it."""
     return subprocess.run(
-        [sys.executable, "-m", "worker.cli", "sandbox", *args],
+        [sys.executable, "-m", "worker.ops.cli", "sandbox", *args],
         cwd=run["cwd"],
         env=run["env"],
         capture_output=True,
@@ -359,7 +360,7 @@ def test_status_check_and_routes_read_the_running_sandbox(dev_sandbox: dict[str,
 
     def cli(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "worker.cli", *args],
+            [sys.executable, "-m", "worker.ops.cli", *args],
             cwd=run["cwd"],
             env={**env, **extra},
             capture_output=True,

@@ -19,10 +19,10 @@ from rq.registry import ScheduledJobRegistry
 
 from tests.chaos.harness import Workers, wait_for
 from tests.conftest import make_settings
-from worker import rqseam, runtimes, schedules
-from worker.blocks.jobs import POLL_JOB, POLL_S
-from worker.queue import ALERT_JOB, RECONCILE_JOB, enqueue_reconcile
-from worker.reconcile import last_run
+from worker.flows.reconcile import last_run
+from worker.jobs import rqseam, runtimes, schedules
+from worker.jobs.blocks_sync import POLL_JOB, POLL_S
+from worker.jobs.queue import ALERT_JOB, RECONCILE_JOB, enqueue_reconcile
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 

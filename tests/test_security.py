@@ -28,8 +28,8 @@ from app.hardening import HEADERS
 from app.login_throttle import DEVICE_COOKIE, FIRST_WAIT_S, FREE_ATTEMPTS
 from tests.conftest import ADMIN_PASSWORD, WEBHOOK_SECRET, make_settings, settings_env
 from tests.test_web import csrf_from, log_in
-from worker import cli, devserver
 from worker.config import ConfigError, Settings, load_settings
+from worker.ops import cli, devserver
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 

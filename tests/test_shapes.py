@@ -6,8 +6,7 @@ import json
 
 import redis
 
-from worker.keys import DEFAULT
-from worker.shapes import (
+from worker.gateways.lockme_shapes import (
     MAX_DEPTH,
     MAX_KEYS,
     MAX_STORED,
@@ -20,6 +19,7 @@ from worker.shapes import (
     shape,
     single,
 )
+from worker.stores.keys import DEFAULT
 
 
 def test_shape_keeps_types_and_names_never_values():

@@ -1,4 +1,5 @@
-"""The one token refresh both clients share (``worker.tokens.refresh_once``), against a real
+"""The one token refresh both clients share (``worker.gateways.token_refresh.refresh_once``),
+against a real
 Redis: reuse, renewal, and a reconnect that wins over a refresh already under way."""
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from typing import Any
 import pytest
 import redis
 
-from worker.errors import AuthError
-from worker.keys import DEFAULT
-from worker.store import Store
-from worker.tokens import refresh_once
+from worker.domain.errors import AuthError
+from worker.gateways.token_refresh import refresh_once
+from worker.stores.keys import DEFAULT
+from worker.stores.store import Store
 
 SECRET = "test-secret-key-of-32-characters-or-more"
 

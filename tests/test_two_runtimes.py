@@ -17,11 +17,11 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from tests.conftest import connected_runtime, deliver, drain, make_settings
-from worker import inbox, runtimes
 from worker.config import Settings
-from worker.keys import PREFIX, Keys
-from worker.queue import job_id
+from worker.jobs import inbox, runtimes
+from worker.jobs.queue import job_id
 from worker.sandbox import FakeGoogle, FakeLockme
+from worker.stores.keys import PREFIX, Keys
 
 OTHER_PREFIX = "v2:"
 OTHER_QUEUE = "v2-lockme"

@@ -15,11 +15,11 @@ from werkzeug.test import TestResponse
 from app.auth import PUBLIC_ENDPOINTS
 from app.login_throttle import FREE_ATTEMPTS
 from tests.conftest import ADMIN_PASSWORD, connect_both, deliver, drain
-from worker.booking import Route
-from worker.gcal import SCOPES
+from worker.domain.booking import Route
+from worker.gateways.google_calendar import SCOPES
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
-from worker.sandbox.google import SCOPE_EVENTS
+from worker.sandbox.fake_google import SCOPE_EVENTS
 
 Staff = tuple[FlaskClient, str]
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -17,7 +17,7 @@ from tests.conftest import google_record, make_settings
 from tests.test_web import connect, log_in
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
-from worker.sandbox.google import SCOPE_EVENTS
+from worker.sandbox.fake_google import SCOPE_EVENTS
 
 THREADS = 4
 

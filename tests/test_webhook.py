@@ -10,8 +10,8 @@ from rq.registry import FailedJobRegistry
 
 from app import create_app
 from tests.conftest import WEBHOOK_SECRET, deliver, drain, make_settings
-from worker import inbox, intake
-from worker.queue import job_id
+from worker.jobs import inbox, intake
+from worker.jobs.queue import job_id
 from worker.runtime import build_runtime
 
 

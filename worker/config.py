@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
-from worker.keys import PREFIX
+from worker.stores.keys import PREFIX
 
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 REQUIRED = ("SECRET_KEY", "ADMIN_PASSWORD", "WEBHOOK_SECRET")
@@ -57,7 +57,7 @@ class Settings:
     google_rate_limit_per_s: float = 8.0
     public_url: str = ""
     queue_name: str = "lockme"
-    # What every Redis key of this runtime starts with (``worker.keys.Keys``): two runtimes
+    # What every Redis key of this runtime starts with (``worker.stores.keys.Keys``): two runtimes
     # with different prefixes share a Redis without touching each other's data.
     key_prefix: str = PREFIX
     log_level: str = "INFO"

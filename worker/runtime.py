@@ -15,13 +15,13 @@ from rq.serializers import JSONSerializer
 from rq.timeouts import TimerDeathPenalty
 
 from worker.config import Settings
-from worker.gcal import GoogleCalendar
-from worker.keys import Keys
-from worker.lockme import LockmeClient
-from worker.ratelimit import RateLimiter
-from worker.redisutil import connect_redis
-from worker.store import Store
-from worker.sync import Syncer
+from worker.flows.booking_sync import Syncer
+from worker.gateways.google_calendar import GoogleCalendar
+from worker.gateways.lockme import LockmeClient
+from worker.gateways.ratelimit import RateLimiter
+from worker.stores.keys import Keys
+from worker.stores.redisutil import connect_redis
+from worker.stores.store import Store
 
 
 @dataclass

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import test_setup_flow
 from tests.conftest import ADMIN_PASSWORD, drain
-from worker.identity import is_block_extid
+from worker.domain.identity import is_block_extid
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 

@@ -30,13 +30,13 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from app import create_app
 from tests.conftest import WEBHOOK_SECRET, google_record, settings_env
 from tests.databases import CHAOS_DB, TEST_REDIS_URL, claim, with_database, worker_index
-from worker import intake
 from worker.config import Settings
-from worker.lockme import token_record
-from worker.queue import MESSAGE_JOB
+from worker.gateways.lockme import token_record
+from worker.jobs import intake
+from worker.jobs.queue import MESSAGE_JOB
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
-from worker.store import Store
+from worker.stores.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = ROOT / ".venv" / "bin" / "lockme-sync"

@@ -49,11 +49,11 @@ from tests.chaos.harness import (
 from tests.chaos.test_chaos import SEED, TZ, fault_share
 from tests.chaos.test_defaults import chaos_redis
 from tests.conftest import make_settings
-from worker.blocks import control
-from worker.blocks.feed import FeedStore
-from worker.blocks.jobs import AGAIN_FIELD, job_id
-from worker.booking import Route
-from worker.identity import is_block_extid
+from worker.domain.booking import Route
+from worker.domain.identity import is_block_extid
+from worker.flows.blocks import control
+from worker.flows.blocks.feed import FeedStore
+from worker.jobs.blocks_sync import AGAIN_FIELD, job_id
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme, Faults, fault_mix
 

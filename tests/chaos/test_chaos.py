@@ -39,13 +39,13 @@ from tests.chaos.harness import (
     worker_env,
 )
 from tests.conftest import google_record, make_settings
-from worker.booking import Route, event_id
 from worker.config import Settings
-from worker.queue import enqueue_message, job_id
+from worker.domain.booking import Route, event_id
+from worker.jobs.queue import enqueue_message, job_id
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme, Faults
-from worker.sandbox.google import google_error_body
-from worker.store import Store
+from worker.sandbox.fake_google import google_error_body
+from worker.stores.store import Store
 
 pytestmark = pytest.mark.chaos
 

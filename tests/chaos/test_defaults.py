@@ -12,7 +12,8 @@ of issue 11 (``worker.sandbox.fault_mix``): about 20% of Google calls failing (5
   each of those within the 45 s a crash may cost. "Caught" is read from evidence, never
   from a latency: the job was running on the killed worker, and RQ failed it over as
   abandoned (its ``job.retried`` log line names ``AbandonedJobError``). A message of the
-  same booking waits for the dead worker's reservation lease (``worker.sync.LOCK_SECONDS``),
+  same booking waits for the dead worker's reservation lease
+  (``worker.flows.booking_sync.LOCK_SECONDS``),
   which is short enough to stay inside the 15 s, so it is not excluded.
 
 The profile is large enough for its p99 to mean something: about 340 messages, so the

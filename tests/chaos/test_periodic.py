@@ -14,7 +14,7 @@ import pytest
 
 from tests.chaos.harness import Workers, wait_for
 from tests.test_schedules import LIMIT_S, all_scheduled, periodic_ids
-from worker.blocks.jobs import POLL_JOB, POLL_S
+from worker.jobs.blocks_sync import POLL_JOB, POLL_S
 from worker.runtime import Runtime
 
 pytestmark = pytest.mark.chaos

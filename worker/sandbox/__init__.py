@@ -5,8 +5,8 @@ newcomer see the product work without any account. They copy the real services' 
 codes, error bodies, token expiry and refresh-token rotation.
 """
 
-from .google import FakeGoogle
-from .lockme import FakeLockme
-from .server import FakeServer, FaultRule, Faults
+from worker.sandbox.fake_google import FakeGoogle
+from worker.sandbox.fake_lockme import FakeLockme
+from worker.sandbox.server import FakeServer, FaultRule, Faults
 
 __all__ = ["FakeGoogle", "FakeLockme", "FakeServer", "FaultRule", "Faults"]

@@ -13,11 +13,10 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 
 from worker.config import Settings
-from worker.keys import Keys
-from worker.redisutil import connect_redis, text
-
-from .client import SandboxClient
-from .demo import SandboxError
+from worker.sandbox.client import SandboxClient
+from worker.sandbox.demo import SandboxError
+from worker.stores.keys import Keys
+from worker.stores.redisutil import connect_redis, text
 
 SANDBOX_DB = 15
 

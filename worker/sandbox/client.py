@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import urllib3
 
-from .demo import SandboxError
+from worker.sandbox.demo import SandboxError
 
 
 class SandboxClient:

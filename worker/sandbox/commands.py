@@ -12,10 +12,9 @@ import sys
 from typing import Any
 
 from worker.config import Settings
-
-from .address import published
-from .client import SandboxClient
-from .demo import SandboxError
+from worker.sandbox.address import published
+from worker.sandbox.client import SandboxClient
+from worker.sandbox.demo import SandboxError
 
 
 def _client(settings: Settings) -> SandboxClient:

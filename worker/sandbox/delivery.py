@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import urllib3
 
-from .lockme import FakeLockme
+from worker.sandbox.fake_lockme import FakeLockme
 
 log = logging.getLogger(__name__)
 

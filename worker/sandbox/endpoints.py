@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .google import FakeGoogle
-from .lockme import FakeLockme
+from worker.sandbox.fake_google import FakeGoogle
+from worker.sandbox.fake_lockme import FakeLockme
 
 
 def service_environment(lockme: FakeLockme, google: FakeGoogle) -> dict[str, str]:

@@ -22,19 +22,15 @@ from urllib.parse import quote
 
 import redis
 
-from worker import message_jobs
-from worker.blocks.rooms import BlockRooms
-from worker.booking import Route
 from worker.config import Settings
-from worker.identity import is_block_extid, is_ours
-from worker.keys import Keys
-from worker.redisutil import connect_redis
+from worker.domain.booking import Route
+from worker.domain.identity import is_block_extid, is_ours
+from worker.jobs import messages as message_jobs
 from worker.runtime import build_runtime
-
-from .address import sandbox_redis_url, text
-from .client import SandboxClient
-from .delivery import Delivery
-from .demo import (
+from worker.sandbox.address import sandbox_redis_url, text
+from worker.sandbox.client import SandboxClient
+from worker.sandbox.delivery import Delivery
+from worker.sandbox.demo import (
     BLOCKED_ROOMS,
     BLOCKS_CALENDAR_ID,
     BLOCKS_CALENDAR_NAME,
@@ -45,11 +41,14 @@ from .demo import (
     SandboxError,
     booking_fields,
 )
-from .endpoints import service_environment
-from .google import FakeGoogle
-from .lockme import FakeLockme
-from .staff import day_of, staff_times, staff_title, staff_transparency
-from .venue_blocks import BlocksSwitch, slot_board
+from worker.sandbox.endpoints import service_environment
+from worker.sandbox.fake_google import FakeGoogle
+from worker.sandbox.fake_lockme import FakeLockme
+from worker.sandbox.staff import day_of, staff_times, staff_title, staff_transparency
+from worker.sandbox.venue_blocks import BlocksSwitch, slot_board
+from worker.stores.block_rooms import BlockRooms
+from worker.stores.keys import Keys
+from worker.stores.redisutil import connect_redis
 
 TROUBLE_SECONDS = 60.0
 LOCKME_SLOW_S = 3.0

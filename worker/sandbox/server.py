@@ -28,7 +28,7 @@ from urllib.parse import unquote_to_bytes, urlencode, urlsplit, urlunsplit
 
 from werkzeug.wrappers import Request, Response
 
-from .consent_texts import LANGUAGES, TEXTS
+from worker.sandbox.consent_texts import LANGUAGES, TEXTS
 
 JSON_CONTENT_TYPE = "application/json; charset=UTF-8"
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from .demo import PAID_ANSWERS, SandboxError
+from worker.sandbox.demo import PAID_ANSWERS, SandboxError
 
 DEFAULT_TITLE = "Staff only"
 TITLE_MAX = 120

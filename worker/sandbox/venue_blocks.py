@@ -2,7 +2,7 @@
 side of every room's slots (free, booked by a customer, blocked by the product).
 
 The product itself opens a blocks calendar's push channel and its first sync at the next
-poll (``worker.blocks.jobs``, every 30 s); a newcomer who connects both services and adds a
+poll (``worker.jobs.blocks_sync``, every 30 s); a newcomer who connects both services and adds a
 staff event at once should not wait for it, so the sandbox asks for both as soon as it sees
 the services connected, and again after each reconnect.
 """
@@ -15,15 +15,14 @@ from typing import Any
 
 import redis
 
-from worker.blocks.flow import BlocksSync
-from worker.blocks.jobs import due_calendars, request_sync
 from worker.config import Settings
-from worker.errors import SyncError
-from worker.identity import is_block_extid
+from worker.domain.errors import SyncError
+from worker.domain.identity import is_block_extid
+from worker.flows.blocks.calendar_sync import BlocksSync
+from worker.jobs.blocks_sync import due_calendars, request_sync
 from worker.runtime import build_runtime
-
-from .demo import DEMO_ROOMS
-from .lockme import FakeLockme
+from worker.sandbox.demo import DEMO_ROOMS
+from worker.sandbox.fake_lockme import FakeLockme
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 """The product's stored state, one concern per class, each owning its keys.
 
 Every store takes ``(client, keys)``: a Redis client (or a pipeline) and the runtime's
-:class:`worker.keys.Keys`, plus the other stores it needs. ``worker.store.Store`` composes
+:class:`worker.stores.keys.Keys`, plus the other stores it needs. ``worker.stores.store.Store``
+composes
 them for callers that have not moved to the small stores yet.
 
 - ``tokens``: encrypted OAuth tokens, connection generations, the refresh lock

@@ -6,9 +6,9 @@ from typing import Any
 
 import redis
 
-from worker.keys import Keys
-from worker.redisutil import now_iso, text
-from worker.stores.tokens import TokenVault
+from worker.stores.keys import Keys
+from worker.stores.redisutil import now_iso, text
+from worker.stores.token_vault import TokenVault
 
 
 class ConnectionHealth:

@@ -13,9 +13,9 @@ from typing import Any, cast
 
 import redis
 
-from worker.keys import Keys
-from worker.redisutil import now_iso, text
-from worker.stores.tokens import TokenVault
+from worker.stores.keys import Keys
+from worker.stores.redisutil import now_iso, text
+from worker.stores.token_vault import TokenVault
 
 FAILURE_LIMIT = 1000
 FAILURE_DAYS = 30

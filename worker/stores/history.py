@@ -8,8 +8,8 @@ from typing import Any
 
 import redis
 
-from worker.keys import Keys
-from worker.redisutil import now_iso, text
+from worker.stores.keys import Keys
+from worker.stores.redisutil import now_iso, text
 
 HISTORY_LIMIT = 1000
 DAY_COUNT_DAYS = 35

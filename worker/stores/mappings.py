@@ -21,11 +21,11 @@ from typing import Any
 import redis
 from redis.exceptions import LockError
 
-from worker.booking import Route
-from worker.keys import Keys
-from worker.leases import LeaseKeeper
+from worker.domain.booking import Route
+from worker.stores.keys import Keys
+from worker.stores.leases import LeaseKeeper
 from worker.stores.routes import parse_route
-from worker.stores.tokens import PROVIDERS, TokenVault
+from worker.stores.token_vault import PROVIDERS, TokenVault
 
 MAPPING_DAYS = 400
 # Lockme redelivers an unacknowledged message for 24 h; two hours' margin for clocks.

@@ -6,8 +6,8 @@ import time
 
 import redis
 
-from worker.keys import Keys
-from worker.redisutil import text
+from worker.stores.keys import Keys
+from worker.stores.redisutil import text
 
 
 class Outages:

@@ -7,8 +7,8 @@ from dataclasses import asdict
 
 import redis
 
-from worker.booking import Route
-from worker.keys import Keys
+from worker.domain.booking import Route
+from worker.stores.keys import Keys
 
 
 def parse_route(room_id: int, raw: bytes | str | None) -> Route:

@@ -1,0 +1,1 @@
+"""The use cases: handle a message, reconcile, sync a blocks calendar."""

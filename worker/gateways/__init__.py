@@ -1,0 +1,1 @@
+"""The gateways: Lockme's API, Google Calendar, token refresh, rate limits, answer shapes."""

@@ -1,0 +1,1 @@
+"""RQ: the inbox dispatcher, the queue's rules, the worker seam, schedules, job bodies."""
