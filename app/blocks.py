@@ -26,7 +26,7 @@ from worker.flows.blocks import control
 from worker.ops import blocks_report as report
 from worker.ops.names import calendar_names, room_label, room_names
 from worker.runtime import Runtime
-from worker.stores.block_ledger import Ledger
+from worker.stores.block_ledger import BlockLedger
 from worker.stores.block_rooms import BlockRooms
 
 bp = Blueprint("blocks", __name__)
@@ -165,7 +165,7 @@ def rooms_section(rt: Runtime, found: Sources) -> list[dict[str, Any]]:
     """Each Lockme room with its blocks calendar (if any) and how many blocks it has."""
     settings = BlockRooms(rt.redis, rt.keys).all()
     counts: dict[int, int] = {}
-    for record in Ledger(rt.redis, rt.keys).all():
+    for record in BlockLedger(rt.redis, rt.keys).all():
         counts[record.room_id] = counts.get(record.room_id, 0) + 1
     labels = {o["value"]: o["label"] for o in found.readable}
     rows = []
@@ -271,7 +271,7 @@ def turn_off() -> str | Response:
         flash(t("blocks_already_off", room=room), "info")
         return redirect(url_for("setup.rooms", _anchor="blocks"))
     if request.method == "GET":
-        count = len(Ledger(rt.redis, rt.keys).for_room(room_id))
+        count = len(BlockLedger(rt.redis, rt.keys).for_room(room_id))
         calendar = calendar_names(rt).get(calendar_id) or calendar_id
         return render_template(
             "blocks_off.html", room_id=room_id, room=room, count=count, calendar=calendar

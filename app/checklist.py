@@ -62,7 +62,7 @@ def steps(rt: Runtime, webhook_url: str, redirect_uris: dict[str, str]) -> list[
         redirect_uris[p] for p in ("lockme", "google") if p.upper() + "_CLIENT_ID" in missing
     )
     states = connection_health(store)["states"]
-    calendars = store.calendars()
+    calendars = store.routes.calendars()
     checks = last_results(rt)
     tested = bool(checks) and all(c in checks and checks[c].ok for c in calendars)
     # The sandbox's Lockme runs on this machine and reaches a loopback address; the steps
@@ -82,10 +82,10 @@ def steps(rt: Runtime, webhook_url: str, redirect_uris: dict[str, str]) -> list[
         step("webhook", not problem, problem, "warn" if problem else ""),
         step(
             "first_message",
-            store.last_webhook() is not None,
+            store.messages.last_webhook() is not None,
             words.get("todo_first_message") or t("todo_first_message"),
         ),
-        step("rooms", bool(store.routes()), t("todo_rooms")),
+        step("rooms", bool(store.routes.routes()), t("todo_rooms")),
         step("test", tested, t("todo_test")),
     ]
 

@@ -103,7 +103,8 @@ class ConnectionState:
 def connection_state(
     conn: dict[str, Any], *, reconnect: bool, outage_since: float | None, retrying: int
 ) -> ConnectionState:
-    """Read ``Store.connection``'s fields, the outage record and the retry count as one state."""
+    """Read ``ConnectionHealth.connection``'s fields, the outage record and the retry count as one
+    state."""
     error = conn.get("error") or ""
     if reconnect or (error and error != "not connected"):
         return ConnectionState("reconnect", raw=error)

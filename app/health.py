@@ -19,22 +19,22 @@ def connection_health(store: Store) -> dict[str, Any]:
     recorded), or when messages wait for it and it is not connected; a never-connected
     provider is not an alarm. Messages still parked for a healthy connection are being
     replayed (a reconnect queues that), so they raise no alarm either. A provider that
-    some job gave up on for now (``Store.outages``), or whose calls a booking is retrying,
+    some job gave up on for now (``Outages.outages``), or whose calls a booking is retrying,
     is ``down``: connected, but not a plain ✓.
     """
-    connections = {provider: store.connection(provider) for provider in PROVIDERS}
+    connections = {provider: store.connections.connection(provider) for provider in PROVIDERS}
     parked: dict[str, int] = {}
-    for owner in store.parked().values():
+    for owner in store.failures.parked().values():
         parked[owner] = parked.get(owner, 0) + 1
     retrying: dict[str, int] = {}
     for row in underway.rows(store.redis, store.keys):
         if row.get("state") == "retrying" and row.get("service"):
             retrying[row["service"]] = retrying.get(row["service"], 0) + 1
-    outages = store.outages()
+    outages = store.outages.outages()
     broken, states = [], {}
     for provider in PROVIDERS:
         conn = connections[provider]
-        connected = store.load_token(provider) is not None
+        connected = store.tokens.load_token(provider) is not None
         refused = bool(conn["error"]) and connected
         if refused or (provider in parked and not connected):
             broken.append(provider)

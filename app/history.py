@@ -81,8 +81,10 @@ def history_rows(
     rt: Runtime, search: Search, rooms: dict[int, str], calendars: dict[str, str]
 ) -> list[dict[str, Any]]:
     """The newest synced rows (at most ``ROWS_SHOWN``) that fit ``search``."""
-    entries = [e for e in rt.store.recent(HISTORY_LIMIT) if e.get("action") != _PARKED_ENTRY]
-    routes = rt.store.routes()
+    entries = [
+        e for e in rt.store.history.recent(HISTORY_LIMIT) if e.get("action") != _PARKED_ENTRY
+    ]
+    routes = rt.store.routes.routes()
     known: dict[Any, dict[str, Any]] = {}
     for entry in reversed(entries):  # oldest first: a booking's details before its cancel
         reservation = entry.get("reservation_id")
@@ -112,7 +114,7 @@ def underway_rows(
     rt: Runtime, search: Search, rooms: dict[int, str], states: dict[str, ConnectionState]
 ) -> list[dict[str, Any]]:
     """Each booking under way, with why it waits and what happens next."""
-    routes = rt.store.routes()
+    routes = rt.store.routes.routes()
     scheduled = ScheduledJobRegistry(queue=rt.queue)
     rows = []
     for raw in underway.rows(rt.redis, rt.keys)[:ROWS_SHOWN]:

@@ -72,7 +72,7 @@ def gauges(rt: Runtime) -> list[metrics.Gauge]:
             "connection_up",
             "1 when the connection works, 0 when it is broken or not made.",
             {"service": provider},
-            1.0 if store.connection(provider)["connected"] else 0.0,
+            1.0 if store.connections.connection(provider)["connected"] else 0.0,
         )
         for provider in PROVIDERS
     ]
@@ -85,14 +85,16 @@ def gauges(rt: Runtime) -> list[metrics.Gauge]:
             queue["oldest_queued_age_s"] or 0.0,
         ),
         metrics.Gauge(
-            "dead_letters", "Failed messages kept for replay.", {}, store.failure_count()
+            "dead_letters", "Failed messages kept for replay.", {}, store.failures.failure_count()
         ),
-        metrics.Gauge("parked", "Messages waiting for a reconnect.", {}, len(store.parked())),
+        metrics.Gauge(
+            "parked", "Messages waiting for a reconnect.", {}, len(store.failures.parked())
+        ),
         metrics.Gauge(
             "unknown_message_ids",
             "Message ids Lockme answered 404 for, remembered so that repeats cost no call.",
             {},
-            store.unknown_count(),
+            store.failures.unknown_count(),
         ),
         metrics.Gauge("redis_memory_used_bytes", "Redis used_memory.", {}, memory.used_bytes),
         metrics.Gauge(

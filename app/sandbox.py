@@ -93,7 +93,7 @@ def page() -> str:
         flash(st("unreachable", error=exc), "error")
         rooms, bookings, state, slots, calendars = [], [], {"troubles": {}}, [], []
     store = runtime().store
-    connected = all(store.load_token(provider) for provider in ("lockme", "google"))
+    connected = all(store.tokens.load_token(provider) for provider in ("lockme", "google"))
     names = {calendar["id"]: calendar["name"] for calendar in calendars}
     blocks = {room["id"]: names.get(room.get("blocksCalendar", ""), "") for room in rooms}
     return render_template(

@@ -107,7 +107,7 @@ def _connected(provider: str, account: str) -> Response:
     dropped: the account connected now may have other ones."""
     rt = runtime()
     names.forget(rt)
-    waiting = sum(owner == provider for owner in rt.store.parked().values())
+    waiting = sum(owner == provider for owner in rt.store.failures.parked().values())
     if waiting:
         enqueue_replay(rt, provider)
         flash(t("replayed", count=waiting), "ok")
@@ -145,8 +145,8 @@ def _render_setup(
     return render_template(
         "setup.html",
         webhook_url=url,
-        last_webhook=rt.store.last_webhook(),
-        routes=rt.store.routes(),
+        last_webhook=rt.store.messages.last_webhook(),
+        routes=rt.store.routes.routes(),
         check=check,
         checklist=checklist.steps(rt, url, uris),
         redirect_uris=uris,
@@ -160,7 +160,7 @@ def _render_setup(
 def test_calendars() -> str:
     """Write and remove a test event in every calendar bookings may go to."""
     rt = runtime()
-    if rt.store.load_token("google") is None:
+    if rt.store.tokens.load_token("google") is None:
         flash(t("test_needs_google"), "error")
         return _render_setup()
     return _render_setup(tested=check_all(rt))
@@ -188,7 +188,7 @@ def disconnect(provider: str) -> Response:
         abort(404)
     if provider == "google":
         blocks_control.stop_push(runtime())
-    runtime().store.delete_token(provider)
+    runtime().store.tokens.delete_token(provider)
     flash(t("disconnected", provider=PROVIDER_NAMES[provider]), "ok")
     return redirect(url_for("setup.page"))
 
@@ -216,7 +216,7 @@ def lockme_callback() -> Response | tuple[str, int]:
         account = _lockme_account()
     except SyncError as exc:
         return _failed(t("oauth_exchange", provider="Lockme", error=exc), 502)
-    runtime().store.set_connection("lockme", account=account)
+    runtime().store.connections.set_connection("lockme", account=account)
     return _connected("lockme", account)
 
 
@@ -232,9 +232,9 @@ def lockme_token() -> Response | tuple[str, int]:
         account = _lockme_account()
     except SyncError as exc:
         # Stored only to be tried: a token Lockme refuses must not stay behind.
-        rt.store.delete_token("lockme")
+        rt.store.tokens.delete_token("lockme")
         return _failed(t("token_invalid", reason=exc))
-    rt.store.set_connection("lockme", account=account)
+    rt.store.connections.set_connection("lockme", account=account)
     return _connected("lockme", account)
 
 
@@ -349,7 +349,7 @@ def google_callback() -> Response | tuple[str, int]:
         account = rt.calendar.primary_id()
     except SyncError as exc:
         return _failed(t("google_error", error=exc), 502)
-    rt.store.set_connection("google", account=account)
+    rt.store.connections.set_connection("google", account=account)
     return _connected("google", account)
 
 
@@ -412,7 +412,7 @@ def rooms() -> str | tuple[str, int] | Response:
     rt = runtime()
     found = sources()
     options, problems = found.options, found.problems
-    rows = [_row(room, rt.store.route(int(room["roomid"]))) for room in found.rooms]
+    rows = [_row(room, rt.store.routes.route(int(room["roomid"]))) for room in found.rooms]
     errors: list[str] = []
     invalid: set[str] = set()
     if request.method == "POST" and not problems:
@@ -439,9 +439,9 @@ def rooms() -> str | tuple[str, int] | Response:
             moved = []
             for route, _ in parsed:
                 assert route is not None
-                if route.calendar_id != rt.store.route(route.room_id).calendar_id:
+                if route.calendar_id != rt.store.routes.route(route.room_id).calendar_id:
                     moved.append(str(route.room_id))
-                rt.store.set_route(route)
+                rt.store.routes.set_route(route)
             flash(t("routes_saved", count=len(parsed)), "ok")
             return redirect(url_for("setup.rooms", moved=",".join(moved) or None))
     samples = _samples()

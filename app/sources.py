@@ -51,14 +51,14 @@ def sources() -> Sources:
     options: list[dict[str, str]] = []
     readable: list[dict[str, str]] = []
     problems: list[Problem] = []
-    if rt.store.load_token("lockme") is None:
+    if rt.store.tokens.load_token("lockme") is None:
         problems.append(Problem(t("connect_lockme_first")))
     else:
         try:
             rooms = rt.lockme.rooms()
         except SyncError as exc:
             problems.append(Problem.of("lockme", exc))
-    if rt.store.load_token("google") is None:
+    if rt.store.tokens.load_token("google") is None:
         problems.append(Problem(t("connect_google_first")))
     else:
         try:

@@ -74,16 +74,18 @@ def index() -> str:
         "status.html",
         queue=queue_stats(rt),
         memory=redis_memory(rt.redis),
-        unknown_ids=rt.store.unknown_count(),
+        unknown_ids=rt.store.failures.unknown_count(),
         reconcile=reconcile_times(rt),
         underway=underway_rows(rt, search, rooms, health["states"]),
         recent=history_rows(rt, search, rooms, calendars),
         search=search,
-        failures=[{"why": explain(f), "raw": f} for f in rt.store.failures(limit=FAILURE_ROWS)],
+        failures=[
+            {"why": explain(f), "raw": f} for f in rt.store.failures.failures(limit=FAILURE_ROWS)
+        ],
         rooms=rooms,
-        syncs_chart=syncs_chart(rt.store.daily_counts(days), _group_titles()),
+        syncs_chart=syncs_chart(rt.store.history.daily_counts(days), _group_titles()),
         latency_chart=latency_chart(
-            rt.store.daily_latency(days), {"median": t("median"), "p95": t("p95")}
+            rt.store.history.daily_latency(days), {"median": t("median"), "p95": t("p95")}
         ),
         chart_groups=[(g, COLOURS[g], t("group_" + g)) for g in COLOURS],
         daily_table=_daily_table(rt, days),
@@ -114,8 +116,11 @@ def _live_shown(rt: Runtime) -> list[Any]:
         {p: repr(state) for p, state in health["states"].items()},
         health["parked"],
         underway.rows(rt.redis, rt.keys),
-        rt.store.recent(1),
-        [(f["message_id"], f.get("attempts")) for f in rt.store.failures(limit=FAILURE_ROWS)],
+        rt.store.history.recent(1),
+        [
+            (f["message_id"], f.get("attempts"))
+            for f in rt.store.failures.failures(limit=FAILURE_ROWS)
+        ],
         queue_stats(rt),
     ]
 
@@ -126,7 +131,7 @@ def _group_titles() -> dict[str, str]:
 
 def _daily_table(rt: Any, days: list[str]) -> list[dict[str, Any]]:
     """The charts' numbers as rows, newest first, for screen readers and exact values."""
-    counts, latency = rt.store.daily_counts(days), rt.store.daily_latency(days)
+    counts, latency = rt.store.history.daily_counts(days), rt.store.history.daily_latency(days)
     rows = []
     for day in reversed(days):
         grouped = group_counts(counts[day])
@@ -170,7 +175,10 @@ def replay() -> Response:
         if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
             abort(400, description=t("bad_message_id"))
         message_id = int(raw)
-        known = rt.store.failure(message_id) is not None or message_id in rt.store.parked()
+        known = (
+            rt.store.failures.failure(message_id) is not None
+            or message_id in rt.store.failures.parked()
+        )
         ids = replay_messages(rt, [message_id]) if known else []
     if ids:
         flash(t("retried", ids=", ".join(f"#{i}" for i in ids)), "ok")

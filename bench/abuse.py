@@ -123,7 +123,7 @@ def run(ids: int, bookings: int) -> dict[str, Any]:
         rt = build_runtime(settings)
         runtimes.configure(rt)
         rt.lockme.connect(lockme.issue_token())
-        rt.store.set_connection("lockme", account=lockme.nick)
+        rt.store.connections.set_connection("lockme", account=lockme.nick)
         token = google.issue_token()
         rt.calendar.connect(
             {
@@ -149,7 +149,7 @@ def run(ids: int, bookings: int) -> dict[str, Any]:
         for mid in malformed:
             deliver(mid)
         _work(rt)
-        records_before = {mid: rt.store.failure(mid) for mid in malformed}
+        records_before = {mid: rt.store.failures.failure(mid) for mid in malformed}
         baseline = redis_memory(rt.redis).used_bytes
 
         # 1. The worker stopped: a flood of random ids.
@@ -190,10 +190,10 @@ def run(ids: int, bookings: int) -> dict[str, Any]:
             "answers_second_time": dict(again),
             "lockme_get_message_calls": sum(per_bogus),
             "max_calls_per_bogus_id": max(per_bogus),
-            "unknown_ids_kept": rt.store.unknown_count(),
-            "failure_records": rt.store.failure_count(),
+            "unknown_ids_kept": rt.store.failures.unknown_count(),
+            "failure_records": rt.store.failures.failure_count(),
             "real_failure_records_intact": all(
-                rt.store.failure(mid) == record for mid, record in records_before.items()
+                rt.store.failures.failure(mid) == record for mid, record in records_before.items()
             ),
             "seconds": round(worked, 1),
             "peak_used_mb": _mb(peak.peak),
@@ -333,7 +333,7 @@ def oversized_answers(megabytes: int = 50) -> dict[str, Any]:
         jobs.put(message_id)
         worker = results.get(timeout=300)
         child.join(30)
-        failure = rt.store.failure(message_id) or {}
+        failure = rt.store.failures.failure(message_id) or {}
         record = rt.redis.hget(rt.keys.failures, str(message_id)) or b""
         web = create_app(settings, rt).test_client()
         page = web.get("/login").get_data(as_text=True)

@@ -51,7 +51,7 @@ def measure(*, faults: bool, bookings: int = BOOKINGS) -> Freshness:
         finally:
             for proc in procs:
                 stop(proc)
-        entries = s.runtime.store.recent(limit=bookings)
+        entries = s.runtime.store.history.recent(limit=bookings)
         latencies = [e["latency_s"] for e in entries if "latency_s" in e]
     return Freshness(statistics.median(latencies), percentile(latencies, 0.99), len(latencies))
 

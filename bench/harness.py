@@ -185,7 +185,7 @@ class Stack:
     def failures(self) -> int:
         from rq.registry import FailedJobRegistry
 
-        return len(self.runtime.store.failures(limit=10_000)) + len(
+        return len(self.runtime.store.failures.failures(limit=10_000)) + len(
             FailedJobRegistry(queue=self.runtime.queue)
         )
 

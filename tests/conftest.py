@@ -104,7 +104,7 @@ def google_record(token: dict[str, Any]) -> dict[str, Any]:
 
 def connect_both(rt: Runtime, lockme: FakeLockme, google: FakeGoogle) -> None:
     rt.lockme.connect(lockme.issue_token())
-    rt.store.set_connection("lockme", account=lockme.nick)
+    rt.store.connections.set_connection("lockme", account=lockme.nick)
     rt.calendar.connect(google_record(google.issue_token()), account=google.email)
 
 

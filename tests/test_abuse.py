@@ -84,8 +84,11 @@ def test_an_unknown_id_costs_one_lockme_call_and_is_no_failure(
         assert deliver(client, bogus).status_code == 200
         drain(runtime)
     assert fake_lockme.count("GET", rf"/message/{bogus}$") == 1
-    assert runtime.store.failure(bogus) is None and runtime.store.failure_count() == 0
-    assert runtime.store.is_unknown(bogus)
+    assert (
+        runtime.store.failures.failure(bogus) is None
+        and runtime.store.failures.failure_count() == 0
+    )
+    assert runtime.store.failures.is_unknown(bogus)
     # A job for it (a redelivery that raced the note) reads nothing from Lockme either.
     assert message_jobs.handle_message(runtime, bogus, False, None) == "unknown"
     assert fake_lockme.count("GET", rf"/message/{bogus}$") == 1
@@ -101,7 +104,7 @@ def test_unknown_ids_never_evict_a_real_failure_record(
     real = fake_lockme.put_message(payload)
     assert deliver(client, real).status_code == 200
     drain(runtime)
-    before = runtime.store.failure(real)
+    before = runtime.store.failures.failure(real)
     assert before is not None and before["payload"] == payload
     bogus = random.Random(7).sample(range(BOGUS_BASE, BOGUS_BASE + 10**6), FAILURE_LIMIT + 50)
     for n in bogus:
@@ -110,18 +113,18 @@ def test_unknown_ids_never_evict_a_real_failure_record(
         0
     ]:  # the dispatcher admits them batch by batch
         drain(runtime)
-    assert runtime.store.failure(real) == before
-    assert runtime.store.failure_count() == 1
-    assert runtime.store.unknown_count() == len(bogus)
+    assert runtime.store.failures.failure(real) == before
+    assert runtime.store.failures.failure_count() == 1
+    assert runtime.store.failures.unknown_count() == len(bogus)
     assert fake_lockme.count("GET", rf"/message/{BOGUS_BASE // 10**6}\d+$") == len(bogus)
 
 
 def test_the_unknown_ids_are_bounded(runtime: Runtime) -> None:
     for n in range(UNKNOWN_LIMIT + 15):
-        runtime.store.remember_unknown(BOGUS_BASE + n)
+        runtime.store.failures.remember_unknown(BOGUS_BASE + n)
     assert runtime.redis.zcard(runtime.keys.unknown_ids) == UNKNOWN_LIMIT
-    assert runtime.store.is_unknown(BOGUS_BASE + UNKNOWN_LIMIT + 14)
-    assert not runtime.store.is_unknown(BOGUS_BASE)  # the oldest made room
+    assert runtime.store.failures.is_unknown(BOGUS_BASE + UNKNOWN_LIMIT + 14)
+    assert not runtime.store.failures.is_unknown(BOGUS_BASE)  # the oldest made room
     assert 0 < runtime.redis.ttl(runtime.keys.unknown_ids) <= UNKNOWN_TTL_S
 
 
@@ -201,11 +204,14 @@ def test_parked_messages_are_bounded_and_a_turned_away_one_is_not_lost(
     _, mid = fake_lockme.create_reservation(101, "2026-05-02", "18:00:00")
     assert deliver(client, mid).status_code == 200
     drain(runtime)
-    assert len(runtime.store.parked()) == PARKED_LIMIT and mid not in runtime.store.parked()
-    assert runtime.store.failure(mid) is None and not runtime.store.is_done(mid)
+    assert (
+        len(runtime.store.failures.parked()) == PARKED_LIMIT
+        and mid not in runtime.store.failures.parked()
+    )
+    assert runtime.store.failures.failure(mid) is None and not runtime.store.messages.is_done(mid)
     assert mid not in fake_lockme.acked  # left to Lockme's redelivery
     # One already parked is parked again (its replay after the reconnect finds it).
-    assert runtime.store.can_park(BOGUS_BASE + 1)
+    assert runtime.store.failures.can_park(BOGUS_BASE + 1)
 
 
 def test_a_replay_of_thousands_of_parked_messages_is_admitted_in_batches(
@@ -217,7 +223,7 @@ def test_a_replay_of_thousands_of_parked_messages_is_admitted_in_batches(
         pipe.hset(runtime.keys.parked, str(mid), "google")
     pipe.execute()
     assert entrypoints.replay_parked("google") == len(parked)
-    assert runtime.store.parked() == {}
+    assert runtime.store.failures.parked() == {}
     assert runtime.queue.count == 0 and intake.pending(runtime.redis, runtime.keys)[0] == len(
         parked
     )
@@ -233,13 +239,15 @@ def test_failures_without_a_payload_never_push_out_one_with_its_payload(
     the bound they go first, and the malformed record replay works from stays."""
     store = runtime.store
     payload = {"action": "add", "data": None}
-    store.record_failure(7, "data is None, not an object", payload=payload, kind="malformed")
+    store.failures.record_failure(
+        7, "data is None, not an object", payload=payload, kind="malformed"
+    )
     for n in range(FAILURE_LIMIT + 5):
-        store.record_failure(BOGUS_BASE + n, "TransientError: 429", kind="transient")
-    assert store.failure_count() == FAILURE_LIMIT
-    kept = store.failure(7)
+        store.failures.record_failure(BOGUS_BASE + n, "TransientError: 429", kind="transient")
+    assert store.failures.failure_count() == FAILURE_LIMIT
+    kept = store.failures.failure(7)
     assert kept is not None and kept["payload"] == payload
-    assert store.failure(BOGUS_BASE) is None  # the oldest without a payload went
-    assert store.failure(BOGUS_BASE + FAILURE_LIMIT + 4) is not None
-    store.clear_failure(7)
+    assert store.failures.failure(BOGUS_BASE) is None  # the oldest without a payload went
+    assert store.failures.failure(BOGUS_BASE + FAILURE_LIMIT + 4) is not None
+    store.failures.clear_failure(7)
     assert runtime.redis.zcard(runtime.keys.failures_payload) == 0

@@ -14,7 +14,7 @@ from tests.conftest import deliver, drain
 from worker.domain.block_rules import SlotPlan
 from worker.domain.identity import block_extid
 from worker.flows.blocks.writer import Writer, WriteResult
-from worker.stores.block_ledger import Ledger
+from worker.stores.block_ledger import BlockLedger
 from worker.stores.leases import Leases
 
 ROOM = 5101
@@ -32,14 +32,17 @@ def plan(hour: str = "17:30") -> SlotPlan:
 def writer_for(runtime) -> Writer:
     leases = Leases(runtime.redis, runtime.keys, lease_s=8, wait_s=10)
     return Writer(
-        runtime.lockme, Ledger(runtime.redis, runtime.keys), runtime.store.record_sync, leases
+        runtime.lockme,
+        BlockLedger(runtime.redis, runtime.keys),
+        runtime.store.history.record_sync,
+        leases,
     )
 
 
 def handled(client, runtime, message_id: int) -> dict:
     assert deliver(client, message_id).status_code == 200
     drain(runtime)
-    return next(e for e in runtime.store.recent() if e.get("message_id") == message_id)
+    return next(e for e in runtime.store.history.recent() if e.get("message_id") == message_id)
 
 
 def assert_no_calendar_write(fake_google) -> None:

@@ -107,7 +107,7 @@ def test_free_declined_and_own_booking_events_never_block(
     fake_google.staff_event(CAL, "Free", local(1, 9), local(1, 23), transparency="transparent")
     fake_google.staff_event(CAL, "Declined", local(1, 9), local(1, 23), declined=True)
     # The room's bookings go to the same calendar: its booking events must not come back.
-    runtime.store.set_route(replace(runtime.store.route(ROOM), calendar_id=CAL))
+    runtime.store.routes.set_route(replace(runtime.store.routes.route(ROOM), calendar_id=CAL))
     rid, _ = fake_lockme.create_reservation(ROOM, local(3, 0).date().isoformat(), "13:00:00")
     assert rid
     drain(runtime)
@@ -185,7 +185,7 @@ def test_a_disconnected_google_stops_the_sync_and_keeps_the_blocks(
     fake_google.staff_event(CAL, "Closed", local(1, 9), local(1, 12))
     venue.sync(CAL)
     made = blocks(fake_lockme)
-    runtime.store.delete_token("google")
+    runtime.store.tokens.delete_token("google")
     report = venue.sync(CAL)
     assert report.skipped and blocks(fake_lockme) == made
 
@@ -271,4 +271,4 @@ def test_a_block_deleted_in_lockme_s_panel_is_made_again(
     drain(runtime)
     again = blocks(fake_lockme)
     assert list(again) == [slot] and again[slot]["reservationid"] != block["reservationid"]
-    assert [e["result"] for e in runtime.store.recent(2)] == ["blocked", "own_block"]
+    assert [e["result"] for e in runtime.store.history.recent(2)] == ["blocked", "own_block"]

@@ -89,7 +89,7 @@ def test_watch_is_refused_for_plain_http_and_stop_is_idempotent(
 ) -> None:
     with pytest.raises(PushRefused):
         runtime.calendar.watch(blocks_cal, "a" * 32, "tok", "http://example.com/x", 3600)
-    connection = runtime.store.connection("google")
+    connection = runtime.store.connections.connection("google")
     assert connection["connected"] and not connection["error"]
     answer = runtime.calendar.watch(blocks_cal, "b" * 32, "tok", "https://example.com/x", 3600)
     assert answer["resourceId"] and int(answer["expiration"]) > time.time() * 1000

@@ -17,7 +17,7 @@ from worker.flows.blocks.writer import Writer, WriteResult
 from worker.gateways import lockme_shapes as shapes
 from worker.gateways.lockme import SlotTaken
 from worker.sandbox import FakeLockme
-from worker.stores.block_ledger import Ledger
+from worker.stores.block_ledger import BlockLedger
 from worker.stores.leases import Leases
 
 ROOM = 5101
@@ -48,9 +48,9 @@ def plan(hour: str = "17:30", event: str = "evt1", room: int = ROOM) -> SlotPlan
 
 
 def writer_for(runtime) -> Writer:
-    ledger = Ledger(runtime.redis, runtime.keys)
+    ledger = BlockLedger(runtime.redis, runtime.keys)
     leases = Leases(runtime.redis, runtime.keys, lease_s=8, wait_s=10)
-    return Writer(runtime.lockme, ledger, runtime.store.record_sync, leases)
+    return Writer(runtime.lockme, ledger, runtime.store.history.record_sync, leases)
 
 
 def api_made(fake: FakeLockme) -> list[dict]:
@@ -200,7 +200,7 @@ def test_read_hours_liberally(body, hours):
 
 
 def test_ledger_records_and_indexes(runtime):
-    ledger = Ledger(runtime.redis, runtime.keys)
+    ledger = BlockLedger(runtime.redis, runtime.keys)
     p = plan()
     pending = ledger.pending(p.extid, ROOM, DAY, p.hour, CAL, "evt1", "Maintenance")
     assert ledger.by_slot(ROOM, DAY, p.hour) == pending and ledger.count() == 1
@@ -220,7 +220,7 @@ def test_ledger_records_and_indexes(runtime):
 
 
 def test_ledger_drop_leaves_a_newer_claim_of_the_slot(runtime):
-    ledger = Ledger(runtime.redis, runtime.keys)
+    ledger = BlockLedger(runtime.redis, runtime.keys)
     first, second = plan(event="a"), plan(event="b")
     ledger.pending(first.extid, ROOM, DAY, first.hour, CAL, "a", "")
     ledger.pending(second.extid, ROOM, DAY, second.hour, CAL, "b", "")
@@ -229,7 +229,7 @@ def test_ledger_drop_leaves_a_newer_claim_of_the_slot(runtime):
 
 
 def test_ledger_conflicts(runtime):
-    ledger = Ledger(runtime.redis, runtime.keys)
+    ledger = BlockLedger(runtime.redis, runtime.keys)
     ledger.set_conflict(ROOM, DAY, time(19), CAL, "evt1", "a customer's booking holds the slot")
     ledger.set_conflict(ROOM, DAY, time(17, 30), CAL, "evt1", "a customer's booking holds the slot")
     assert [c["hour"] for c in ledger.conflicts()] == ["17:30", "19:00"]
@@ -274,7 +274,7 @@ def test_block_then_free_in_every_dialect(runtime, rooms, dialect):
     assert writer.free(record) == WriteResult.FREED
     assert writer.free(record) == WriteResult.UNCHANGED
     assert not api_made(rooms) and writer.ledger.count() == 0
-    history = [(e["action"], e["result"]) for e in runtime.store.recent()]
+    history = [(e["action"], e["result"]) for e in runtime.store.history.recent()]
     assert history == [("unblock", "freed"), ("block", "blocked")]
 
 
@@ -355,7 +355,7 @@ def test_a_taken_slot_is_a_conflict_and_the_customer_is_untouched(runtime, rooms
     assert writer.ledger.count() == 0 and writer.ledger.by_slot(ROOM, DAY, p.hour) is None
     (conflict,) = writer.ledger.conflicts()
     assert (conflict["room_id"], conflict["hour"], conflict["event_id"]) == (ROOM, "17:30", "evt1")
-    assert runtime.store.recent()[0]["result"] == "conflict"
+    assert runtime.store.history.recent()[0]["result"] == "conflict"
     rooms.delete_reservation(customer)
     assert writer.block(p) == WriteResult.BLOCKED
     assert writer.ledger.conflicts() == []

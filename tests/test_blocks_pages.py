@@ -85,8 +85,8 @@ def test_status_lists_blocks_by_room_name_and_hides_titles_at_time_only(
 ) -> None:
     client, _ = staff
     _venue(client, web_runtime, TOMB, BANK)
-    web_runtime.store.set_route(Route(TOMB, privacy="full", room_name="Pharaoh's Tomb"))
-    web_runtime.store.set_route(Route(BANK, privacy="time_only", room_name="Bank Heist"))
+    web_runtime.store.routes.set_route(Route(TOMB, privacy="full", room_name="Pharaoh's Tomb"))
+    web_runtime.store.routes.set_route(Route(BANK, privacy="time_only", room_name="Bank Heist"))
     event = fake_google.staff_event(
         HOLIDAYS, "Boiler service", _local(web_runtime, 1, 11), _local(web_runtime, 1, 14)
     )
@@ -125,7 +125,7 @@ def test_a_conflict_reads_in_plain_words_and_the_calendars_error_too(
 ) -> None:
     client, _ = staff
     _venue(client, web_runtime, TOMB, BANK)
-    web_runtime.store.set_route(Route(BANK, privacy="time_only", room_name="Bank Heist"))
+    web_runtime.store.routes.set_route(Route(BANK, privacy="time_only", room_name="Bank Heist"))
     day = _day(web_runtime, 2)
     fake_lockme.create_reservation(TOMB, day.isoformat(), "13:00:00", name="Ada")
     fake_lockme.create_reservation(BANK, day.isoformat(), "13:00:00", name="Ada")

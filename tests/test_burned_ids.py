@@ -65,7 +65,7 @@ def test_edit_after_a_delete_in_the_ui_writes_one_event_under_a_fallback_id(
     assert calendar_id == PRIMARY
     assert event["id"] == fallback_id(event_id(rid), 1)
     assert event["start"]["dateTime"].startswith(f"{DAY}T19:00:00")
-    assert runtime.store.mapping(rid).event_id == event["id"]
+    assert runtime.store.mappings.mapping(rid).event_id == event["id"]
     assert m_edit in fake_lockme.acked
 
     # The next edit goes straight to the fallback id: one call, as on the common path.
@@ -99,7 +99,7 @@ def test_lost_store_after_a_fallback_edits_and_deletes_the_one_event(
     assert event["id"] == fallback  # found by its lockmeReservationId, not duplicated
     assert event["start"]["dateTime"].startswith(f"{DAY}T21:00:00")
     assert "People: 7" in event["description"]
-    assert runtime.store.mapping(rid).event_id == fallback
+    assert runtime.store.mappings.mapping(rid).event_id == fallback
 
     lose_mappings(runtime)
     m_del = fake_lockme.delete_reservation(rid)
@@ -178,7 +178,7 @@ def test_reconcile_after_a_delete_in_the_ui_recreates_the_event_once(
     assert summary.errors == 0 and summary.created == 1
     _, event = only_event(fake_google, rid)
     assert event["id"] == fallback_id(event_id(rid), 1)
-    assert runtime.store.mapping(rid).event_id == event["id"]
+    assert runtime.store.mappings.mapping(rid).event_id == event["id"]
 
     again = Reconciler(runtime).run(days=1, today=today)
     assert (again.created, again.updated, again.checked) == (0, 0, 1)
@@ -199,4 +199,4 @@ def test_a_delete_after_a_delete_in_the_ui_is_acknowledged(
     sync(client, runtime, m_del)
     assert str(rid) not in live(fake_google)
     assert m_del in fake_lockme.acked
-    assert runtime.store.mapping(rid).deleted
+    assert runtime.store.mappings.mapping(rid).deleted

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import deliver, drain, settings_env
 from worker.config import ConfigError, load_settings
 from worker.domain.booking import event_id
-from worker.flows.reconcile import Step
+from worker.flows.reconcile import ReadStep
 from worker.ops import cli
 from worker.ops import terminal as report
 from worker.ops.cli import main
@@ -118,19 +118,19 @@ def test_route_and_routes(env, fake_lockme, fake_google, capsys):
 def test_route_sets_whether_holds_show(env, runtime, fake_lockme, capsys):
     fake_lockme.add_room(5, "Bunker")
     assert main(["route", "5", "primary", "--duration", "90"]) == 0
-    assert runtime.store.route(5).holds == "show"
+    assert runtime.store.routes.route(5).holds == "show"
     assert main(["route", "5", "primary", "--holds", "hide"]) == 0
-    route = runtime.store.route(5)
+    route = runtime.store.routes.route(5)
     assert (route.holds, route.duration_minutes) == ("hide", 90)  # the rest is kept
     assert main(["route", "5", "primary"]) == 0
-    assert runtime.store.route(5).holds == "hide"  # not given: unchanged
+    assert runtime.store.routes.route(5).holds == "hide"  # not given: unchanged
     capsys.readouterr()
     with pytest.raises(SystemExit) as exit_:
         main(["route", "5", "primary", "--holds", "maybe"])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "invalid choice: 'maybe'" in err
-    assert runtime.store.route(5).holds == "hide"
+    assert runtime.store.routes.route(5).holds == "hide"
 
 
 def test_route_refuses_unknown_rooms_and_calendars(env, runtime, fake_lockme, fake_google, capsys):
@@ -144,7 +144,7 @@ def test_route_refuses_unknown_rooms_and_calendars(env, runtime, fake_lockme, fa
         assert main(["route", "5", calendar]) == 1
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "cannot write to a calendar" in err
-    assert runtime.store.routes() == {}  # nothing saved
+    assert runtime.store.routes.routes() == {}  # nothing saved
 
 
 def test_bad_arguments_are_one_line(env, capsys):
@@ -176,7 +176,7 @@ def test_a_redis_error_is_one_line(env, runtime, capsys):
 
 
 def test_not_connected_is_one_line(env, runtime, capsys):
-    runtime.store.delete_token("lockme")
+    runtime.store.tokens.delete_token("lockme")
     capsys.readouterr()
     assert main(["reconcile", "--days", "1"]) == 1
     err = capsys.readouterr().err
@@ -190,7 +190,7 @@ def test_status_reads_well_for_a_person(env, client, runtime, fake_lockme, fake_
     _, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
     deliver(client, mid)
     drain(runtime)
-    runtime.store.delete_token("google")
+    runtime.store.tokens.delete_token("google")
     capsys.readouterr()
     assert main(["status"]) == 0
     out = capsys.readouterr().out
@@ -199,7 +199,7 @@ def test_status_reads_well_for_a_person(env, client, runtime, fake_lockme, fake_
     assert "Recent syncs (times in Europe/Warsaw):" in out
     line = next(line for line in out.splitlines() if "Bunker (#5)" in line)
     assert "add → created for 2026-04-10 17:00" in line
-    stamp = runtime.store.recent(1)[0]["at"]
+    stamp = runtime.store.history.recent(1)[0]["at"]
     assert report.venue_time(stamp, ZoneInfo("Europe/Warsaw")) in line  # venue time, not UTC
 
 
@@ -223,7 +223,7 @@ def test_reconcile_progress_is_a_bar_on_a_terminal():
     with os.fdopen(terminal, "w") as tty:
         progress = report.Progress(tty, {5: "Bunker"})
         for day in range(3):
-            progress(Step(5, 0, 1, day, 3, 0))
+            progress(ReadStep(5, 0, 1, day, 3, 0))
     chunks = []
     while True:  # a pty hands its output over in pieces; EIO once the terminal is closed
         try:
@@ -251,15 +251,15 @@ def test_dev_port_comes_from_the_environment(monkeypatch):
 
 
 def test_replay_requeues_failures(env, runtime, fake_lockme, capsys):
-    runtime.store.record_failure(77, "boom", kind="transient")
-    runtime.store.park(78, "google")
+    runtime.store.failures.record_failure(77, "boom", kind="transient")
+    runtime.store.failures.park(78, "google")
     assert main(["replay"]) == 0
     assert "re-queued 2 message(s): [77, 78]" in capsys.readouterr().out
     # The failure is a replay job at once; the parked message goes back through the inbox,
     # which the dispatcher admits in bounded batches.
     assert runtime.queue.job_ids == ["msg-77"]
     assert runtime.redis.zscore(runtime.keys.inbox_pending, "78") is not None
-    assert runtime.store.parked() == {}
+    assert runtime.store.failures.parked() == {}
 
 
 def test_reconcile_creates_fixes_and_deletes(env, runtime, fake_lockme, fake_google, capsys):
@@ -304,7 +304,7 @@ FORGED = "Nick\n\x1b[2Kok    forged line\u2028ok    x\t9"
 
 def test_names_from_outside_cannot_forge_terminal_lines(env, runtime, fake_lockme, capsys):
     """Issue 19: the nick and room names were printed raw by check, status and routes."""
-    runtime.store.set_connection("lockme", account=FORGED)
+    runtime.store.connections.set_connection("lockme", account=FORGED)
     fake_lockme.add_room(5, FORGED)
     assert main(["route", "5", "primary"]) == 0
     assert main(["routes"]) == 0

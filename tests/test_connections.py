@@ -79,7 +79,7 @@ def test_after_disconnect_no_write_reaches_that_service(
     deliver(client, mid)
     drain(worker_rt)
 
-    assert worker_rt.store.parked() == {mid: provider}
+    assert worker_rt.store.failures.parked() == {mid: provider}
     assert mid not in fake_lockme.acked
     assert fake_lockme.count("POST", MESSAGE_READ) == acks  # no ack with the old grant
     if provider == "google":
@@ -103,13 +103,13 @@ def test_reconnect_through_the_web_releases_messages_parked_just_before(
     mid = book(fake_lockme)
     deliver(client, mid)
     drain(worker_rt)
-    assert worker_rt.store.parked() == {mid: provider}
+    assert worker_rt.store.failures.parked() == {mid: provider}
 
     assert connect(client, provider).status_code == 302
     drain(worker_rt)
 
     assert mid in fake_lockme.acked
-    assert worker_rt.store.parked() == {}
+    assert worker_rt.store.failures.parked() == {}
     rid = fake_lockme.messages[mid]["reservationid"]
     assert len(fake_google.live_events_by_reservation()[str(rid)]) == 1
 
@@ -121,8 +121,8 @@ def test_a_worker_that_saw_a_disconnect_writes_at_once_after_a_reconnect_elsewhe
     replay involved): the next message is written, not parked on the remembered state."""
     connect_both(worker_rt, fake_lockme, fake_google)
     establish(worker_rt)
-    worker_rt.store.delete_token("google")
-    assert worker_rt.store.load_token("google", max_age=60) is None
+    worker_rt.store.tokens.delete_token("google")
+    assert worker_rt.store.tokens.load_token("google", max_age=60) is None
     web = build_runtime(settings)
     web.calendar.connect(google_record(fake_google.issue_token()), account=fake_google.email)
     web.redis.close()
@@ -132,7 +132,7 @@ def test_a_worker_that_saw_a_disconnect_writes_at_once_after_a_reconnect_elsewhe
     drain(worker_rt)
 
     assert mid in fake_lockme.acked
-    assert worker_rt.store.parked() == {}
+    assert worker_rt.store.failures.parked() == {}
 
 
 def test_a_park_that_lost_the_race_with_a_reconnect_is_refused(
@@ -142,26 +142,29 @@ def test_a_park_that_lost_the_race_with_a_reconnect_is_refused(
     has read the parked list: the park is refused (the job runs it again instead), and the
     worker forgets the token it held."""
     connect_both(worker_rt, fake_lockme, fake_google)
-    worker_rt.store.delete_token("google")
-    old = worker_rt.store.generation("google")
+    worker_rt.store.tokens.delete_token("google")
+    old = worker_rt.store.tokens.generation("google")
     web = build_runtime(settings)
     web.calendar.connect(google_record(fake_google.issue_token()), account=fake_google.email)
     web.redis.close()
 
-    assert worker_rt.store.park(1, "google", old) is False
-    assert worker_rt.store.parked() == {}
-    assert worker_rt.store.load_token("google", max_age=60) is not None
-    assert worker_rt.store.park(1, "google", worker_rt.store.generation("google")) is True
+    assert worker_rt.store.failures.park(1, "google", old) is False
+    assert worker_rt.store.failures.parked() == {}
+    assert worker_rt.store.tokens.load_token("google", max_age=60) is not None
+    assert (
+        worker_rt.store.failures.park(1, "google", worker_rt.store.tokens.generation("google"))
+        is True
+    )
 
 
 def test_a_refresh_finishing_after_a_disconnect_does_not_reconnect(
     runtime: Runtime, fake_google: FakeGoogle
 ) -> None:
-    stored = runtime.store.load_token("google")
-    generation = runtime.store.generation("google")
-    runtime.store.delete_token("google")
-    assert runtime.store.save_token("google", stored, generation=generation) is False
-    assert runtime.store.load_token("google") is None
+    stored = runtime.store.tokens.load_token("google")
+    generation = runtime.store.tokens.generation("google")
+    runtime.store.tokens.delete_token("google")
+    assert runtime.store.tokens.save_token("google", stored, generation=generation) is False
+    assert runtime.store.tokens.load_token("google") is None
 
 
 def test_the_oauth_callback_queues_the_replay_instead_of_running_it(
@@ -172,22 +175,22 @@ def test_the_oauth_callback_queues_the_replay_instead_of_running_it(
 ) -> None:
     client, _ = staff
     connect_both(worker_rt, fake_lockme, fake_google)
-    worker_rt.store.delete_token("lockme")
+    worker_rt.store.tokens.delete_token("lockme")
     for mid in range(1, 2001):
-        worker_rt.store.park(mid, "lockme")
-    worker_rt.store.park(5000, "google")
+        worker_rt.store.failures.park(mid, "lockme")
+    worker_rt.store.failures.park(5000, "google")
     fake_lockme.clear_requests()
 
     assert connect(client, "lockme").status_code == 302
 
     # Only the token exchange and the account's name: not one message read or ack.
     assert fake_lockme.count(None, MESSAGE_READ) == 0
-    assert len(worker_rt.store.parked()) == 2001
+    assert len(worker_rt.store.failures.parked()) == 2001
     queued = [worker_rt.queue.fetch_job(jid) for jid in worker_rt.queue.job_ids]
     assert [(job.func_name, job.args) for job in queued] == [(REPLAY_PARKED, ["lockme"])]
 
     assert message_jobs.replay_parked(worker_rt, "lockme") == 2000
-    assert worker_rt.store.parked() == {5000: "google"}
+    assert worker_rt.store.failures.parked() == {5000: "google"}
     # The replay job alone: the 2,000 wait in the inbox, admitted in bounded batches.
     assert worker_rt.queue.count == 1
     assert intake.pending(worker_rt.redis, worker_rt.keys)[0] == 2000

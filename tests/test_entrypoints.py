@@ -78,4 +78,4 @@ def test_the_earlier_failure_callback_still_records_a_dead_letter(
         on_failure=Callback(f"{OLD}record_exhausted_failure"),
     )
     drain(runtime)
-    assert runtime.store.failure(mid) is not None
+    assert runtime.store.failures.failure(mid) is not None

@@ -84,7 +84,7 @@ def sync(client: Any, runtime: Runtime, *message_ids: int) -> None:
 def route_room_2_to_b(runtime: Runtime, google: FakeGoogle) -> None:
     if ROOM_B not in google.calendar_ids():
         google.add_calendar(ROOM_B, "Room B")
-    runtime.store.set_route(Route(room_id=2, calendar_id=ROOM_B))
+    runtime.store.routes.set_route(Route(room_id=2, calendar_id=ROOM_B))
 
 
 def lose_store(runtime: Runtime, lockme: FakeLockme, google: FakeGoogle) -> None:
@@ -131,7 +131,7 @@ def test_reservation_locked_by_a_killed_worker_is_taken_once_its_lease_lapses(ru
     booking waits for it to lapse and goes ahead, rather than fail as "busy" and be pushed
     along the retry backoff."""
     rid, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
-    assert runtime.store.lock(f"res:{rid}", timeout=1).acquire()  # its last renewal
+    assert runtime.store.tokens.lock(f"res:{rid}", timeout=1).acquire()  # its last renewal
     assert LOCK_WAIT_S > LOCK_SECONDS  # a dead holder's lease always lapses in the wait
     runtime.syncer.handle(mid)
     assert mid in fake_lockme.acked
@@ -139,10 +139,13 @@ def test_reservation_locked_by_a_killed_worker_is_taken_once_its_lease_lapses(ru
 
 def test_a_live_jobs_reservation_lease_is_renewed_while_it_runs(runtime):
     """However long a job holds a reservation, its lease does not lapse under it."""
-    with runtime.store.reservation(78, 5, timeout=0.4, wait=1):
+    with runtime.store.mappings.reservation(78, 5, timeout=0.4, wait=1):
         time.sleep(1.2)  # three leases long
         assert runtime.redis.pttl(runtime.keys.reservation_lock(78)) > 0
-        with pytest.raises(LockError), runtime.store.reservation(78, 5, timeout=0.4, wait=0):
+        with (
+            pytest.raises(LockError),
+            runtime.store.mappings.reservation(78, 5, timeout=0.4, wait=0),
+        ):
             pass
     assert not runtime.redis.exists(runtime.keys.reservation_lock(78))
 
@@ -151,7 +154,7 @@ def test_a_lapsed_reservation_lock_taken_by_another_job_is_not_released_by_the_f
     """A job that outlived its lock (its renewals cut off, say, by a Redis failover) must
     not release, nor renew, the lock a second job took since."""
     key = runtime.keys.reservation_lock(77)
-    with runtime.store.reservation(77, 5, timeout=0.2, wait=1) as held:
+    with runtime.store.mappings.reservation(77, 5, timeout=0.2, wait=1) as held:
         assert held.route.room_id == 5 and held.mapping is None
         runtime.redis.delete(key)  # lapsed
         assert runtime.redis.set(key, "second-job", nx=True, px=10_000)
@@ -159,7 +162,7 @@ def test_a_lapsed_reservation_lock_taken_by_another_job_is_not_released_by_the_f
         assert runtime.redis.pttl(key) > 9_000
     assert runtime.redis.get(key) == b"second-job"
     runtime.redis.delete(key)
-    with runtime.store.reservation(77, 5, timeout=10, wait=1):
+    with runtime.store.mappings.reservation(77, 5, timeout=10, wait=1):
         assert runtime.redis.exists(key)
     assert not runtime.redis.exists(key)
 
@@ -285,7 +288,7 @@ def test_a_job_retried_after_its_worker_died_finishes_without_a_false_dead_lette
     drain(runtime)
 
     assert mid in fake_lockme.acked
-    assert runtime.store.failure(mid) is None
+    assert runtime.store.failures.failure(mid) is None
     assert not ScheduledJobRegistry(queue=runtime.queue).get_job_ids()  # not retried again
     assert not FailedJobRegistry(queue=runtime.queue).get_job_ids()
     assert not runtime.redis.exists(job.key)  # finished, and deleted as finished jobs are

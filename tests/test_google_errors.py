@@ -163,7 +163,7 @@ def test_a_message_meeting_the_daily_limit_waits_and_is_no_dead_letter(
     fake_google.faults.add("POST", EVENTS, status=403, body=body)
     sync(client, runtime, m_add)
     assert m_add not in fake_lockme.acked
-    assert runtime.store.failure(m_add) is None
+    assert runtime.store.failures.failure(m_add) is None
     assert ScheduledJobRegistry(queue=runtime.queue).get_job_ids() == [job_id(m_add)]
     # The retry waits for the quota reset, not for the first step of the schedule (~5 s).
     run_at = ScheduledJobRegistry(queue=runtime.queue).get_scheduled_time(job_id(m_add))

@@ -30,11 +30,13 @@ def live_event(google: FakeGoogle, rid: int) -> dict[str, Any] | None:
 
 
 def hide_holds(runtime: Runtime) -> None:
-    runtime.store.set_route(replace(runtime.store.route(ROOM), holds="hide"))
+    runtime.store.routes.set_route(replace(runtime.store.routes.route(ROOM), holds="hide"))
 
 
 def test_a_hold_is_tentative_and_marked_until_paid(client, runtime, fake_lockme, fake_google):
-    runtime.store.set_route(Route(ROOM, title_template="{room} · {name}", room_name="Bunker"))
+    runtime.store.routes.set_route(
+        Route(ROOM, title_template="{room} · {name}", room_name="Bunker")
+    )
     rid, m_add = fake_lockme.create_reservation(ROOM, DAY, "18:00:00", name="Anna", status=0)
     sync(client, runtime, m_add)
     event = live_event(fake_google, rid)
@@ -65,7 +67,7 @@ def test_the_marker_is_the_same_at_every_privacy_level(client, runtime, fake_loc
     summaries = {}
     levels = (("10:00:00", "full"), ("12:00:00", "no_contact"), ("14:00:00", "time_only"))
     for hour, privacy in levels:
-        runtime.store.set_route(Route(ROOM, privacy=privacy, room_name="Bunker"))
+        runtime.store.routes.set_route(Route(ROOM, privacy=privacy, room_name="Bunker"))
         rid, mid = fake_lockme.create_reservation(ROOM, DAY, hour, status=0)
         sync(client, runtime, mid)
         event = live_event(fake_google, rid)
@@ -174,7 +176,7 @@ def test_reconcile_removes_a_hold_from_a_room_that_hides_them(
 def test_a_route_saved_before_the_setting_shows_holds(runtime):
     old = {"room_id": ROOM, "calendar_id": "primary", "privacy": "full", "room_name": "Bunker"}
     runtime.redis.hset(runtime.keys.routes, str(ROOM), json.dumps(old))
-    route = runtime.store.route(ROOM)
+    route = runtime.store.routes.route(ROOM)
     assert route.holds == "show" and route.privacy == "full"
     hold = Booking(7, ROOM, date(2026, 5, 2), time(18), source="web")
     assert route.shows(hold)

@@ -40,7 +40,7 @@ def test_an_oversized_message_is_a_bounded_malformed_failure_and_acknowledged(
     huge = json.dumps("x" * (lockme.ANSWER_LIMIT + 10))
     mid = fake_lockme.put_message(huge)
     assert message_jobs.handle_message(runtime, mid, False, None) == "failed"
-    failure = runtime.store.failure(mid)
+    failure = runtime.store.failures.failure(mid)
     assert failure is not None and failure["kind"] == "malformed"
     assert "larger than 1024 KB" in failure["reason"]
     assert failure["payload"] is None  # replay reads it from Lockme again
@@ -53,7 +53,7 @@ def test_a_message_nested_too_deep_is_malformed_not_transient(
 ) -> None:
     mid = fake_lockme.put_message(DEEP_JSON)
     assert message_jobs.handle_message(runtime, mid, False, None) == "failed"
-    failure = runtime.store.failure(mid)
+    failure = runtime.store.failures.failure(mid)
     assert failure is not None and failure["kind"] == "malformed"
     assert failure["reason"].startswith(f"Lockme GET /message/{mid}: ")
     assert "nested too deep" in failure["reason"]
@@ -94,7 +94,7 @@ def test_people_written_in_superscript_digits_still_syncs(
 def test_a_failure_keeps_only_what_the_rooms_privacy_level_shows(
     runtime: Runtime, fake_lockme: FakeLockme, privacy: str, kept: set[str], dropped: set[str]
 ) -> None:
-    runtime.store.set_route(Route(room_id=5, privacy=privacy))
+    runtime.store.routes.set_route(Route(room_id=5, privacy=privacy))
     mid = fake_lockme.put_message(
         {
             "action": "add",
@@ -115,7 +115,7 @@ def test_a_failure_keeps_only_what_the_rooms_privacy_level_shows(
         }
     )
     assert message_jobs.handle_message(runtime, mid, False, None) == "failed"
-    failure = runtime.store.failure(mid)
+    failure = runtime.store.failures.failure(mid)
     assert failure is not None
     data = failure["payload"]["data"]
     assert kept <= set(data) and not dropped & set(data)
@@ -124,7 +124,7 @@ def test_a_failure_keeps_only_what_the_rooms_privacy_level_shows(
 
 
 def test_a_failure_reason_is_bounded(runtime: Runtime) -> None:
-    record = runtime.store.record_failure(1, "r" * 60_000, kind="transient")
+    record = runtime.store.failures.record_failure(1, "r" * 60_000, kind="transient")
     assert len(record["reason"]) == REASON_LIMIT
 
 

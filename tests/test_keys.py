@@ -66,23 +66,23 @@ def test_an_earlier_release_s_data_is_found(runtime: Runtime) -> None:
     redis.zadd("lms:failures:at", {"9": 1.0})
     redis.zadd("lms:inbox:pending", {"10": 1.0})
 
-    assert store.route(5).calendar_id == "front@example.com"
-    held = store.mapping(42)
+    assert store.routes.route(5).calendar_id == "front@example.com"
+    held = store.mappings.mapping(42)
     assert held is not None and held.event_id == "lms42"
-    assert store.is_done(7)
-    assert store.parked() == {8: "google"}
-    assert [f["message_id"] for f in store.failures()] == [9]
+    assert store.messages.is_done(7)
+    assert store.failures.parked() == {8: "google"}
+    assert [f["message_id"] for f in store.failures.failures()] == [9]
     assert intake.pending(redis, runtime.keys)[0] == 1
 
-    store.save_token("google", {"access_token": "a", "refresh_token": "r"})
+    store.tokens.save_token("google", {"access_token": "a", "refresh_token": "r"})
     assert redis.exists("lms:token:google")
-    assert store.load_token("google") == {"access_token": "a", "refresh_token": "r"}
+    assert store.tokens.load_token("google") == {"access_token": "a", "refresh_token": "r"}
 
 
 def test_the_receiver_dedupes_on_the_marker_the_store_writes(runtime: Runtime) -> None:
     # The receiver's Lua script and the store are the two sides of dedupe: an acknowledged
     # message that arrives again must not become a job.
-    runtime.store.finish(31, {"message_id": 31, "result": "created"})
+    runtime.store.messages.finish(31, {"message_id": 31, "result": "created"})
     assert intake.Intake(runtime.redis, runtime.keys).accept(31) == "known"
     assert intake.pending(runtime.redis, runtime.keys)[0] == 0
     assert intake.Intake(runtime.redis, runtime.keys).accept(32) == "queued"

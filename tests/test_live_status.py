@@ -38,7 +38,7 @@ def test_a_google_outage_shows_as_it_happens_and_clears_by_itself(
 ) -> None:
     client, _ = staff
     connect_both(web_runtime, fake_lockme, fake_google)
-    web_runtime.store.set_route(Route(101, room_name="Pharaoh's Tomb"))
+    web_runtime.store.routes.set_route(Route(101, room_name="Pharaoh's Tomb"))
     before = _digest(client)
     outage = fake_google.faults.add(None, EVENTS, status=503)
     rid, mid = fake_lockme.create_reservation(101, "2026-05-02", "18:00:00", surname="Nowak")
@@ -84,7 +84,7 @@ def test_a_revoked_grant_waits_as_one_named_row_and_leaves_no_anonymous_history(
     for _ in range(3):  # Lockme redelivers an unacknowledged message
         deliver(client, mid)
         drain(web_runtime)
-    assert web_runtime.store.parked() == {mid: "google"}
+    assert web_runtime.store.failures.parked() == {mid: "google"}
 
     html = client.get("/status").get_data(as_text=True)
     rows = _underway(html)
@@ -104,7 +104,7 @@ def test_a_revoked_grant_waits_as_one_named_row_and_leaves_no_anonymous_history(
     assert mid in fake_lockme.acked
     html = client.get("/status").get_data(as_text=True)
     assert _underway(html) == []
-    history = web_runtime.store.recent(50)
+    history = web_runtime.store.history.recent(50)
     assert [e["message_id"] for e in history] == [mid]  # one synced row, nothing anonymous
     assert history[0]["reservation_id"] == rid
 

@@ -34,8 +34,8 @@ def live(google: FakeGoogle) -> dict[str, list[tuple[str, dict[str, Any]]]]:
 def assert_done(runtime: Runtime, lockme: FakeLockme, mid: int) -> None:
     """Acknowledged to Lockme, booked as done, and no failure recorded."""
     assert mid in lockme.acked
-    assert runtime.store.is_done(mid)
-    assert runtime.store.failure(mid) is None
+    assert runtime.store.messages.is_done(mid)
+    assert runtime.store.failures.failure(mid) is None
 
 
 def test_the_fake_refuses_a_form_it_does_not_speak(fake_lockme):
@@ -62,7 +62,7 @@ def test_ack_answered_200_with_an_error_is_not_an_ack(client, runtime, fake_lock
     )
     sync(client, runtime, mid)
     assert str(rid) in live(fake_google)  # written, but not taken for acknowledged
-    assert not runtime.store.is_done(mid)
+    assert not runtime.store.messages.is_done(mid)
     fake_lockme.faults.add("POST", rf"/message/{mid}$", status=200, body={"error": "Locked"})
     with pytest.raises(TransientError, match="Locked"):
         runtime.lockme.ack(mid)
@@ -75,9 +75,9 @@ def test_errors_in_200_are_errors_not_messages(client, runtime, fake_lockme, fak
     with pytest.raises(TransientError, match="Message not found"):
         runtime.lockme.message(424242)
     sync(client, runtime, 424242)
-    assert runtime.store.failure(424242) is None
+    assert runtime.store.failures.failure(424242) is None
     assert 424242 not in fake_lockme.acked
-    assert not runtime.store.is_done(424242)
+    assert not runtime.store.messages.is_done(424242)
 
 
 # --- collections ----------------------------------------------------------------------------

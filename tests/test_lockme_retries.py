@@ -29,8 +29,8 @@ def assert_synced_first_time(
     """Written and acknowledged in the job's first attempt: no retry waits in RQ."""
     assert str(rid) in google.live_events_by_reservation()
     assert mid in lockme.acked
-    assert runtime.store.is_done(mid)
-    assert runtime.store.failure(mid) is None
+    assert runtime.store.messages.is_done(mid)
+    assert runtime.store.failures.failure(mid) is None
     assert runtime.queue.scheduled_job_registry.get_job_ids() == []
 
 
@@ -86,7 +86,7 @@ def test_a_long_retry_after_goes_to_the_job_backoff(client, runtime, fake_lockme
     assert fake_lockme.count("GET", MESSAGE) == 1  # not retried in place
     sync(client, runtime, mid)
     assert mid not in fake_lockme.acked
-    assert not runtime.store.is_done(mid)
+    assert not runtime.store.messages.is_done(mid)
     registry = runtime.queue.scheduled_job_registry
     assert registry.get_job_ids() == [job_id(mid)]
     due = registry.get_scheduled_time(job_id(mid)).timestamp()
@@ -114,8 +114,8 @@ def test_the_token_endpoint_is_not_retried_blindly(fault, runtime, fake_lockme):
     """A refresh whose answer was lost may have spent the rotating refresh token already;
     sending it again cannot help, so the failure goes back to the job as it is."""
     fake_lockme.expire_access_tokens()
-    stored = runtime.store.load_token("lockme")
-    runtime.store.save_token("lockme", {**stored, "expires_at": 0})
+    stored = runtime.store.tokens.load_token("lockme")
+    runtime.store.tokens.save_token("lockme", {**stored, "expires_at": 0})
     fake_lockme.faults.add("POST", r"^/access_token$", times=1, **fault)
     with pytest.raises(TransientError, match="token endpoint"):
         runtime.lockme.rooms()

@@ -225,7 +225,7 @@ def test_logs_of_a_real_sync_are_json_with_ids_and_no_customer_data(
     event = fake_google.live_events_by_reservation()[str(rid)][0][1]
     assert CUSTOMER["surname"] in event["summary"]  # the data was there to leak
     text = "\n".join(json.dumps(line) for line in lines)
-    stored_tokens = [runtime.store.load_token(p) for p in ("lockme", "google")]
+    stored_tokens = [runtime.store.tokens.load_token(p) for p in ("lockme", "google")]
     forbidden = [
         *CUSTOMER.values(),
         CUSTOMER_EMAIL,
@@ -406,7 +406,7 @@ def test_a_broken_connection_alerts_once_per_hour(
             )
             assert deliver(client, message_id).status_code == 200
             drain(rt)
-        assert len(rt.store.parked()) == 2
+        assert len(rt.store.failures.parked()) == 2
         # Alerted when the first job found the grant revoked; the second stayed quiet.
         assert len(receiver.posts) == 1
         post = receiver.posts[0]
@@ -431,7 +431,7 @@ def test_an_undeliverable_alert_is_tried_again_at_the_next_check(
     runtime.settings = replace(
         runtime.settings, alert_webhook_url=f"http://127.0.0.1:{dead_port}/hook"
     )
-    runtime.store.set_connection("google", error="invalid_grant: reconnect needed")
+    runtime.store.connections.set_connection("google", error="invalid_grant: reconnect needed")
     assert alerts.check(runtime) == []
     assert not runtime.redis.exists(runtime.keys.alert("google_disconnected"))
 
@@ -585,7 +585,7 @@ def test_rotating_secret_key_keeps_the_stored_tokens(
     monkeypatch: pytest.MonkeyPatch,
     capsys: Any,
 ) -> None:
-    before = {p: runtime.store.load_token(p) for p in ("lockme", "google")}
+    before = {p: runtime.store.tokens.load_token(p) for p in ("lockme", "google")}
     old_key = runtime.settings.secret_key
     rotated = make_settings(
         redis_url,
@@ -599,7 +599,7 @@ def test_rotating_secret_key_keeps_the_stored_tokens(
     assert "2 re-encrypted" in capsys.readouterr().out
     # The fallback can go now: the new key alone reads both tokens.
     new_only = build_runtime(replace(rotated, secret_key_fallbacks=()))
-    assert {p: new_only.store.load_token(p) for p in ("lockme", "google")} == before
+    assert {p: new_only.store.tokens.load_token(p) for p in ("lockme", "google")} == before
     new_only.redis.close()
 
 

@@ -35,7 +35,7 @@ def test_a_booking_waiting_out_an_outage_is_retried_once_google_answers(
     deliver(client, mid)
     work(runtime)
     assert mid not in fake_lockme.acked
-    assert set(runtime.store.outages()) == {"google"}
+    assert set(runtime.store.outages.outages()) == {"google"}
     probes = [jid for jid in scheduled(runtime) if jid.startswith(PROBE_JOB)]
     assert len(probes) == 1 and job_id(mid) in scheduled(runtime)
 
@@ -45,7 +45,7 @@ def test_a_booking_waiting_out_an_outage_is_retried_once_google_answers(
 
     fake_google.faults.remove(outage)
     assert entrypoints.probe_outages() == ["google"]
-    assert runtime.store.outages() == {}
+    assert runtime.store.outages.outages() == {}
     work(runtime)  # its retry was due in seconds to minutes; now it is due at once
     assert mid in fake_lockme.acked
 

@@ -38,7 +38,7 @@ def _connect_and_book(
 ) -> tuple[int, int]:
     connect(client, "lockme")
     connect(client, "google")
-    rt.store.set_route(Route(101, calendar_id=ROOMS_CAL, room_name="Pharaoh's Tomb"))
+    rt.store.routes.set_route(Route(101, calendar_id=ROOMS_CAL, room_name="Pharaoh's Tomb"))
     rid, mid = lockme.create_reservation(101, "2026-05-02", "18:30:00")
     deliver(client, mid)
     drain(rt)
@@ -97,7 +97,7 @@ def test_history_search_by_customer_name_day_and_room(
 ) -> None:
     client, _ = staff
     rid, _ = _connect_and_book(client, web_runtime, fake_lockme, fake_google)
-    web_runtime.store.set_route(Route(103, privacy="time_only"))
+    web_runtime.store.routes.set_route(Route(103, privacy="time_only"))
     other, mid = fake_lockme.create_reservation(102, "2026-05-03", "10:00:00", surname="Nowak")
     hidden, mid2 = fake_lockme.create_reservation(103, "2026-05-03", "11:00:00", surname="Nowak")
     for message in (mid, mid2):
@@ -137,7 +137,7 @@ def test_revoked_service_is_red_with_its_error(
 ) -> None:
     client, _ = staff
     connect(client, "google")
-    web_runtime.store.set_connection("google", error="invalid_grant: reconnect needed")
+    web_runtime.store.connections.set_connection("google", error="invalid_grant: reconnect needed")
     html = client.get("/status").get_data(as_text=True)
     box = html[html.index('id="state-card-google"') :]
     box = box[: box.index("</section>")]
@@ -186,8 +186,8 @@ def test_a_lockme_404_and_a_google_403_read_as_their_causes(
 ) -> None:
     client, _ = staff
     store = web_runtime.store
-    store.record_failure(7012, "Lockme GET /message/7012: 404 Not Found", kind="permanent")
-    store.record_failure(7013, "Google insert: 403 Forbidden", kind="permanent")
+    store.failures.record_failure(7012, "Lockme GET /message/7012: 404 Not Found", kind="permanent")
+    store.failures.record_failure(7013, "Google insert: 403 Forbidden", kind="permanent")
     html = client.get("/status").get_data(as_text=True)
     assert "Lockme no longer has this message." in html
     assert "The connected Google account may not write to this calendar." in html
@@ -215,8 +215,8 @@ def test_per_day_chart_is_svg_with_outcomes_and_latency(
 ) -> None:
     client, _ = staff
     _connect_and_book(client, web_runtime, fake_lockme, fake_google)
-    web_runtime.store.record_failure(1, "boom")
-    web_runtime.store.record_sync({"message_id": 1, "action": "fail", "result": "failed"})
+    web_runtime.store.failures.record_failure(1, "boom")
+    web_runtime.store.history.record_sync({"message_id": 1, "action": "fail", "result": "failed"})
     html = client.get("/status").get_data(as_text=True)
     assert html.count('<svg class="chart"') == 2
     assert re.search(r'<rect [^>]*fill="#1b7a3d"><title>[\d-]+: written 1</title>', html)
@@ -261,7 +261,7 @@ def test_checklist_marks_each_step(
         if "test event" in e["summary"]
     ]
     assert len(test_events) == 1 and test_events[0]["status"] == "cancelled"
-    web_runtime.store.set_route(Route(102, calendar_id=HOLIDAYS))  # read-only calendar
+    web_runtime.store.routes.set_route(Route(102, calendar_id=HOLIDAYS))  # read-only calendar
     html = client.post("/setup/test-calendars", data={"csrf_token": token}).get_data(as_text=True)
     assert "✗ Holidays:" in html and "403" in html  # a read-only calendar is named too
     assert states()["test"] == "todo"
@@ -364,8 +364,8 @@ def test_rooms_page_sets_whether_holds_show(
     assert invalid == {"holds-101"}
     saved = client.post("/setup/rooms", data={**form, "holds-101": "hide"})
     assert saved.status_code == 302
-    assert web_runtime.store.route(101).holds == "hide"
-    assert web_runtime.store.route(102).holds == "show"  # a form without the field keeps it
+    assert web_runtime.store.routes.route(101).holds == "hide"
+    assert web_runtime.store.routes.route(102).holds == "show"  # a form without the field keeps it
     html = client.get("/setup/rooms").get_data(as_text=True)
     assert re.search(r'<option value="hide" selected>', html)
 
@@ -376,7 +376,7 @@ def test_polish_status_page_has_no_english_words(
 ) -> None:
     client, _ = staff
     _connect_and_book(client, web_runtime, fake_lockme, fake_google)
-    web_runtime.store.record_failure(5, "Google insert: 403 Forbidden")
+    web_runtime.store.failures.record_failure(5, "Google insert: 403 Forbidden")
     text = _text(client.get("/status?lang=pl").get_data(as_text=True))
     assert "dodano do kalendarza" in text and "nowa rezerwacja" in text
     english = ["created", "Retry", "primary", "Booking", "Result", "Action", "add ", "Failures"]

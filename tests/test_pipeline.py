@@ -80,7 +80,7 @@ def test_common_path_costs_three_api_calls(client, runtime, fake_lockme, fake_go
 
 def test_room_move_changes_calendar(client, runtime, fake_lockme, fake_google):
     fake_google.add_calendar("room-b@group.calendar.google.com", "Room B")
-    runtime.store.set_route(Route(room_id=2, calendar_id="room-b@group.calendar.google.com"))
+    runtime.store.routes.set_route(Route(room_id=2, calendar_id="room-b@group.calendar.google.com"))
     rid, m_add = fake_lockme.create_reservation(1, "2026-06-01", "12:00:00")
     sync(client, runtime, m_add)
     assert only_event(fake_google, rid)[0] == PRIMARY
@@ -168,7 +168,7 @@ def test_dst_spring_forward_gap_moves_forward(client, runtime, fake_lockme, fake
 
 
 def test_dst_fall_back_uses_elapsed_minutes(client, runtime, fake_lockme, fake_google):
-    runtime.store.set_route(Route(room_id=5, duration_minutes=120))
+    runtime.store.routes.set_route(Route(room_id=5, duration_minutes=120))
     rid, mid = fake_lockme.create_reservation(5, "2026-10-25", "01:30:00")
     sync(client, runtime, mid)
     _, event = only_event(fake_google, rid)
@@ -190,7 +190,7 @@ def test_test_message_is_acked_and_writes_nothing(client, runtime, fake_lockme, 
     sync(client, runtime, mid)
     assert mid in fake_lockme.acked
     assert fake_google.count("POST", "/events") == 0
-    assert runtime.store.recent(1)[0]["result"] == "tested"
+    assert runtime.store.history.recent(1)[0]["result"] == "tested"
 
 
 def test_malformed_message_is_recorded_and_replayable(client, runtime, fake_lockme, fake_google):
@@ -203,7 +203,7 @@ def test_malformed_message_is_recorded_and_replayable(client, runtime, fake_lock
         }
     )
     sync(client, runtime, mid)
-    failure = runtime.store.failure(mid)
+    failure = runtime.store.failures.failure(mid)
     assert failure["reason"] == "hour '25:99' is not a time"
     assert failure["reservation_id"] == 990001
     assert failure["payload"]["data"]["hour"] == "25:99"
@@ -212,7 +212,7 @@ def test_malformed_message_is_recorded_and_replayable(client, runtime, fake_lock
 
     replay(runtime, [mid])
     drain(runtime)
-    assert runtime.store.failure(mid)["attempts"] == 2
+    assert runtime.store.failures.failure(mid)["attempts"] == 2
 
 
 def test_message_shapes_that_are_failures(client, runtime, fake_lockme):
@@ -245,7 +245,7 @@ def test_message_shapes_that_are_failures(client, runtime, fake_lockme):
     ids = {reason: fake_lockme.put_message(body) for reason, body in bodies.items()}
     sync(client, runtime, *ids.values())
     for reason, mid in ids.items():
-        assert runtime.store.failure(mid)["reason"] == reason
+        assert runtime.store.failures.failure(mid)["reason"] == reason
 
 
 def test_numeric_strings_and_short_hours_are_accepted(client, runtime, fake_lockme, fake_google):
@@ -268,7 +268,7 @@ def test_lost_store_edit_and_delete_find_the_event(client, runtime, fake_lockme,
     rid, m_add = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
     sync(client, runtime, m_add)
     runtime.redis.flushdb()
-    status = runtime.store.connection("google")
+    status = runtime.store.connections.connection("google")
     assert status["connected"] is False and status["error"] == "not connected"
     connect_both(runtime, fake_lockme, fake_google)
     m_edit = fake_lockme.edit_reservation(rid, hour="19:00:00")
@@ -301,14 +301,14 @@ def test_lost_store_stale_redelivery_does_not_overwrite(client, runtime, fake_lo
 def test_lost_store_then_room_move_leaves_one_event(client, runtime, fake_lockme, fake_google):
 
     fake_google.add_calendar("room-b@group.calendar.google.com", "Room B")
-    runtime.store.set_route(Route(room_id=2, calendar_id="room-b@group.calendar.google.com"))
+    runtime.store.routes.set_route(Route(room_id=2, calendar_id="room-b@group.calendar.google.com"))
     rid, m_add = fake_lockme.create_reservation(1, "2026-06-01", "12:00:00")
     sync(client, runtime, m_add)
-    routes = runtime.store.routes()
+    routes = runtime.store.routes.routes()
     runtime.redis.flushdb()
     connect_both(runtime, fake_lockme, fake_google)
     for route in routes.values():
-        runtime.store.set_route(route)
+        runtime.store.routes.set_route(route)
     sync(client, runtime, fake_lockme.edit_reservation(rid, roomid=2))
     assert only_event(fake_google, rid)[0] == "room-b@group.calendar.google.com"
 
@@ -343,21 +343,23 @@ def test_revoked_google_parks_then_replays(client, runtime, fake_lockme, fake_go
     rid, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
     sync(client, runtime, mid)
     assert mid not in fake_lockme.acked
-    assert runtime.store.parked() == {mid: "google"}
-    assert runtime.store.connection("google")["connected"] is False
-    assert "reconnect" in runtime.store.connection("google")["error"]
+    assert runtime.store.failures.parked() == {mid: "google"}
+    assert runtime.store.connections.connection("google")["connected"] is False
+    assert "reconnect" in runtime.store.connections.connection("google")["error"]
     runtime.calendar.connect(google_record(fake_google.issue_token()), account=fake_google.email)
     replay(runtime)
     drain(runtime)
     only_event(fake_google, rid)
     assert mid in fake_lockme.acked
-    assert runtime.store.parked() == {}
+    assert runtime.store.failures.parked() == {}
 
 
 def test_lockme_refresh_rotates_and_is_serialised(runtime, fake_lockme):
 
     fake_lockme.expire_access_tokens()
-    runtime.store.save_token("lockme", {**runtime.store.load_token("lockme"), "expires_at": 0})
+    runtime.store.tokens.save_token(
+        "lockme", {**runtime.store.tokens.load_token("lockme"), "expires_at": 0}
+    )
     clients = [build_runtime(runtime.settings).lockme for _ in range(4)]
     with ThreadPoolExecutor(4) as pool:
         assert all(pool.map(lambda c: c.test(), clients))
@@ -438,7 +440,7 @@ def test_reconnect_in_another_process_reaches_a_worker_that_reuses_its_token(
     _, mid = fake_lockme.create_reservation(5, "2026-04-11", "17:00:00")
     sync(client, runtime, mid)
     assert mid in fake_lockme.acked
-    assert runtime.store.parked() == {}
+    assert runtime.store.failures.parked() == {}
     assert fake_lockme.count("POST", "/access_token") == 0  # the new token, not a refresh
     statuses = [s for _, p, s in fake_lockme.requests if p.endswith(f"/message/{mid}")]
     assert statuses[-2:] == [200, 200] and statuses.count(401) <= 1
@@ -449,12 +451,12 @@ def test_revoked_lockme_parks(client, runtime, fake_lockme):
     _rid, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
     fake_lockme.revoke()
     sync(client, runtime, mid)
-    assert runtime.store.parked() == {mid: "lockme"}
-    assert runtime.store.connection("lockme")["connected"] is False
+    assert runtime.store.failures.parked() == {mid: "lockme"}
+    assert runtime.store.connections.connection("lockme")["connected"] is False
 
 
 def test_tokens_are_encrypted_at_rest(runtime):
-    token = runtime.store.load_token("lockme")
+    token = runtime.store.tokens.load_token("lockme")
     raw = runtime.redis.get(runtime.keys.token("lockme"))
     assert token["access_token"].encode() not in raw
     assert token["refresh_token"].encode() not in raw
@@ -477,14 +479,14 @@ def test_lost_store_newer_edit_after_delete_asks_lockme(client, runtime, fake_lo
 
 def test_move_there_and_back_restores_the_first_event(client, runtime, fake_lockme, fake_google):
     fake_google.add_calendar("room-b@group.calendar.google.com", "Room B")
-    runtime.store.set_route(Route(room_id=2, calendar_id="room-b@group.calendar.google.com"))
+    runtime.store.routes.set_route(Route(room_id=2, calendar_id="room-b@group.calendar.google.com"))
     rid, m_add = fake_lockme.create_reservation(1, "2026-06-01", "12:00:00")
     sync(client, runtime, m_add, fake_lockme.edit_reservation(rid, roomid=2))
     sync(client, runtime, fake_lockme.edit_reservation(rid, roomid=1, hour="13:00:00"))
     calendar_id, event = only_event(fake_google, rid)
     assert calendar_id == PRIMARY
     assert event["start"]["dateTime"].startswith("2026-06-01T13:00:00")
-    assert runtime.store.recent(1)[0]["result"] == "moved"
+    assert runtime.store.history.recent(1)[0]["result"] == "moved"
 
 
 def test_google_401_after_refresh_marks_connection_broken(
@@ -493,7 +495,7 @@ def test_google_401_after_refresh_marks_connection_broken(
     _rid, mid = fake_lockme.create_reservation(5, "2026-04-10", "17:00:00")
     fake_google.faults.add("POST", r"/events$", status=401)
     sync(client, runtime, mid)
-    assert runtime.store.parked() == {mid: "google"}
-    state = runtime.store.connection("google")
+    assert runtime.store.failures.parked() == {mid: "google"}
+    state = runtime.store.connections.connection("google")
     assert state["connected"] is False and "reconnect" in state["error"]
     assert mid not in fake_lockme.acked

@@ -9,7 +9,7 @@ import time
 from datetime import date, timedelta
 
 from worker.domain.booking import Route, event_id
-from worker.flows.reconcile import Change, Reconciler, Step, last_run
+from worker.flows.reconcile import Change, ReadStep, Reconciler, last_run
 from worker.jobs import schedules
 from worker.ops.names import calendar_names, room_label, room_names
 from worker.ops.status import queue_stats, reconcile_times, snapshot
@@ -22,7 +22,7 @@ def test_history_names_room_booking_time_link_and_latency(
 ) -> None:
     rid, mid = fake_lockme.create_reservation(5, "2026-05-02", "18:30:00")
     runtime.syncer.handle(mid, received_at=time.time() - 3)
-    entry = runtime.store.recent(1)[0]
+    entry = runtime.store.history.recent(1)[0]
     event = fake_google.event(fake_google.email, event_id(rid))
     assert entry["room_id"] == 5
     assert (entry["date"], entry["hour"]) == ("2026-05-02", "18:30")
@@ -33,16 +33,16 @@ def test_history_names_room_booking_time_link_and_latency(
     assert "+48600100200" not in str(entry)
     assert 3 <= entry["latency_s"] < 60
     today = entry["at"][:10]
-    assert runtime.store.daily_latency([today]) == {today: {"5": 1}}
+    assert runtime.store.history.daily_latency([today]) == {today: {"5": 1}}
 
 
 def test_history_keeps_no_name_where_the_room_shows_none(
     runtime: Runtime, fake_lockme: FakeLockme
 ) -> None:
-    runtime.store.set_route(Route(5, privacy="time_only"))
+    runtime.store.routes.set_route(Route(5, privacy="time_only"))
     rid, mid = fake_lockme.create_reservation(5, "2026-05-02", "18:30:00")
     runtime.syncer.handle(mid)
-    entry = runtime.store.recent(1)[0]
+    entry = runtime.store.history.recent(1)[0]
     assert entry["reservation_id"] == rid and "Kowalski" not in str(entry)
 
 
@@ -52,7 +52,7 @@ def test_delete_entry_names_the_room_without_a_time(
     rid, mid = fake_lockme.create_reservation(5, "2026-05-02", "18:30:00")
     runtime.syncer.handle(mid)
     runtime.syncer.handle(fake_lockme.delete_reservation(rid))
-    entry = runtime.store.recent(1)[0]
+    entry = runtime.store.history.recent(1)[0]
     assert entry["result"] == "deleted" and entry["room_id"] == 5 and "date" not in entry
     assert "latency_s" not in entry  # no webhook receipt to time from
 
@@ -77,7 +77,7 @@ def test_names_come_from_lockme_google_and_routes(
     calendars = calendar_names(runtime)
     assert calendars["rooms@group.calendar.google.com"] == "Rooms Kraków"
     assert calendars["primary"] == calendars[fake_google.email]
-    runtime.store.set_route(Route(101, room_name="Tomb (upstairs)"))
+    runtime.store.routes.set_route(Route(101, room_name="Tomb (upstairs)"))
     assert room_names(runtime)[101] == "Tomb (upstairs)"
 
 
@@ -94,8 +94,8 @@ def test_a_failed_name_read_is_not_retried_at_once(
 
 
 def test_names_are_empty_when_not_connected(runtime: Runtime) -> None:
-    runtime.store.delete_token("lockme")
-    runtime.store.delete_token("google")
+    runtime.store.tokens.delete_token("lockme")
+    runtime.store.tokens.delete_token("google")
     assert room_names(runtime) == {} and calendar_names(runtime) == {}
 
 
@@ -106,7 +106,7 @@ def test_reconcile_reports_progress_and_lists_dry_run_changes(
     fake_lockme.add_room(6, "Lab")
     day = date.today() + timedelta(days=1)
     kept, _ = fake_lockme.create_reservation(5, day.isoformat(), "10:00:00")
-    steps: list[Step] = []
+    steps: list[ReadStep] = []
     summary = Reconciler(runtime, dry_run=True, progress=steps.append).run(days=2)
     assert [(s.room_id, s.done, s.total) for s in steps] == [
         (5, 1, 6),

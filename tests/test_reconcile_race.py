@@ -11,7 +11,7 @@ from datetime import date
 
 from tests.conftest import deliver, drain
 from worker.domain.booking import event_id
-from worker.flows.reconcile import Reconciler, Step
+from worker.flows.reconcile import ReadStep, Reconciler
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 
@@ -28,7 +28,7 @@ def only_event(google: FakeGoogle, rid: int) -> dict:
 def after_the_reads(action) -> object:
     """A progress hook that runs ``action`` once Lockme's list has been read in full."""
 
-    def hook(step: Step) -> None:
+    def hook(step: ReadStep) -> None:
         if step.done == step.total:
             action()
 
@@ -76,5 +76,5 @@ def test_a_delete_processed_after_reconcile_read_the_list_is_final(
     )
 
     assert str(rid) not in fake_google.live_events_by_reservation()
-    assert runtime.store.mapping(rid).deleted
+    assert runtime.store.mappings.mapping(rid).deleted
     assert summary.skipped == 1 and summary.created == 0

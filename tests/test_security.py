@@ -168,7 +168,7 @@ def test_pages_carry_no_inline_script_or_style(
     anonymous = web_client.application.test_client()
     assert not INLINE_SCRIPT.search(anonymous.get("/login").get_data(as_text=True))
     log_in(web_client)
-    web_runtime.store.set_connection("lockme", account=fake_lockme.nick)
+    web_runtime.store.connections.set_connection("lockme", account=fake_lockme.nick)
     for path in ("/setup", "/status", "/setup/rooms"):
         html = web_client.get(path).get_data(as_text=True)
         assert not INLINE_SCRIPT.search(html), (path, INLINE_SCRIPT.search(html))

@@ -82,7 +82,7 @@ def test_an_odd_room_duration_is_400_and_saves_nothing(
     answer = client.post("/setup/rooms", data=_rooms_form(token, duration=duration))
     assert answer.status_code == 400
     assert "1 to 1440" in answer.get_data(as_text=True)
-    assert rt.store.routes() == {}
+    assert rt.store.routes.routes() == {}
 
 
 @FUZZ
@@ -123,7 +123,7 @@ def test_an_odd_pasted_token_is_400_and_nothing_is_stored(
     answer = client.post("/setup/lockme/token", data=form)
     assert answer.status_code == 400
     assert "not a Lockme token" in answer.get_data(as_text=True)
-    assert web_runtime.store.load_token("lockme") is None
+    assert web_runtime.store.tokens.load_token("lockme") is None
 
 
 def test_a_deeply_nested_paste_is_400(staff: tuple[FlaskClient, str]) -> None:
@@ -139,7 +139,7 @@ def test_a_sound_pasted_token_still_connects(
     token = json.dumps(fake_lockme.issue_token())
     answer = client.post("/setup/lockme/token", data={"csrf_token": csrf, "token": token})
     assert answer.status_code == 302
-    assert web_runtime.store.load_token("lockme") is not None
+    assert web_runtime.store.tokens.load_token("lockme") is not None
 
 
 json_values = st.recursive(
@@ -165,7 +165,7 @@ def test_fuzz_pasted_token(
     client, csrf = staff
     answer = client.post("/setup/lockme/token", data={"csrf_token": csrf, "token": token})
     assert answer.status_code in (302, 400, 502)
-    stored = web_runtime.store.load_token("lockme")
+    stored = web_runtime.store.tokens.load_token("lockme")
     if stored is not None:
         assert all(
             "\n" not in str(v) and "\r" not in str(v)

@@ -35,7 +35,7 @@ def token(access: str, expires_in: float = 3600) -> dict[str, Any]:
 
 
 def test_a_token_another_process_refreshed_is_reused(store: Store) -> None:
-    store.save_token("lockme", token("fresh"))
+    store.tokens.save_token("lockme", token("fresh"))
     calls: list[dict[str, Any]] = []
 
     def renew(stored: dict[str, Any], generation: int) -> dict[str, Any]:
@@ -48,8 +48,8 @@ def test_a_token_another_process_refreshed_is_reused(store: Store) -> None:
 
 
 def test_a_stale_or_expiring_token_is_renewed_and_saved(store: Store) -> None:
-    store.save_token("google", token("stale", expires_in=30))  # inside the margin
-    generation = store.generation("google")
+    store.tokens.save_token("google", token("stale", expires_in=30))  # inside the margin
+    generation = store.tokens.generation("google")
     seen: list[tuple[str, int]] = []
 
     def renew(stored: dict[str, Any], gen: int) -> dict[str, Any]:
@@ -59,20 +59,20 @@ def test_a_stale_or_expiring_token_is_renewed_and_saved(store: Store) -> None:
     got = refresh_once(store, "google", "stale", renew)
     assert got["access_token"] == "renewed"
     assert seen == [("stale", generation)]
-    assert store.load_token("google")["access_token"] == "renewed"
-    assert store.generation("google") == generation  # a refresh is no new grant
+    assert store.tokens.load_token("google")["access_token"] == "renewed"
+    assert store.tokens.generation("google") == generation  # a refresh is no new grant
 
 
 def test_a_reconnect_during_the_refresh_wins(store: Store) -> None:
-    store.save_token("lockme", token("stale"))
+    store.tokens.save_token("lockme", token("stale"))
 
     def renew(stored: dict[str, Any], generation: int) -> dict[str, Any]:
-        store.save_token("lockme", token("reconnected"))  # the setup page, meanwhile
+        store.tokens.save_token("lockme", token("reconnected"))  # the setup page, meanwhile
         return token("renewed")
 
     got = refresh_once(store, "lockme", "stale", renew)
     assert got["access_token"] == "reconnected"
-    assert store.load_token("lockme")["access_token"] == "reconnected"
+    assert store.tokens.load_token("lockme")["access_token"] == "reconnected"
 
 
 def test_nothing_stored_is_not_connected(store: Store) -> None:

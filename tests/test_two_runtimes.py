@@ -84,8 +84,8 @@ def test_two_runtimes_share_a_redis_without_touching_each_other(
 
         # A lock held by one runtime leaves the other's same reservation free.
         with (
-            a.store.reservation(res_a, ROOM, timeout=30, wait=0),
-            b.store.reservation(res_b, ROOM, timeout=30, wait=0),
+            a.store.mappings.reservation(res_a, ROOM, timeout=30, wait=0),
+            b.store.mappings.reservation(res_b, ROOM, timeout=30, wait=0),
         ):
             assert (
                 a.redis.exists(a.keys.reservation_lock(res_a), b.keys.reservation_lock(res_b)) == 2
@@ -99,7 +99,9 @@ def test_two_runtimes_share_a_redis_without_touching_each_other(
         assert google_b.events("primary") == []
         # B's message waits in B's inbox, untouched by A's dispatcher and worker.
         assert b.redis.zscore(b.keys.inbox_pending, str(mid_b)) is not None
-        assert a.store.mapping(res_a) is not None and b.store.mapping(res_b) is None
+        assert (
+            a.store.mappings.mapping(res_a) is not None and b.store.mappings.mapping(res_b) is None
+        )
 
         before = contents(a.redis, PREFIX)
         # B's job (same message id as A's, which was unique) lands in B's queue alone.
@@ -110,7 +112,7 @@ def test_two_runtimes_share_a_redis_without_touching_each_other(
         assert mid_b in lockme_b.acked
         assert [e["start"]["dateTime"][:10] for e in google_b.events("primary")] == ["2026-03-15"]
         assert len(fake_google.events("primary")) == 1
-        mapping_b = b.store.mapping(res_b)
+        mapping_b = b.store.mappings.mapping(res_b)
         assert mapping_b is not None
         assert [e["id"] for e in google_b.events("primary")] == [mapping_b.event_id]
         assert contents(a.redis, PREFIX) == before  # B's run wrote nothing of A's
@@ -120,6 +122,6 @@ def test_two_runtimes_share_a_redis_without_touching_each_other(
         ours = {k for k in keys if not k.startswith("rq:")}
         assert all(k.startswith((PREFIX, OTHER_PREFIX)) for k in ours)
         assert a.queue.count == 0 and b.queue.count == 0
-        assert a.store.recent()[0]["message_id"] == mid_a
-        assert b.store.recent()[0]["message_id"] == mid_b
-        assert len(a.store.recent()) == len(b.store.recent()) == 1
+        assert a.store.history.recent()[0]["message_id"] == mid_a
+        assert b.store.history.recent()[0]["message_id"] == mid_b
+        assert len(a.store.history.recent()) == len(b.store.history.recent()) == 1

@@ -172,7 +172,7 @@ def test_lockme_callback_stores_token_and_account(
     client, _ = staff
     response = connect(client, "lockme")
     assert response.status_code == 302
-    assert web_runtime.store.connection("lockme") == {
+    assert web_runtime.store.connections.connection("lockme") == {
         "connected": True,
         "account": fake_lockme.nick,
         "error": None,
@@ -189,7 +189,7 @@ def test_lockme_state_mismatch_is_rejected_and_nothing_stored(
     response = client.get(forged)
     assert response.status_code == 400
     assert "not valid any more" in response.get_data(as_text=True)
-    assert web_runtime.store.load_token("lockme") is None
+    assert web_runtime.store.tokens.load_token("lockme") is None
     # The state is single-use: the genuine callback cannot be replayed afterwards either.
     assert client.get(callback).status_code == 400
 
@@ -203,14 +203,14 @@ def test_pasted_lockme_token(staff: Staff, web_runtime: Runtime, fake_lockme: Fa
         data={"csrf_token": token, "token": '{"access_token": "nope", "refresh_token": "no"}'},
     )
     assert refused.status_code == 400
-    assert web_runtime.store.load_token("lockme") is None
+    assert web_runtime.store.tokens.load_token("lockme") is None
     # A token issued in the Lockme panel, as its WordPress plugin is given one.
     pasted = client.post(
         "/setup/lockme/token",
         data={"csrf_token": token, "token": json.dumps(fake_lockme.issue_token())},
     )
     assert pasted.status_code == 302
-    assert web_runtime.store.connection("lockme")["account"] == fake_lockme.nick
+    assert web_runtime.store.connections.connection("lockme")["account"] == fake_lockme.nick
 
 
 # --- Google connect ------------------------------------------------------------------------
@@ -241,12 +241,12 @@ def test_google_callback_stores_encrypted_grant_and_account(
     client, _ = staff
     assert connect(client, "google").status_code == 302
     store = web_runtime.store
-    assert store.connection("google") == {
+    assert store.connections.connection("google") == {
         "connected": True,
         "account": fake_google.email,
         "error": None,
     }
-    record = store.load_token("google")
+    record = store.tokens.load_token("google")
     assert record is not None
     assert set(record) >= {"access_token", "refresh_token", "expires_at", "scopes"}
     assert record["refresh_token"] in fake_google.refresh_tokens
@@ -265,7 +265,7 @@ def test_google_token_exchange_needs_the_stored_verifier(
     response = client.get(callback)
     assert response.status_code == 502
     assert "Invalid code verifier" in response.get_data(as_text=True)
-    assert web_runtime.store.load_token("google") is None
+    assert web_runtime.store.tokens.load_token("google") is None
 
 
 def test_google_callback_names_a_missing_scope_and_stores_nothing(
@@ -276,7 +276,7 @@ def test_google_callback_names_a_missing_scope_and_stores_nothing(
     response = connect(client, "google")
     assert response.status_code == 400
     assert "calendar.calendarlist.readonly" in response.get_data(as_text=True)
-    assert web_runtime.store.load_token("google") is None
+    assert web_runtime.store.tokens.load_token("google") is None
 
 
 def test_google_state_mismatch_is_rejected(staff: Staff, web_runtime: Runtime) -> None:
@@ -285,14 +285,14 @@ def test_google_state_mismatch_is_rejected(staff: Staff, web_runtime: Runtime) -
     other = client.application.test_client()
     log_in(other)
     assert other.get(callback).status_code == 400  # another browser's session
-    assert web_runtime.store.load_token("google") is None
+    assert web_runtime.store.tokens.load_token("google") is None
 
 
 def test_disconnect_deletes_the_token(staff: Staff, web_runtime: Runtime) -> None:
     client, token = staff
     connect(client, "google")
     assert client.post("/setup/google/disconnect", data={"csrf_token": token}).status_code == 302
-    assert web_runtime.store.load_token("google") is None
+    assert web_runtime.store.tokens.load_token("google") is None
     assert client.post("/setup/nope/disconnect", data={"csrf_token": token}).status_code == 404
 
 
@@ -340,7 +340,7 @@ def test_saving_routes(
         "privacy-102": "time_only",
     }
     assert client.post("/setup/rooms", data=form).status_code == 302
-    assert web_runtime.store.route(101) == Route(
+    assert web_runtime.store.routes.route(101) == Route(
         room_id=101,
         calendar_id=routed,
         duration_minutes=90,
@@ -349,13 +349,13 @@ def test_saving_routes(
         privacy="no_contact",
         room_name="Pharaoh's Tomb",
     )
-    assert web_runtime.store.route(102).privacy == "time_only"
+    assert web_runtime.store.routes.route(102).privacy == "time_only"
     bad = {**form, "duration-101": "0", "title-102": "{nope}", "calendar-102": "holidays"}
     response = client.post("/setup/rooms", data=bad)
     assert response.status_code == 400
     text = response.get_data(as_text=True)
     assert "from 1 to 1440" in text and "{nope}" in text and "listed calendars" in text
-    assert web_runtime.store.route(101).duration_minutes == 90  # nothing saved
+    assert web_runtime.store.routes.route(101).duration_minutes == 90  # nothing saved
 
 
 def test_resync_queues_a_reconcile(staff: Staff, web_runtime: Runtime) -> None:
@@ -407,7 +407,9 @@ def test_status_shows_history_failures_and_retry_requeues(
 def test_status_page_reads_only_bounded_history(staff: Staff, web_runtime: Runtime) -> None:
     client, _ = staff
     for n in range(1, 1201):
-        web_runtime.store.record_sync({"message_id": n, "action": "add", "result": "created"})
+        web_runtime.store.history.record_sync(
+            {"message_id": n, "action": "add", "result": "created"}
+        )
     html = client.get("/status").get_data(as_text=True)
     assert html.count('class="result-created"') == 50
     assert ": written 1200</title>" in html  # the per-day counter, not a scan of the history
@@ -424,7 +426,7 @@ def test_revoked_grant_banner_on_every_page(
     _, mid = fake_lockme.create_reservation(101, "2026-05-02", "18:00:00")
     deliver(client, mid)
     drain(web_runtime)
-    assert web_runtime.store.parked() == {mid: "google"}
+    assert web_runtime.store.failures.parked() == {mid: "google"}
     for path in ("/setup", "/setup/rooms", "/status"):
         html = client.get(path).get_data(as_text=True)
         assert 'id="reconnect-banner"' in html, path
@@ -432,7 +434,7 @@ def test_revoked_grant_banner_on_every_page(
     # Reconnecting releases the parked booking (through a replay job it queues).
     assert connect(client, "google").status_code == 302
     drain(web_runtime)
-    assert web_runtime.store.parked() == {}
+    assert web_runtime.store.failures.parked() == {}
     assert mid in fake_lockme.acked
     assert "reconnect-banner" not in client.get("/status").get_data(as_text=True)
 
@@ -442,7 +444,9 @@ def test_banner_after_a_recorded_error(
 ) -> None:
     client, _ = staff
     connect_both(web_runtime, fake_lockme, fake_google)
-    web_runtime.store.set_connection("lockme", error="Lockme refused the token: reconnect needed")
+    web_runtime.store.connections.set_connection(
+        "lockme", error="Lockme refused the token: reconnect needed"
+    )
     html = client.get("/status").get_data(as_text=True)
     assert "Lockme refused the token" in html and 'href="/setup/lockme/connect"' in html
     assert "reconnect-banner" not in client.application.test_client().get("/login").get_data(

@@ -114,7 +114,7 @@ def test_setup_flow(
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Saved 2 room(s).")
     page.screenshot(path=SCREENSHOTS / "rooms.png", full_page=True)
-    routed = web_runtime.store.route(101).calendar_id
+    routed = web_runtime.store.routes.route(101).calendar_id
     assert fake_google.calendars[routed]["summary"] == "Rooms Kraków"
 
     first, message = fake_lockme.create_reservation(101, "2026-05-02", "18:00:00")

@@ -308,10 +308,10 @@ class Redelivery:
 
 def seed_connections(store: Store, lockme: FakeLockme, google: FakeGoogle) -> None:
     """Store a fresh grant for both services, as an operator reconnecting on /setup does."""
-    store.save_token("lockme", token_record(lockme.issue_token()))
-    store.set_connection("lockme", account=lockme.nick)
-    store.save_token("google", google_record(google.issue_token()))
-    store.set_connection("google", account=google.email)
+    store.tokens.save_token("lockme", token_record(lockme.issue_token()))
+    store.connections.set_connection("lockme", account=lockme.nick)
+    store.tokens.save_token("google", google_record(google.issue_token()))
+    store.connections.set_connection("google", account=google.email)
 
 
 def queue_idle(runtime: Runtime) -> bool:

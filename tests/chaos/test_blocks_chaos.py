@@ -385,7 +385,7 @@ def store_lost(
         for calendar_id in set(BLOCKS.values()):
             add_event(world, rng, calendar_id, "timed")
         seed_connections(runtime.store, world.lockme, world.google)
-        runtime.store.set_route(Route(room_id=3, calendar_id=OWN))
+        runtime.store.routes.set_route(Route(room_id=3, calendar_id=OWN))
         for room, calendar_id in BLOCKS.items():
             control.turn_on(runtime, room, calendar_id)
         for index in range(len(workers.procs)):
@@ -433,7 +433,7 @@ def test_blocks_converge_under_faults_kills_a_410_and_expiring_channels(
     )
     runtime = build_runtime(settings)
     seed_connections(runtime.store, lockme, google)
-    runtime.store.set_route(Route(room_id=3, calendar_id=OWN))
+    runtime.store.routes.set_route(Route(room_id=3, calendar_id=OWN))
     # Slots of their own: room 2 hourly on Saturdays, room 1 an exception next week.
     lockme.set_day_slots(2, 5, [f"{h:02d}:00:00" for h in range(9, 23)])
     exception_day = (datetime.now(TZ).date() + timedelta(days=7)).isoformat()

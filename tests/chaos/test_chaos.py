@@ -96,7 +96,7 @@ def build_env(
     runtime = build_runtime(settings)
     for room, calendar_id in ROOMS.items():
         if calendar_id:
-            runtime.store.set_route(Route(room_id=room, calendar_id=calendar_id))
+            runtime.store.routes.set_route(Route(room_id=room, calendar_id=calendar_id))
     seed_connections(runtime.store, lockme, google)
     return Env(settings, runtime, lockme, google, Workers(settings, tmp, 2))
 
@@ -422,7 +422,7 @@ def test_chaos_converges(
         wall = time.monotonic() - began
         diff = calendar_differences(env)
         unacked = sorted(set(lockme.messages) - lockme.acked)
-        parked = env.runtime.store.parked()
+        parked = env.runtime.store.failures.parked()
         line = summary_line(
             [
                 ("seed", SEED),
@@ -434,7 +434,7 @@ def test_chaos_converges(
                 *((name, len(rids)) for name, rids in diff.items()),
                 ("unacked", len(unacked)),
                 ("parked", len(parked)),
-                ("dead_letters", len(env.runtime.store.failures(limit=10_000))),
+                ("dead_letters", len(env.runtime.store.failures.failures(limit=10_000))),
                 ("kills", workers.kills),
                 ("crashes", workers.crashes),
                 ("faults", fault_share(lockme, google)),
@@ -477,13 +477,13 @@ def test_revoked_google_grant_parks_until_reconnect_and_replay(env: Env) -> None
 
         google.revoke()
         after_ids = book(lockme, lm, rng, 10)
-        assert wait_for(lambda: set(env.runtime.store.parked()) >= after_ids, 60), (
+        assert wait_for(lambda: set(env.runtime.store.failures.parked()) >= after_ids, 60), (
             env.workers.logs()
         )
         lm.paused.set()
         assert wait_for(lambda: queue_idle(env.runtime), 30)
         assert not after_ids & lockme.acked
-        assert env.runtime.store.connection("google")["connected"] is False
+        assert env.runtime.store.connections.connection("google")["connected"] is False
 
         env.runtime.calendar.connect(google_record(google.issue_token()), account=google.email)
         replayed = subprocess.run(
@@ -497,6 +497,6 @@ def test_revoked_google_grant_parks_until_reconnect_and_replay(env: Env) -> None
         )
         print(replayed.stdout.strip())
         assert wait_for(lambda: after_ids <= lockme.acked, 60), env.workers.logs()
-    assert env.runtime.store.parked() == {}
+    assert env.runtime.store.failures.parked() == {}
     diff = calendar_differences(env)
     assert diff == {"missing": [], "duplicates": [], "orphans": [], "misplaced": []}

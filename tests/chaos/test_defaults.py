@@ -115,7 +115,7 @@ def percentile(values: list[float], share: float) -> float:
 def webhook_to_calendar(env: Env) -> dict[int, float]:
     """Each finished message's time from its webhook's arrival to its acknowledgement,
     after its calendar write, as the worker recorded it in the history."""
-    entries = env.runtime.store.recent(limit=1000)
+    entries = env.runtime.store.history.recent(limit=1000)
     return {e["message_id"]: e["latency_s"] for e in entries if "latency_s" in e}
 
 

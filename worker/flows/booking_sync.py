@@ -54,11 +54,11 @@ from worker.domain.identity import is_block_extid, stamp_of
 from worker.gateways.google_calendar import Conflict, GoogleCalendar, fallback_id
 from worker.gateways.lockme import LockmeClient
 from worker.ops import logs, metrics
-from worker.stores.block_ledger import Ledger
+from worker.stores.block_ledger import BlockLedger
 from worker.stores.mappings import HeldReservation, Mapping
 from worker.stores.store import Store
 
-# A reservation's lock is a lease renewed while its job's process lives (Store.reservation):
+# A reservation's lock is a lease renewed while its job's process lives (Reservations.reservation):
 # a SIGKILLed worker's lapses within LOCK_SECONDS. Another job waits that long for it rather
 # than fail as "busy" and be pushed along the backoff; a live holder is done in far less.
 # Short, because the waiting job holds its worker (one job at a time): with a 20 s lease, a
@@ -115,7 +115,7 @@ class Syncer:
         self.store = store
         self.lockme = lockme
         self.calendar = calendar
-        self.ledger = Ledger(store.redis, store.keys)
+        self.ledger = BlockLedger(store.redis, store.keys)
 
     # --- messages -----------------------------------------------------------------------
     def handle(
@@ -145,7 +145,7 @@ class Syncer:
         if self._own_block(message, payload):
             return self._own_block_done(message, received_at)
         try:
-            with self.store.reservation(
+            with self.store.mappings.reservation(
                 message.reservation_id, message.room_id, timeout=LOCK_SECONDS, wait=LOCK_WAIT_S
             ) as held:
                 details = _details(message, held.route)
@@ -234,8 +234,8 @@ class Syncer:
             data.get("roomid") if isinstance(data, dict) else None
         )
         logs.annotate(reservation_id=reservation)
-        privacy = self.store.route(room).privacy if room else "time_only"
-        self.store.record_failure(
+        privacy = self.store.routes.route(room).privacy if room else "time_only"
+        self.store.failures.record_failure(
             message_id,
             reason,
             payload=replay_payload(payload, privacy),
@@ -288,7 +288,7 @@ class Syncer:
             entry["html_link"] = outcome.html_link
         if received_at is not None:
             entry["latency_s"] = round(max(0.0, time.time() - received_at), 3)
-        self.store.finish(message_id, entry, clear_failure=clear_failure, held=held)
+        self.store.messages.finish(message_id, entry, clear_failure=clear_failure, held=held)
 
     def apply(self, message: Message, held: HeldReservation) -> Outcome:
         """Decide what a validated add/edit/delete means for the calendar, and do it."""
@@ -314,7 +314,7 @@ class Syncer:
                 return Outcome(Result.IGNORED)
             if current is None:
                 assert mapping is not None
-                self.store.save_mapping(replace(mapping, stamp=message.message_id))
+                self.store.mappings.save_mapping(replace(mapping, stamp=message.message_id))
                 return Outcome(Result.IGNORED, mapping.calendar_id, mapping.event_id)
             booking = confirmed_booking(current, booking)
         # Without a mapping the event may sit in another calendar: an edit may be a room
@@ -332,7 +332,7 @@ class Syncer:
             calendars = mapping.calendars()
         else:
             # Store lost or delete before add: the event may be in any calendar we route to.
-            calendars = list(dict.fromkeys([route.calendar_id, *self.store.calendars()]))
+            calendars = list(dict.fromkeys([route.calendar_id, *self.store.routes.calendars()]))
         removed: list[tuple[str, str]] = []
         for cal in calendars:
             found = self._remove(cal, message.reservation_id, self._known_id(mapping, cal))
@@ -341,7 +341,7 @@ class Syncer:
         calendar_id = mapping.calendar_id if mapping else None
         if removed:
             calendar_id, eid = removed[0]
-        self.store.save_mapping(
+        self.store.mappings.save_mapping(
             Mapping(
                 reservation_id=message.reservation_id,
                 room_id=message.room_id,
@@ -414,7 +414,7 @@ class Syncer:
         if previous and target not in previous:
             # Write-ahead for a move: see Mapping.strays.
             assert mapping is not None
-            self.store.save_mapping(replace(mapping, strays=(*mapping.strays, target)))
+            self.store.mappings.save_mapping(replace(mapping, strays=(*mapping.strays, target)))
         in_place = mapping is not None and not mapping.deleted and mapping.calendar_id == target
         written = None
         if in_place:
@@ -431,7 +431,7 @@ class Syncer:
             if other != target:
                 self._remove(other, booking.reservation_id, self._known_id(mapping, other))
                 result = Result.MOVED
-        self.store.save_mapping(
+        self.store.mappings.save_mapping(
             Mapping(booking.reservation_id, booking.room_id, target, eid, stamp, deleted=False)
         )
         return Outcome(result, target, eid, (written or {}).get("htmlLink"))
@@ -456,7 +456,7 @@ class Syncer:
         for calendar_id in dict.fromkeys([*known, *suspects]):
             self._remove(calendar_id, rid, self._known_id(mapping, calendar_id))
         eid = self._known_id(mapping, route.calendar_id) or event_id(rid)
-        self.store.save_mapping(
+        self.store.mappings.save_mapping(
             Mapping(rid, booking.room_id, route.calendar_id, eid, stamp, deleted=False)
         )
         return Outcome(Result.HIDDEN, route.calendar_id, eid)
@@ -473,7 +473,7 @@ class Syncer:
         """
         live: list[str] = []
         cancelled = False
-        for other in self.store.calendars():
+        for other in self.store.routes.calendars():
             existing = None if other == target else self.calendar.get(other, eid)
             if existing is None:
                 continue
@@ -485,7 +485,7 @@ class Syncer:
                 cancelled = True
         gone = cancelled and not live and not confirmed
         if gone and self.lockme.reservation(booking.room_id, booking.reservation_id) is None:
-            self.store.save_mapping(
+            self.store.mappings.save_mapping(
                 Mapping(booking.reservation_id, booking.room_id, target, eid, stamp, True)
             )
             return Outcome(Result.IGNORED, target, eid), []
@@ -566,12 +566,12 @@ class Syncer:
         if not _live(existing) and mapping is None and not confirmed:
             current = self.lockme.reservation(booking.room_id, booking.reservation_id)
             if current is None:
-                self.store.save_mapping(
+                self.store.mappings.save_mapping(
                     Mapping(booking.reservation_id, booking.room_id, calendar_id, eid, stamp, True)
                 )
                 return Result.IGNORED, None
             fresh = confirmed_booking(current, booking)
-            route = self.store.route(booking.room_id)
+            route = self.store.routes.route(booking.room_id)
             if not route.shows(fresh):
                 return Result.HIDDEN, None  # a hold the room leaves out: stays cancelled
             body = event_body(

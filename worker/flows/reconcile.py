@@ -31,7 +31,7 @@ from worker.domain.errors import SyncError
 from worker.domain.identity import ROOM_KEY, is_block_extid, reservation_of, stamp_of
 from worker.flows.booking_sync import LOCK_SECONDS, LOCK_WAIT_S, Outcome, Result
 from worker.runtime import Runtime
-from worker.stores.block_ledger import Ledger
+from worker.stores.block_ledger import BlockLedger
 from worker.stores.mappings import Mapping
 from worker.stores.redisutil import now_iso
 
@@ -49,7 +49,7 @@ class Change:
 
 
 @dataclass(frozen=True)
-class Step:
+class ReadStep:
     """Progress of the Lockme reads, the long part of a run: one step per room and day."""
 
     room_id: int
@@ -104,14 +104,14 @@ class Reconciler:
         runtime: Runtime,
         *,
         dry_run: bool = False,
-        progress: Callable[[Step], None] | None = None,
+        progress: Callable[[ReadStep], None] | None = None,
     ) -> None:
         self.rt = runtime
         self.dry_run = dry_run
         self.progress = progress
         self.summary = Summary()
         self._last_read = 0.0
-        self.blocks = Ledger(runtime.redis, runtime.keys)
+        self.blocks = BlockLedger(runtime.redis, runtime.keys)
 
     def run(self, days: int = 60, today: date | None = None) -> Summary:
         tz = self.rt.settings.tz
@@ -137,7 +137,7 @@ class Reconciler:
         self._last_read = time.monotonic()
 
     def _rooms(self) -> set[int]:
-        rooms = set(self.rt.store.routes())
+        rooms = set(self.rt.store.routes.routes())
         for room in self.rt.lockme.rooms():
             try:
                 rooms.add(positive_id(room.get("roomid"), "roomid"))
@@ -162,7 +162,9 @@ class Reconciler:
                     except MalformedMessage:
                         self.summary.errors += 1
                 if self.progress:
-                    self.progress(Step(room_id, room_index, len(rooms), offset, days + 1, found))
+                    self.progress(
+                        ReadStep(room_id, room_index, len(rooms), offset, days + 1, found)
+                    )
         return truth
 
     def _own_block(self, reservation_id: int, item: dict[str, Any]) -> bool:
@@ -173,7 +175,7 @@ class Reconciler:
 
     def _calendar_events(self, start: datetime, end: datetime) -> dict[int, list[tuple[str, Any]]]:
         found: dict[int, list[tuple[str, Any]]] = {}
-        for calendar_id in self.rt.store.calendars():
+        for calendar_id in self.rt.store.routes.calendars():
             for event in self.rt.calendar.list_events(calendar_id, time_min=start, time_max=end):
                 reservation_id = reservation_of(event)
                 if reservation_id is not None:
@@ -186,8 +188,8 @@ class Reconciler:
         Whether anything needs writing is decided from the list read earlier (which is all a
         dry run does); the writing is :meth:`_rewrite`'s, as a message's job writes."""
         store = self.rt.store
-        route = store.route(booking.room_id)
-        mapping = store.mapping(booking.reservation_id)
+        route = store.routes.route(booking.room_id)
+        mapping = store.mappings.mapping(booking.reservation_id)
         stamp = max([mapping.stamp if mapping else 0, *(stamp_of(e) for _, e in copies)])
         settings = self.rt.settings
         body = event_body(booking, route, settings.tz, settings.default_duration_minutes, stamp)
@@ -226,7 +228,7 @@ class Reconciler:
         """
         store = self.rt.store
         try:
-            with store.reservation(
+            with store.mappings.reservation(
                 reservation_id, room_id, timeout=LOCK_SECONDS, wait=LOCK_WAIT_S
             ) as held:
                 self._pace()
@@ -279,7 +281,7 @@ class Reconciler:
             self.rt.calendar.delete(calendar_id, found["id"])
             self._count(Change("deleted", reservation_id, calendar_id))
         first_calendar, first = copies[0]
-        self.rt.store.save_mapping(
+        self.rt.store.mappings.save_mapping(
             Mapping(reservation_id, room_id, first_calendar, first["id"], stamp, deleted=True)
         )
 

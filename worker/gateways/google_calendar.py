@@ -199,7 +199,7 @@ class StoredCredentials(Credentials):
                     raise TransientError(f"Google token refresh: {exc}", service=SERVICE) from exc
                 detail = str(exc.args[0] if exc.args else exc).rstrip(". ")
                 reason = f"{detail}: reconnect needed"
-                self._store.set_connection(SERVICE, error=reason, generation=generation)
+                self._store.connections.set_connection(SERVICE, error=reason, generation=generation)
                 raise AuthError(reason, service=SERVICE) from exc
             return {
                 **stored,
@@ -241,9 +241,9 @@ class GoogleCalendar:
         ``TOKEN_REUSE_S``, for a write whenever the connection's generation moved on (so
         nothing is written with a grant the staff disconnected or replaced)."""
         if write:
-            record = self.store.write_token(SERVICE)
+            record = self.store.tokens.write_token(SERVICE)
         else:
-            record = self.store.load_token(SERVICE, max_age=TOKEN_REUSE_S)
+            record = self.store.tokens.load_token(SERVICE, max_age=TOKEN_REUSE_S)
         if record is None or not record.get("refresh_token"):
             raise AuthError("Google is not connected", service=SERVICE)
         if self._credentials is None:
@@ -265,8 +265,8 @@ class GoogleCalendar:
 
     def connect(self, record: dict[str, Any], account: str) -> None:
         """Store a new grant (from the OAuth callback) and mark the connection healthy."""
-        self.store.save_token(SERVICE, record)
-        self.store.set_connection(SERVICE, account=account, error="")
+        self.store.tokens.save_token(SERVICE, record)
+        self.store.connections.set_connection(SERVICE, account=account, error="")
         if self._credentials is not None:
             self._credentials.adopt(record)
 
@@ -345,8 +345,8 @@ class GoogleCalendar:
             error = _classify(exc, what)
             if isinstance(error, AuthError):
                 # A 401 that survived the client's own refresh: the grant is unusable.
-                self.store.set_connection(
-                    SERVICE, error=str(error), generation=self.store.generation(SERVICE)
+                self.store.connections.set_connection(
+                    SERVICE, error=str(error), generation=self.store.tokens.generation(SERVICE)
                 )
             raise error from exc
         except (MalformedAnswer, DecodeLimitError, DecodeRatioError, RecursionError) as exc:

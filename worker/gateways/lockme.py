@@ -241,8 +241,8 @@ class LockmeClient:
     def connect(self, token: dict[str, Any]) -> dict[str, Any]:
         """Store a token pair (from the OAuth callback or pasted JSON) and mark it healthy."""
         record = token_record(token)
-        self.store.save_token(SERVICE, record)
-        self.store.set_connection(SERVICE, error="")
+        self.store.tokens.save_token(SERVICE, record)
+        self.store.connections.set_connection(SERVICE, error="")
         return record
 
     def _token_call(
@@ -287,9 +287,9 @@ class LockmeClient:
         write (the ack) checks the connection's generation first, so that nothing is
         acknowledged with a grant the staff disconnected or replaced."""
         if write:
-            token = self.store.write_token(SERVICE)
+            token = self.store.tokens.write_token(SERVICE)
         else:
-            token = self.store.load_token(SERVICE, max_age=TOKEN_REUSE_S)
+            token = self.store.tokens.load_token(SERVICE, max_age=TOKEN_REUSE_S)
         if token is None:
             raise AuthError("Lockme is not connected", service=SERVICE)
         if token.get("expires_at", 0) - EXPIRY_MARGIN_S < time.time():
@@ -363,8 +363,8 @@ class LockmeClient:
         """Record ``reason`` on the connection of ``generation`` (default: the current one),
         so that a grant made meanwhile is not marked, and raise it."""
         if generation is None:
-            generation = self.store.generation(SERVICE)
-        self.store.set_connection(SERVICE, error=reason, generation=generation)
+            generation = self.store.tokens.generation(SERVICE)
+        self.store.connections.set_connection(SERVICE, error=reason, generation=generation)
         raise AuthError(reason, service=SERVICE)
 
     # --- API ----------------------------------------------------------------------------

@@ -37,20 +37,23 @@ def refresh_once(
     is gone), saved unless the connection's generation moved on meanwhile, in which case
     the newer grant wins. Logged as ``token.refresh`` with the outcome.
     """
-    with logs.timed("token.refresh", service=service) as event, store.lock(f"refresh:{service}"):
-        stored = store.load_token(service)
+    with (
+        logs.timed("token.refresh", service=service) as event,
+        store.tokens.lock(f"refresh:{service}"),
+    ):
+        stored = store.tokens.load_token(service)
         if stored is None:
             raise AuthError(f"{PROVIDER_NAMES[service]} is not connected", service=service)
-        generation = store.generation(service)
+        generation = store.tokens.generation(service)
         access = stored.get("access_token")
         expires_at = stored.get("expires_at", 0)
         if access and access != stale_access and expires_at - EXPIRY_MARGIN_S > time.time():
             event["outcome"] = "reused"
             return stored
         token = renew(stored, generation)
-        if not store.save_token(service, token, generation=generation):
+        if not store.tokens.save_token(service, token, generation=generation):
             event["outcome"] = "superseded"
-            current = store.load_token(service)
+            current = store.tokens.load_token(service)
             if current is None:
                 raise AuthError(f"{PROVIDER_NAMES[service]} is not connected", service=service)
             return current

@@ -35,7 +35,7 @@ INBOX_LIMIT = 10_000
 #       the oldest time an unknown id still counts
 # The zset's score is the first receipt (ZADD NX); the job carries it on, for the latency
 # histogram observed at the ack. The wake list is a signal, so it holds at most one item.
-# An id Lockme answered 404 for (``Store.remember_unknown``) is "known": no job, no call.
+# An id Lockme answered 404 for (``Failures.remember_unknown``) is "known": no job, no call.
 _INTAKE = """
 redis.call('SET', KEYS[2], ARGV[2])
 local outcome = 0

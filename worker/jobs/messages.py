@@ -88,7 +88,7 @@ def _note_outage(runtime: Runtime, exc: TransientError) -> None:
     it would only spend calls on an answer known in advance."""
     if exc.retry_after and exc.retry_after > PROBE_S:
         return
-    if runtime.store.note_outage(exc.service):
+    if runtime.store.outages.note_outage(exc.service):
         enqueue_probe(runtime)
 
 
@@ -101,19 +101,19 @@ def probe_outages(runtime: Runtime) -> list[str]:
     backoff its job had got.
     """
     back = []
-    for service in runtime.store.outages():
+    for service in runtime.store.outages.outages():
         try:
             _probe(runtime, service)
         except TransientError:
             continue
         except SyncError:
             pass  # answering, if with a complaint (a grant to renew): no longer an outage
-        runtime.store.end_outage(service)
+        runtime.store.outages.end_outage(service)
         back.append(service)
     if back:
         released = release_retries(runtime)
         log.info("%s answering again: %s waiting message(s) retried now", back, released)
-    if runtime.store.outages():
+    if runtime.store.outages.outages():
         enqueue_probe(runtime)
     return back
 
@@ -136,12 +136,12 @@ def handle_message(
     """The error policy around one message: a lost connection parks it, a permanent error
     makes it a dead letter, and anything else propagates for RQ's retry with backoff."""
     store = runtime.store
-    if not replay and store.is_done(message_id):
+    if not replay and store.messages.is_done(message_id):
         return "duplicate"
-    if not replay and store.is_unknown(message_id):
+    if not replay and store.failures.is_unknown(message_id):
         return "unknown"  # Lockme answered 404 for it lately: no second call
     payload = None
-    record = store.failure(message_id) if replay else None
+    record = store.failures.failure(message_id) if replay else None
     if record and record.get("kind") == "malformed":
         payload = record.get("payload")
     for _ in range(RECONNECT_RERUNS + 1):
@@ -152,24 +152,26 @@ def handle_message(
             return outcome.result
         except AuthError as exc:
             service = exc.service or "lockme"
-            if not store.can_park(message_id):
+            if not store.failures.can_park(message_id):
                 log.warning("message %s not parked: too many wait (Lockme redelivers)", message_id)
                 return "deferred"
             # Parked only while the grant it failed with is still the stored one: after a
             # reconnect (which queues the replay of parked messages) it runs again at once.
-            if store.park(message_id, service, store.generation(service)):
+            if store.failures.park(message_id, service, store.tokens.generation(service)):
                 return _parked(runtime, message_id, exc)
         except PermanentError as exc:
             if exc.service == "lockme" and exc.status == 404:
                 # Not a failure of ours: an id Lockme does not know (a made-up webhook, or
                 # one deleted meanwhile). Kept apart, so that it never evicts a real record.
-                store.remember_unknown(message_id)
+                store.failures.remember_unknown(message_id)
                 underway.clear(runtime.redis, runtime.keys, message_id)
                 log.info("message %s: Lockme does not know it", message_id)
                 return "unknown"
-            store.record_failure(message_id, str(exc), kind="permanent")
+            store.failures.record_failure(message_id, str(exc), kind="permanent")
             underway.clear(runtime.redis, runtime.keys, message_id)
-            store.record_sync({"message_id": message_id, "action": "fail", "result": "failed"})
+            store.history.record_sync(
+                {"message_id": message_id, "action": "fail", "result": "failed"}
+            )
             log.warning("message %s failed: %s", message_id, exc)
             return "failed"
     raise TransientError("the connection changed during every run; retrying later")
@@ -202,10 +204,10 @@ def _parked(runtime: Runtime, message_id: int, exc: AuthError) -> str:
         reason=str(exc),
         details=exc.details,
     )
-    if store.is_done(message_id):
+    if store.messages.is_done(message_id):
         # A concurrent run of the same message (a redelivery) acknowledged it meanwhile;
         # checked after parking, so whichever of the two finishes last unparks it.
-        store.unpark(message_id)
+        store.failures.unpark(message_id)
         underway.clear(runtime.redis, runtime.keys, message_id)
         return "duplicate"
     log.warning("message %s parked: %s needs reconnecting", message_id, service)
@@ -232,7 +234,9 @@ def record_exhausted_failure(
             retries_left=job.retries_left - 1,
         )
         return
-    runtime.store.record_failure(message_id, f"{exc_type.__name__}: {exc}", kind="transient")
+    runtime.store.failures.record_failure(
+        message_id, f"{exc_type.__name__}: {exc}", kind="transient"
+    )
     underway.clear(connection, runtime.keys, message_id)
     metrics.incr(connection, runtime.keys, "dead_letters")
     logs.event("job.dead_letter", outcome=exc_type.__name__, message_id=message_id)
@@ -246,15 +250,17 @@ def replay(runtime: Runtime, message_ids: list[int] | None = None) -> list[int]:
     failure, at most ``FAILURE_LIMIT``, working from its record) becomes a replay job at once.
     """
     store = runtime.store
-    waiting = store.parked()
+    waiting = store.failures.parked()
     if message_ids is None:
-        message_ids = sorted({*(f["message_id"] for f in store.failures(limit=10_000)), *waiting})
-    parked = [mid for mid in message_ids if mid in waiting and store.failure(mid) is None]
+        message_ids = sorted(
+            {*(f["message_id"] for f in store.failures.failures(limit=10_000)), *waiting}
+        )
+    parked = [mid for mid in message_ids if mid in waiting and store.failures.failure(mid) is None]
     intake.readmit(runtime.redis, runtime.keys, parked)
     for message_id in parked:
-        store.unpark(message_id)
+        store.failures.unpark(message_id)
     for message_id in sorted(set(message_ids) - set(parked)):
-        store.unpark(message_id)
+        store.failures.unpark(message_id)
         enqueue_message(runtime, message_id, replay=True)
     return message_ids
 
@@ -265,9 +271,9 @@ def replay_parked(runtime: Runtime, provider: str) -> int:
     A job rather than part of the OAuth callback, so that the callback answers at once
     however many messages waited (thousands, after a long disconnect). The reconnect has
     bumped the connection's generation before queueing this, so a message that failed with
-    the old grant is parked before this job reads the list, or not at all (``Store.park``).
+    the old grant is parked before this job reads the list, or not at all (``Failures.park``).
     """
-    waiting = [mid for mid, owner in runtime.store.parked().items() if owner == provider]
+    waiting = [mid for mid, owner in runtime.store.failures.parked().items() if owner == provider]
     replay(runtime, waiting)
     log.info("replayed %s message(s) parked for %s", len(waiting), provider)
     return len(waiting)

@@ -140,7 +140,7 @@ def enqueue_message(
     ``received_at`` is when its webhook first arrived (for the latency histogram); a
     redelivery of a message whose job exists keeps the job, and so the first time.
     """
-    if not replay and runtime.store.is_done(message_id):
+    if not replay and runtime.store.messages.is_done(message_id):
         return "known"
     jid = runtime.keys.job(job_id(message_id))
     try:

@@ -41,10 +41,10 @@ def active(runtime: Runtime) -> list[Alert]:
     where = f"{runtime.settings.public_url}/status" if runtime.settings.public_url else "/status"
     alerts: list[Alert] = []
     for provider in PROVIDERS:
-        state = store.connection(provider)
+        state = store.connections.connection(provider)
         # A connection never made is set-up work, not an outage: only a stored grant that
         # stopped working is alerted.
-        if not state["connected"] and store.load_token(provider) is not None:
+        if not state["connected"] and store.tokens.load_token(provider) is not None:
             alerts.append(
                 Alert(
                     f"{provider}_disconnected",
@@ -52,9 +52,9 @@ def active(runtime: Runtime) -> list[Alert]:
                     f"Bookings wait until it is reconnected on the setup page; see {where}.",
                 )
             )
-    failures = store.failure_count()
+    failures = store.failures.failure_count()
     if failures:
-        latest = store.failures(limit=1)
+        latest = store.failures.failures(limit=1)
         newest = f" (latest: message {latest[0]['message_id']})" if latest else ""
         alerts.append(
             Alert(

@@ -15,7 +15,7 @@ from worker.flows.blocks.channels import ChannelStore
 from worker.flows.blocks.feed import FeedStore
 from worker.ops.alert import Alert
 from worker.runtime import Runtime
-from worker.stores.block_ledger import BlockRecord, Ledger
+from worker.stores.block_ledger import BlockLedger, BlockRecord
 from worker.stores.block_rooms import BlockRooms
 
 # How a blocks calendar's changes reach the product (``changes_via``; the status page words
@@ -81,7 +81,7 @@ def snapshot(runtime: Runtime) -> dict[str, Any]:
     """The ``blocks`` object of ``status --json`` (interface.md fixes ``rooms``, ``active``,
     ``conflicts`` and ``last_sync_at``; the rest is added)."""
     rooms = BlockRooms(runtime.redis, runtime.keys)
-    ledger = Ledger(runtime.redis, runtime.keys)
+    ledger = BlockLedger(runtime.redis, runtime.keys)
     settings = rooms.all()
     records = ledger.all()
     calendars = [calendar_state(runtime, cid) for cid in sorted(set(settings.values()))]
@@ -95,7 +95,9 @@ def snapshot(runtime: Runtime) -> dict[str, Any]:
     }
     # Whether a room's privacy level shows an event's title and link (the same rule as the
     # block's label in Lockme), read once per room: a snapshot may list thousands of blocks.
-    titled = functools.cache(lambda room: runtime.store.route(room).privacy in TITLED_PRIVACY)
+    titled = functools.cache(
+        lambda room: runtime.store.routes.route(room).privacy in TITLED_PRIVACY
+    )
     return {
         "rooms": {str(room): cid for room, cid in settings.items()},
         "active": sum(1 for r in records if r.state == MADE),
@@ -141,7 +143,7 @@ def alerts(runtime: Runtime, where: str) -> list[Alert]:
                 "status page or with lockme-sync blocks ROOM_ID --confirm.",
             )
         )
-    conflicts = Ledger(runtime.redis, runtime.keys).conflicts()
+    conflicts = BlockLedger(runtime.redis, runtime.keys).conflicts()
     if conflicts:
         found.append(
             Alert(

@@ -50,7 +50,9 @@ def check_calendar(runtime: Runtime, calendar_id: str) -> CheckResult:
 
 def check_all(runtime: Runtime) -> list[CheckResult]:
     """Every calendar a booking may go to: ``primary`` and each routed one."""
-    return [check_calendar(runtime, calendar_id) for calendar_id in runtime.store.calendars()]
+    return [
+        check_calendar(runtime, calendar_id) for calendar_id in runtime.store.routes.calendars()
+    ]
 
 
 def last_results(runtime: Runtime) -> dict[str, CheckResult]:

@@ -91,23 +91,25 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     if runtime is not None:
         if settings.secret_key_fallbacks:
             # The release phase runs this, so a SECRET_KEY rotation completes on deploy.
-            count = runtime.store.reencrypt_tokens()
+            count = runtime.store.tokens.reencrypt_tokens()
             print(f"ok    tokens: {count} re-encrypted with the current SECRET_KEY")
         for provider in PROVIDERS:
-            if runtime.store.unreadable_token(provider):
+            if runtime.store.tokens.unreadable_token(provider):
                 problems.append(
                     f"{provider}: the stored token cannot be decrypted with SECRET_KEY"
                     " (put the previous key in SECRET_KEY_FALLBACKS, or reconnect)"
                 )
                 continue
-            if runtime.store.load_token(provider) is None:
+            if runtime.store.tokens.load_token(provider) is None:
                 print(f"note  {provider}: not connected yet (open /setup)")
                 continue
             warning = _remote_check(runtime, provider)
             if warning:
                 warnings.append(warning)
             else:
-                account = report.printable(runtime.store.connection(provider)["account"] or "")
+                account = report.printable(
+                    runtime.store.connections.connection(provider)["account"] or ""
+                )
                 print(f"ok    {provider}: connected {account}".rstrip())
     for warning in warnings:
         print(f"{'FAIL' if args.strict else 'warn'}  {report.printable(warning)}")
@@ -158,7 +160,7 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_routes(args: argparse.Namespace, settings: Settings) -> int:
     runtime = _runtime(settings)
     lines = report.routes_lines(
-        runtime.store.routes(),
+        runtime.store.routes.routes(),
         room_names(runtime),
         settings.default_duration_minutes,
         header=sys.stdout.isatty(),
@@ -175,7 +177,7 @@ def cmd_route(args: argparse.Namespace, settings: Settings) -> int:
     if args.duration is not None and not 1 <= args.duration <= 24 * 60:
         return _fail("--duration must be from 1 to 1440 minutes", 2)
     rooms = {int(r["roomid"]): str(r.get("room") or "") for r in runtime.lockme.rooms()}
-    if args.room_id not in rooms and args.room_id not in store.routes():
+    if args.room_id not in rooms and args.room_id not in store.routes.routes():
         return _fail(f"Lockme has no room {args.room_id} (see lockme-sync routes or /setup/rooms)")
     if args.calendar_id != "primary":
         writable = {c["id"] for c in runtime.calendar.calendars()}
@@ -183,14 +185,14 @@ def cmd_route(args: argparse.Namespace, settings: Settings) -> int:
             return _fail(
                 f"the connected Google account cannot write to a calendar {args.calendar_id!r}"
             )
-    route = replace(store.route(args.room_id), calendar_id=args.calendar_id)
+    route = replace(store.routes.route(args.room_id), calendar_id=args.calendar_id)
     if args.duration is not None:
         route = replace(route, duration_minutes=args.duration)
     if args.holds is not None:
         route = replace(route, holds=args.holds)
     if not route.room_name and rooms.get(args.room_id):
         route = replace(route, room_name=rooms[args.room_id])
-    store.set_route(route)
+    store.routes.set_route(route)
     duration = route.duration_minutes or settings.default_duration_minutes
     name, calendar = report.printable(route.room_name), report.printable(route.calendar_id)
     print(f"{route.room_id}\t{calendar}\t{duration}\t{name}".rstrip())

@@ -27,7 +27,7 @@ def _cached(
     raw = runtime.redis.get(key)
     if raw is not None:
         return dict(json.loads(raw))
-    if runtime.store.load_token(provider) is None:
+    if runtime.store.tokens.load_token(provider) is None:
         return {}
     try:
         names = fetch()
@@ -66,7 +66,7 @@ def room_names(runtime: Runtime) -> dict[int, str]:
             runtime, runtime.keys.names_rooms, "lockme", lambda: _lockme_rooms(runtime)
         ).items()
     }
-    for room_id, route in runtime.store.routes().items():
+    for room_id, route in runtime.store.routes.routes().items():
         if route.room_name:
             names[room_id] = route.room_name
     return names

@@ -99,19 +99,21 @@ def snapshot(runtime: Runtime, recent: int = 50) -> dict[str, Any]:
     store = runtime.store
     failures = [
         {k: f.get(k) for k in ("message_id", "reservation_id", "reason", "kind", "attempts", "at")}
-        for f in store.failures()
+        for f in store.failures.failures()
     ]
     return {
-        "connections": {p: store.connection(p) for p in PROVIDERS},
+        "connections": {p: store.connections.connection(p) for p in PROVIDERS},
         "queue": queue_stats(runtime),
         "failures": failures,
-        "parked": [{"message_id": m, "waits_for": p} for m, p in sorted(store.parked().items())],
-        "recent": store.recent(recent),
-        "last_webhook": store.last_webhook(),
+        "parked": [
+            {"message_id": m, "waits_for": p} for m, p in sorted(store.failures.parked().items())
+        ],
+        "recent": store.history.recent(recent),
+        "last_webhook": store.messages.last_webhook(),
         # What Lockme's answers looked like, once per endpoint and form (no values).
         "lockme_answer_shapes": shapes.recorded(runtime.redis, runtime.keys),
         "reconcile": reconcile_times(runtime),
         "redis": redis_memory(runtime.redis).as_dict(),
         "blocks": blocks_report.snapshot(runtime),
-        "unknown_message_ids": store.unknown_count(),
+        "unknown_message_ids": store.failures.unknown_count(),
     }

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from worker.flows.reconcile import Change, Step
+from worker.flows.reconcile import Change, ReadStep
 from worker.ops.names import room_label
 
 BAR_WIDTH = 30
@@ -140,7 +140,7 @@ class Progress:
         self.rooms = rooms
         self.live = stream.isatty()
 
-    def __call__(self, step: Step) -> None:
+    def __call__(self, step: ReadStep) -> None:
         name = printable(room_label(self.rooms, step.room_id))
         if self.live:
             filled = BAR_WIDTH * step.done // step.total

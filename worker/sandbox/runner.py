@@ -113,7 +113,7 @@ class Sandbox:
         # these settings (``address.running_settings``).
         store.redis.hset(store.keys.sandbox_state, "env", json.dumps(self.environment()))
         for demo in DEMO_ROOMS:
-            store.set_route(
+            store.routes.set_route(
                 Route(
                     demo.room_id,
                     calendar_id=demo.calendar_id,
@@ -205,7 +205,7 @@ class Sandbox:
         runtime = build_runtime(self.child_settings())
         try:
             runtime.lockme.connect(self.lockme.issue_token())
-            runtime.store.set_connection("lockme", account=self.lockme.nick)
+            runtime.store.connections.set_connection("lockme", account=self.lockme.nick)
             token = self.google.issue_token()
             record = {
                 "access_token": token["access_token"],
@@ -216,7 +216,7 @@ class Sandbox:
             runtime.calendar.connect(record, account=self.google.email)
             with self._lock:
                 self.troubles.pop("google_revoked", None)
-            parked = list(runtime.store.parked())
+            parked = list(runtime.store.failures.parked())
             if parked:
                 message_jobs.replay(runtime, parked)
         finally:

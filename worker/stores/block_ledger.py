@@ -70,7 +70,7 @@ class BlockRecord:
         return cls(**json.loads(raw))
 
 
-class Ledger:
+class BlockLedger:
     """Typed access to the four blocks hashes of one runtime's ``keys``."""
 
     def __init__(self, client: redis.Redis, keys: Keys) -> None:

@@ -16,7 +16,7 @@ from worker.stores.mappings import HeldReservation
 DONE_SECONDS = 3 * 24 * 3600
 
 
-class Ledger:
+class MessageLedger:
     """Done markers, and the one write that books an acknowledged message everywhere."""
 
     def __init__(

@@ -3,7 +3,7 @@ what staff recognise it by (reservation, room, the booking's date and hour, the 
 far as the room's privacy level shows them), why it waits, and since when.
 
 The status page shows one row per message from here. The row goes in the same round trip
-that books the message's acknowledgement (``Store.finish``), so on the page it turns into
+that books the message's acknowledgement (``MessageLedger.finish``), so on the page it turns into
 the history's synced row. A redelivery of a waiting message updates its row (one more
 attempt) instead of adding a history entry, so no anonymous "waiting" rows pile up.
 

@@ -50,7 +50,7 @@ from worker.flows.blocks.writer import LockFactory, lock_name
 from worker.gateways.lockme import LockmeClient, reservation_id_of
 from worker.ops import logs
 from worker.runtime import Runtime
-from worker.stores.block_ledger import Ledger
+from worker.stores.block_ledger import BlockLedger
 from worker.stores.block_rooms import BlockRooms
 from worker.stores.keys import Keys
 from worker.stores.mappings import REDELIVERY_HORIZON_S
@@ -95,7 +95,7 @@ class LockmeCheck:
     def __init__(
         self,
         lockme: LockmeClient,
-        ledger: Ledger,
+        ledger: BlockLedger,
         rooms: BlockRooms,
         lock: LockFactory,
         settings: Settings,

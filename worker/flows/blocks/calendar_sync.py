@@ -27,7 +27,7 @@ from worker.flows.blocks.slots import SlotSource
 from worker.flows.blocks.writer import Writer, WriteResult
 from worker.ops import logs
 from worker.runtime import Runtime
-from worker.stores.block_ledger import BlockRecord, Ledger
+from worker.stores.block_ledger import BlockLedger, BlockRecord
 from worker.stores.block_rooms import BlockRooms
 from worker.stores.leases import Leases
 
@@ -68,13 +68,15 @@ class BlocksSync:
         self.rt = runtime
         client, keys = runtime.redis, runtime.keys
         self.rooms = BlockRooms(client, keys)
-        self.ledger = Ledger(client, keys)
+        self.ledger = BlockLedger(client, keys)
         self.feed_store = FeedStore(client, keys)
         self.feed = Feed(runtime.calendar, self.feed_store, runtime.settings)
         self.channels = Channels(runtime.calendar, ChannelStore(client, keys), runtime.settings)
         self.slots = SlotSource(runtime.lockme, client, keys)
         slot_leases = Leases(client, keys, lease_s=SLOT_LEASE_S, wait_s=SLOT_WAIT_S)
-        self.writer = Writer(runtime.lockme, self.ledger, runtime.store.record_sync, slot_leases)
+        self.writer = Writer(
+            runtime.lockme, self.ledger, runtime.store.history.record_sync, slot_leases
+        )
         self.check = LockmeCheck(
             runtime.lockme, self.ledger, self.rooms, slot_leases, runtime.settings
         )
@@ -87,12 +89,12 @@ class BlocksSync:
         return now, now + timedelta(days=self.rt.settings.blocks_horizon_days)
 
     def _privacy(self, room_ids: list[int]) -> dict[int, str]:
-        return {room: self.rt.store.route(room).privacy for room in room_ids}
+        return {room: self.rt.store.routes.route(room).privacy for room in room_ids}
 
     def waiting_for(self) -> str:
         """Empty when both services are connected; otherwise which one blocks wait for."""
         for provider in ("google", "lockme"):
-            if not self.rt.store.connection(provider)["connected"]:
+            if not self.rt.store.connections.connection(provider)["connected"]:
                 return provider
         return ""
 
@@ -225,7 +227,7 @@ def booking_changed(runtime: Runtime, room_id: int, *, lost_block: bool = False)
     calendar_id = BlockRooms(runtime.redis, runtime.keys).calendar_of(room_id)
     if calendar_id is None:
         return None
-    ledger = Ledger(runtime.redis, runtime.keys)
+    ledger = BlockLedger(runtime.redis, runtime.keys)
     mine = [c for c in ledger.conflicts() if c["room_id"] == room_id]
     for conflict in mine:
         ledger.clear_conflict(room_id, conflict["date"], conflict["hour"])

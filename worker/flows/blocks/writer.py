@@ -34,7 +34,7 @@ from worker.gateways.lockme import (
     SlotTaken,
     reservation_id_of,
 )
-from worker.stores.block_ledger import BlockRecord, Ledger
+from worker.stores.block_ledger import BlockLedger, BlockRecord
 
 TAKEN_REASON = "a customer's booking holds the slot"
 # Pauses before a create found not to have landed is made again (the client's own in-place
@@ -66,7 +66,7 @@ class Writer:
     def __init__(
         self,
         lockme: LockmeClient,
-        ledger: Ledger,
+        ledger: BlockLedger,
         history_recorder: HistoryRecorder,
         lock_factory: LockFactory,
     ) -> None:
