@@ -51,9 +51,9 @@ def web_process(settings: Settings, log: Path, **env: str) -> Iterator[tuple[int
 def test_healthz_and_the_webhook_answer_while_200_slow_header_sockets_are_open(
     settings: Settings, tmp_path: Path
 ) -> None:
-    """Issue 27: 60 sockets sending their headers a line at a time held every one of
-    gthread's 2 × 32 threads (it reads a request's head blocking, with no deadline), and
-    /healthz timed out, which gets the process restarted."""
+    """Issues 19 and 27: sockets sending their headers a line at a time each held one of
+    gthread's threads (it reads a request's head blocking, with no deadline): 12 took all of
+    2 × 4, 60 enough of 2 × 32, and /healthz timed out, which gets the process restarted."""
     slow: list[socket.socket] = []
     with web_process(settings, tmp_path / "web.log", WEB_CONCURRENCY="2") as (port, _):
         try:
