@@ -13,7 +13,8 @@ if __name__ == "__config__":
     # took ``ssl.SSLContext`` at import: urllib3's HTTPS calls to Lockme and Google would then
     # block the worker's every greenlet while they wait. Patched here, everything is patched
     # before anything imports it, and the workers inherit it. (A test that reads this file
-    # with runpy is left unpatched.)
+    # with runpy is left unpatched. A worker class chosen with GUNICORN_CMD_ARGS, such as
+    # "-k gthread", still serves, in a patched process: its threads are greenlets.)
     from gevent import monkey
 
     monkey.patch_all()
