@@ -28,6 +28,7 @@ CONNECTIONS = 32
 SCRIPT = Path(__file__).with_name("webhook.lua")
 ALL_ANSWERED = "all ids answered"  # the script's line once each id in BENCH_IDS is answered
 APPS = {"receiver": "app:create_app()", "baseline": "bench.baseline_app:create_app()"}
+CONFIG = "gunicorn.conf.py"  # the Procfile's
 
 
 @dataclass
@@ -127,13 +128,16 @@ class Served:
 
 
 @contextmanager
-def gunicorn(s: Stack, target: str) -> Iterator[tuple[str, subprocess.Popen[bytes], float]]:
-    """Gunicorn started as the Procfile starts it: the webhook's URL, the process and the
-    seconds to its first answer; stopped and the database flushed afterwards."""
+def gunicorn(
+    s: Stack, target: str, config: str = CONFIG
+) -> Iterator[tuple[str, subprocess.Popen[bytes], float]]:
+    """Gunicorn started as the Procfile starts it (``config``: another settings file to
+    compare with): the webhook's URL, the process and the seconds to its first answer;
+    stopped and the database flushed afterwards."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     started = time.monotonic()
-    proc = s.spawn([venv_bin("gunicorn"), "--config", "gunicorn.conf.py", target], PORT=str(port))
+    proc = s.spawn([venv_bin("gunicorn"), "--config", config, target], PORT=str(port))
     try:
         ready = wait_until(lambda: _answers(f"{base}/healthz"), timeout=30, step=0.01)
         yield f"{base}/webhooks/lockme?secret={s.env['WEBHOOK_SECRET']}", proc, ready - started
@@ -142,9 +146,9 @@ def gunicorn(s: Stack, target: str) -> Iterator[tuple[str, subprocess.Popen[byte
         s.redis.flushdb()
 
 
-def serve(s: Stack, target: str, seconds: float) -> Served:
+def serve(s: Stack, target: str, seconds: float, config: str = CONFIG) -> Served:
     """Start gunicorn as the Procfile does, time its first answer, then load it twice."""
-    with gunicorn(s, target) as (url, proc, startup_s), PeakRss(proc.pid) as rss:
+    with gunicorn(s, target, config) as (url, proc, startup_s), PeakRss(proc.pid) as rss:
         wrk(url, 1)  # warm up: imports, connection pools
         flat = wrk(url, seconds)
         half = wrk(url, seconds, half_rate_delay_ms(url, flat.rate))
@@ -162,7 +166,9 @@ def _answers(url: str) -> bool:
         return False
 
 
-def receiver(s: Stack, seconds: float = 4, rounds: int = 3) -> dict[str, Served]:
+def receiver(
+    s: Stack, seconds: float = 4, rounds: int = 3, config: str = CONFIG
+) -> dict[str, Served]:
     """The product's receiver beside the one-LPUSH baseline, on the same gunicorn settings.
 
     The two are measured in alternation, ``rounds`` times each, and each keeps its median
@@ -174,7 +180,7 @@ def receiver(s: Stack, seconds: float = 4, rounds: int = 3) -> dict[str, Served]
     runs: dict[str, list[Served]] = {name: [] for name in APPS}
     for _ in range(rounds):
         for name, target in APPS.items():
-            runs[name].append(serve(s, target, seconds))
+            runs[name].append(serve(s, target, seconds, config))
     return {
         name: sorted(served, key=lambda run: run.max.rate)[len(served) // 2]
         for name, served in runs.items()

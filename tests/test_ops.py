@@ -9,7 +9,6 @@ import os
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -620,47 +619,6 @@ def test_the_worker_logs_each_job_once_in_its_own_lines(
     rq_lines = [line["msg"] for line in lines if line["logger"] == "rq.worker"]
     assert rq_lines, "RQ's start and stop lines are kept"
     assert not [msg for msg in rq_lines if job_id(message_id) in msg or "Job OK" in msg]
-
-
-def test_slow_clients_leave_the_webhook_and_healthz_answering(
-    settings: Settings, tmp_path: Path
-) -> None:
-    """Issue 19: 12 sockets trickling header lines took every thread of 2 × 4 (gthread reads
-    a request's head blocking, with no deadline); the webhook and /healthz timed out."""
-    port = free_port()
-    env = {**os.environ, **settings_env(settings), "PORT": str(port), "WEB_CONCURRENCY": "2"}
-    log = (tmp_path / "web.log").open("wb")
-    proc = subprocess.Popen(
-        processes_command("web"), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    slow: list[socket.socket] = []
-    try:
-        assert wait_for(lambda: http_answers(port, "/healthz"), timeout=30, step=0.05)
-        for n in range(12):
-            sock = socket.create_connection(("127.0.0.1", port))
-            sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: {n}\r\n".encode())
-            slow.append(sock)
-        time.sleep(0.5)  # each slow socket is now held by a thread
-        for sock in slow:
-            sock.sendall(b"X-Still: typing\r\n")
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        conn.request("GET", "/healthz")
-        assert conn.getresponse().status == 200
-        conn.close()
-        hook = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        hook.request(
-            "POST",
-            f"/webhooks/lockme?secret={WEBHOOK_SECRET}",
-            headers={"X-MessageId": "5", "Content-Length": "0"},
-        )
-        assert hook.getresponse().status == 200
-        hook.close()
-    finally:
-        for sock in slow:
-            sock.close()
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
-        log.close()
 
 
 def test_metrics_token_guesses_are_throttled(ops_settings: Settings, ops_runtime: Runtime) -> None:
