@@ -510,6 +510,11 @@ MESSAGES: dict[str, dict[str, str]] = {
             "customers cannot book them. Several rooms may share one calendar. Preview first: "
             "nothing is written until you press Turn on."
         ),
+        "blocks_invitations": (
+            "An invitation from someone else blocks only once the calendar's owner accepts it "
+            "(Yes in Google Calendar). One not answered yet, or answered Maybe, closes no slot; "
+            "events the owner creates block as they are."
+        ),
         "blocks_lockme_note": (
             "Do not run Lockme's own Google Calendar integration on these calendars: each "
             "would take the other's writes for the venue's, blocking slots twice, and its "
@@ -1086,6 +1091,12 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Zajęte wydarzenia w kalendarzu blokad pokoju zamykają terminy w Lockme, które "
             "obejmują, więc klienci nie mogą ich zarezerwować. Kilka pokoi może mieć wspólny "
             "kalendarz. Najpierw podgląd: nic nie jest zapisywane, dopóki nie klikniesz Włącz."
+        ),
+        "blocks_invitations": (
+            "Zaproszenie od kogoś innego blokuje dopiero wtedy, gdy właściciel kalendarza je "
+            "przyjmie (Tak w Kalendarzu Google). Zaproszenie bez odpowiedzi albo z odpowiedzią "
+            "Może nie zamyka żadnego terminu; wydarzenia utworzone przez właściciela blokują "
+            "od razu."
         ),
         "blocks_lockme_note": (
             "Nie używaj na tych kalendarzach własnej integracji Lockme z Kalendarzem Google: "

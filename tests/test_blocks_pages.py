@@ -335,6 +335,22 @@ def test_polish_pages_have_no_english_leftovers_of_the_new_texts(
     assert _english_leftovers(_text(client.get("/status?lang=en").get_data(as_text=True)))
 
 
+def test_the_rooms_page_says_an_invitation_blocks_only_once_accepted(
+    staff: Staff, web_runtime: Runtime
+) -> None:
+    client, _ = staff
+    _venue(client, web_runtime)
+    english = _text(_section(client.get("/setup/rooms").get_data(as_text=True), 'id="blocks"'))
+    assert "An invitation from someone else blocks only once the calendar's owner accepts" in (
+        english
+    )
+    assert "answered Maybe, closes no slot" in english
+    polish = client.get("/setup/rooms?lang=pl").get_data(as_text=True)
+    assert "Zaproszenie od kogoś innego blokuje dopiero wtedy, gdy właściciel kalendarza" in (
+        _text(_section(polish, 'id="blocks"'))
+    )
+
+
 def test_a_blocks_calendar_the_account_cannot_read_any_more_says_so(
     staff: Staff, web_runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
 ) -> None:

@@ -54,11 +54,38 @@ def test_free_cancelled_declined_and_own_events_do_not_block() -> None:
     declined = [{"email": "me@x", "self": True, "responseStatus": "declined"}]
     assert blocking_span(timed(*base, attendees=declined), TZ) is None
     # Someone else declining does not free the owner's time.
-    other = [{"email": "you@x", "responseStatus": "declined"}, {"self": True}]
+    other = [
+        {"email": "you@x", "responseStatus": "declined"},
+        {"self": True, "responseStatus": "accepted"},
+    ]
     assert blocking_span(timed(*base, attendees=other), TZ) is not None
     ours = {"private": private_properties(5, 101, 3)}
     assert blocking_span(timed(*base, extendedProperties=ours), TZ) is None
     assert blocking_span(timed(*base, transparency="opaque"), TZ) is not None
+
+
+def test_an_invitation_blocks_only_once_the_calendar_s_owner_accepts_it() -> None:
+    base = ("2026-12-05T12:00:00+01:00", "2026-12-05T16:00:00+01:00")
+    outsider = {"email": "stranger@example.com", "self": False}
+
+    def invited(answer: str, organizer: dict[str, Any] = outsider) -> dict[str, Any]:
+        attendees = [
+            {"email": "stranger@example.com", "organizer": True, "responseStatus": "accepted"},
+            {"email": "closed@x", "self": True, "responseStatus": answer},
+        ]
+        return timed(*base, organizer=organizer, attendees=attendees)
+
+    # Anyone may invite a calendar: not answered yet, or "maybe", closes no slot.
+    assert blocking_span(invited("needsAction"), TZ) is None
+    assert blocking_span(invited("tentative"), TZ) is None
+    assert blocking_span(invited("declined"), TZ) is None
+    assert blocking_span(invited("accepted"), TZ) is not None
+    # The owner's own event with guests blocks, unless the owner said no to it.
+    mine = {"email": "closed@x", "self": True}
+    assert blocking_span(invited("needsAction", mine), TZ) is not None
+    assert blocking_span(invited("declined", mine), TZ) is None
+    # No attendee entry for the calendar: not an invitation to it.
+    assert blocking_span(timed(*base, attendees=[{"email": "a@x"}]), TZ) is not None
 
 
 def test_an_all_day_event_blocks_from_local_midnight_to_midnight() -> None:

@@ -6,9 +6,10 @@ in the blocks calendar blocks every slot of the room whose *start* falls inside
 [event start, event end); deleting the event frees them.
 
 What counts as blocking (docs/interface.md, "Calendar → Lockme blocks"): a busy event
-(``transparency`` opaque or absent), not cancelled, not declined by the calendar's owner, and
-not written by this product (``worker.identity.is_ours``: a booking event read back as a block
-would block the very slot it shows). All-day events block from the local midnight of their
+(``transparency`` opaque or absent), not cancelled, not an invitation the calendar's owner
+has left unaccepted (``left_unaccepted``), and not written by this product
+(``worker.identity.is_ours``: a booking event read back as a block would block the very slot
+it shows). All-day events block from the local midnight of their
 first day to the local midnight after their last, in the venue's zone; Google marks all-day
 events free by default, so only those staff made busy count.
 
@@ -158,15 +159,22 @@ def _instant(when: Any, tz: ZoneInfo) -> datetime | None:
     return None
 
 
-def declined_by_owner(event: dict[str, Any]) -> bool:
-    """Whether the calendar's owner declined the event (an invitation they are not going to)."""
+def left_unaccepted(event: dict[str, Any]) -> bool:
+    """Whether the event is an invitation the calendar's owner has not accepted: it lists
+    the calendar among its attendees (``self``) with any answer but ``accepted`` (not
+    answered yet, maybe, no). Anyone may invite a calendar, so an invitation closes slots
+    only once the owner says yes. The owner's own event (``organizer.self``, or no
+    attendee entry for the calendar) is no invitation and blocks, unless they declined it."""
     attendees = event.get("attendees")
     if not isinstance(attendees, list):
         return False
-    return any(
-        isinstance(a, dict) and a.get("self") and a.get("responseStatus") == "declined"
-        for a in attendees
-    )
+    answers = [a.get("responseStatus") for a in attendees if isinstance(a, dict) and a.get("self")]
+    if not answers:
+        return False
+    organizer = event.get("organizer")
+    if isinstance(organizer, dict) and organizer.get("self"):
+        return "declined" in answers
+    return "accepted" not in answers
 
 
 def blocking_span(event: dict[str, Any], tz: ZoneInfo) -> Span | None:
@@ -175,7 +183,7 @@ def blocking_span(event: dict[str, Any], tz: ZoneInfo) -> Span | None:
         return None
     if event.get("transparency") not in (None, "", "opaque"):
         return None
-    if declined_by_owner(event):
+    if left_unaccepted(event):
         return None
     try:
         start, end = _instant(event.get("start"), tz), _instant(event.get("end"), tz)
