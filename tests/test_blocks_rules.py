@@ -168,7 +168,6 @@ def record(p: Any, **extra: Any) -> BlockRecord:
         "event_id": p.event_id,
         "reservation_id": 1,
         "state": "made",
-        "title": p.title,
         "at": "2026-12-01T09:00:00Z",
         **extra,
     }
@@ -221,7 +220,7 @@ def test_overlapping_events_make_one_block_per_slot_and_hand_it_over() -> None:
     # The event that made the 10:00 block goes; "long" still covers it: no Lockme write.
     after = run([long], made, explained={"early"})
     assert after.create == [] and after.free == []
-    assert after.rehome == [Rehome(first.create[0].extid, "long", "Maintenance")]
+    assert after.rehome == [Rehome(first.create[0].extid, "long")]
 
 
 def test_a_moved_event_frees_the_slots_it_left_and_blocks_the_new_ones() -> None:

@@ -146,7 +146,7 @@ class BlocksSync:
     def _apply(self, result: Plan, report: SyncReport) -> None:
         budget = WRITES_PER_RUN
         for move in result.rehome:
-            self.ledger.rehome(move.extid, move.event_id, move.title)
+            self.ledger.rehome(move.extid, move.event_id)
             report.rehomed += 1
         if result.held:
             report.held = result.held

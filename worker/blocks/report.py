@@ -64,14 +64,15 @@ def _listed(
     record: BlockRecord,
     events: dict[tuple[str, str], dict[str, Any]],
 ) -> dict[str, Any]:
-    """One block as staff see it; the event's title and link only where privacy allows."""
+    """One block as staff see it; the event's title and link only where privacy allows,
+    both from the event's one entry in the feed's snapshot."""
     shown = titled(record.room_id)
     event = events.get((record.calendar_id, record.event_id), {})
     return {
         "room_id": record.room_id,
         "date": record.date,
         "hour": record.hour,
-        "title": record.title if shown else None,
+        "title": event.get("summary") or None if shown else None,
         "link": event.get("link") or None if shown else None,
         "calendar_id": record.calendar_id,
         "reservation_id": record.reservation_id,

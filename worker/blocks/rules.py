@@ -66,7 +66,6 @@ class SlotPlan:
     hour: time
     calendar_id: str
     event_id: str
-    title: str
     label: str
 
     @property
@@ -114,7 +113,6 @@ class Rehome:
 
     extid: str
     event_id: str
-    title: str
 
 
 @dataclass
@@ -225,7 +223,9 @@ def covered_slots(
 
 
 def one_line(text: Any, limit: int = TITLE_LIMIT) -> str:
-    """An event's title as one short line of plain text (control characters folded)."""
+    """An event's title as one short line of plain text (control characters folded), as
+    long as the label and the status page show it: the feed stores no more of it, so a
+    title of any length costs the same few bytes, once per event."""
     cleaned = _CONTROL.sub(" ", str(text or "")).strip()
     return cleaned[:limit]
 
@@ -238,7 +238,7 @@ def block_label(title: str, privacy: str) -> str:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A blocking event as the feed keeps it."""
+    """A blocking event as the feed keeps it (the title cut as the label shows it)."""
 
     event_id: str
     span: Span
@@ -263,7 +263,7 @@ class Snapshot:
         if start.tzinfo is None or end.tzinfo is None or end <= start:
             return None
         span = Span(start.astimezone(UTC), end.astimezone(UTC))
-        return cls(str(raw["id"]), span, str(raw.get("summary") or ""))
+        return cls(str(raw["id"]), span, one_line(raw.get("summary")))
 
 
 def plan(
@@ -319,7 +319,7 @@ def plan(
             event, room_id, day, hour = owner
             result.create.append(_slot_plan(record.extid, calendar_id, owner, rooms[room_id]))
         elif record.event_id not in here:
-            result.rehome.append(Rehome(record.extid, owner[0].event_id, owner[0].title))
+            result.rehome.append(Rehome(record.extid, owner[0].event_id))
     for key, candidates in covering.items():
         if key in taken:
             continue
@@ -343,7 +343,6 @@ def _slot_plan(
         hour=hour,
         calendar_id=calendar_id,
         event_id=event.event_id,
-        title=event.title,
         label=block_label(event.title, privacy),
     )
 

@@ -1,0 +1,99 @@
+"""Blocks bounded by design: what a huge or hostile calendar can cost the venue.
+
+A title of any length is kept once per event and cut to what is shown, so Redis and
+``status --json`` stay small. Against the fakes of Google and Lockme on loopback and a real
+Redis, through the product's own sync; sizes are asserted in bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.conftest import connected_runtime, make_settings
+from worker import status
+from worker.blocks import control
+from worker.blocks.flow import BlocksSync
+from worker.blocks.rooms import BlockRooms
+from worker.blocks.rules import TITLE_LIMIT
+from worker.identity import is_block_extid
+from worker.runtime import Runtime
+from worker.sandbox import FakeGoogle, FakeLockme
+
+CAL = "closed@group.calendar.google.com"
+ROOM = 101
+TZ = ZoneInfo("Europe/Warsaw")
+HORIZON_DAYS = 14  # enough slots to tell per-block from per-event costs, quickly
+
+
+@pytest.fixture
+def runtime(redis_url: str, fake_lockme: FakeLockme, fake_google: FakeGoogle) -> Iterator[Runtime]:
+    settings = make_settings(
+        redis_url, fake_lockme, fake_google, BLOCKS_HORIZON_DAYS=str(HORIZON_DAYS)
+    )
+    with connected_runtime(settings, fake_lockme, fake_google) as rt:
+        fake_lockme.add_room(ROOM, "Pharaoh's Tomb")
+        fake_google.add_calendar(CAL, "Closed", "owner")
+        BlockRooms(rt.redis, rt.keys).set(ROOM, CAL)
+        yield rt
+
+
+def local(days: int, hour: int) -> datetime:
+    day = datetime.now(TZ).date() + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=TZ)
+
+
+def lockme_blocks(fake: FakeLockme) -> list[dict[str, Any]]:
+    return [r for r in fake.live_reservations().values() if is_block_extid(r.get("extid"))]
+
+
+def sync_until_done(runtime: Runtime) -> None:
+    """Run the calendar's sync as its job does, again while it has writes left."""
+    for _ in range(50):
+        if not BlocksSync(runtime).sync(CAL).more:
+            return
+    raise AssertionError("the sync never finished its writes")
+
+
+def blocks_bytes(runtime: Runtime) -> int:
+    """What the blocks keep in Redis, as Redis counts it (every key of the venue's blocks)."""
+    keys = runtime.redis.keys(runtime.keys.blocks_made.replace("blocks:made", "blocks:*"))
+    return sum(int(runtime.redis.memory_usage(key, samples=0) or 0) for key in keys)
+
+
+def status_json_bytes(runtime: Runtime) -> int:
+    """``lockme-sync status --json``'s output, as the command prints it."""
+    return len(json.dumps(status.snapshot(runtime), indent=2, default=str).encode())
+
+
+def test_a_huge_title_is_kept_once_and_cut_so_redis_and_status_stay_small(
+    runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    short = fake_google.staff_event(CAL, "Closed", local(0, 0), local(HORIZON_DAYS + 5, 0))
+    sync_until_done(runtime)
+    made = len(lockme_blocks(fake_lockme))
+    assert made > 100
+    small_redis, small_status = blocks_bytes(runtime), status_json_bytes(runtime)
+    # The same event with a 10,000-character title, on a calendar turned on anew.
+    fake_google.delete_staff_event(CAL, short)
+    control.turn_off(runtime, ROOM)
+    sync_until_done(runtime)
+    assert lockme_blocks(fake_lockme) == []
+    BlockRooms(runtime.redis, runtime.keys).set(ROOM, CAL)
+    title = "Z" * 10_000
+    fake_google.staff_event(CAL, title, local(0, 0), local(HORIZON_DAYS + 5, 0))
+    sync_until_done(runtime)
+    assert len(lockme_blocks(fake_lockme)) == made
+    # Redis keeps the title once (cut), not once per block: a few hundred bytes more.
+    assert blocks_bytes(runtime) - small_redis < 1_000
+    # status --json shows each block's title cut to what the page and the label show.
+    assert status_json_bytes(runtime) - small_status <= made * TITLE_LIMIT
+    shown = {b["title"] for b in status.snapshot(runtime)["blocks"]["list"]}
+    assert shown == {"Z" * TITLE_LIMIT}
+    label = lockme_blocks(fake_lockme)[0]["name"]
+    assert label.endswith(": " + "Z" * TITLE_LIMIT)
