@@ -1,8 +1,14 @@
 """Blocks bounded by design: what a huge or hostile calendar can cost the venue.
 
-A title of any length is kept once per event and cut to what is shown, so Redis and
-``status --json`` stay small. Against the fakes of Google and Lockme on loopback and a real
-Redis, through the product's own sync; sizes are asserted in bytes.
+- A change that would suddenly block many slots waits for a person, as a mass removal does;
+  once confirmed it is made whole, in as many runs as it takes.
+- A removal staff caused (an event deleted) is applied whole without asking again, and so
+  is one a person confirmed.
+- A title of any length is kept once per event and cut to what is shown, so Redis and
+  ``status --json`` stay small (asserted in bytes).
+
+Against the fakes of Google and Lockme on loopback and a real Redis, through the product's
+own sync and its jobs.
 """
 
 from __future__ import annotations
@@ -15,10 +21,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import connected_runtime, make_settings
+from tests.conftest import connected_runtime, drain, make_settings
 from worker import status
 from worker.blocks import control
-from worker.blocks.flow import BlocksSync
+from worker.blocks.flow import WRITES_PER_RUN, BlocksSync, SyncReport
 from worker.blocks.rooms import BlockRooms
 from worker.blocks.rules import TITLE_LIMIT
 from worker.identity import is_block_extid
@@ -28,7 +34,7 @@ from worker.sandbox import FakeGoogle, FakeLockme
 CAL = "closed@group.calendar.google.com"
 ROOM = 101
 TZ = ZoneInfo("Europe/Warsaw")
-HORIZON_DAYS = 14  # enough slots to tell per-block from per-event costs, quickly
+HORIZON_DAYS = 30  # 270 slots: more than one run's writes (WRITES_PER_RUN)
 
 
 @pytest.fixture
@@ -52,12 +58,77 @@ def lockme_blocks(fake: FakeLockme) -> list[dict[str, Any]]:
     return [r for r in fake.live_reservations().values() if is_block_extid(r.get("extid"))]
 
 
-def sync_until_done(runtime: Runtime) -> None:
+def sync_until_done(runtime: Runtime) -> list[SyncReport]:
     """Run the calendar's sync as its job does, again while it has writes left."""
+    reports = []
     for _ in range(50):
-        if not BlocksSync(runtime).sync(CAL).more:
-            return
+        reports.append(BlocksSync(runtime).sync(CAL))
+        if not reports[-1].more:
+            return reports
     raise AssertionError("the sync never finished its writes")
+
+
+def held(runtime: Runtime) -> list[dict[str, Any]]:
+    return BlockRooms(runtime.redis, runtime.keys).held()
+
+
+def test_a_change_that_blocks_weeks_at_once_waits_then_is_made_whole(
+    runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    fake_google.staff_event(CAL, "Inspection", local(1, 10), local(1, 11))
+    sync_until_done(runtime)  # turned on: the first read's blocks were previewed
+    assert len(lockme_blocks(fake_lockme)) == 1
+    # An event over the whole horizon, accepted or typed by mistake: nothing is written.
+    fake_google.staff_event(CAL, "Closed", local(2, 0), local(HORIZON_DAYS + 5, 0))
+    report = BlocksSync(runtime).sync(CAL)
+    assert report.created == 0 and report.held and "would be blocked at once" in report.held
+    assert len(lockme_blocks(fake_lockme)) == 1
+    [plan] = held(runtime)
+    waiting = plan["creates"]
+    assert waiting > WRITES_PER_RUN and plan["frees"] == 0
+    # Staff's everyday changes still reach Lockme meanwhile; the long one keeps waiting.
+    fake_google.staff_event(CAL, "Supplier", local(1, 13), local(1, 14))
+    assert BlocksSync(runtime).sync(CAL).created == 1
+    assert [h["creates"] for h in held(runtime)] == [waiting]
+    # A person confirms: the first run, then the queued ones, without asking again.
+    done = control.confirm(runtime, ROOM)
+    assert done is not None and done.created == WRITES_PER_RUN and done.more
+    drain(runtime)
+    assert len(lockme_blocks(fake_lockme)) == 2 + waiting
+    assert held(runtime) == []
+    assert not any(r.created or r.held for r in sync_until_done(runtime))
+
+
+def test_a_deleted_event_s_blocks_are_all_freed_without_asking(
+    runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    closed = fake_google.staff_event(CAL, "Closed", local(0, 0), local(HORIZON_DAYS + 5, 0))
+    sync_until_done(runtime)
+    made = len(lockme_blocks(fake_lockme))
+    assert made > WRITES_PER_RUN
+    # Staff delete it: the read explains every removal, however many runs they take.
+    fake_google.delete_staff_event(CAL, closed)
+    reports = sync_until_done(runtime)
+    assert [r.held for r in reports] == [None] * len(reports) and len(reports) > 1
+    assert sum(r.freed for r in reports) == made
+    assert lockme_blocks(fake_lockme) == [] and held(runtime) == []
+
+
+def test_a_confirmed_removal_is_applied_whole(
+    runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    closed = fake_google.staff_event(CAL, "Closed", local(0, 0), local(HORIZON_DAYS + 5, 0))
+    sync_until_done(runtime)
+    made = len(lockme_blocks(fake_lockme))
+    # Gone while the sync token went stale: the full read cannot tell why, so it waits.
+    fake_google.delete_staff_event(CAL, closed)
+    fake_google.invalidate_sync_tokens()
+    assert BlocksSync(runtime).sync(CAL).held
+    assert [h["frees"] for h in held(runtime)] == [made]
+    done = control.confirm(runtime, ROOM)
+    assert done is not None and done.freed == WRITES_PER_RUN and done.more
+    drain(runtime)
+    assert lockme_blocks(fake_lockme) == [] and held(runtime) == []
 
 
 def blocks_bytes(runtime: Runtime) -> int:

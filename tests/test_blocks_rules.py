@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from worker.blocks.ledger import BlockRecord
 from worker.blocks.rules import (
     BLOCK_LABEL,
+    GUARD_MAX_CREATES,
     GUARD_MAX_FREES,
     Rehome,
     Snapshot,
@@ -267,6 +268,46 @@ def test_half_of_a_room_s_blocks_going_unexplained_waits() -> None:
     small = [record(p) for p in run([snap("e1", DAY, 5)], []).create]
     assert len(small) == 3
     assert run([], small).held is None
+
+
+def test_a_change_that_blocks_more_than_the_limit_waits_for_a_person() -> None:
+    # One-slot events, each on its own day-hour: 50 new blocks at once go ahead, 51 wait.
+    def events(n: int) -> list[Snapshot]:
+        return [snap(f"e{i}", DAY + timedelta(days=i // 5, hours=2 * (i % 5)), 1) for i in range(n)]
+
+    ids = {f"e{i}" for i in range(GUARD_MAX_CREATES + 1)}
+    fifty = run(events(GUARD_MAX_CREATES), [], sudden=ids)
+    assert len(fifty.create) == GUARD_MAX_CREATES and fifty.creates_held is None
+    many = run(events(GUARD_MAX_CREATES + 1), [], sudden=ids)
+    assert many.create == [] and len(many.held_creates) == GUARD_MAX_CREATES + 1
+    assert many.creates_held == f"{GUARD_MAX_CREATES + 1} slots would be blocked at once"
+    assert many.writes == 0
+    # Not seen changing (a room turned on after a preview, or the plan's later runs), or a
+    # person confirmed: they go ahead.
+    assert len(run(events(GUARD_MAX_CREATES + 1), []).create) == GUARD_MAX_CREATES + 1
+    assert run(events(GUARD_MAX_CREATES + 1), [], sudden=ids, force=True).creates_held is None
+
+
+def test_one_event_closing_a_room_for_a_week_waits_however_few_its_slots() -> None:
+    week = snap("week", DAY, 24 * 7 + 1)  # 10:00 one day to 11:00 a week later
+    held = run([week], [], sudden={"week"}, rooms={101: "full"})
+    assert held.create == [] and len(held.held_creates) == 36
+    assert held.creates_held is not None and "a week or more of room 101" in held.creates_held
+    six_days = snap("six", DAY, 24 * 6 + 1)
+    assert run([six_days], [], sudden={"six"}).creates_held is None
+    # A weekly series is one event per occurrence: each is short.
+    weekly = [snap(f"w{k}", DAY + timedelta(weeks=k), 1) for k in range(6)]
+    assert run(weekly, [], sudden={f"w{k}" for k in range(6)}).creates_held is None
+
+
+def test_a_held_event_keeps_waiting_while_everyday_changes_go_ahead() -> None:
+    big, small = snap("big", DAY, 24 * 10), snap("small", DAY + timedelta(days=20), 1)
+    later = run([big, small], [], sudden={"small"}, waiting={"big"})
+    assert [p.event_id for p in later.create] == ["small"]
+    assert {p.event_id for p in later.held_creates} == {"big"}
+    # Shortened by staff, it is weighed anew, and goes ahead.
+    short = snap("big", DAY, 3)
+    assert run([short], [], sudden={"big"}).creates_held is None
 
 
 @settings(max_examples=150, deadline=None)

@@ -13,7 +13,7 @@ from worker.blocks.channels import ChannelStore
 from worker.blocks.feed import FeedStore
 from worker.blocks.ledger import BlockRecord, Ledger
 from worker.blocks.rooms import BlockRooms
-from worker.blocks.rules import MADE, TITLED_PRIVACY
+from worker.blocks.rules import GUARD_MAX_CREATES, MADE, TITLED_PRIVACY
 from worker.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -127,21 +127,33 @@ def _conflict(
 
 
 def alerts(runtime: Runtime, where: str) -> list[Alert]:
-    """The blocks conditions that need a person: removals held by the guard, and slots a
-    staff event covers that a customer's booking holds (named by count, never by customer)."""
+    """The blocks conditions that need a person: removals or creates held by the guards,
+    and slots a staff event covers that a customer's booking holds (named by count, never by
+    customer)."""
     from worker.alerts import Alert
 
     found: list[Alert] = []
     rooms = BlockRooms(runtime.redis, runtime.keys)
+    confirm = "then confirm on the status page or with lockme-sync blocks ROOM_ID --confirm."
     for held in rooms.held():
-        found.append(
-            Alert(
-                "blocks_held",
-                f"Blocks: {held['reason']}, after a read of the calendar that did not show "
-                f"those events going. Nothing was removed; see {where}, then confirm on the "
-                "status page or with lockme-sync blocks ROOM_ID --confirm.",
+        if held.get("frees"):
+            found.append(
+                Alert(
+                    "blocks_held",
+                    f"Blocks: {held['frees']} blocks would be removed at once, after a read of "
+                    f"the calendar that did not show those events going. Nothing was removed; "
+                    f"see {where}, {confirm}",
+                )
             )
-        )
+        if held.get("creates"):
+            found.append(
+                Alert(
+                    "blocks_held_creates",
+                    f"Blocks: {held['creates']} slots would be blocked at once (more than "
+                    f"{GUARD_MAX_CREATES}, or a week or more of one room). Nothing was blocked "
+                    f"yet; see {where}, {confirm}",
+                )
+            )
     conflicts = Ledger(runtime.redis, runtime.keys).conflicts()
     if conflicts:
         found.append(

@@ -40,9 +40,14 @@ TITLE_LIMIT = 100
 TITLED_PRIVACY = ("full", "no_contact")
 # The mass-removal guard: a plan that frees more than this many blocks at once, or at least
 # half the blocks of a room that has HALF_MIN_BLOCKS or more, waits for a person unless every
-# removal is explained by an event seen changing in the same read.
+# removal is explained by an event a read saw change (or a person confirmed).
 GUARD_MAX_FREES = 20
 HALF_MIN_BLOCKS = 4
+# The creation guard: the new blocks of the events one read saw change wait for a person when
+# there are more than this many, or when one event would block one room's slots across a week
+# or more (a long event closes every slot it spans; a week of closure is a person's decision).
+GUARD_MAX_CREATES = 50
+GUARD_MAX_CREATE_SPAN = timedelta(days=7)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 # The ledger's state of a block whose reservation exists (``worker.blocks.ledger``).
 MADE = "made"
@@ -117,12 +122,15 @@ class Rehome:
 
 @dataclass
 class Plan:
-    """What one sync of a blocks calendar will do; ``held`` says why the frees wait."""
+    """What one sync of a blocks calendar will do. ``held`` says why the frees wait for a
+    person; ``held_creates`` are the creates that wait, and ``creates_held`` says why."""
 
     create: list[SlotPlan] = field(default_factory=list)
     free: list[Made] = field(default_factory=list)
     rehome: list[Rehome] = field(default_factory=list)
     held: str | None = None
+    held_creates: list[SlotPlan] = field(default_factory=list)
+    creates_held: str | None = None
 
     @property
     def writes(self) -> int:
@@ -277,6 +285,8 @@ def plan(
     now: datetime,
     until: datetime,
     explained: set[str] | None = None,
+    sudden: set[str] | None = None,
+    waiting: set[str] | None = None,
     force: bool = False,
 ) -> Plan:
     """What to write so that Lockme's blocks of ``rooms`` (room id → privacy level) equal
@@ -285,9 +295,14 @@ def plan(
     ``made`` are the ledger's records of this calendar's blocks. A *pending* one (its create
     was cut short) whose slot is still wanted is planned again under its own extid, which
     the writer completes (it looks the extid up before creating). Past slots are left alone
-    both ways: a block whose slot has started is history, not a plan. ``explained`` names
-    the events the read saw change; frees of other events' blocks are what the guard
-    weighs, unless ``force`` (a person confirmed the plan, or turned the room's blocks off).
+    both ways: a block whose slot has started is history, not a plan.
+
+    Two guards make a surprising plan wait for a person, unless ``force`` (a person
+    confirmed it, or turned the room's blocks off). ``explained`` names the events whose
+    removal a read saw (or a person confirmed): frees of other events' blocks are what the
+    removal guard weighs. ``sudden`` names the events a read saw appear or change: their
+    new blocks are what the creation guard weighs. ``waiting`` names events whose creates
+    an earlier plan held and no read has changed since: they keep waiting.
     """
     covering: dict[str, list[tuple[Snapshot, int, date, time]]] = {}
     for event in sorted(events, key=lambda e: (e.span.start, e.event_id)):
@@ -329,7 +344,23 @@ def plan(
     result.create.sort(key=lambda p: (p.day, p.hour, p.room_id))
     if not force:
         result.held = guard(result.free, future, explained or set())
+        _hold_creates(result, sudden or set(), waiting or set())
     return result
+
+
+def _hold_creates(result: Plan, sudden: set[str], waiting: set[str]) -> None:
+    """Move the creates the creation guard holds from ``result.create`` to
+    ``result.held_creates``: those of the ``sudden`` events when together they trip it,
+    and those of events still ``waiting`` from an earlier plan. Other creates go ahead, so
+    a held event never keeps staff's everyday changes from Lockme."""
+    weighed = [p for p in result.create if p.event_id in sudden]
+    reason = create_guard(weighed)
+    held = set(waiting) | ({p.event_id for p in weighed} if reason else set())
+    result.held_creates = [p for p in result.create if p.event_id in held]
+    if not result.held_creates:
+        return
+    result.create = [p for p in result.create if p.event_id not in held]
+    result.creates_held = reason or f"{len(result.held_creates)} slots would be blocked at once"
 
 
 def _slot_plan(
@@ -366,6 +397,26 @@ def guard(frees: list[Made], blocks: list[Made], explained: set[str]) -> str | N
         removed = sum(1 for r in frees if r.room_id == room_id)
         if total >= HALF_MIN_BLOCKS and removed * 2 >= total:
             return f"{removed} of room {room_id}'s {total} blocks would be removed at once"
+    return None
+
+
+def create_guard(creates: list[SlotPlan]) -> str | None:
+    """Why new blocks must wait for a person, or None: more than ``GUARD_MAX_CREATES`` at
+    once, or one event closing a room across ``GUARD_MAX_CREATE_SPAN`` or more.
+
+    One busy event from now to the horizon closes every slot for months: an invitation
+    accepted by mistake, or a date typed a year out. Blocks made go on sale again only
+    when someone notices, so a change that large is shown to a person first."""
+    if len(creates) > GUARD_MAX_CREATES:
+        return f"{len(creates)} slots would be blocked at once"
+    reach: dict[tuple[str, int], list[datetime]] = {}
+    for p in creates:
+        reach.setdefault((p.event_id, p.room_id), []).append(datetime.combine(p.day, p.hour))
+    for (_event, room_id), starts in sorted(reach.items(), key=lambda item: item[0][1]):
+        if max(starts) - min(starts) >= GUARD_MAX_CREATE_SPAN:
+            return (
+                f"{len(creates)} slots would be blocked at once, a week or more of room {room_id}"
+            )
     return None
 
 
