@@ -451,8 +451,9 @@ MESSAGES: dict[str, dict[str, str]] = {
             "until then they stay in Lockme and new blocks are still made."
         ),
         "blocks_held_creates": (
-            "{count} slots would be blocked at once: more than the app blocks without asking "
-            "({limit} slots, or a week or more of one room). Nothing was blocked yet."
+            "{count} slots would be blocked at once: more than the app blocks for one event "
+            "without asking ({limit} slots, or a week or more of one room). Nothing was blocked "
+            "yet."
         ),
         "blocks_held_creates_next": (
             "A long event, or an invitation accepted by mistake, closes every slot it covers. "
@@ -1040,8 +1041,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "blocks_held_creates": (
             "Trzeba by naraz zablokować terminy (liczba: {count}): więcej, niż aplikacja "
-            "blokuje bez pytania ({limit} terminów albo tydzień lub więcej jednego pokoju). "
-            "Jeszcze niczego nie zablokowano."
+            "blokuje bez pytania dla jednego wydarzenia ({limit} terminów albo tydzień lub "
+            "więcej jednego pokoju). Jeszcze niczego nie zablokowano."
         ),
         "blocks_held_creates_next": (
             "Długie wydarzenie albo zaproszenie przyjęte przez pomyłkę zamyka każdy termin, "

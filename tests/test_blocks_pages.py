@@ -214,8 +214,8 @@ def test_a_held_creation_reads_in_plain_words_and_its_button_blocks_the_slots(
     page = client.get("/status").get_data(as_text=True)
     card = _text(_section(page, 'id="blocks-held-1"', "</form>"))
     assert (
-        "90 slots would be blocked at once: more than the app blocks without asking "
-        "(50 slots, or a week or more of one room). Nothing was blocked yet."
+        "90 slots would be blocked at once: more than the app blocks for one event without "
+        "asking (50 slots, or a week or more of one room). Nothing was blocked yet."
     ) in card
     assert "change or delete the event in Google" in card and "Block 90 slots now" in card
     assert "If those events really went" not in card  # the removals' advice

@@ -270,22 +270,24 @@ def test_half_of_a_room_s_blocks_going_unexplained_waits() -> None:
     assert run([], small).held is None
 
 
-def test_a_change_that_blocks_more_than_the_limit_waits_for_a_person() -> None:
-    # One-slot events, each on its own day-hour: 50 new blocks at once go ahead, 51 wait.
-    def events(n: int) -> list[Snapshot]:
-        return [snap(f"e{i}", DAY + timedelta(days=i // 5, hours=2 * (i % 5)), 1) for i in range(n)]
-
-    ids = {f"e{i}" for i in range(GUARD_MAX_CREATES + 1)}
-    fifty = run(events(GUARD_MAX_CREATES), [], sudden=ids)
+def test_an_event_that_blocks_more_than_the_limit_waits_for_a_person() -> None:
+    # Five days of five slots in two rooms is 50 new blocks: they go ahead; three rooms wait.
+    five_days = snap("long", DAY, 24 * 4 + 9)
+    two = {101: "full", 102: "full"}
+    fifty = run([five_days], [], sudden={"long"}, rooms=two)
     assert len(fifty.create) == GUARD_MAX_CREATES and fifty.creates_held is None
-    many = run(events(GUARD_MAX_CREATES + 1), [], sudden=ids)
-    assert many.create == [] and len(many.held_creates) == GUARD_MAX_CREATES + 1
-    assert many.creates_held == f"{GUARD_MAX_CREATES + 1} slots would be blocked at once"
+    three = {**two, 103: "full"}
+    many = run([five_days], [], sudden={"long"}, rooms=three)
+    assert many.create == [] and len(many.held_creates) == 75
+    assert many.creates_held == "75 slots would be blocked at once (one event would block 75)"
     assert many.writes == 0
     # Not seen changing (a room turned on after a preview, or the plan's later runs), or a
     # person confirmed: they go ahead.
-    assert len(run(events(GUARD_MAX_CREATES + 1), []).create) == GUARD_MAX_CREATES + 1
-    assert run(events(GUARD_MAX_CREATES + 1), [], sudden=ids, force=True).creates_held is None
+    assert len(run([five_days], [], rooms=three).create) == 75
+    assert run([five_days], [], sudden={"long"}, rooms=three, force=True).creates_held is None
+    # Many small events are weighed each on its own, however a read gathered them.
+    small = [snap(f"e{i}", DAY + timedelta(days=i // 5, hours=2 * (i % 5)), 1) for i in range(60)]
+    assert run(small, [], sudden={f"e{i}" for i in range(60)}).creates_held is None
 
 
 def test_one_event_closing_a_room_for_a_week_waits_however_few_its_slots() -> None:

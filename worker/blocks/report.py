@@ -149,9 +149,9 @@ def alerts(runtime: Runtime, where: str) -> list[Alert]:
             found.append(
                 Alert(
                     "blocks_held_creates",
-                    f"Blocks: {held['creates']} slots would be blocked at once (more than "
-                    f"{GUARD_MAX_CREATES}, or a week or more of one room). Nothing was blocked "
-                    f"yet; see {where}, {confirm}",
+                    f"Blocks: {held['creates']} slots would be blocked at once (an event "
+                    f"closing more than {GUARD_MAX_CREATES}, or a week or more of one room). "
+                    f"Nothing was blocked yet; see {where}, {confirm}",
                 )
             )
     conflicts = Ledger(runtime.redis, runtime.keys).conflicts()

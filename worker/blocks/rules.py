@@ -43,9 +43,9 @@ TITLED_PRIVACY = ("full", "no_contact")
 # removal is explained by an event a read saw change (or a person confirmed).
 GUARD_MAX_FREES = 20
 HALF_MIN_BLOCKS = 4
-# The creation guard: the new blocks of the events one read saw change wait for a person when
-# there are more than this many, or when one event would block one room's slots across a week
-# or more (a long event closes every slot it spans; a week of closure is a person's decision).
+# The creation guard: the new blocks of an event a read saw appear or move wait for a person
+# when there are more than this many, or when they reach across a week or more of one room
+# (a long event closes every slot it spans; a week of closure is a person's decision).
 GUARD_MAX_CREATES = 50
 GUARD_MAX_CREATE_SPAN = timedelta(days=7)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -350,17 +350,26 @@ def plan(
 
 def _hold_creates(result: Plan, sudden: set[str], waiting: set[str]) -> None:
     """Move the creates the creation guard holds from ``result.create`` to
-    ``result.held_creates``: those of the ``sudden`` events when together they trip it,
-    and those of events still ``waiting`` from an earlier plan. Other creates go ahead, so
-    a held event never keeps staff's everyday changes from Lockme."""
-    weighed = [p for p in result.create if p.event_id in sudden]
-    reason = create_guard(weighed)
-    held = set(waiting) | ({p.event_id for p in weighed} if reason else set())
+    ``result.held_creates``: those of each ``sudden`` event that trips it, and those of
+    events still ``waiting`` from an earlier plan. Other creates go ahead, so a held event
+    never keeps staff's everyday changes from Lockme.
+
+    The guard weighs one event at a time, not a read's sum: how many changes one read
+    gathers depends on timing (a push, a retry's wait), and the same edits must meet the
+    same guard however they were read."""
+    new: dict[str, list[SlotPlan]] = {}
+    for p in result.create:
+        if p.event_id in sudden:
+            new.setdefault(p.event_id, []).append(p)
+    why = {event_id: create_guard(creates) for event_id, creates in new.items()}
+    held = set(waiting) | {event_id for event_id, reason in why.items() if reason}
     result.held_creates = [p for p in result.create if p.event_id in held]
-    if not result.held_creates:
-        return
-    result.create = [p for p in result.create if p.event_id not in held]
-    result.creates_held = reason or f"{len(result.held_creates)} slots would be blocked at once"
+    if result.held_creates:
+        result.create = [p for p in result.create if p.event_id not in held]
+        reasons = "; ".join(sorted({reason for reason in why.values() if reason}))
+        result.creates_held = f"{len(result.held_creates)} slots would be blocked at once" + (
+            f" ({reasons})" if reasons else ""
+        )
 
 
 def _slot_plan(
@@ -401,22 +410,20 @@ def guard(frees: list[Made], blocks: list[Made], explained: set[str]) -> str | N
 
 
 def create_guard(creates: list[SlotPlan]) -> str | None:
-    """Why new blocks must wait for a person, or None: more than ``GUARD_MAX_CREATES`` at
-    once, or one event closing a room across ``GUARD_MAX_CREATE_SPAN`` or more.
+    """Why one event's new blocks must wait for a person, or None: more than
+    ``GUARD_MAX_CREATES`` of them, or a room's slots across ``GUARD_MAX_CREATE_SPAN`` or more.
 
     One busy event from now to the horizon closes every slot for months: an invitation
     accepted by mistake, or a date typed a year out. Blocks made go on sale again only
     when someone notices, so a change that large is shown to a person first."""
     if len(creates) > GUARD_MAX_CREATES:
-        return f"{len(creates)} slots would be blocked at once"
-    reach: dict[tuple[str, int], list[datetime]] = {}
+        return f"one event would block {len(creates)}"
+    reach: dict[int, list[datetime]] = {}
     for p in creates:
-        reach.setdefault((p.event_id, p.room_id), []).append(datetime.combine(p.day, p.hour))
-    for (_event, room_id), starts in sorted(reach.items(), key=lambda item: item[0][1]):
+        reach.setdefault(p.room_id, []).append(datetime.combine(p.day, p.hour))
+    for room_id, starts in sorted(reach.items()):
         if max(starts) - min(starts) >= GUARD_MAX_CREATE_SPAN:
-            return (
-                f"{len(creates)} slots would be blocked at once, a week or more of room {room_id}"
-            )
+            return f"one event would block a week or more of room {room_id}"
     return None
 
 
