@@ -99,13 +99,22 @@ def test_a_change_that_blocks_weeks_at_once_waits_then_is_made_whole(
     assert not any(r.created or r.held for r in sync_until_done(runtime))
 
 
-def test_a_deleted_event_s_blocks_are_all_freed_without_asking(
+def closed_to_the_horizon(
     runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
-) -> None:
+) -> tuple[str, int]:
+    """A calendar turned on with one event over the whole horizon, blocked: its id and
+    how many blocks it made (more than one run writes)."""
     closed = fake_google.staff_event(CAL, "Closed", local(0, 0), local(HORIZON_DAYS + 5, 0))
     sync_until_done(runtime)
     made = len(lockme_blocks(fake_lockme))
     assert made > WRITES_PER_RUN
+    return closed, made
+
+
+def test_a_deleted_event_s_blocks_are_all_freed_without_asking(
+    runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    closed, made = closed_to_the_horizon(runtime, fake_lockme, fake_google)
     # Staff delete it: the read explains every removal, however many runs they take.
     fake_google.delete_staff_event(CAL, closed)
     reports = sync_until_done(runtime)
@@ -117,9 +126,7 @@ def test_a_deleted_event_s_blocks_are_all_freed_without_asking(
 def test_a_confirmed_removal_is_applied_whole(
     runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
 ) -> None:
-    closed = fake_google.staff_event(CAL, "Closed", local(0, 0), local(HORIZON_DAYS + 5, 0))
-    sync_until_done(runtime)
-    made = len(lockme_blocks(fake_lockme))
+    closed, made = closed_to_the_horizon(runtime, fake_lockme, fake_google)
     # Gone while the sync token went stale: the full read cannot tell why, so it waits.
     fake_google.delete_staff_event(CAL, closed)
     fake_google.invalidate_sync_tokens()
