@@ -20,7 +20,7 @@ from app.explain import cause_of
 from app.i18n import t, t_known
 from app.runtime import runtime
 from app.sources import Sources, sources
-from worker.domain.block_rules import MADE, SlotPlan
+from worker.domain.block_rules import GUARD_MAX_CREATES, MADE, SlotPlan
 from worker.domain.errors import SyncError
 from worker.flows.blocks import control
 from worker.ops import blocks_report as report
@@ -91,8 +91,8 @@ def status_section(
     return {
         "held": [
             {
-                "text": t("blocks_held", count=h.get("frees", 0)),
-                "count": h.get("frees", 0),
+                "parts": _held_parts(h),
+                "button": _held_button(h),
                 "calendar": calendar(h["calendar_id"]),
                 "rooms": ", ".join(_name(rooms, r) for r in users.get(h["calendar_id"], [])),
                 "room_id": next(iter(users.get(h["calendar_id"], [])), ""),
@@ -128,6 +128,32 @@ def status_section(
     }
 
 
+def _held_parts(held: dict[str, Any]) -> list[dict[str, str]]:
+    """What a held plan would do, in words, and what to look at first: the removals and
+    the blocks that wait."""
+    frees, creates = int(held.get("frees") or 0), int(held.get("creates") or 0)
+    parts = []
+    if frees:
+        parts.append({"text": t("blocks_held", count=frees), "next": t("blocks_held_next")})
+    if creates:
+        parts.append(
+            {
+                "text": t("blocks_held_creates", count=creates, limit=GUARD_MAX_CREATES),
+                "next": t("blocks_held_creates_next"),
+            }
+        )
+    return parts
+
+
+def _held_button(held: dict[str, Any]) -> str:
+    frees, creates = int(held.get("frees") or 0), int(held.get("creates") or 0)
+    if frees and creates:
+        return t("blocks_held_confirm_both", frees=frees, creates=creates)
+    if creates:
+        return t("blocks_held_confirm_creates", count=creates)
+    return t("blocks_held_confirm", count=frees)
+
+
 def _room_field(raw: str | None) -> int:
     """A room id from a form or a link: ASCII digits, as many as a Lockme id has."""
     raw = (raw or "").strip()
@@ -138,7 +164,7 @@ def _room_field(raw: str | None) -> int:
 
 @bp.route("/status/blocks/confirm", methods=["POST"])
 def confirm() -> Response:
-    """Apply the removals the guard held for the room's calendar: a person looked."""
+    """Apply the plan the guards held for the room's calendar: a person looked."""
     rt = runtime()
     room_id = _room_field(request.form.get("room_id"))
     blocks_rooms = BlockRooms(rt.redis, rt.keys)

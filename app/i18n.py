@@ -450,9 +450,23 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Look at the calendar in Google. If those events really went, remove the blocks; "
             "until then they stay in Lockme and new blocks are still made."
         ),
+        "blocks_held_creates": (
+            "{count} slots would be blocked at once: more than the app blocks for one event "
+            "without asking ({limit} slots, or a week or more of one room). Nothing was blocked "
+            "yet."
+        ),
+        "blocks_held_creates_next": (
+            "A long event, or an invitation accepted by mistake, closes every slot it covers. "
+            "If it is meant (a closure, say), block the slots; if not, change or delete the "
+            "event in Google and this goes away."
+        ),
         "blocks_held_confirm": "Remove {count} blocks now",
+        "blocks_held_confirm_creates": "Block {count} slots now",
+        "blocks_held_confirm_both": "Remove {frees} blocks and block {creates} slots now",
         "blocks_confirmed": "Done: {freed} block(s) removed, {created} slot(s) blocked.",
-        "blocks_confirm_more": "More removals are left; the page asks again for them.",
+        "blocks_confirm_more": (
+            "The rest is done in the background within minutes, without asking again."
+        ),
         "blocks_confirm_failed": "It could not be done now: {error}. Try again in a minute.",
         "blocks_skipped": "Nothing was done: Google or Lockme is not connected.",
         "blocks_nothing_held": "Nothing waits for a confirmation in that room.",
@@ -517,6 +531,11 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Busy events in a room's blocks calendar close the Lockme slots they cover, so "
             "customers cannot book them. Several rooms may share one calendar. Preview first: "
             "nothing is written until you press Turn on."
+        ),
+        "blocks_invitations": (
+            "An invitation from someone else blocks only once the calendar's owner accepts it "
+            "(Yes in Google Calendar). One not answered yet, or answered Maybe, closes no slot; "
+            "events the owner creates block as they are."
         ),
         "blocks_lockme_note": (
             "Do not run Lockme's own Google Calendar integration on these calendars: each "
@@ -1028,10 +1047,22 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Sprawdź kalendarz w Google. Jeśli te wydarzenia naprawdę zniknęły, usuń blokady; "
             "do tego czasu zostają w Lockme, a nowe blokady nadal powstają."
         ),
+        "blocks_held_creates": (
+            "Trzeba by naraz zablokować terminy (liczba: {count}): więcej, niż aplikacja "
+            "blokuje bez pytania dla jednego wydarzenia ({limit} terminów albo tydzień lub "
+            "więcej jednego pokoju). Jeszcze niczego nie zablokowano."
+        ),
+        "blocks_held_creates_next": (
+            "Długie wydarzenie albo zaproszenie przyjęte przez pomyłkę zamyka każdy termin, "
+            "który obejmuje. Jeśli tak ma być (na przykład obiekt jest zamknięty), zablokuj "
+            "terminy; jeśli nie, zmień lub usuń wydarzenie w Google, a ta prośba zniknie."
+        ),
         "blocks_held_confirm": "Usuń blokady ({count})",
+        "blocks_held_confirm_creates": "Zablokuj terminy ({count})",
+        "blocks_held_confirm_both": "Usuń blokady ({frees}) i zablokuj terminy ({creates})",
         "blocks_confirmed": "Gotowe. Usunięte blokady: {freed}, zablokowane terminy: {created}.",
         "blocks_confirm_more": (
-            "Zostały kolejne blokady do usunięcia; strona zapyta o nie ponownie."
+            "Resztę aplikacja zrobi w tle w ciągu kilku minut, bez ponownego pytania."
         ),
         "blocks_confirm_failed": "Nie udało się tego teraz zrobić: {error}. Spróbuj za minutę.",
         "blocks_skipped": "Nic nie zrobiono: Google lub Lockme nie jest połączony.",
@@ -1101,6 +1132,12 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Zajęte wydarzenia w kalendarzu blokad pokoju zamykają terminy w Lockme, które "
             "obejmują, więc klienci nie mogą ich zarezerwować. Kilka pokoi może mieć wspólny "
             "kalendarz. Najpierw podgląd: nic nie jest zapisywane, dopóki nie klikniesz Włącz."
+        ),
+        "blocks_invitations": (
+            "Zaproszenie od kogoś innego blokuje dopiero wtedy, gdy właściciel kalendarza je "
+            "przyjmie (Tak w Kalendarzu Google). Zaproszenie bez odpowiedzi albo z odpowiedzią "
+            "Może nie zamyka żadnego terminu; wydarzenia utworzone przez właściciela blokują "
+            "od razu."
         ),
         "blocks_lockme_note": (
             "Nie używaj na tych kalendarzach własnej integracji Lockme z Kalendarzem Google: "

@@ -103,6 +103,24 @@ def test_confirm_applies_held_removals(
     assert lockme_blocks(fake_lockme) == []
 
 
+def test_confirm_blocks_a_held_long_event_and_queues_the_rest(
+    env, capsys, runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    assert main(["blocks", str(ROOM), CAL]) == 0
+    BlocksSync(runtime).sync(CAL)  # the first read: nothing to block
+    fake_google.staff_event(CAL, "Refurbishment", local(1, 0), local(31, 0))
+    assert BlocksSync(runtime).sync(CAL).held and lockme_blocks(fake_lockme) == []
+    capsys.readouterr()
+    assert main(["status", "--json"]) == 0
+    [held] = json.loads(capsys.readouterr().out)["blocks"]["held"]
+    assert held["creates"] == 270 and held["frees"] == 0
+    assert main(["blocks", str(ROOM), "--confirm"]) == 0
+    out = capsys.readouterr().out
+    assert "applied: 0 removed, 200 blocked; the rest follows in the background" in out
+    assert len(lockme_blocks(fake_lockme)) == 200
+    assert runtime.queue.fetch_job(job_id(CAL)) is not None
+
+
 def test_status_json_lists_conflicts(
     env, capsys, runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
 ) -> None:

@@ -24,9 +24,7 @@ CAL = "c_blocks@group.calendar.google.com"
 
 def plan(hour: str = "17:30") -> SlotPlan:
     at = time.fromisoformat(hour)
-    return SlotPlan(
-        block_extid(CAL, "evt1", ROOM, DAY, at), ROOM, DAY, at, CAL, "evt1", "", "Blocked"
-    )
+    return SlotPlan(block_extid(CAL, "evt1", ROOM, DAY, at), ROOM, DAY, at, CAL, "evt1", "Blocked")
 
 
 def writer_for(runtime) -> Writer:

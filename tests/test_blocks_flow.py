@@ -105,7 +105,7 @@ def test_free_declined_and_own_booking_events_never_block(
     venue: BlocksSync, runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
 ) -> None:
     fake_google.staff_event(CAL, "Free", local(1, 9), local(1, 23), transparency="transparent")
-    fake_google.staff_event(CAL, "Declined", local(1, 9), local(1, 23), declined=True)
+    fake_google.staff_event(CAL, "Declined", local(1, 9), local(1, 23), invitation="declined")
     # The room's bookings go to the same calendar: its booking events must not come back.
     runtime.store.routes.set_route(replace(runtime.store.routes.route(ROOM), calendar_id=CAL))
     rid, _ = fake_lockme.create_reservation(ROOM, local(3, 0).date().isoformat(), "13:00:00")
@@ -115,6 +115,33 @@ def test_free_declined_and_own_booking_events_never_block(
     venue.sync(CAL)
     assert blocks(fake_lockme) == {}
     assert writes(fake_lockme) == 0
+
+
+def test_an_outsider_s_invitation_blocks_only_while_the_owner_accepts_it(
+    venue: BlocksSync, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    # Anyone can invite the calendar: unanswered, it closes nothing, however long.
+    invite = fake_google.staff_event(
+        CAL, "Join us", local(1, 9), local(95, 23), invitation="needsAction"
+    )
+    venue.sync(CAL)
+    assert blocks(fake_lockme) == {} and writes(fake_lockme) == 0
+    small = fake_google.staff_event(
+        CAL, "Supplier visit", local(2, 11), local(2, 12), invitation="needsAction"
+    )
+    venue.sync(CAL)
+    assert blocks(fake_lockme) == {}
+    fake_google.answer_invitation(CAL, small, "accepted")
+    venue.sync(CAL)
+    day = local(2, 0).date().isoformat()
+    assert sorted(blocks(fake_lockme)) == [f"{day} 11:30"]
+    # "Maybe" is not yes: the block goes.
+    fake_google.answer_invitation(CAL, small, "tentative")
+    venue.sync(CAL)
+    assert blocks(fake_lockme) == {}
+    fake_google.answer_invitation(CAL, invite, "declined")
+    venue.sync(CAL)
+    assert writes(fake_lockme) == 2
 
 
 def test_a_slot_a_customer_holds_is_left_alone_then_blocked_when_it_frees(

@@ -116,7 +116,7 @@ def test_feed_keeps_only_blocking_events(
     fake_google.staff_event(
         blocks_cal, "Lunch", soon(2, 12), soon(2, 13), transparency="transparent"
     )
-    fake_google.staff_event(blocks_cal, "Invite", soon(3, 12), soon(3, 13), declined=True)
+    fake_google.staff_event(blocks_cal, "Invite", soon(3, 12), soon(3, 13), invitation="declined")
     day = soon(4, 0).date()
     closed = fake_google.staff_event(
         blocks_cal, "Closed", day, day + timedelta(days=1), all_day=True

@@ -201,6 +201,36 @@ def test_a_held_plan_is_shown_and_its_button_applies_it_with_the_csrf_token(
     assert client.post("/status/blocks/confirm", data={"csrf_token": token}).status_code == 400
 
 
+def test_a_held_creation_reads_in_plain_words_and_its_button_blocks_the_slots(
+    staff: Staff, web_runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    client, token = staff
+    _venue(client, web_runtime, TOMB)
+    BlocksSync(web_runtime).sync(HOLIDAYS)  # turned on, read: nothing to block yet
+    fake_google.staff_event(
+        HOLIDAYS, "Closed", _local(web_runtime, 1, 0), _local(web_runtime, 11, 0)
+    )
+    assert BlocksSync(web_runtime).sync(HOLIDAYS).held and _blocks(fake_lockme) == []
+    page = client.get("/status").get_data(as_text=True)
+    card = _text(_section(page, 'id="blocks-held-1"', "</form>"))
+    assert (
+        "90 slots would be blocked at once: more than the app blocks for one event without "
+        "asking (50 slots, or a week or more of one room). Nothing was blocked yet."
+    ) in card
+    assert "change or delete the event in Google" in card and "Block 90 slots now" in card
+    assert "If those events really went" not in card  # the removals' advice
+    polish = _text(_section(client.get("/status?lang=pl").get_data(as_text=True), 'id="blocks"'))
+    assert "Trzeba by naraz zablokować terminy (liczba: 90)" in polish
+    assert "Zablokuj terminy (90)" in polish
+    client.get("/status?lang=en")
+    done = client.post("/status/blocks/confirm", data={"room_id": str(TOMB), "csrf_token": token})
+    assert done.status_code == 302
+    assert len(_blocks(fake_lockme)) == 90
+    after = _text(client.get("/status").get_data(as_text=True))
+    assert "Done: 0 block(s) removed, 90 slot(s) blocked." in after
+    assert "would be blocked at once" not in after
+
+
 def test_the_echo_of_a_block_reads_as_the_apps_own_block(
     staff: Staff, web_runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
 ) -> None:
@@ -333,6 +363,22 @@ def test_polish_pages_have_no_english_leftovers_of_the_new_texts(
         assert _english_leftovers(text) == []
     # The check finds English where it is.
     assert _english_leftovers(_text(client.get("/status?lang=en").get_data(as_text=True)))
+
+
+def test_the_rooms_page_says_an_invitation_blocks_only_once_accepted(
+    staff: Staff, web_runtime: Runtime
+) -> None:
+    client, _ = staff
+    _venue(client, web_runtime)
+    english = _text(_section(client.get("/setup/rooms").get_data(as_text=True), 'id="blocks"'))
+    assert "An invitation from someone else blocks only once the calendar's owner accepts" in (
+        english
+    )
+    assert "answered Maybe, closes no slot" in english
+    polish = client.get("/setup/rooms?lang=pl").get_data(as_text=True)
+    assert "Zaproszenie od kogoś innego blokuje dopiero wtedy, gdy właściciel kalendarza" in (
+        _text(_section(polish, 'id="blocks"'))
+    )
 
 
 def test_a_blocks_calendar_the_account_cannot_read_any_more_says_so(

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from worker.domain.block_rules import (
     BLOCK_LABEL,
+    GUARD_MAX_CREATES,
     GUARD_MAX_FREES,
     Rehome,
     Snapshot,
@@ -54,11 +55,38 @@ def test_free_cancelled_declined_and_own_events_do_not_block() -> None:
     declined = [{"email": "me@x", "self": True, "responseStatus": "declined"}]
     assert blocking_span(timed(*base, attendees=declined), TZ) is None
     # Someone else declining does not free the owner's time.
-    other = [{"email": "you@x", "responseStatus": "declined"}, {"self": True}]
+    other = [
+        {"email": "you@x", "responseStatus": "declined"},
+        {"self": True, "responseStatus": "accepted"},
+    ]
     assert blocking_span(timed(*base, attendees=other), TZ) is not None
     ours = {"private": private_properties(5, 101, 3)}
     assert blocking_span(timed(*base, extendedProperties=ours), TZ) is None
     assert blocking_span(timed(*base, transparency="opaque"), TZ) is not None
+
+
+def test_an_invitation_blocks_only_once_the_calendar_s_owner_accepts_it() -> None:
+    base = ("2026-12-05T12:00:00+01:00", "2026-12-05T16:00:00+01:00")
+    outsider = {"email": "stranger@example.com", "self": False}
+
+    def invited(answer: str, organizer: dict[str, Any] = outsider) -> dict[str, Any]:
+        attendees = [
+            {"email": "stranger@example.com", "organizer": True, "responseStatus": "accepted"},
+            {"email": "closed@x", "self": True, "responseStatus": answer},
+        ]
+        return timed(*base, organizer=organizer, attendees=attendees)
+
+    # Anyone may invite a calendar: not answered yet, or "maybe", closes no slot.
+    assert blocking_span(invited("needsAction"), TZ) is None
+    assert blocking_span(invited("tentative"), TZ) is None
+    assert blocking_span(invited("declined"), TZ) is None
+    assert blocking_span(invited("accepted"), TZ) is not None
+    # The owner's own event with guests blocks, unless the owner said no to it.
+    mine = {"email": "closed@x", "self": True}
+    assert blocking_span(invited("needsAction", mine), TZ) is not None
+    assert blocking_span(invited("declined", mine), TZ) is None
+    # No attendee entry for the calendar: not an invitation to it.
+    assert blocking_span(timed(*base, attendees=[{"email": "a@x"}]), TZ) is not None
 
 
 def test_an_all_day_event_blocks_from_local_midnight_to_midnight() -> None:
@@ -141,7 +169,6 @@ def record(p: Any, **extra: Any) -> BlockRecord:
         "event_id": p.event_id,
         "reservation_id": 1,
         "state": "made",
-        "title": p.title,
         "at": "2026-12-01T09:00:00Z",
         **extra,
     }
@@ -194,7 +221,7 @@ def test_overlapping_events_make_one_block_per_slot_and_hand_it_over() -> None:
     # The event that made the 10:00 block goes; "long" still covers it: no Lockme write.
     after = run([long], made, explained={"early"})
     assert after.create == [] and after.free == []
-    assert after.rehome == [Rehome(first.create[0].extid, "long", "Maintenance")]
+    assert after.rehome == [Rehome(first.create[0].extid, "long")]
 
 
 def test_a_moved_event_frees_the_slots_it_left_and_blocks_the_new_ones() -> None:
@@ -241,6 +268,48 @@ def test_half_of_a_room_s_blocks_going_unexplained_waits() -> None:
     small = [record(p) for p in run([snap("e1", DAY, 5)], []).create]
     assert len(small) == 3
     assert run([], small).held is None
+
+
+def test_an_event_that_blocks_more_than_the_limit_waits_for_a_person() -> None:
+    # Five days of five slots in two rooms is 50 new blocks: they go ahead; three rooms wait.
+    five_days = snap("long", DAY, 24 * 4 + 9)
+    two = {101: "full", 102: "full"}
+    fifty = run([five_days], [], sudden={"long"}, rooms=two)
+    assert len(fifty.create) == GUARD_MAX_CREATES and fifty.creates_held is None
+    three = {**two, 103: "full"}
+    many = run([five_days], [], sudden={"long"}, rooms=three)
+    assert many.create == [] and len(many.held_creates) == 75
+    assert many.creates_held == "75 slots would be blocked at once (one event would block 75)"
+    assert many.writes == 0
+    # Not seen changing (a room turned on after a preview, or the plan's later runs), or a
+    # person confirmed: they go ahead.
+    assert len(run([five_days], [], rooms=three).create) == 75
+    assert run([five_days], [], sudden={"long"}, rooms=three, force=True).creates_held is None
+    # Many small events are weighed each on its own, however a read gathered them.
+    small = [snap(f"e{i}", DAY + timedelta(days=i // 5, hours=2 * (i % 5)), 1) for i in range(60)]
+    assert run(small, [], sudden={f"e{i}" for i in range(60)}).creates_held is None
+
+
+def test_one_event_closing_a_room_for_a_week_waits_however_few_its_slots() -> None:
+    week = snap("week", DAY, 24 * 7 + 1)  # 10:00 one day to 11:00 a week later
+    held = run([week], [], sudden={"week"}, rooms={101: "full"})
+    assert held.create == [] and len(held.held_creates) == 36
+    assert held.creates_held is not None and "a week or more of room 101" in held.creates_held
+    six_days = snap("six", DAY, 24 * 6 + 1)
+    assert run([six_days], [], sudden={"six"}).creates_held is None
+    # A weekly series is one event per occurrence: each is short.
+    weekly = [snap(f"w{k}", DAY + timedelta(weeks=k), 1) for k in range(6)]
+    assert run(weekly, [], sudden={f"w{k}" for k in range(6)}).creates_held is None
+
+
+def test_a_held_event_keeps_waiting_while_everyday_changes_go_ahead() -> None:
+    big, small = snap("big", DAY, 24 * 10), snap("small", DAY + timedelta(days=20), 1)
+    later = run([big, small], [], sudden={"small"}, waiting={"big"})
+    assert [p.event_id for p in later.create] == ["small"]
+    assert {p.event_id for p in later.held_creates} == {"big"}
+    # Shortened by staff, it is weighed anew, and goes ahead.
+    short = snap("big", DAY, 3)
+    assert run([short], [], sudden={"big"}).creates_held is None
 
 
 @settings(max_examples=150, deadline=None)

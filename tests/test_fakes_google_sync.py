@@ -115,7 +115,7 @@ def watch(fake: FakeGoogle, address: str, channel_id: str = "ch1", **extra: Any)
 
 def test_staff_events_carry_what_a_person_sets(google: FakeGoogle) -> None:
     free = google.staff_event(CAL, "Lunch", at(2, 12), at(2, 13), transparency="transparent")
-    declined = google.staff_event(CAL, "Offsite", at(3, 9), at(3, 17), declined=True)
+    declined = google.staff_event(CAL, "Offsite", at(3, 9), at(3, 17), invitation="declined")
     holiday = google.staff_event(CAL, "Closed", date(2030, 3, 4), date(2030, 3, 6), all_day=True)
     events = {e["id"]: e for e in list_all(google, singleEvents="true")[0]}
     assert events[free]["transparency"] == "transparent"

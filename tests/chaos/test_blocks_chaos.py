@@ -4,7 +4,9 @@ Three rooms: rooms 1 and 2 share a "venue closed" calendar, room 3 has its own, 
 also where its bookings are written (so the product's own booking events sit among the staff
 events and must never block). For about 75 s staff add, move and delete events in Google
 (timed, all-day busy, one weekly series, some free, some overlapping) while customers book
-and cancel slots through Lockme, with faults on Google's calls (the standard mix: list calls
+and cancel slots through Lockme, and outsiders invite the shared calendar (one invitation
+from tomorrow to past the horizon is never answered; short ones are answered yes or maybe
+as the run goes), with faults on Google's calls (the standard mix: list calls
 included) and on Lockme's reservation writes (5xx, 429, answers dropped after the write
 committed), every worker SIGKILLed while a Lockme create waits in the fake, Redis losing
 every key mid-run while staff delete events that have blocks (then both services reconnected,
@@ -15,7 +17,8 @@ redelivery as the customers' messages, each before its write's answer.
 
 At the end the product's reservations in Lockme must be exactly the blocks the test's own
 model of the final staff events says (Lockme's rule: a slot is blocked when its start falls
-inside [event start, event end), busy events only, except slots a customer holds), with no
+inside [event start, event end), busy events only, invitations only once accepted, except
+slots a customer holds), with no
 customer booking touched, no calendar event for any block and every message acknowledged.
 ``CHAOS_SEED`` replays the plan; timing still varies between runs.
 """
@@ -56,6 +59,7 @@ from worker.flows.blocks.feed import FeedStore
 from worker.jobs.blocks_sync import AGAIN_FIELD, job_id
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme, Faults, fault_mix
+from worker.stores.block_rooms import BlockRooms
 
 pytestmark = pytest.mark.chaos
 __all__ = ["chaos_redis"]  # the fixture, shared with test_defaults.py
@@ -80,6 +84,12 @@ class Staff:
     all_day: bool = False
     busy: bool = True
     weeks: int = 1  # a weekly series' occurrences
+    answer: str | None = None  # an outsider's invitation: the owner's answer so far
+
+    @property
+    def blocks(self) -> bool:
+        """Busy, and the owner's own event or an invitation the owner accepted."""
+        return self.busy and self.answer in (None, "accepted")
 
     def spans(self) -> list[tuple[datetime, datetime]]:
         """The intervals it blocks, as aware instants (all-day: local midnights)."""
@@ -170,12 +180,36 @@ def add_event(
     return eid
 
 
+def invite(world: World, calendar_id: str, start: datetime, end: datetime) -> str:
+    """An outsider invites the calendar; nobody has answered yet."""
+    eid = world.google.staff_event(calendar_id, "Invitation", start, end, invitation="needsAction")
+    world.staff[eid] = Staff(calendar_id, start, end, answer="needsAction")
+    world.changed("invitation")
+    return eid
+
+
 def staff_step(world: World, rng: random.Random) -> None:
-    """One thing a person does in Google: mostly adds and moves, some deletes."""
+    """One thing a person does in Google: mostly adds and moves, some deletes; now and
+    then an outsider's invitation arrives, or the owner answers one yes or maybe."""
     calendar_id = rng.choice((SHARED, SHARED, OWN))
-    mine = [eid for eid, s in world.staff.items() if s.calendar_id == calendar_id]
+    mine = [
+        eid for eid, s in world.staff.items() if s.calendar_id == calendar_id and s.answer is None
+    ]
+    invitations = [
+        eid
+        for eid, s in world.staff.items()
+        if s.answer is not None and s.end - s.start < timedelta(days=1)  # type: ignore[operator]
+    ]
     roll = rng.random()
-    if roll < 0.45 or len(mine) < 3:
+    if roll < 0.05:
+        invite(world, SHARED, *timed_span(rng))
+    elif roll < 0.15 and invitations:
+        eid = rng.choice(invitations)
+        answer = rng.choice(("accepted", "accepted", "tentative"))
+        world.google.answer_invitation(world.staff[eid].calendar_id, eid, answer)
+        world.staff[eid].answer = answer
+        world.changed(f"answer {answer}")
+    elif roll < 0.45 or len(mine) < 3:
         kind = rng.choices(("timed", "all-day", "free"), weights=(6, 2, 2))[0]
         eid = add_event(world, rng, calendar_id, kind)
         if rng.random() < 0.25 and kind == "timed":
@@ -260,7 +294,7 @@ def covered(world: World, now: datetime) -> set[tuple[int, str, str]]:
     until = now + timedelta(days=90)
     wanted: set[tuple[int, str, str]] = set()
     for record in world.staff.values():
-        if not record.busy:
+        if not record.blocks:
             continue
         rooms = [room for room, cid in BLOCKS.items() if cid == record.calendar_id]
         for start, end in record.spans():
@@ -398,7 +432,10 @@ def store_lost(
 def tokens_gone(world: World, runtime: Runtime, rng: random.Random, pause: threading.Event):
     """A 410 on every sync token once the calendars are read (so that the full resync's
     removals are few: the guard holds a mass removal after a full read for a person),
-    then a change in each calendar, one of them a delete the resync must apply."""
+    then a change in each calendar, one of them a delete the resync must apply. Staff
+    resume once every calendar has had its full read: a change of theirs in between would
+    be one more removal the full read cannot explain, and enough of them make a mass
+    removal that waits for a person, by design."""
     pause.set()
     with world.lock:
         wait_for(lambda: blocks_quiet(runtime, world.google), 40, step=0.5)
@@ -408,13 +445,14 @@ def tokens_gone(world: World, runtime: Runtime, rng: random.Random, pause: threa
         short = [
             eid
             for eid, s in world.staff.items()
-            if s.calendar_id == SHARED and s.weeks == 1 and not s.all_day
+            if s.calendar_id == SHARED and s.weeks == 1 and not s.all_day and s.answer is None
         ]
         if short:
             eid = rng.choice(short)
             world.google.delete_staff_event(SHARED, eid)
             del world.staff[eid]
             world.changed("delete after 410")
+    wait_for(lambda: blocks_quiet(runtime, world.google), 40, step=0.5)
     pause.clear()
 
 
@@ -445,6 +483,10 @@ def test_blocks_converge_under_faults_kills_a_410_and_expiring_channels(
         add_event(world, rng, calendar_id, "timed")
     add_event(world, rng, SHARED, "weekly")
     add_event(world, rng, OWN, "all-day")
+    tomorrow = local(datetime.now(TZ).date() + timedelta(days=1), 0)
+    invite(world, SHARED, tomorrow, tomorrow + timedelta(days=95))
+    for _ in range(2):
+        invite(world, SHARED, *timed_span(rng))
     for _ in range(8):
         customer_books(world, rng)
     for room, calendar_id in BLOCKS.items():
@@ -519,6 +561,7 @@ def test_blocks_converge_under_faults_kills_a_410_and_expiring_channels(
         if (rid in world.cancelled) == (rid in live) or (rid in live and live[rid] != before)
     )
     block_events = events_of_blocks(google, lockme)
+    waiting = BlockRooms(runtime.redis, runtime.keys).held()
     renewed, lapsed = lapsed_renewals(google)
     unacked = sorted(set(lockme.messages) - lockme.acked)
     echoes = sum(
@@ -534,6 +577,8 @@ def test_blocks_converge_under_faults_kills_a_410_and_expiring_channels(
                 ("staff_ops", sum(v for k, v in world.ops.items() if "customer" not in k)),
                 ("customer_ops", world.ops["customer books"] + world.ops["customer cancels"]),
                 ("events", len(world.staff)),
+                ("invitations", world.ops["invitation"]),
+                ("answers", world.ops["answer accepted"] + world.ops["answer tentative"]),
                 ("blocks", sum(have.values())),
                 ("expected", len(want)),
                 ("conflicts", conflicts),
@@ -552,6 +597,7 @@ def test_blocks_converge_under_faults_kills_a_410_and_expiring_channels(
                 ("kills", workers.kills),
                 ("crashes", workers.crashes),
                 ("faults", fault_share(lockme, google)),
+                ("held", ";".join(h["reason"] for h in waiting) or 0),
                 ("quiet", quiet or ",".join(left)),
                 ("activity", f"{activity_s:.0f}s"),
                 ("wall", f"{wall:.0f}s"),
@@ -563,6 +609,7 @@ def test_blocks_converge_under_faults_kills_a_410_and_expiring_channels(
     assert deleted_meanwhile > 0, "no event with blocks was deleted while the store was empty"
     assert duplicates == [], duplicates
     assert (missing, extra) == ([], []), (missing, extra, logs)
+    assert waiting == [], waiting
     assert touched == [], touched
     assert block_events == []
     assert unacked == [], (unacked, logs)

@@ -6,10 +6,10 @@ in the blocks calendar blocks every slot of the room whose *start* falls inside
 [event start, event end); deleting the event frees them.
 
 What counts as blocking (docs/interface.md, "Calendar → Lockme blocks"): a busy event
-(``transparency`` opaque or absent), not cancelled, not declined by the calendar's owner, and
-not written by this product (``worker.domain.identity.is_ours``: a booking event read back as a
-block
-would block the very slot it shows). All-day events block from the local midnight of their
+(``transparency`` opaque or absent), not cancelled, not an invitation the calendar's owner
+has left unaccepted (``left_unaccepted``), and not written by this product
+(``worker.domain.identity.is_ours``: a booking event read back as a block would block the
+very slot it shows). All-day events block from the local midnight of their
 first day to the local midnight after their last, in the venue's zone; Google marks all-day
 events free by default, so only those staff made busy count.
 
@@ -40,9 +40,14 @@ TITLE_LIMIT = 100
 TITLED_PRIVACY = ("full", "no_contact")
 # The mass-removal guard: a plan that frees more than this many blocks at once, or at least
 # half the blocks of a room that has HALF_MIN_BLOCKS or more, waits for a person unless every
-# removal is explained by an event seen changing in the same read.
+# removal is explained by an event a read saw change (or a person confirmed).
 GUARD_MAX_FREES = 20
 HALF_MIN_BLOCKS = 4
+# The creation guard: the new blocks of an event a read saw appear or move wait for a person
+# when there are more than this many, or when they reach across a week or more of one room
+# (a long event closes every slot it spans; a week of closure is a person's decision).
+GUARD_MAX_CREATES = 50
+GUARD_MAX_CREATE_SPAN = timedelta(days=7)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 # The ledger's state of a block whose reservation exists (``worker.stores.block_ledger``).
 MADE = "made"
@@ -66,7 +71,6 @@ class SlotPlan:
     hour: time
     calendar_id: str
     event_id: str
-    title: str
     label: str
 
     @property
@@ -115,17 +119,19 @@ class Rehome:
 
     extid: str
     event_id: str
-    title: str
 
 
 @dataclass
 class Plan:
-    """What one sync of a blocks calendar will do; ``held`` says why the frees wait."""
+    """What one sync of a blocks calendar will do. ``held`` says why the frees wait for a
+    person; ``held_creates`` are the creates that wait, and ``creates_held`` says why."""
 
     create: list[SlotPlan] = field(default_factory=list)
     free: list[Made] = field(default_factory=list)
     rehome: list[Rehome] = field(default_factory=list)
     held: str | None = None
+    held_creates: list[SlotPlan] = field(default_factory=list)
+    creates_held: str | None = None
 
     @property
     def writes(self) -> int:
@@ -160,15 +166,22 @@ def _instant(when: Any, tz: ZoneInfo) -> datetime | None:
     return None
 
 
-def declined_by_owner(event: dict[str, Any]) -> bool:
-    """Whether the calendar's owner declined the event (an invitation they are not going to)."""
+def left_unaccepted(event: dict[str, Any]) -> bool:
+    """Whether the event is an invitation the calendar's owner has not accepted: it lists
+    the calendar among its attendees (``self``) with any answer but ``accepted`` (not
+    answered yet, maybe, no). Anyone may invite a calendar, so an invitation closes slots
+    only once the owner says yes. The owner's own event (``organizer.self``, or no
+    attendee entry for the calendar) is no invitation and blocks, unless they declined it."""
     attendees = event.get("attendees")
     if not isinstance(attendees, list):
         return False
-    return any(
-        isinstance(a, dict) and a.get("self") and a.get("responseStatus") == "declined"
-        for a in attendees
-    )
+    answers = [a.get("responseStatus") for a in attendees if isinstance(a, dict) and a.get("self")]
+    if not answers:
+        return False
+    organizer = event.get("organizer")
+    if isinstance(organizer, dict) and organizer.get("self"):
+        return "declined" in answers
+    return "accepted" not in answers
 
 
 def blocking_span(event: dict[str, Any], tz: ZoneInfo) -> Span | None:
@@ -177,7 +190,7 @@ def blocking_span(event: dict[str, Any], tz: ZoneInfo) -> Span | None:
         return None
     if event.get("transparency") not in (None, "", "opaque"):
         return None
-    if declined_by_owner(event):
+    if left_unaccepted(event):
         return None
     try:
         start, end = _instant(event.get("start"), tz), _instant(event.get("end"), tz)
@@ -219,7 +232,9 @@ def covered_slots(
 
 
 def one_line(text: Any, limit: int = TITLE_LIMIT) -> str:
-    """An event's title as one short line of plain text (control characters folded)."""
+    """An event's title as one short line of plain text (control characters folded), as
+    long as the label and the status page show it: the feed stores no more of it, so a
+    title of any length costs the same few bytes, once per event."""
     cleaned = _CONTROL.sub(" ", str(text or "")).strip()
     return cleaned[:limit]
 
@@ -232,7 +247,7 @@ def block_label(title: str, privacy: str) -> str:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A blocking event as the feed keeps it."""
+    """A blocking event as the feed keeps it (the title cut as the label shows it)."""
 
     event_id: str
     span: Span
@@ -257,7 +272,7 @@ class Snapshot:
         if start.tzinfo is None or end.tzinfo is None or end <= start:
             return None
         span = Span(start.astimezone(UTC), end.astimezone(UTC))
-        return cls(str(raw["id"]), span, str(raw.get("summary") or ""))
+        return cls(str(raw["id"]), span, one_line(raw.get("summary")))
 
 
 def plan(
@@ -271,6 +286,8 @@ def plan(
     now: datetime,
     until: datetime,
     explained: set[str] | None = None,
+    sudden: set[str] | None = None,
+    waiting: set[str] | None = None,
     force: bool = False,
 ) -> Plan:
     """What to write so that Lockme's blocks of ``rooms`` (room id → privacy level) equal
@@ -279,9 +296,14 @@ def plan(
     ``made`` are the ledger's records of this calendar's blocks. A *pending* one (its create
     was cut short) whose slot is still wanted is planned again under its own extid, which
     the writer completes (it looks the extid up before creating). Past slots are left alone
-    both ways: a block whose slot has started is history, not a plan. ``explained`` names
-    the events the read saw change; frees of other events' blocks are what the guard
-    weighs, unless ``force`` (a person confirmed the plan, or turned the room's blocks off).
+    both ways: a block whose slot has started is history, not a plan.
+
+    Two guards make a surprising plan wait for a person, unless ``force`` (a person
+    confirmed it, or turned the room's blocks off). ``explained`` names the events whose
+    removal a read saw (or a person confirmed): frees of other events' blocks are what the
+    removal guard weighs. ``sudden`` names the events a read saw appear or change: their
+    new blocks are what the creation guard weighs. ``waiting`` names events whose creates
+    an earlier plan held and no read has changed since: they keep waiting.
     """
     covering: dict[str, list[tuple[Snapshot, int, date, time]]] = {}
     for event in sorted(events, key=lambda e: (e.span.start, e.event_id)):
@@ -313,7 +335,7 @@ def plan(
             event, room_id, day, hour = owner
             result.create.append(_slot_plan(record.extid, calendar_id, owner, rooms[room_id]))
         elif record.event_id not in here:
-            result.rehome.append(Rehome(record.extid, owner[0].event_id, owner[0].title))
+            result.rehome.append(Rehome(record.extid, owner[0].event_id))
     for key, candidates in covering.items():
         if key in taken:
             continue
@@ -323,7 +345,32 @@ def plan(
     result.create.sort(key=lambda p: (p.day, p.hour, p.room_id))
     if not force:
         result.held = guard(result.free, future, explained or set())
+        _hold_creates(result, sudden or set(), waiting or set())
     return result
+
+
+def _hold_creates(result: Plan, sudden: set[str], waiting: set[str]) -> None:
+    """Move the creates the creation guard holds from ``result.create`` to
+    ``result.held_creates``: those of each ``sudden`` event that trips it, and those of
+    events still ``waiting`` from an earlier plan. Other creates go ahead, so a held event
+    never keeps staff's everyday changes from Lockme.
+
+    The guard weighs one event at a time, not a read's sum: how many changes one read
+    gathers depends on timing (a push, a retry's wait), and the same edits must meet the
+    same guard however they were read."""
+    new: dict[str, list[SlotPlan]] = {}
+    for p in result.create:
+        if p.event_id in sudden:
+            new.setdefault(p.event_id, []).append(p)
+    why = {event_id: create_guard(creates) for event_id, creates in new.items()}
+    held = set(waiting) | {event_id for event_id, reason in why.items() if reason}
+    result.held_creates = [p for p in result.create if p.event_id in held]
+    if result.held_creates:
+        result.create = [p for p in result.create if p.event_id not in held]
+        reasons = "; ".join(sorted({reason for reason in why.values() if reason}))
+        result.creates_held = f"{len(result.held_creates)} slots would be blocked at once" + (
+            f" ({reasons})" if reasons else ""
+        )
 
 
 def _slot_plan(
@@ -337,7 +384,6 @@ def _slot_plan(
         hour=hour,
         calendar_id=calendar_id,
         event_id=event.event_id,
-        title=event.title,
         label=block_label(event.title, privacy),
     )
 
@@ -361,6 +407,24 @@ def guard(frees: list[Made], blocks: list[Made], explained: set[str]) -> str | N
         removed = sum(1 for r in frees if r.room_id == room_id)
         if total >= HALF_MIN_BLOCKS and removed * 2 >= total:
             return f"{removed} of room {room_id}'s {total} blocks would be removed at once"
+    return None
+
+
+def create_guard(creates: list[SlotPlan]) -> str | None:
+    """Why one event's new blocks must wait for a person, or None: more than
+    ``GUARD_MAX_CREATES`` of them, or a room's slots across ``GUARD_MAX_CREATE_SPAN`` or more.
+
+    One busy event from now to the horizon closes every slot for months: an invitation
+    accepted by mistake, or a date typed a year out. Blocks made go on sale again only
+    when someone notices, so a change that large is shown to a person first."""
+    if len(creates) > GUARD_MAX_CREATES:
+        return f"one event would block {len(creates)}"
+    reach: dict[int, list[datetime]] = {}
+    for p in creates:
+        reach.setdefault(p.room_id, []).append(datetime.combine(p.day, p.hour))
+    for room_id, starts in sorted(reach.items()):
+        if max(starts) - min(starts) >= GUARD_MAX_CREATE_SPAN:
+            return f"one event would block a week or more of room {room_id}"
     return None
 
 

@@ -34,7 +34,8 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
         if report is None:
             print(f"lockme-sync: room {args.room_id} has no blocks calendar", file=sys.stderr)
             return 1
-        print(f"applied: {report.freed} removed, {report.created} blocked")
+        rest = "; the rest follows in the background" if report.more else ""
+        print(f"applied: {report.freed} removed, {report.created} blocked{rest}")
         return 0
     if not args.calendar_id:
         current = rooms.calendar_of(args.room_id)
@@ -71,5 +72,7 @@ def add_parser(sub: Any, runtime_of: Callable[[Settings], Runtime]) -> None:
     mode.add_argument(
         "--off", action="store_true", help="stop, and remove the blocks made for the room"
     )
-    mode.add_argument("--confirm", action="store_true", help="apply removals held for a person")
+    mode.add_argument(
+        "--confirm", action="store_true", help="apply removals or blocks held for a person"
+    )
     blocks.set_defaults(func=lambda args, settings: run(args, runtime_of(settings)))

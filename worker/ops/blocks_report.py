@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from worker.domain.block_rules import MADE, TITLED_PRIVACY
+from worker.domain.block_rules import GUARD_MAX_CREATES, MADE, TITLED_PRIVACY
 from worker.flows.blocks.adopt import last_checked
 from worker.flows.blocks.channels import ChannelStore
 from worker.flows.blocks.feed import FeedStore
@@ -62,14 +62,15 @@ def _listed(
     record: BlockRecord,
     events: dict[tuple[str, str], dict[str, Any]],
 ) -> dict[str, Any]:
-    """One block as staff see it; the event's title and link only where privacy allows."""
+    """One block as staff see it; the event's title and link only where privacy allows,
+    both from the event's one entry in the feed's snapshot."""
     shown = titled(record.room_id)
     event = events.get((record.calendar_id, record.event_id), {})
     return {
         "room_id": record.room_id,
         "date": record.date,
         "hour": record.hour,
-        "title": record.title if shown else None,
+        "title": event.get("summary") or None if shown else None,
         "link": event.get("link") or None if shown else None,
         "calendar_id": record.calendar_id,
         "reservation_id": record.reservation_id,
@@ -130,19 +131,31 @@ def _conflict(
 
 
 def alerts(runtime: Runtime, where: str) -> list[Alert]:
-    """The blocks conditions that need a person: removals held by the guard, and slots a
-    staff event covers that a customer's booking holds (named by count, never by customer)."""
+    """The blocks conditions that need a person: removals or creates held by the guards,
+    and slots a staff event covers that a customer's booking holds (named by count, never by
+    customer)."""
     found: list[Alert] = []
     rooms = BlockRooms(runtime.redis, runtime.keys)
+    confirm = "then confirm on the status page or with lockme-sync blocks ROOM_ID --confirm."
     for held in rooms.held():
-        found.append(
-            Alert(
-                "blocks_held",
-                f"Blocks: {held['reason']}, after a read of the calendar that did not show "
-                f"those events going. Nothing was removed; see {where}, then confirm on the "
-                "status page or with lockme-sync blocks ROOM_ID --confirm.",
+        if held.get("frees"):
+            found.append(
+                Alert(
+                    "blocks_held",
+                    f"Blocks: {held['frees']} blocks would be removed at once, after a read of "
+                    f"the calendar that did not show those events going. Nothing was removed; "
+                    f"see {where}, {confirm}",
+                )
             )
-        )
+        if held.get("creates"):
+            found.append(
+                Alert(
+                    "blocks_held_creates",
+                    f"Blocks: {held['creates']} slots would be blocked at once (an event "
+                    f"closing more than {GUARD_MAX_CREATES}, or a week or more of one room). "
+                    f"Nothing was blocked yet; see {where}, {confirm}",
+                )
+            )
     conflicts = BlockLedger(runtime.redis, runtime.keys).conflicts()
     if conflicts:
         found.append(

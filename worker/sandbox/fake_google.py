@@ -588,10 +588,12 @@ class FakeGoogle(FakeServer):
         all_day: bool = False,
         transparency: str | None = None,
         recurrence: list[str] | None = None,
-        declined: bool = False,
+        invitation: str | None = None,
     ) -> str:
-        """A person adds an event in Calendar's UI; returns its id. ``declined``: someone
-        else's invitation that the calendar's owner declined. Watchers get a push."""
+        """A person adds an event in Calendar's UI; returns its id. ``invitation``: instead,
+        someone else's invitation to the calendar, with the owner's answer as Google spells
+        it (``needsAction`` not answered yet, ``tentative``, ``accepted``, ``declined``).
+        Watchers get a push."""
         with self.lock:
             cid = self._resolve(calendar_id)
             calendar = self.calendars[cid]
@@ -606,16 +608,30 @@ class FakeGoogle(FakeServer):
                 body["recurrence"] = list(recurrence)
             event_id = secrets.token_hex(13)
             event = self._new_event(cid, calendar, body, event_id)
-            if declined:
+            if invitation is not None:
                 organizer = {"email": "organiser@example.com", "displayName": "Organiser"}
                 event["creator"] = dict(organizer)
                 event["organizer"] = dict(organizer)
                 event["attendees"] = [
                     {"email": organizer["email"], "organizer": True, "responseStatus": "accepted"},
-                    {"email": cid, "self": True, "responseStatus": "declined"},
+                    {"email": cid, "self": True, "responseStatus": invitation},
                 ]
             self._touch(cid, event_id, None)
             return event_id
+
+    def answer_invitation(self, calendar_id: str, event_id: str, response: str) -> None:
+        """The calendar's owner answers an invitation (Yes: ``accepted``, Maybe:
+        ``tentative``, No: ``declined``) in Calendar's UI."""
+        with self.lock:
+            cid = self._resolve(calendar_id)
+            event = self.calendars[cid]["events"][event_id]
+            before = copy.deepcopy(event)
+            for attendee in event.get("attendees") or []:
+                if attendee.get("self"):
+                    attendee["responseStatus"] = response
+            event["etag"] = self._etag()
+            event["updated"] = utc_now_rfc3339()
+            self._touch(cid, event_id, before)
 
     def move_staff_event(
         self,

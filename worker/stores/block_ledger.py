@@ -15,7 +15,7 @@ once the reservation's id is known. Four hashes, written together in one transac
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import date, time
 from typing import Any
 
@@ -45,7 +45,10 @@ return 1
 
 @dataclass(frozen=True)
 class BlockRecord:
-    """One block, as ``blocks_made`` stores it (``date`` ``YYYY-MM-DD``, ``hour`` ``HH:MM``)."""
+    """One block, as ``blocks_made`` stores it (``date`` ``YYYY-MM-DD``, ``hour`` ``HH:MM``).
+
+    It names its event, not the event's title: a title is kept once per event, in the
+    feed's snapshot, not once per slot it blocks."""
 
     extid: str
     room_id: int
@@ -55,7 +58,6 @@ class BlockRecord:
     event_id: str
     reservation_id: int | None
     state: str
-    title: str
     at: str
 
     @property
@@ -67,7 +69,10 @@ class BlockRecord:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> BlockRecord:
-        return cls(**json.loads(raw))
+        """From the stored JSON; fields it no longer has (records written before titles
+        moved to the snapshot carry one) are ignored."""
+        stored = json.loads(raw)
+        return cls(**{f.name: stored[f.name] for f in fields(cls)})
 
 
 class BlockLedger:
@@ -90,7 +95,6 @@ class BlockLedger:
         hour: time,
         calendar_id: str,
         event_id: str,
-        title: str,
     ) -> BlockRecord:
         """Record that a block is about to be made (before the create), with its slot."""
         record = BlockRecord(
@@ -102,7 +106,6 @@ class BlockLedger:
             event_id=event_id,
             reservation_id=None,
             state=PENDING,
-            title=title,
             at=now_iso(),
         )
         pipe = self.redis.pipeline(transaction=True)
@@ -122,12 +125,12 @@ class BlockLedger:
         pipe.execute()
         return done
 
-    def rehome(self, extid: str, event_id: str, title: str) -> None:
+    def rehome(self, extid: str, event_id: str) -> None:
         """Hand a block to another event covering its slot: Lockme is not touched (the
         reservation and its extid stay), only which event the block now answers to."""
         record = self.get(extid)
         if record is not None:
-            moved = replace(record, event_id=event_id, title=title)
+            moved = replace(record, event_id=event_id)
             self.redis.hset(self.keys.blocks_made, extid, moved.to_json())
 
     def drop(self, extid: str) -> bool:

@@ -8,6 +8,7 @@ events in it never block: ``worker.domain.identity``).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import redis
@@ -45,13 +46,42 @@ class BlockRooms:
         self.redis.hdel(self.keys.blocks_rooms, str(room_id))
 
     # --- plans waiting for a person -----------------------------------------------------
-    def hold(self, calendar_id: str, reason: str, frees: int) -> None:
-        """Keep the reason a sync's removals wait (kept until a sync no longer needs it)."""
-        record = {"calendar_id": calendar_id, "reason": reason, "frees": frees, "at": now_iso()}
+    def hold(
+        self, calendar_id: str, reason: str, frees: int, creates: int, events: Iterable[str]
+    ) -> None:
+        """Keep why a sync's removals (``frees`` of them) or creates wait, and the events
+        whose creates wait (kept until a sync no longer needs it)."""
+        record = {
+            "calendar_id": calendar_id,
+            "reason": reason,
+            "frees": frees,
+            "creates": creates,
+            "events": sorted(events),
+            "at": now_iso(),
+        }
         self.redis.set(self.keys.blocks_held(calendar_id), json.dumps(record))
 
     def release(self, calendar_id: str) -> None:
         self.redis.delete(self.keys.blocks_held(calendar_id))
+
+    def waiting_events(self, calendar_id: str) -> frozenset[str]:
+        """The events whose creates the calendar's held plan keeps waiting."""
+        raw = self.redis.get(self.keys.blocks_held(calendar_id))
+        return frozenset(json.loads(raw).get("events") or []) if raw else frozenset()
+
+    def approved(self, calendar_id: str) -> frozenset[str]:
+        """The events whose blocks are being removed on a read's or a person's word."""
+        members = self.redis.smembers(self.keys.blocks_approved(calendar_id))
+        return frozenset(text(m) for m in members)
+
+    def keep_approved(self, calendar_id: str, event_ids: Iterable[str]) -> None:
+        """Remember the events whose removals are left for the next runs (none: forget)."""
+        key = self.keys.blocks_approved(calendar_id)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(key)
+        if event_ids:
+            pipe.sadd(key, *sorted(event_ids))
+        pipe.execute()
 
     def held(self) -> list[dict[str, Any]]:
         """Every plan waiting for a person, one per blocks calendar."""

@@ -247,8 +247,13 @@ class Keys:
         return self._k("blocks:checked")
 
     def blocks_held(self, calendar_id: str) -> str:
-        """JSON of a surprising plan (many removals) waiting for a person to confirm it."""
+        """JSON of a surprising plan (many removals or creates) waiting for a person."""
         return self._k(f"blocks:held:{calendar_id}")
+
+    def blocks_approved(self, calendar_id: str) -> str:
+        """Set of event ids whose blocks' removal a read explained or a person confirmed,
+        while removals are left for later runs (they are not asked about again)."""
+        return self._k(f"blocks:approved:{calendar_id}")
 
     def blocks_channel(self, channel_id: str) -> str:
         """JSON of a Google push channel: its calendar, secret token, resource id, expiry."""

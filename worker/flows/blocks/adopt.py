@@ -184,7 +184,7 @@ class LockmeCheck:
             if current is None or not _same_slot(current, found):
                 return False
             record = self.ledger.pending(
-                found.extid, found.room_id, found.day, found.hour, calendar_id, ADOPTED, ""
+                found.extid, found.room_id, found.day, found.hour, calendar_id, ADOPTED
             )
             self.ledger.made(record, found.reservation_id or reservation_id_of(current))
             return True

@@ -98,18 +98,35 @@ class BlocksSync:
                 return provider
         return ""
 
-    def _plan(self, calendar_id: str, read: FeedRead | None, *, force: bool) -> Plan:
-        """The plan of one calendar from its stored snapshot (``read`` says what changed)."""
+    def _plan(
+        self,
+        calendar_id: str,
+        read: FeedRead | None,
+        explained: set[str],
+        *,
+        first: bool,
+        force: bool,
+    ) -> Plan:
+        """The plan of one calendar from its stored snapshot (``read`` says what changed).
+
+        ``explained`` (the events whose removal earlier runs were told to finish) gains the
+        events an incremental read saw change or go. The creation guard weighs the events
+        any read saw appear or move, except on the calendar's ``first`` read: a person
+        turned it on after a preview of those very blocks."""
         now, until = self._window()
         snapshot = self.feed_store.snapshot(calendar_id).values()
-        explained: set[str] = set()
-        if read is not None and not read.full:
-            explained = set(read.changed) | set(read.removed)
-        if read is not None and read.full and not read.empty:
-            # Blocks adopted from Lockme (``adopt``) whose slots no event covers: a full
-            # read that found the calendar's events is the first and only account of what
-            # happened to theirs. After an empty one, the guard weighs them as any removal.
-            explained.add(ADOPTED)
+        sudden: set[str] = set()
+        if read is not None:
+            if not read.full:
+                explained |= set(read.changed) | set(read.removed)
+            elif not read.empty:
+                # Blocks adopted from Lockme (``adopt``) whose slots no event covers: a full
+                # read that found the calendar's events is the first and only account of what
+                # happened to theirs. After an empty one, the guard weighs them as any removal.
+                explained.add(ADOPTED)
+            if not first:
+                sudden = set(read.changed)
+        waiting = set(self.rooms.waiting_events(calendar_id)) - sudden
         return plan(
             calendar_id,
             self._privacy(self.rooms.rooms_of(calendar_id)),
@@ -120,13 +137,15 @@ class BlocksSync:
             now=now,
             until=until,
             explained=explained,
+            sudden=sudden,
+            waiting=waiting,
             force=force,
         )
 
     def sync(self, calendar_id: str, *, force: bool = False) -> SyncReport:
         """Read the calendar's changes and write them into Lockme (see the module doc).
 
-        ``force`` applies removals the guard would hold: a person confirmed them."""
+        ``force`` applies what the guards would hold: a person confirmed it."""
         report = SyncReport(calendar_id)
         waiting = self.waiting_for()
         if waiting:
@@ -149,29 +168,46 @@ class BlocksSync:
         # Blocks made before a store loss are adopted before the first plan (``adopt``).
         self.check.ensure(rooms)
         used = bool(rooms)
+        first = not self.feed_store.state(calendar_id).get("synced_at")
         read = self.feed.read(calendar_id) if used else None
         report.full = bool(read and read.full)
+        explained = set(self.rooms.approved(calendar_id))
         # A calendar no room uses any more frees its blocks: a person changed the setting.
-        self._apply(self._plan(calendar_id, read, force=force or not used), report)
+        result = self._plan(calendar_id, read, explained, first=first, force=force or not used)
+        self._apply(result, report, explained)
         if not used:
             self.channels.stop(calendar_id)
             self.feed_store.forget(calendar_id)
 
-    def _apply(self, result: Plan, report: SyncReport) -> None:
+    def _apply(self, result: Plan, report: SyncReport, explained: set[str]) -> None:
+        """Make the plan's writes, up to ``WRITES_PER_RUN``, and keep what waits: the held
+        parts for a person, and the approved removals left for the next runs (which then
+        apply them without asking: a change staff made is applied whole)."""
         budget = WRITES_PER_RUN
         for move in result.rehome:
-            self.ledger.rehome(move.extid, move.event_id, move.title)
+            self.ledger.rehome(move.extid, move.event_id)
             report.rehomed += 1
-        if result.held:
-            report.held = result.held
-            self.rooms.hold(report.calendar_id, result.held, len(result.free))
+        report.held = "; ".join(r for r in (result.held, result.creates_held) if r) or None
+        if report.held:
+            self.rooms.hold(
+                report.calendar_id,
+                report.held,
+                len(result.free) if result.held else 0,
+                len(result.held_creates),
+                {p.event_id for p in result.held_creates},
+            )
         else:
             self.rooms.release(report.calendar_id)
+        if result.held:
+            left = [r for r in result.free if r.event_id in explained]
+        else:
             for record in result.free[:budget]:
                 self.writer.free(cast(BlockRecord, record))
                 report.freed += 1
             budget -= report.freed
-        self._forget_stale_conflicts(report.calendar_id, result.create)
+            left = result.free[report.freed :]
+        self.rooms.keep_approved(report.calendar_id, {r.event_id for r in left})
+        self._forget_stale_conflicts(report.calendar_id, result.create + result.held_creates)
         due = self._due(result.create)
         for slot in due[:budget]:
             outcome = self.writer.block(slot)

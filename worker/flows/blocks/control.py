@@ -1,5 +1,5 @@
 """What a person does with blocks, from the terminal or the rooms page: look before
-turning them on, turn them on, turn them off, and confirm removals the guard held.
+turning them on, turn them on, turn them off, and confirm a plan the guards held.
 
 Each step is explicit because it writes into a venue's live Lockme account: turning on
 shows what will be written first (``preview``); turning off removes only the reservations
@@ -69,10 +69,17 @@ def turn_off(runtime: Runtime, room_id: int) -> int:
 
 
 def confirm(runtime: Runtime, room_id: int) -> SyncReport | None:
-    """Apply the room's calendar's held removals now (None: the room has no blocks)."""
+    """Apply the room's calendar's held plan now (None: the room has no blocks). One run
+    makes ``WRITES_PER_RUN`` writes; the rest is queued, and those runs finish it without
+    asking again (the removals are remembered as approved, the creates no longer wait)."""
     sync = BlocksSync(runtime)
     calendar_id = sync.rooms.calendar_of(room_id)
-    return sync.sync(calendar_id, force=True) if calendar_id else None
+    if calendar_id is None:
+        return None
+    report = sync.sync(calendar_id, force=True)
+    if report.more:
+        request_sync(runtime, calendar_id)
+    return report
 
 
 def stop_push(runtime: Runtime) -> None:

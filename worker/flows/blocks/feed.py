@@ -23,7 +23,7 @@ from typing import Any
 import redis
 
 from worker.config import Settings
-from worker.domain.block_rules import Span, blocking_span
+from worker.domain.block_rules import Span, blocking_span, one_line
 from worker.gateways.google_calendar import GoogleCalendar, SyncTokenGone
 from worker.stores.keys import Keys
 
@@ -49,12 +49,13 @@ class FeedRead:
 
 
 def _entry(event: dict[str, Any], span: Span) -> dict[str, str]:
-    """The snapshot's form of a blocking event: its span as ISO instants and what shows."""
+    """The snapshot's form of a blocking event: its span as ISO instants and what shows
+    (the title as cut for the label: the one copy of it the product keeps)."""
     return {
         "id": str(event["id"]),
         "start": span.start.astimezone(UTC).isoformat(),
         "end": span.end.astimezone(UTC).isoformat(),
-        "summary": str(event.get("summary") or ""),
+        "summary": one_line(event.get("summary")),
         "link": str(event.get("htmlLink") or ""),
         "updated": str(event.get("updated") or ""),
     }

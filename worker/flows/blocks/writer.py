@@ -92,7 +92,6 @@ class Writer:
                 plan.hour,
                 plan.calendar_id,
                 plan.event_id,
-                plan.title,
             )
             found = self.lockme.reservation_by_ext(plan.room_id, plan.extid)
             if found is None:
