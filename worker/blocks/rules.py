@@ -30,6 +30,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from worker.identity import block_extid, is_ours
+from worker.printable import printable
 
 # What the reservation says in Lockme's panel, so staff know where it comes from and where
 # to change it; the event's title follows it where the room's privacy level names people.
@@ -217,9 +218,12 @@ def covered_slots(
 
 
 def one_line(text: Any, limit: int = TITLE_LIMIT) -> str:
-    """An event's title as one short line of plain text (control characters folded)."""
+    """An event's title as one short line of plain text: line breaks and the other C0
+    controls folded to a space, then the terminal's filter (``printable``) for the rest, so
+    that a C1 control or a bidi override in an outsider's title cannot hide or reorder what
+    Lockme's panel shows."""
     cleaned = _CONTROL.sub(" ", str(text or "")).strip()
-    return cleaned[:limit]
+    return printable(cleaned)[:limit]
 
 
 def block_label(title: str, privacy: str) -> str:
