@@ -24,7 +24,7 @@ import redis
 
 from worker.blocks.rules import Span, blocking_span
 from worker.config import Settings
-from worker.gcal import GoogleCalendar, SyncTokenGone
+from worker.gcal import GoogleCalendar, ReadTooLarge, SyncTokenGone
 from worker.keys import Keys
 
 # The full read starts a day back: an event under way blocks its remaining slots.
@@ -153,12 +153,15 @@ class Feed:
     def read(self, calendar_id: str) -> FeedRead:
         """Bring the snapshot up to date: incrementally with the stored token, in full when
         there is none or Google says it is stale. Errors other than a stale token (the
-        gateway's classes) propagate and leave the stored state as it was."""
+        gateway's classes, a full read past the gateway's limits among them) propagate and
+        leave the stored state as it was."""
         token = self.store.sync_token(calendar_id)
         if token:
             try:
                 items, next_token = self.calendar.changes(calendar_id, token)
-            except SyncTokenGone:
+            except (SyncTokenGone, ReadTooLarge):
+                # Too many changes to read at once (an import of years of events): the
+                # full read is bounded by the horizon, and its own limits hold if not.
                 return self._full(calendar_id)
             return self._incremental(calendar_id, items, next_token)
         return self._full(calendar_id)
