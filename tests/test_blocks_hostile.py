@@ -196,3 +196,78 @@ def test_preview_of_a_mistyped_page_is_a_sync_error_not_a_crash(
     fake_google.faults.add("GET", LISTS, status=200, body={"items": "abc"})
     with pytest.raises(MalformedAnswer):
         control.preview(runtime, ROOM, CAL)
+
+
+# --- item 8a: a sync with no changes costs O(changes) -----------------------------------
+SETTINGS_READS = r"/room/\d+/(day|date)/"
+
+
+def settled(venue: BlocksSync, fake_lockme: FakeLockme, rt: Runtime) -> None:
+    """Sync until a plan writes nothing, then forget the cached slot settings: a sync that
+    plans again has to ask Lockme for them, one that does not plan asks nothing."""
+    while venue.sync(CAL).more:
+        pass
+    venue.sync(CAL)
+    cached = rt.redis.keys(rt.keys.blocks_slots(ROOM, "*"))
+    rt.redis.delete(*cached)
+    fake_lockme.clear_requests()
+
+
+def test_a_sync_that_reads_no_change_plans_nothing_however_large_the_calendar(
+    venue: BlocksSync, runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    for day in range(1, 41):
+        for hour in (10, 13, 16):
+            fake_google.staff_event(
+                CAL, "Staff", local(runtime, day, hour), local(runtime, day, hour + 1)
+            )
+    settled(venue, fake_lockme, runtime)
+    lists = fake_google.count("GET", LISTS)
+    report = venue.sync(CAL)
+    # One list call that found nothing; no slot settings read, no Lockme call at all.
+    assert fake_google.count("GET", LISTS) == lists + 1 and not report.full
+    assert fake_lockme.count(None, SETTINGS_READS) == 0 and len(fake_lockme.requests) == 0
+    assert report.created == report.freed == 0 and not report.planned
+
+
+def test_a_change_read_after_a_quiet_plan_is_planned(
+    venue: BlocksSync, runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    fake_google.staff_event(CAL, "Staff", local(runtime, 1, 10), local(runtime, 1, 11))
+    settled(venue, fake_lockme, runtime)
+    fake_google.staff_event(CAL, "Boiler", local(runtime, 2, 11), local(runtime, 2, 12))
+    assert venue.sync(CAL).created == 1
+
+
+def test_changes_read_by_a_sync_that_failed_are_planned_by_the_next(
+    venue: BlocksSync, runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    fake_google.staff_event(CAL, "Staff", local(runtime, 1, 10), local(runtime, 1, 11))
+    settled(venue, fake_lockme, runtime)
+    fake_google.staff_event(CAL, "Boiler", local(runtime, 2, 11), local(runtime, 2, 12))
+    # The read takes the change in (its token moves on); Lockme then fails the write.
+    fake_lockme.faults.add("GET", SETTINGS_READS, status=400)
+    with pytest.raises(SyncError):
+        venue.sync(CAL)
+    fake_lockme.faults.clear()
+    assert venue.sync(CAL).created == 1
+
+
+def test_a_room_added_and_a_block_lost_are_planned_at_once(
+    venue: BlocksSync, runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    fake_google.staff_event(CAL, "Staff", local(runtime, 1, 10), local(runtime, 1, 11))
+    settled(venue, fake_lockme, runtime)
+    fake_lockme.add_room(ROOM + 1, "Bank Heist")
+    BlockRooms(runtime.redis, runtime.keys).set(ROOM + 1, CAL)
+    assert venue.sync(CAL).created == 1
+    venue.sync(CAL)
+    assert not venue.sync(CAL).planned
+    # A block deleted in Lockme's panel: the webhook drops it from the ledger (whose
+    # generation moves), and the next sync makes it again.
+    (record, *_) = venue.ledger.for_room(ROOM)
+    assert record.reservation_id is not None
+    fake_lockme.delete_reservation(record.reservation_id)
+    venue.ledger.drop(record.extid)
+    report = venue.sync(CAL)
+    assert report.planned and report.created == 1
