@@ -268,7 +268,7 @@ def booking_changed(runtime: Runtime, room_id: int, *, lost_block: bool = False)
 
 
 def _counts(report: SyncReport) -> dict[str, Any]:
-    fields = ("created", "freed", "rehomed", "conflicts", "full", "more")
+    fields = ("created", "freed", "rehomed", "conflicts", "full", "more", "planned")
     return {name: getattr(report, name) for name in fields}
 
 
