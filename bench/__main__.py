@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bench import freshness, receiver, twoway, workers
 from bench.harness import ROOT, stack
+from worker.flows.blocks.calendar_sync import SETTLED_S
 from worker.jobs.blocks_sync import POLL_S
 
 QUOTA = 50
@@ -183,6 +184,9 @@ def run() -> list[Row]:
     )
 
     rows += two_way_rows(twoway.figures())
+    rows += quiet_rows(
+        twoway.quiet_sync(twoway.QUIET_EVENTS), twoway.quiet_sync(twoway.QUIET_BASELINE)
+    )
 
     worker_rss = max(quota.peak_rss_mb, *(d.peak_rss_mb for d in kinds.values()))
     rows.append(
@@ -265,6 +269,31 @@ def two_way_rows(found: dict[str, twoway.TwoWay]) -> list[Row]:
             "",
             "1 / 1",
             push_calm.creates_per_block <= 1.0 and push_calm.deletes_per_free <= 1.0,
+        ),
+    ]
+
+
+def quiet_rows(big: twoway.Quiet, small: twoway.Quiet) -> list[Row]:
+    """A blocks sync that reads no change, large calendar against small, and the sync that
+    plans again (after a ledger write, or every ``SETTLED_S``)."""
+    ratio = big.quiet_s / small.quiet_s
+    return [
+        Row(
+            f"two-way sync that reads no change, {big.events:,}-event calendar "
+            f"(median of {twoway.QUIET_ROUNDS})",
+            f"{big.quiet_s * 1000:.0f} ms",
+            f"{small.quiet_s * 1000:.0f} ms, {small.events:,} events",
+            f"{ratio:.2f}",
+            "≤ 2: O(changes), not O(calendar)",
+            ratio <= 2,
+        ),
+        Row(
+            f"two-way sync that plans again and writes nothing, {big.events:,} events "
+            f"(after a ledger write, or every {SETTLED_S // 60} min)",
+            f"{big.replan_s:.2f} s",
+            f"{small.replan_s:.2f} s, {small.events:,} events",
+            f"{big.replan_s / small.replan_s:.0f}",
+            "",
         ),
     ]
 

@@ -13,6 +13,12 @@ few changes, each due within two poll intervals. Every run is made with the faul
 (``worker.sandbox.fault_mix``: the standard mix and Lockme's reservation writes) and
 without faults. ``python -m bench.twoway`` runs it alone (about six minutes) and writes
 its section of ``docs/benchmarks.md``.
+
+``quiet_sync`` times one sync of a large calendar whose read finds no change, beside the
+same for a small calendar in the same run: such a sync should cost the change it read, not
+the calendar (``worker.flows.blocks.calendar_sync``). It times the sync that plans again too (after
+a
+ledger write, or once the last plan is ``SETTLED_S`` old).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from bench.receiver import APPS, _answers, free_port
 from bench.workers import LATENCY_S, WORKER, start_workers
 from worker.config import load_settings
 from worker.domain.identity import is_block_extid
+from worker.flows.blocks.calendar_sync import BlocksSync
 from worker.jobs import blocks_sync as jobs
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import fault_mix
@@ -55,6 +62,11 @@ NOTE = (
     "comes just after a poll: those figures are the worst phase, about one interval."
 )
 DONE = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED)
+# The quiet-sync figure: a calendar this large against one this small, each sync timed
+# this many times (the median is kept); the events are spread over this many days.
+QUIET_EVENTS, QUIET_BASELINE = 20_000, 200
+QUIET_ROUNDS = 5
+QUIET_DAYS = 85
 
 
 @dataclass
@@ -66,6 +78,40 @@ class TwoWay:
     lists_per_change: float
     creates_per_block: float
     deletes_per_free: float
+
+
+@dataclass
+class Quiet:
+    events: int
+    quiet_s: float
+    replan_s: float
+
+
+def quiet_sync(events: int) -> Quiet:
+    """One room, a calendar of ``events`` staff events of 50 minutes spread over
+    ``QUIET_DAYS``: synced until its blocks are made, then the sync that plans again and
+    writes nothing, then the median of ``QUIET_ROUNDS`` syncs that read no change."""
+    with stack(latency=LATENCY_S) as s:
+        s.google.add_calendar(CAL, "Venue closed")
+        s.lockme.add_room(ROOM, "Pharaoh's Tomb")
+        BlockRooms(s.runtime.redis, s.runtime.keys).set(ROOM, CAL)
+        first = datetime.now(TZ).replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
+        for index in range(events):
+            at = first + timedelta(days=QUIET_DAYS) * index / events
+            s.google.staff_event(CAL, "Staff", at, at + timedelta(minutes=50))
+        sync = BlocksSync(s.runtime)
+        while sync.sync(CAL).more:
+            pass
+
+        def timed(planned: bool) -> float:
+            started = time.perf_counter()
+            report = sync.sync(CAL)
+            assert report.planned == planned and report.created == report.freed == 0
+            return time.perf_counter() - started
+
+        replan = timed(True)
+        quiet = statistics.median(timed(False) for _ in range(QUIET_ROUNDS))
+        return Quiet(events, quiet, replan)
 
 
 def slot(index: int) -> tuple[date, str]:

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -152,6 +153,17 @@ def test_the_label_shows_the_title_only_where_privacy_names_people() -> None:
     assert block_label("Staff party", "no_contact") == f"{BLOCK_LABEL}: Staff party"
     assert block_label("Staff party", "time_only") == BLOCK_LABEL
     assert block_label("", "full") == BLOCK_LABEL
+
+
+@pytest.mark.parametrize(
+    "hostile", ["\x85", "\x9b31m", "\u202e", "\u2066", "\u2028", "\x1b[2J"], ids=repr
+)
+def test_the_label_keeps_no_c1_control_or_bidi_character(hostile: str) -> None:
+    # An outsider's invitation names the block: its title must not hide or reorder what
+    # Lockme's panel shows, any more than a name may in the terminal (worker.domain.printable).
+    label = block_label(f"Party{hostile}gnihtemos", "full")
+    assert label.isprintable(), label
+    assert label.startswith(f"{BLOCK_LABEL}: Party")
 
 
 def snap(event_id: str, start: datetime, hours: float, title: str = "Maintenance") -> Snapshot:

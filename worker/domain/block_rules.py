@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from worker.domain.identity import block_extid, is_ours
+from worker.domain.printable import printable
 
 # What the reservation says in Lockme's panel, so staff know where it comes from and where
 # to change it; the event's title follows it where the room's privacy level names people.
@@ -232,11 +233,13 @@ def covered_slots(
 
 
 def one_line(text: Any, limit: int = TITLE_LIMIT) -> str:
-    """An event's title as one short line of plain text (control characters folded), as
-    long as the label and the status page show it: the feed stores no more of it, so a
-    title of any length costs the same few bytes, once per event."""
+    """An event's title as one short line of plain text, as long as the label and the status
+    page show it: line breaks and the other C0 controls folded to a space, then the
+    terminal's filter (``printable``) for the rest, so that a C1 control or a bidi override in
+    an outsider's title cannot hide or reorder what Lockme's panel shows. The feed stores no
+    more of it, so a title of any length costs the same few bytes, once per event."""
     cleaned = _CONTROL.sub(" ", str(text or "")).strip()
-    return cleaned[:limit]
+    return printable(cleaned)[:limit]
 
 
 def block_label(title: str, privacy: str) -> str:

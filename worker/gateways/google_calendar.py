@@ -25,6 +25,7 @@ import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -57,6 +58,32 @@ HTTP_TIMEOUT_S = 20
 ANSWER_LIMIT = 1024 * 1024
 LIST_ANSWER_LIMIT = 16 * 1024 * 1024
 _LIST_PATH = re.compile(r"/(events|calendarList)$")
+# One read of a calendar (``changes``) stops past this many pages or items: an answer that
+# always carries a ``nextPageToken`` would otherwise grow the process until it dies. At
+# 250 a page the item limit is 100 full pages; the page limit leaves room for the short and
+# empty pages Google may send. docs/blocks.md states both.
+READ_PAGE_SIZE = 250
+READ_PAGE_LIMIT = 200
+READ_ITEM_LIMIT = 25_000
+# The fields the product reads of an event and of a calendar list entry, with the type each
+# must have when present: anything else is a malformed answer, not an error deep in a caller.
+EVENT_FIELDS: dict[str, type] = {
+    "status": str,
+    "summary": str,
+    "transparency": str,
+    "htmlLink": str,
+    "updated": str,
+    "start": dict,
+    "end": dict,
+    "attendees": list,
+    "extendedProperties": dict,
+}
+CALENDAR_FIELDS: dict[str, type] = {
+    "summary": str,
+    "summaryOverride": str,
+    "accessRole": str,
+    "primary": bool,
+}
 # Reasons compared in lower case without underscores, so that the classic camelCase of
 # ``error.errors[].reason`` and the UPPER_SNAKE of an ``error.details[]`` ErrorInfo match.
 RATE_REASONS = frozenset({"ratelimitexceeded", "userratelimitexceeded"})
@@ -143,6 +170,11 @@ class Conflict(PermanentError):
 
 class SyncTokenGone(PermanentError):
     """410 on a list with a sync token (``fullSyncRequired``): only a full read helps."""
+
+
+class ReadTooLarge(MalformedAnswer):
+    """A read of a calendar ran past ``READ_PAGE_LIMIT`` pages or ``READ_ITEM_LIMIT`` items;
+    nothing of it is used."""
 
 
 class PushRefused(PermanentError):
@@ -314,20 +346,21 @@ class GoogleCalendar:
             raise MalformedAnswer(f"Google {what}: the answer is no object", service=SERVICE)
         return answer
 
-    def _page(self, request: Any, what: str) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of a list call: its items (objects, each with a string ``id``) and the
-        next page's token."""
+    def _page(self, request: Any, what: str, fields: dict[str, type]) -> Page:
+        """One page of a list call: its items (objects, each with a string ``id`` and each
+        of ``fields`` of its type where present), the next page's token and the sync token."""
         page = self._object(request, what)
-        items, token = page.get("items", []), page.get("nextPageToken")
+        items = page.get("items", [])
+        tokens = page.get("nextPageToken"), page.get("nextSyncToken")
         if not (
             isinstance(items, list)
-            and all(isinstance(item, dict) and isinstance(item.get("id"), str) for item in items)
-            and isinstance(token, str | None)
+            and all(_typed(item, fields) for item in items)
+            and all(isinstance(token, str | None) for token in tokens)
         ):
             raise MalformedAnswer(
                 f"Google {what}: the page is not a list of objects with ids", service=SERVICE
             )
-        return items, token
+        return Page(items, *tokens)
 
     def _attempt(self, request: Any, what: str) -> Any:
         """One attempt of a call, paced by the shared rate limiter and counted."""
@@ -453,10 +486,11 @@ class GoogleCalendar:
         params = {k: v for k, v in params.items() if v is not None}
         page_token = None
         while True:
-            items, page_token = self._page(
-                self._events().list(pageToken=page_token, **params), "list"
+            page = self._page(
+                self._events().list(pageToken=page_token, **params), "list", EVENT_FIELDS
             )
-            yield from items
+            yield from page.items
+            page_token = page.next_page
             if not page_token:
                 return
 
@@ -473,6 +507,9 @@ class GoogleCalendar:
 
         Google refuses ``timeMin``/``timeMax`` beside a token, so they are only sent
         without one. A 410 raises :class:`SyncTokenGone`: the token is stale, read in full.
+        Past ``READ_PAGE_LIMIT`` pages or ``READ_ITEM_LIMIT`` items the read stops with
+        :class:`ReadTooLarge`: the rooms page's preview runs this read in the web process,
+        and the worker's memory is the venue's only one.
         """
         params: dict[str, Any] = {"calendarId": calendar_id, "singleEvents": True}
         if sync_token:
@@ -485,19 +522,29 @@ class GoogleCalendar:
                 params["timeMax"] = time_max.isoformat()
         items: list[dict[str, Any]] = []
         page_token = None
-        while True:
-            request = self._events().list(pageToken=page_token, maxResults=250, **params)
+        for _ in range(READ_PAGE_LIMIT):
+            request = self._events().list(pageToken=page_token, maxResults=READ_PAGE_SIZE, **params)
             try:
-                page = self._execute(request, "list")
+                page = self._page(request, "list", EVENT_FIELDS)
             except PermanentError as exc:
                 if sync_token and exc.status == 410:
                     raise SyncTokenGone(str(exc), service=SERVICE, status=410) from exc
                 raise
-            items.extend(page.get("items", []))
-            page_token = page.get("nextPageToken")
+            items.extend(page.items)
+            if len(items) > READ_ITEM_LIMIT:
+                raise ReadTooLarge(
+                    f"Google list: the calendar answered more than {READ_ITEM_LIMIT:,} events "
+                    "in one read, the most read at once; nothing of it was used",
+                    service=SERVICE,
+                )
+            page_token = page.next_page
             if not page_token:
-                next_token = page.get("nextSyncToken")
-                return items, str(next_token) if next_token else None
+                return items, page.sync_token or None
+        raise ReadTooLarge(
+            f"Google list: the calendar's answer ran past {READ_PAGE_LIMIT} pages, the most "
+            "read at once; nothing of it was used",
+            service=SERVICE,
+        )
 
     def watch(
         self, calendar_id: str, channel_id: str, token: str, address: str, ttl_s: int
@@ -513,10 +560,17 @@ class GoogleCalendar:
             "params": {"ttl": str(ttl_s)},
         }
         answer = self._object(self._events().watch(calendarId=calendar_id, body=body), "watch")
-        return {"resourceId": answer.get("resourceId"), "expiration": answer.get("expiration")}
+        resource, expiration = answer.get("resourceId"), answer.get("expiration")
+        if not (isinstance(resource, str) and resource and _milliseconds(expiration)):
+            raise MalformedAnswer(
+                "Google watch: the answer has no channel resource id and expiration",
+                service=SERVICE,
+            )
+        return {"resourceId": resource, "expiration": str(expiration)}
 
     def stop_channel(self, channel_id: str, resource_id: str) -> bool:
-        """Stop a push channel (``channels.stop``); False when Google no longer knows it."""
+        """Stop a push channel (``channels.stop``); False when Google no longer knows it.
+        Google answers 204: nothing of the answer is read."""
         request = self._api().channels().stop(body={"id": channel_id, "resourceId": resource_id})
         try:
             self._execute(request, "stopChannel")
@@ -539,15 +593,47 @@ class GoogleCalendar:
                 .calendarList()
                 .list(minAccessRole=min_access_role, pageToken=page_token, maxResults=250)
             )
-            page, page_token = self._page(request, "calendarList")
-            items.extend(page)
+            page = self._page(request, "calendarList", CALENDAR_FIELDS)
+            items.extend(page.items)
+            page_token = page.next_page
             if not page_token:
                 return items
 
     def primary_id(self) -> str:
         """The primary calendar's id, which is the account's email address."""
         entry = self._object(self._api().calendarList().get(calendarId="primary"), "calendarList")
+        if not _typed(entry, CALENDAR_FIELDS):
+            raise MalformedAnswer(
+                "Google calendarList: the primary calendar has no id", service=SERVICE
+            )
         return str(entry["id"])
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list answer, its types checked (``GoogleCalendar._page``)."""
+
+    items: list[dict[str, Any]]
+    next_page: str | None
+    sync_token: str | None
+
+
+def _typed(item: Any, fields: dict[str, type]) -> bool:
+    """Whether a list item is an object with a string ``id`` and each of ``fields`` of its
+    type where present (null counts as absent, as Google's clients read it)."""
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+        return False
+    return all(
+        item.get(name) is None or isinstance(item[name], kind) for name, kind in fields.items()
+    )
+
+
+def _milliseconds(value: Any) -> bool:
+    """Whether a channel's ``expiration`` is ms since the epoch: digits (Google sends a
+    string) or an integer."""
+    if isinstance(value, str):
+        return value.isascii() and value.isdigit()
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _classify(exc: HttpError, what: str) -> Exception:

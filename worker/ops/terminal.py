@@ -8,26 +8,15 @@ minute or more a reconcile spends reading Lockme.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from worker.domain.printable import printable
 from worker.flows.reconcile import Change, ReadStep
 from worker.ops.names import room_label
 
 BAR_WIDTH = 30
-# C0 and C1 controls, DEL, the Unicode line and paragraph separators and the bidi overrides:
-# in a name they would move the cursor, recolour the screen, start a line of their own
-# ("ok    google: connected") or reorder one.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(value: object) -> str:
-    """``value`` as text for a terminal, each unprintable character shown escaped
-    (``\\x1b``, ``\\n``, ``\\t``): room names, the Lockme nick, calendar names and the
-    APIs' error texts come from outside, and must not forge or rewrite a line."""
-    return _UNPRINTABLE.sub(lambda m: m[0].encode("unicode_escape").decode(), str(value))
 
 
 def venue_time(stamp: str | None, tz: ZoneInfo) -> str:

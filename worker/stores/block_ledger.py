@@ -4,7 +4,10 @@ It is the only licence to change or delete a Lockme reservation: the writer free
 ledger holds and nothing else, and the echo check in ``worker.flows.booking_sync`` asks it whether a
 webhook is about the product's own write. A record is written *pending* before the create
 (so an echo that overtakes the create's answer is still recognised by its slot) and *made*
-once the reservation's id is known. Four hashes, written together in one transaction:
+once the reservation's id is known. Four hashes, written together in one transaction with a
+move of ``blocks_generation`` (every write moves it, so a sync that finds the generation its
+last plan saw knows the ledger is as that plan saw it, without reading it; a new way of
+writing the ledger must move it too):
 
 - ``blocks_made[extid]``: the record's JSON (format below);
 - ``blocks_by_slot["{room}:{date}:{hour}"] = extid``, from the pending record on;
@@ -27,7 +30,7 @@ from worker.stores.redisutil import now_iso, text
 
 PENDING = "pending"
 # Drop a record and the index entries that still point at it (a newer record of the same
-# slot, or a reused id, is left alone). KEYS: made, by-slot, by-reservation.
+# slot, or a reused id, is left alone). KEYS: made, by-slot, by-reservation, generation.
 _DROP = """
 local raw = redis.call('hget', KEYS[1], ARGV[1])
 if not raw then return 0 end
@@ -39,6 +42,7 @@ if type(rid) == 'number' and redis.call('hget', KEYS[3], tostring(rid)) == ARGV[
     redis.call('hdel', KEYS[3], tostring(rid))
 end
 redis.call('hdel', KEYS[1], ARGV[1])
+redis.call('incr', KEYS[4])
 return 1
 """
 
@@ -111,6 +115,7 @@ class BlockLedger:
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(self.keys.blocks_made, extid, record.to_json())
         pipe.hset(self.keys.blocks_by_slot, record.slot, extid)
+        pipe.incr(self.keys.blocks_generation)
         pipe.execute()
         return record
 
@@ -122,6 +127,7 @@ class BlockLedger:
         pipe.hset(self.keys.blocks_by_slot, done.slot, done.extid)
         if reservation_id is not None:
             pipe.hset(self.keys.blocks_by_reservation, str(reservation_id), done.extid)
+        pipe.incr(self.keys.blocks_generation)
         pipe.execute()
         return done
 
@@ -131,12 +137,24 @@ class BlockLedger:
         record = self.get(extid)
         if record is not None:
             moved = replace(record, event_id=event_id)
-            self.redis.hset(self.keys.blocks_made, extid, moved.to_json())
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.hset(self.keys.blocks_made, extid, moved.to_json())
+            pipe.incr(self.keys.blocks_generation)
+            pipe.execute()
 
     def drop(self, extid: str) -> bool:
         """Forget a block in all three hashes at once; False when it was not there."""
-        keys = (self.keys.blocks_made, self.keys.blocks_by_slot, self.keys.blocks_by_reservation)
-        return bool(self.redis.eval(_DROP, 3, *keys, extid))
+        keys = (
+            self.keys.blocks_made,
+            self.keys.blocks_by_slot,
+            self.keys.blocks_by_reservation,
+            self.keys.blocks_generation,
+        )
+        return bool(self.redis.eval(_DROP, 4, *keys, extid))
+
+    def generation(self) -> int:
+        """Where the ledger's writes have got to (``blocks_generation``; 0 for a new store)."""
+        return int(self.redis.get(self.keys.blocks_generation) or 0)
 
     # --- lookups ------------------------------------------------------------------------
     def by_reservation(self, reservation_id: int) -> BlockRecord | None:
@@ -192,13 +210,17 @@ class BlockLedger:
             "reason": reason,
             "at": now_iso(),
         }
-        key = slot_key(room_id, day, hour)
-        self.redis.hset(self.keys.blocks_conflicts, key, json.dumps(conflict))
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.keys.blocks_conflicts, slot_key(room_id, day, hour), json.dumps(conflict))
+        pipe.incr(self.keys.blocks_generation)
+        pipe.execute()
         return conflict
 
     def clear_conflict(self, room_id: int, day: date | str, hour: time | str) -> bool:
-        key = slot_key(room_id, day, hour)
-        return bool(self.redis.hdel(self.keys.blocks_conflicts, key))
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hdel(self.keys.blocks_conflicts, slot_key(room_id, day, hour))
+        pipe.incr(self.keys.blocks_generation)
+        return bool(pipe.execute()[0])
 
     def conflicts(self) -> list[dict[str, Any]]:
         """Every conflict, by room, date and hour."""

@@ -236,6 +236,12 @@ class Keys:
         return self._k("blocks:by-slot")
 
     @property
+    def blocks_generation(self) -> str:
+        """Counter moved by every write of the blocks ledger (records, indexes, conflicts):
+        a sync compares it with its last plan's instead of reading the whole ledger."""
+        return self._k("blocks:gen")
+
+    @property
     def blocks_conflicts(self) -> str:
         """Hash ``room:date:hour`` → JSON of a slot an event covers but a customer holds."""
         return self._k("blocks:conflicts")

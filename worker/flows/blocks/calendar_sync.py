@@ -8,10 +8,20 @@ idempotent on its own. A crash at any point leaves a state the next sync converg
 Runs under a per-calendar lock, so a push and a poll never plan one calendar at once; and
 only while both services are connected: disconnecting Google stops the sync but leaves
 every block in Lockme where it is.
+
+Planning costs the whole calendar (each event's slots, a slot-settings read per room and
+day), so a sync whose read found no event change does not plan again while the last plan
+had nothing to write and nothing it was made from moved: the ledger's generation (every
+ledger write moves it), the calendar's rooms, and ``SETTLED_S`` of time, which is what
+only time changes (the horizon's far end moving on, Lockme's slot settings, cached for up
+to an hour anyway) may wait. A read that saw a change drops that mark in the feed's own
+transaction (``feed.Settled``).
 """
 
 from __future__ import annotations
 
+import functools
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -22,7 +32,7 @@ from worker.domain.block_rules import Plan, SlotPlan, Snapshot, plan, slot_key
 from worker.domain.errors import SyncError, TransientError
 from worker.flows.blocks.adopt import ADOPTED, LockmeCheck
 from worker.flows.blocks.channels import Channels, ChannelStore
-from worker.flows.blocks.feed import Feed, FeedRead, FeedStore
+from worker.flows.blocks.feed import Feed, FeedRead, FeedStore, Settled
 from worker.flows.blocks.slots import SlotSource
 from worker.flows.blocks.writer import Writer, WriteResult
 from worker.ops import logs
@@ -41,6 +51,8 @@ WRITES_PER_RUN = 200
 # A slot a customer holds is asked again after this long, or at once when that booking's
 # webhook says it changed (``booking_changed``).
 CONFLICT_RETRY = timedelta(hours=1)
+# How long a plan with nothing to write is trusted while nothing it was made from moves.
+SETTLED_S = 600
 
 
 @dataclass
@@ -56,6 +68,7 @@ class SyncReport:
     conflicts: int = 0
     held: str | None = None
     more: bool = False
+    planned: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -132,7 +145,8 @@ class BlocksSync:
             self._privacy(self.rooms.rooms_of(calendar_id)),
             [s for s in map(Snapshot.read, snapshot) if s],
             self.ledger.for_calendar(calendar_id),
-            self.slots.hours,
+            # A room's day once per plan, however many events it has.
+            functools.cache(self.slots.hours),
             self.rt.settings.tz,
             now=now,
             until=until,
@@ -164,20 +178,40 @@ class BlocksSync:
         return report
 
     def _sync(self, calendar_id: str, report: SyncReport, *, force: bool) -> None:
-        rooms = self.rooms.rooms_of(calendar_id)
+        rooms = tuple(self.rooms.rooms_of(calendar_id))
         # Blocks made before a store loss are adopted before the first plan (``adopt``).
-        self.check.ensure(rooms)
+        self.check.ensure(list(rooms))
         used = bool(rooms)
         first = not self.feed_store.state(calendar_id).get("synced_at")
         read = self.feed.read(calendar_id) if used else None
         report.full = bool(read and read.full)
+        if used and not force and self._settled(calendar_id, rooms):
+            return
+        generation = self.ledger.generation()
         explained = set(self.rooms.approved(calendar_id))
         # A calendar no room uses any more frees its blocks: a person changed the setting.
         result = self._plan(calendar_id, read, explained, first=first, force=force or not used)
+        report.planned = True
         self._apply(result, report, explained)
+        if used and not result.held and not result.creates_held:
+            # Any write the plan made moved the generation past this: the next sync plans
+            # once more, and settles when that plan writes nothing.
+            until = time.time() + SETTLED_S
+            self.feed_store.settle(calendar_id, Settled(generation, rooms, until))
         if not used:
             self.channels.stop(calendar_id)
             self.feed_store.forget(calendar_id)
+
+    def _settled(self, calendar_id: str, rooms: tuple[int, ...]) -> bool:
+        """Whether the last plan still holds: no change read since (the feed drops the mark),
+        no ledger write, the same rooms, and not older than ``SETTLED_S``."""
+        mark = self.feed_store.settled(calendar_id)
+        return (
+            mark is not None
+            and mark.rooms == rooms
+            and mark.generation == self.ledger.generation()
+            and time.time() < mark.until
+        )
 
     def _apply(self, result: Plan, report: SyncReport, explained: set[str]) -> None:
         """Make the plan's writes, up to ``WRITES_PER_RUN``, and keep what waits: the held
@@ -245,7 +279,7 @@ class BlocksSync:
             self._privacy([room_id]),
             events,
             made,
-            self.slots.hours,
+            functools.cache(self.slots.hours),
             self.rt.settings.tz,
             now=now,
             until=until,
@@ -271,7 +305,7 @@ def booking_changed(runtime: Runtime, room_id: int, *, lost_block: bool = False)
 
 
 def _counts(report: SyncReport) -> dict[str, Any]:
-    fields = ("created", "freed", "rehomed", "conflicts", "full", "more")
+    fields = ("created", "freed", "rehomed", "conflicts", "full", "more", "planned")
     return {name: getattr(report, name) for name in fields}
 
 

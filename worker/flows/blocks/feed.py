@@ -9,14 +9,16 @@ explain removals with.
 
 State and snapshot are written together with the token in one transaction: a crash
 between them would either skip changes (token ahead of the snapshot) or, harmlessly,
-read them again.
+read them again. The same transaction drops the calendar's settled mark (:class:`Settled`)
+when the read saw an event start, stop or move blocking, so a sync never trusts a plan made
+before a change it has read. An incremental read costs what it found, not the calendar.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,11 +26,12 @@ import redis
 
 from worker.config import Settings
 from worker.domain.block_rules import Span, blocking_span, one_line
-from worker.gateways.google_calendar import GoogleCalendar, SyncTokenGone
+from worker.gateways.google_calendar import GoogleCalendar, ReadTooLarge, SyncTokenGone
 from worker.stores.keys import Keys
 
 # The full read starts a day back: an event under way blocks its remaining slots.
 FULL_READ_BACK = timedelta(days=1)
+SETTLED_FIELD = "settled"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,17 @@ class FeedRead:
     empty: bool
     changed: frozenset[str]
     removed: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A plan of the calendar that had nothing to write, and what it was made from: the
+    ledger's generation before it, the calendar's rooms, and until when it is trusted
+    (``worker.flows.blocks.calendar_sync`` says why)."""
+
+    generation: int
+    rooms: tuple[int, ...]
+    until: float
 
 
 def _entry(event: dict[str, Any], span: Span) -> dict[str, str]:
@@ -86,6 +100,34 @@ class FeedStore:
         raw = self.redis.hgetall(self.keys.blocks_events(calendar_id))
         return {_text(k): json.loads(v) for k, v in raw.items()}
 
+    def entries(self, calendar_id: str, event_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored entries of these events, those the snapshot holds (one round trip)."""
+        if not event_ids:
+            return {}
+        raws = self.redis.hmget(self.keys.blocks_events(calendar_id), event_ids)
+        return {eid: json.loads(raw) for eid, raw in zip(event_ids, raws, strict=True) if raw}
+
+    def count(self, calendar_id: str) -> int:
+        """How many blocking events the snapshot holds."""
+        return int(self.redis.hlen(self.keys.blocks_events(calendar_id)))
+
+    def settled(self, calendar_id: str) -> Settled | None:
+        """The calendar's settled mark, if it has one (an unreadable one counts as none)."""
+        raw = self.redis.hget(self.keys.blocks_calendar(calendar_id), SETTLED_FIELD)
+        try:
+            mark = json.loads(raw) if raw else None
+            if mark is None:
+                return None
+            rooms = tuple(int(room) for room in mark["rooms"])
+            return Settled(int(mark["generation"]), rooms, float(mark["until"]))
+        except (ValueError, TypeError, KeyError):
+            return None
+
+    def settle(self, calendar_id: str, mark: Settled) -> None:
+        self.redis.hset(
+            self.keys.blocks_calendar(calendar_id), SETTLED_FIELD, json.dumps(asdict(mark))
+        )
+
     def replace(
         self, calendar_id: str, events: dict[str, dict[str, str]], sync_token: str | None
     ) -> None:
@@ -97,6 +139,7 @@ class FeedStore:
             dumped: dict[Any, Any] = {eid: json.dumps(e) for eid, e in events.items()}
             pipe.hset(self.keys.blocks_events(calendar_id), mapping=dumped)
         self._state(pipe, calendar_id, sync_token, {"synced_at": now, "full_at": now})
+        pipe.hdel(self.keys.blocks_calendar(calendar_id), SETTLED_FIELD)
         pipe.execute()
 
     def apply(
@@ -105,8 +148,11 @@ class FeedStore:
         upserts: dict[str, dict[str, str]],
         removals: set[str],
         sync_token: str | None,
+        *,
+        unsettle: bool,
     ) -> None:
-        """Store an incremental read: changed entries, removed ids and the new token."""
+        """Store an incremental read: changed entries, removed ids and the new token;
+        ``unsettle`` drops the settled mark (the read saw a change the plan must see)."""
         pipe = self.redis.pipeline(transaction=True)
         if upserts:
             dumped: dict[Any, Any] = {eid: json.dumps(e) for eid, e in upserts.items()}
@@ -114,6 +160,8 @@ class FeedStore:
         if removals:
             pipe.hdel(self.keys.blocks_events(calendar_id), *sorted(removals))
         self._state(pipe, calendar_id, sync_token, {"synced_at": str(time.time())})
+        if unsettle:
+            pipe.hdel(self.keys.blocks_calendar(calendar_id), SETTLED_FIELD)
         pipe.execute()
 
     def note_error(self, calendar_id: str, error: str) -> None:
@@ -124,7 +172,13 @@ class FeedStore:
         """Drop the snapshot and the token (the calendar's next read is a full one)."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.delete(self.keys.blocks_events(calendar_id))
-        pipe.hdel(self.keys.blocks_calendar(calendar_id), "sync_token", "synced_at", "full_at")
+        pipe.hdel(
+            self.keys.blocks_calendar(calendar_id),
+            "sync_token",
+            "synced_at",
+            "full_at",
+            SETTLED_FIELD,
+        )
         pipe.execute()
 
     def _state(
@@ -154,12 +208,15 @@ class Feed:
     def read(self, calendar_id: str) -> FeedRead:
         """Bring the snapshot up to date: incrementally with the stored token, in full when
         there is none or Google says it is stale. Errors other than a stale token (the
-        gateway's classes) propagate and leave the stored state as it was."""
+        gateway's classes, a full read past the gateway's limits among them) propagate and
+        leave the stored state as it was."""
         token = self.store.sync_token(calendar_id)
         if token:
             try:
                 items, next_token = self.calendar.changes(calendar_id, token)
-            except SyncTokenGone:
+            except (SyncTokenGone, ReadTooLarge):
+                # Too many changes to read at once (an import of years of events): the
+                # full read is bounded by the horizon, and its own limits hold if not.
                 return self._full(calendar_id)
             return self._incremental(calendar_id, items, next_token)
         return self._full(calendar_id)
@@ -167,7 +224,10 @@ class Feed:
     def _incremental(
         self, calendar_id: str, items: list[dict[str, Any]], next_token: str | None
     ) -> FeedRead:
-        before = self.store.snapshot(calendar_id)
+        # Only the entries of the events read: a read that found nothing costs no more
+        # for a calendar of 20,000 events than for one of 20.
+        ids = list(dict.fromkeys(str(event.get("id") or "") for event in items))
+        before = self.store.entries(calendar_id, [eid for eid in ids if eid])
         upserts: dict[str, dict[str, str]] = {}
         removals: set[str] = set()
         changed: set[str] = set()
@@ -187,11 +247,12 @@ class Feed:
             upserts[event_id] = entry
             if _moved(before.get(event_id), entry):
                 changed.add(event_id)
-        self.store.apply(calendar_id, upserts, removals, next_token)
-        remaining = (set(before) - removals) | set(upserts)
+        self.store.apply(
+            calendar_id, upserts, removals, next_token, unsettle=bool(changed or removals)
+        )
         return FeedRead(
             full=False,
-            empty=not remaining,
+            empty=self.store.count(calendar_id) == 0,
             changed=frozenset(changed),
             removed=frozenset(removals),
         )
