@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import settings_env
 from worker.blocks.flow import BlocksSync
-from worker.blocks.jobs import job_id
+from worker.blocks.jobs import pending_job
 from worker.cli import main
 from worker.identity import is_block_extid
 from worker.runtime import Runtime
@@ -63,7 +63,8 @@ def test_turning_blocks_on_sets_the_calendar_and_queues_its_sync(
     assert "blocks on for room 101" in capsys.readouterr().out
     assert main(["blocks"]) == 0
     assert capsys.readouterr().out == f"{ROOM}\t{CAL}\n"
-    assert runtime.queue.fetch_job(job_id(CAL)) is not None
+    queued = pending_job(runtime, CAL)
+    assert queued is not None and runtime.queue.fetch_job(queued) is not None
 
 
 def test_off_removes_the_room_s_blocks_only(

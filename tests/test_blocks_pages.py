@@ -24,7 +24,7 @@ from tests.conftest import deliver, drain
 from tests.test_web import Staff, connect
 from worker.blocks.channels import Channels, ChannelStore
 from worker.blocks.flow import BlocksSync
-from worker.blocks.jobs import job_id
+from worker.blocks.jobs import pending_job
 from worker.blocks.rooms import BlockRooms
 from worker.booking import Route
 from worker.errors import SyncError
@@ -257,7 +257,7 @@ def test_rooms_page_preview_writes_nothing_then_turn_on_and_off(
     assert rooms.calendar_of(TOMB) is None
     on = client.post("/setup/rooms/blocks/on", data={**form, "csrf_token": token})
     assert on.status_code == 302 and rooms.calendar_of(TOMB) == HOLIDAYS
-    assert web_runtime.keys.job(job_id(HOLIDAYS)) in web_runtime.queue.job_ids
+    assert web_runtime.queue.job_ids == [pending_job(web_runtime, HOLIDAYS)]
     assert _puts(fake_lockme) == puts
     drain(web_runtime)
     assert len(_blocks(fake_lockme)) == 1

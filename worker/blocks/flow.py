@@ -135,13 +135,27 @@ class BlocksSync:
 
     def _sync(self, calendar_id: str, report: SyncReport, *, force: bool) -> None:
         used = bool(self.rooms.rooms_of(calendar_id))
-        read = self.feed.read(calendar_id) if used else None
+        read = self._read(calendar_id) if used else None
         report.full = bool(read and read.full)
         # A calendar no room uses any more frees its blocks: a person changed the setting.
         self._apply(self._plan(calendar_id, read, force=force or not used), report)
         if not used:
             self.channels.stop(calendar_id)
             self.feed_store.forget(calendar_id)
+
+    def _read(self, calendar_id: str) -> FeedRead:
+        """Open or renew the calendar's push channel, then read: a channel pushes only the
+        changes made after it opened, so a read that starts after it leaves no gap between
+        the two (Google's sync guide advises the same). The read is recorded against that
+        channel; until then the calendar is not counted as pushed (``Channels.pushed``)."""
+        try:
+            channel = self.channels.ensure(calendar_id)
+        except SyncError as exc:  # Google down: the read below fails too, or polling covers it
+            logs.event("blocks.push", outcome="ensure_failed", reason=type(exc).__name__)
+            channel = self.channels.store.current(calendar_id)
+        read = self.feed.read(calendar_id)
+        self.channels.store.mark_read(calendar_id, channel)
+        return read
 
     def _apply(self, result: Plan, report: SyncReport) -> None:
         budget = WRITES_PER_RUN
