@@ -92,6 +92,13 @@ def pending_job(runtime: Runtime, calendar_id: str) -> str | None:
     return raw.decode() if isinstance(raw, bytes) else raw
 
 
+def busy(runtime: Runtime, calendar_id: str) -> bool:
+    """Whether a sync of the calendar is queued (or waiting to be retried), running, or
+    asked for again."""
+    running, pending, again, _ = _keys(runtime, calendar_id)
+    return bool(runtime.redis.exists(running, pending, again))
+
+
 def request_sync(runtime: Runtime, calendar_id: str) -> str:
     """Ask for a sync of the calendar; returns ``queued``, ``known`` (one is waiting) or
     ``again`` (one is running and will be followed by one more). One script and, when a
