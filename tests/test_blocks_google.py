@@ -473,29 +473,30 @@ def test_ten_pushes_make_one_job_and_a_push_during_a_run_asks_for_one_more(
 
 
 @contextmanager
-def served_app(settings: Settings, rt: Runtime) -> Iterator[str]:
-    """The web app on a loopback port in a thread (Google's pushes reach it); its URL."""
-    server = make_server("127.0.0.1", 0, create_app(settings, rt), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
+def receiving(redis_url: str, lockme: FakeLockme, google: FakeGoogle) -> Iterator[Settings]:
+    """The web app on a loopback port in a thread, Google's pushes to it allowed over
+    http; yields the settings of a deployment at that address."""
+    google.allow_http_push = True
+    placeholder = make_settings(redis_url, lockme, google)
+    with connected_runtime(placeholder, lockme, google) as rt:
+        server = make_server("127.0.0.1", 0, create_app(placeholder, rt), threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            url = f"http://127.0.0.1:{server.port}"
+            yield make_settings(redis_url, lockme, google, PUBLIC_URL=url)
+        finally:
+            server.shutdown()
 
 
 def test_the_fake_pushes_into_the_running_app(
     redis_url: str, fake_lockme: FakeLockme, fake_google: FakeGoogle, blocks_cal: str
 ) -> None:
-    fake_google.allow_http_push = True
-    placeholder = make_settings(redis_url, fake_lockme, fake_google)
     with (
-        connected_runtime(placeholder, fake_lockme, fake_google) as rt,
-        served_app(placeholder, rt) as url,
+        receiving(redis_url, fake_lockme, fake_google) as settings,
+        connected_runtime(settings, fake_lockme, fake_google) as rt,
     ):
-        settings = make_settings(redis_url, fake_lockme, fake_google, PUBLIC_URL=url)
-        channels = Channels(rt.calendar, ChannelStore(rt.redis, rt.keys), settings)
-        assert channels.ensure(blocks_cal) is not None
+        assert channels_of(rt).ensure(blocks_cal) is not None
         assert fake_google.wait_for_pushes()
         assert rt.queue.count == 0
         today = date.today()
@@ -526,26 +527,22 @@ def test_a_change_just_after_turning_blocks_on_is_pushed_at_once(
     added seconds later is pushed and blocked at once, not after the 10-minute safety net
     (the next poll found the channel live and the calendar read moments ago)."""
     fake_lockme.add_room(ROOM, "Pharaoh's Tomb")
-    fake_google.allow_http_push = True
-    placeholder = make_settings(redis_url, fake_lockme, fake_google)
     with (
-        connected_runtime(placeholder, fake_lockme, fake_google) as web_rt,
-        served_app(placeholder, web_rt) as url,
+        receiving(redis_url, fake_lockme, fake_google) as settings,
+        connected_runtime(settings, fake_lockme, fake_google) as rt,
     ):
-        settings = make_settings(redis_url, fake_lockme, fake_google, PUBLIC_URL=url)
-        with connected_runtime(settings, fake_lockme, fake_google) as rt:
-            control.turn_on(rt, ROOM, blocks_cal)
-            drain(rt)  # the worker runs the sync turning on asked for
-            assert fake_google.live_channels(blocks_cal)
-            assert fake_google.count("GET", r"/events$") == 1
-            assert jobs.due_calendars(rt) == []  # the next poll: pushed, nothing to read
-            # A few seconds later (the read gate has opened), staff add an event.
-            rt.redis.delete(rt.keys.blocks_sync(blocks_cal, "gate"))
-            fake_google.staff_event(blocks_cal, "Boiler", soon(1, 11), soon(1, 14))
-            assert fake_google.wait_for_pushes()
-            assert fake_google.pushes[-1]["status"] == 200
-            drain(rt)
-            assert blocked(fake_lockme, soon(1, 0).date()) == ["11:30", "13:00"]
+        control.turn_on(rt, ROOM, blocks_cal)
+        drain(rt)  # the worker runs the sync turning on asked for
+        assert fake_google.live_channels(blocks_cal)
+        assert fake_google.count("GET", r"/events$") == 1
+        assert jobs.due_calendars(rt) == []  # the next poll: pushed, nothing to read
+        # A few seconds later (the read gate has opened), staff add an event.
+        rt.redis.delete(rt.keys.blocks_sync(blocks_cal, "gate"))
+        fake_google.staff_event(blocks_cal, "Boiler", soon(1, 11), soon(1, 14))
+        assert fake_google.wait_for_pushes()
+        assert fake_google.pushes[-1]["status"] == 200
+        drain(rt)
+        assert blocked(fake_lockme, soon(1, 0).date()) == ["11:30", "13:00"]
 
 
 def test_with_push_refused_a_change_after_turning_on_is_read_at_the_next_poll(
