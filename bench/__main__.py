@@ -187,6 +187,7 @@ def run() -> list[Row]:
     rows += quiet_rows(
         twoway.quiet_sync(twoway.QUIET_EVENTS), twoway.quiet_sync(twoway.QUIET_BASELINE)
     )
+    rows += turn_on_rows(twoway.turn_on_figures())
 
     worker_rss = max(quota.peak_rss_mb, *(d.peak_rss_mb for d in kinds.values()))
     rows.append(
@@ -295,6 +296,22 @@ def quiet_rows(big: twoway.Quiet, small: twoway.Quiet) -> list[Row]:
             f"{big.replan_s / small.replan_s:.0f}",
             "",
         ),
+    ]
+
+
+def turn_on_rows(found: dict[str, twoway.TurnOn]) -> list[Row]:
+    """Blocks turned on, then a staff event a few seconds later: the slowest room's wait."""
+    push, poll = max(found["push"].event_to_block_s), max(found["poll"].event_to_block_s)
+    return [
+        Row(
+            f"two-way: blocks turned on, a staff event {twoway.TURN_ON_EVENT_AFTER_S:.0f} s "
+            f"later → its block, max of {twoway.TURN_ON_ROUNDS} rooms, with push",
+            f"{push:.2f} s",
+            f"{poll:.1f} s with push refused (poll every {POLL_S} s)",
+            f"{push / poll:.2f}",
+            f"≤ {POLL_S} s (the first poll); refused ≤ {2 * POLL_S} s",
+            push <= POLL_S and poll <= 2 * POLL_S,
+        )
     ]
 
 

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import settings_env
 from worker.domain.identity import is_block_extid
 from worker.flows.blocks.calendar_sync import BlocksSync
-from worker.jobs.blocks_sync import job_id
+from worker.jobs.blocks_sync import pending_job
 from worker.ops.cli import main
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
@@ -63,7 +63,8 @@ def test_turning_blocks_on_sets_the_calendar_and_queues_its_sync(
     assert "blocks on for room 101" in capsys.readouterr().out
     assert main(["blocks"]) == 0
     assert capsys.readouterr().out == f"{ROOM}\t{CAL}\n"
-    assert runtime.queue.fetch_job(job_id(CAL)) is not None
+    queued = pending_job(runtime, CAL)
+    assert queued is not None and runtime.queue.fetch_job(queued) is not None
 
 
 def test_off_removes_the_room_s_blocks_only(
@@ -118,7 +119,8 @@ def test_confirm_blocks_a_held_long_event_and_queues_the_rest(
     out = capsys.readouterr().out
     assert "applied: 0 removed, 200 blocked; the rest follows in the background" in out
     assert len(lockme_blocks(fake_lockme)) == 200
-    assert runtime.queue.fetch_job(job_id(CAL)) is not None
+    queued = pending_job(runtime, CAL)
+    assert queued is not None and runtime.queue.fetch_job(queued) is not None
 
 
 def test_status_json_lists_conflicts(

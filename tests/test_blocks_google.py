@@ -5,26 +5,31 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from rq.job import Job, JobStatus
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 from werkzeug.serving import make_server
 
 from app import create_app
-from tests.conftest import connected_runtime, make_settings
+from tests.conftest import connected_runtime, drain, make_settings
 from worker.config import ConfigError, Settings, load_settings
 from worker.domain.errors import PermanentError
-from worker.domain.identity import private_properties
+from worker.domain.identity import is_block_extid, private_properties
+from worker.flows.blocks import control
 from worker.flows.blocks.channels import Channels, ChannelStore
 from worker.flows.blocks.feed import Feed, FeedStore
 from worker.gateways.google_calendar import PushRefused, SyncTokenGone
 from worker.jobs import blocks_sync as jobs
+from worker.jobs import rqseam
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
+from worker.stores.leases import Leases
 
 CAL = "blocks@group.calendar.google.com"
 
@@ -240,6 +245,25 @@ def channels_of(rt: Runtime) -> Channels:
     return Channels(rt.calendar, ChannelStore(rt.redis, rt.keys), rt.settings)
 
 
+def run_requested(rt: Runtime, cal: str) -> None:
+    """Ask for the calendar's sync and run it now, as if its read gate had opened (the
+    last read was seconds ago), the way the worker would."""
+    rt.redis.delete(rt.keys.blocks_sync(cal, "gate"))
+    jobs.request_sync(rt, cal)
+    run_due(rt)
+
+
+def run_due(rt: Runtime) -> None:
+    """Run the queued jobs, the scheduled ones included as if their time had come."""
+    registry = ScheduledJobRegistry(queue=rt.queue)
+    for jid in registry.get_job_ids():
+        job = rt.queue.fetch_job(jid)
+        registry.remove(jid)
+        if job is not None:
+            rt.queue.enqueue_job(job)
+    drain(rt)
+
+
 def test_a_refused_address_is_recorded_and_not_asked_again_within_the_hour(
     push_runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
 ) -> None:
@@ -278,25 +302,72 @@ def test_ensure_opens_renews_and_stop_closes(
 def test_a_calendar_whose_channel_expired_is_read_at_the_poll_that_renews_it(
     push_runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
 ) -> None:
-    """Changes made after a channel expired were pushed to nobody: the poll that replaces
-    the channel reads the calendar too, instead of trusting the new one for ten minutes."""
+    """Changes made after a channel expired were pushed to nobody: the poll asks for the
+    sync that replaces the channel, and that sync reads the calendar too, instead of
+    trusting the new channel for ten minutes."""
     from worker.stores.block_rooms import BlockRooms
 
     BlockRooms(push_runtime.redis, push_runtime.keys).set(101, blocks_cal)
-    opened = open_channel(push_runtime, fake_google, blocks_cal)
+    fake_google.allow_http_push = True
+    run_requested(push_runtime, blocks_cal)
     store = ChannelStore(push_runtime.redis, push_runtime.keys)
+    opened = store.current(blocks_cal)
+    assert opened is not None and store.pushed(blocks_cal)
     # Read a minute ago: past the poll interval, well inside the safety net's.
     state = push_runtime.keys.blocks_calendar(blocks_cal)
     push_runtime.redis.hset(state, "synced_at", time.time() - 2 * jobs.POLL_S)
-    assert jobs.due_calendars(push_runtime) == []  # live: only the safety net reads it
+    assert jobs.due_calendars(push_runtime) == []  # pushed: only the safety net reads it
 
     store.save(replace(opened, expiration=int(time.time() * 1000) - 1000))
     fake_google.expire_channel(opened.id)
     assert jobs.due_calendars(push_runtime) == [blocks_cal]
+    lists = fake_google.count("GET", r"/events$")
+    run_requested(push_runtime, blocks_cal)
     renewed = store.current(blocks_cal)
     assert renewed is not None and renewed.id != opened.id
     assert fake_google.live_channels(blocks_cal) == [renewed.id]
+    assert fake_google.count("GET", r"/events$") == lists + 1
     assert jobs.due_calendars(push_runtime) == []
+
+
+def test_a_channel_counts_only_once_a_read_started_under_it(
+    push_runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    """A calendar read moments before its channel opened is not pushed yet: a change made
+    in between reached neither. The poll reads it at once, not after the safety net."""
+    from worker.stores.block_rooms import BlockRooms
+
+    BlockRooms(push_runtime.redis, push_runtime.keys).set(101, blocks_cal)
+    feed_of(push_runtime).read(blocks_cal)
+    open_channel(push_runtime, fake_google, blocks_cal)
+    store = ChannelStore(push_runtime.redis, push_runtime.keys)
+    assert not store.pushed(blocks_cal)
+    assert jobs.due_calendars(push_runtime) == [blocks_cal]
+    run_requested(push_runtime, blocks_cal)
+    assert store.pushed(blocks_cal) and jobs.due_calendars(push_runtime) == []
+    assert fake_google.count("POST", r"/events/watch$") == 1  # the sync kept that channel
+
+
+def test_a_renewed_channel_is_followed_by_a_read(
+    push_runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    """Renewing a channel (under a day left) is the sync's: it opens the new one, then
+    reads, as Google's sync guide advises."""
+    from worker.stores.block_rooms import BlockRooms
+
+    BlockRooms(push_runtime.redis, push_runtime.keys).set(101, blocks_cal)
+    fake_google.allow_http_push = True
+    run_requested(push_runtime, blocks_cal)
+    store = ChannelStore(push_runtime.redis, push_runtime.keys)
+    first = store.current(blocks_cal)
+    assert first is not None
+    store.save(replace(first, expiration=int(time.time() * 1000) + 3600_000))
+    assert jobs.due_calendars(push_runtime) == [blocks_cal]
+    lists = fake_google.count("GET", r"/events$")
+    run_requested(push_runtime, blocks_cal)
+    second = store.current(blocks_cal)
+    assert second is not None and second.id != first.id and store.pushed(blocks_cal)
+    assert fake_google.count("GET", r"/events$") == lists + 1
 
 
 @pytest.mark.parametrize("read_ago", [jobs.POLL_S - 1.5, jobs.POLL_S + 1])
@@ -350,7 +421,10 @@ def open_channel(rt: Runtime, fake: FakeGoogle, cal: str) -> Any:
 
 
 def sync_job(rt: Runtime, cal: str) -> Job | None:
-    return rt.queue.fetch_job(jobs.job_id(cal))
+    """The calendar's sync job waiting to run (queued, or scheduled for when its read gate
+    opens), if any."""
+    pending = jobs.pending_job(rt, cal)
+    return rt.queue.fetch_job(pending) if pending else None
 
 
 def test_forged_and_unknown_pushes_cost_no_google_call_and_no_job(
@@ -390,39 +464,213 @@ def test_ten_pushes_make_one_job_and_a_push_during_a_run_asks_for_one_more(
     job = sync_job(push_runtime, blocks_cal)
     assert job is not None and job.args == [blocks_cal]
 
-    job.set_status(JobStatus.STARTED)
-    assert jobs.request_sync(push_runtime, blocks_cal) == "again"
-    assert push_runtime.redis.hget(push_runtime.keys.blocks_calendar(blocks_cal), "again") == b"1"
-    job.set_status(JobStatus.FINISHED)
-    assert jobs.request_sync(push_runtime, blocks_cal) == "queued"
+    # While a run holds the calendar, a request asks it for one more.
+    run = Leases(push_runtime.redis, push_runtime.keys, lease_s=5, wait_s=0)
+    with run(f"blocks-run:{blocks_cal}"):
+        push_runtime.redis.delete(push_runtime.keys.blocks_sync(blocks_cal, "pending"))
+        assert jobs.request_sync(push_runtime, blocks_cal) == "again"
+    assert push_runtime.redis.exists(push_runtime.keys.blocks_sync(blocks_cal, "again"))
+    assert push_runtime.queue.count == 1
+
+
+@contextmanager
+def receiving(redis_url: str, lockme: FakeLockme, google: FakeGoogle) -> Iterator[Settings]:
+    """The web app on a loopback port in a thread, Google's pushes to it allowed over
+    http; yields the settings of a deployment at that address."""
+    google.allow_http_push = True
+    placeholder = make_settings(redis_url, lockme, google)
+    with connected_runtime(placeholder, lockme, google) as rt:
+        server = make_server("127.0.0.1", 0, create_app(placeholder, rt), threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            url = f"http://127.0.0.1:{server.port}"
+            yield make_settings(redis_url, lockme, google, PUBLIC_URL=url)
+        finally:
+            server.shutdown()
 
 
 def test_the_fake_pushes_into_the_running_app(
     redis_url: str, fake_lockme: FakeLockme, fake_google: FakeGoogle, blocks_cal: str
 ) -> None:
+    with (
+        receiving(redis_url, fake_lockme, fake_google) as settings,
+        connected_runtime(settings, fake_lockme, fake_google) as rt,
+    ):
+        assert channels_of(rt).ensure(blocks_cal) is not None
+        assert fake_google.wait_for_pushes()
+        assert rt.queue.count == 0
+        today = date.today()
+        fake_google.staff_event(blocks_cal, "Party", today, today + timedelta(days=1), all_day=True)
+        assert fake_google.wait_for_pushes()
+        assert [p["status"] for p in fake_google.pushes] == [200, 200]
+        assert rt.queue.count == 1
+
+
+# -- turning blocks on: no gap between the first read and push ------------------------
+
+ROOM = 101
+
+
+def blocked(lockme: FakeLockme, day: date) -> list[str]:
+    """The hours of the product's blocks in ``ROOM`` on ``day``."""
+    return sorted(
+        r["hour"][:5]
+        for r in lockme.live_reservations().values()
+        if int(r["roomid"]) == ROOM and r["date"] == day.isoformat() and is_block_extid(r["extid"])
+    )
+
+
+def test_a_change_just_after_turning_blocks_on_is_pushed_at_once(
+    redis_url: str, fake_lockme: FakeLockme, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    """Turning blocks on opens the push channel before the first read, so a staff event
+    added seconds later is pushed and blocked at once, not after the 10-minute safety net
+    (the next poll found the channel live and the calendar read moments ago)."""
+    fake_lockme.add_room(ROOM, "Pharaoh's Tomb")
+    with (
+        receiving(redis_url, fake_lockme, fake_google) as settings,
+        connected_runtime(settings, fake_lockme, fake_google) as rt,
+    ):
+        control.turn_on(rt, ROOM, blocks_cal)
+        drain(rt)  # the worker runs the sync turning on asked for
+        assert fake_google.live_channels(blocks_cal)
+        assert fake_google.count("GET", r"/events$") == 1
+        assert jobs.due_calendars(rt) == []  # the next poll: pushed, nothing to read
+        # A few seconds later (the read gate has opened), staff add an event.
+        rt.redis.delete(rt.keys.blocks_sync(blocks_cal, "gate"))
+        fake_google.staff_event(blocks_cal, "Boiler", soon(1, 11), soon(1, 14))
+        assert fake_google.wait_for_pushes()
+        assert fake_google.pushes[-1]["status"] == 200
+        drain(rt)
+        assert blocked(fake_lockme, soon(1, 0).date()) == ["11:30", "13:00"]
+
+
+def test_with_push_refused_a_change_after_turning_on_is_read_at_the_next_poll(
+    push_runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    """The sandbox's plain-http address: Google refuses it, so the calendar is polled at
+    every poll (interface.md: at least every 60 s without a live channel)."""
+    fake_lockme.add_room(ROOM, "Pharaoh's Tomb")
+    control.turn_on(push_runtime, ROOM, blocks_cal)
+    drain(push_runtime)
+    store = ChannelStore(push_runtime.redis, push_runtime.keys)
+    assert store.refused(blocks_cal) is not None and not store.pushed(blocks_cal)
+    fake_google.staff_event(blocks_cal, "Boiler", soon(1, 11), soon(1, 14))
+    now = time.time()
+    assert jobs.due_calendars(push_runtime, now) == []  # read moments ago
+    assert jobs.due_calendars(push_runtime, now + jobs.POLL_S) == [blocks_cal]
+    assert jobs.POLL_S <= 60
+    run_requested(push_runtime, blocks_cal)
+    assert blocked(fake_lockme, soon(1, 0).date()) == ["11:30", "13:00"]
+    assert fake_google.count("POST", r"/events/watch$") == 1  # not asked again this hour
+
+
+# -- the push receiver under races and replays -----------------------------------------
+
+
+class PushAsJobsFinish(rqseam.SyncWorker):
+    """RQ's worker, with a push arriving at the moment each job has returned and RQ has
+    not yet cleaned it up: the last moment a run of the calendar is still under way."""
+
+    def __init__(self, *args: Any, send: Callable[[], int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.send = send
+        self.answers: list[int] = []
+
+    def handle_job_success(self, job: Job, *args: Any, **kwargs: Any) -> None:
+        self.answers.append(self.send())
+        super().handle_job_success(job, *args, **kwargs)
+
+
+def test_a_push_as_a_run_finishes_is_answered_and_followed_by_a_run(
+    push_settings: Settings, push_runtime: Runtime, fake_google: FakeGoogle, blocks_cal: str
+) -> None:
+    """The push lands after the run's last look for pushes and before RQ drops the job:
+    answered 2xx, and one more run is waiting (the run may have read before the change)."""
+    from worker.stores.block_rooms import BlockRooms
+
+    BlockRooms(push_runtime.redis, push_runtime.keys).set(ROOM, blocks_cal)
+    opened = open_channel(push_runtime, fake_google, blocks_cal)
+    client = create_app(push_settings, push_runtime).test_client()
+    jobs.request_sync(push_runtime, blocks_cal)
+
+    def send() -> int:
+        return int(push(client, opened.id, opened.token, "exists", opened.resource_id).status_code)
+
+    worker = PushAsJobsFinish(
+        [push_runtime.queue],
+        connection=push_runtime.redis,
+        serializer=push_runtime.queue.serializer,
+        send=send,
+    )
+    worker.work(burst=True, with_scheduler=False)
+    assert worker.answers == [200]
+    waiting = push_runtime.queue.count + ScheduledJobRegistry(queue=push_runtime.queue).count
+    assert waiting == 1
+
+
+def test_a_push_racing_the_cleanup_of_a_finished_job_is_answered_2xx(
+    push_settings: Settings,
+    push_runtime: Runtime,
+    fake_google: FakeGoogle,
+    blocks_cal: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """RQ deletes a finished job (``result_ttl=0``) whenever its worker gets to it, so a
+    job a request finds may be gone a moment later: the request still answers 2xx and
+    leaves a run waiting."""
+    from worker.stores.block_rooms import BlockRooms
+
+    BlockRooms(push_runtime.redis, push_runtime.keys).set(ROOM, blocks_cal)
+    opened = open_channel(push_runtime, fake_google, blocks_cal)
+    client = create_app(push_settings, push_runtime).test_client()
+    jobs.request_sync(push_runtime, blocks_cal)
+    fetch = Job.fetch.__func__  # type: ignore[attr-defined]
+
+    def fetched_then_cleaned_up(cls: type[Job], *args: Any, **kwargs: Any) -> Job:
+        job = fetch(cls, *args, **kwargs)
+        job.delete()  # what RQ does at the end of a finished job's run
+        return job
+
+    monkeypatch.setattr(Job, "fetch", classmethod(fetched_then_cleaned_up))
+    for _ in range(3):
+        answer = push(client, opened.id, opened.token, "exists", opened.resource_id)
+        assert answer.status_code == 200
+    monkeypatch.undo()
+    assert sync_job(push_runtime, blocks_cal) is not None
+
+
+def test_replayed_pushes_cost_one_list_call_and_a_real_change_among_them_is_read(
+    push_settings: Settings,
+    push_runtime: Runtime,
+    fake_lockme: FakeLockme,
+    fake_google: FakeGoogle,
+    blocks_cal: str,
+) -> None:
+    """A captured push replayed over and over: the first is read at once, the rest wait
+    for one run when the read gate opens (a few seconds), which still sees a change made
+    among them (the last push of a burst is never dropped)."""
+    fake_lockme.add_room(ROOM, "Pharaoh's Tomb")
     fake_google.allow_http_push = True
-    placeholder = make_settings(redis_url, fake_lockme, fake_google)
-    with connected_runtime(placeholder, fake_lockme, fake_google) as rt:
-        server = make_server("127.0.0.1", 0, create_app(placeholder, rt), threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            settings = make_settings(
-                redis_url, fake_lockme, fake_google, PUBLIC_URL=f"http://127.0.0.1:{server.port}"
-            )
-            channels = Channels(rt.calendar, ChannelStore(rt.redis, rt.keys), settings)
-            assert channels.ensure(blocks_cal) is not None
-            assert fake_google.wait_for_pushes()
-            assert rt.queue.count == 0
-            today = date.today()
-            fake_google.staff_event(
-                blocks_cal, "Party", today, today + timedelta(days=1), all_day=True
-            )
-            assert fake_google.wait_for_pushes()
-            assert [p["status"] for p in fake_google.pushes] == [200, 200]
-            assert rt.queue.count == 1
-        finally:
-            server.shutdown()
+    control.turn_on(push_runtime, ROOM, blocks_cal)
+    drain(push_runtime)
+    opened = ChannelStore(push_runtime.redis, push_runtime.keys).current(blocks_cal)
+    assert opened is not None
+    client = create_app(push_settings, push_runtime).test_client()
+    push_runtime.redis.delete(push_runtime.keys.blocks_sync(blocks_cal, "gate"))
+    lists = fake_google.count("GET", r"/events$")
+    for index in range(30):
+        answer = push(client, opened.id, opened.token, "exists", opened.resource_id)
+        assert answer.status_code == 200
+        if index == 20:  # a real change, pushed among the replays
+            fake_google.staff_event(blocks_cal, "Boiler", soon(1, 11), soon(1, 14))
+        drain(push_runtime)  # the worker runs whatever is due
+    assert fake_google.count("GET", r"/events$") == lists + 1
+    assert blocked(fake_lockme, soon(1, 0).date()) == []
+    run_due(push_runtime)  # the gate opened
+    assert fake_google.count("GET", r"/events$") == lists + 2
+    assert blocked(fake_lockme, soon(1, 0).date()) == ["11:30", "13:00"]
 
 
 @pytest.mark.parametrize("value", ["0", "731", "ninety", "-5"])

@@ -27,7 +27,7 @@ from worker.domain.errors import SyncError
 from worker.domain.identity import is_block_extid
 from worker.flows.blocks.calendar_sync import BlocksSync
 from worker.flows.blocks.channels import Channels, ChannelStore
-from worker.jobs.blocks_sync import job_id
+from worker.jobs.blocks_sync import pending_job
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.stores.block_rooms import BlockRooms
@@ -287,7 +287,7 @@ def test_rooms_page_preview_writes_nothing_then_turn_on_and_off(
     assert rooms.calendar_of(TOMB) is None
     on = client.post("/setup/rooms/blocks/on", data={**form, "csrf_token": token})
     assert on.status_code == 302 and rooms.calendar_of(TOMB) == HOLIDAYS
-    assert web_runtime.keys.job(job_id(HOLIDAYS)) in web_runtime.queue.job_ids
+    assert web_runtime.queue.job_ids == [pending_job(web_runtime, HOLIDAYS)]
     assert _puts(fake_lockme) == puts
     drain(web_runtime)
     assert len(_blocks(fake_lockme)) == 1

@@ -56,7 +56,7 @@ from worker.domain.booking import Route
 from worker.domain.identity import is_block_extid
 from worker.flows.blocks import control
 from worker.flows.blocks.feed import FeedStore
-from worker.jobs.blocks_sync import AGAIN_FIELD, job_id
+from worker.jobs.blocks_sync import job_id
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme, Faults, fault_mix
 from worker.stores.block_rooms import BlockRooms
@@ -344,11 +344,11 @@ def unsettled(runtime: Runtime, google: FakeGoogle) -> list[str]:
     google.wait_for_pushes()  # a push on its way queues a job
     queue = runtime.queue
     registries = (queue, StartedJobRegistry(queue=queue), ScheduledJobRegistry(queue=queue))
-    syncs = {runtime.keys.job(job_id(c)) for c in BLOCKS.values()}
-    found = [j for r in registries for j in r.get_job_ids() if j in syncs]
+    syncs = tuple(runtime.keys.job(job_id(c)) for c in BLOCKS.values())
+    found = [j for r in registries for j in r.get_job_ids() if j.startswith(syncs)]
     feed = FeedStore(runtime.redis, runtime.keys)
     for calendar_id in sorted(set(BLOCKS.values())):
-        if feed.state(calendar_id).get(AGAIN_FIELD):
+        if runtime.redis.exists(runtime.keys.blocks_sync(calendar_id, "again")):
             found.append(f"{calendar_id} asked again")
         if not google.token_has_seen_all(calendar_id, feed.sync_token(calendar_id)):
             found.append(f"{calendar_id} not read since its last change")

@@ -1,10 +1,11 @@
 """Blocks in the demo venue: its "Closed" calendar switched on at once, and the Lockme
 side of every room's slots (free, booked by a customer, blocked by the product).
 
-The product itself opens a blocks calendar's push channel and its first sync at the next
-poll (``worker.jobs.blocks_sync``, every 30 s); a newcomer who connects both services and adds a
-staff event at once should not wait for it, so the sandbox asks for both as soon as it sees
-the services connected, and again after each reconnect.
+The demo's calendar is set before any service is connected, so its first sync (which opens
+its push channel, then reads) waits for the next poll once they are (``worker.jobs.blocks_sync``,
+every 30 s); a newcomer who connects both services and adds a staff event at once should not
+wait for it, so the sandbox asks for it as soon as it sees the services connected, and again
+after each reconnect.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ FREE, BOOKED, BLOCKED = "free", "booked", "blocked"
 
 class BlocksSwitch(threading.Thread):
     """Watches the sandbox's connections; each time both become connected it does what the
-    blocks poll would do next (``due_calendars``: channels opened, syncs asked for)."""
+    blocks poll would do next (``due_calendars``: the syncs that open channels and read)."""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(name="sandbox-blocks", daemon=True)

@@ -215,6 +215,11 @@ class Keys:
         """Hash of one blocks calendar's sync state: ``sync_token``, ``synced_at``, …"""
         return self._k(f"blocks:cal:{calendar_id}")
 
+    def blocks_sync(self, calendar_id: str, part: str) -> str:
+        """One calendar's sync requests (``worker.jobs.blocks_sync``): ``pending`` (the queued
+        job's id), ``again`` (asked for during a run), ``gate`` (a read started moments ago)."""
+        return self._k(f"blocks:sync:{part}:{calendar_id}")
+
     def blocks_events(self, calendar_id: str) -> str:
         """Hash event (instance) id → JSON of a blocking event of that calendar, as last read."""
         return self._k(f"blocks:events:{calendar_id}")

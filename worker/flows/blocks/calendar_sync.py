@@ -183,7 +183,7 @@ class BlocksSync:
         self.check.ensure(list(rooms))
         used = bool(rooms)
         first = not self.feed_store.state(calendar_id).get("synced_at")
-        read = self.feed.read(calendar_id) if used else None
+        read = self._read(calendar_id) if used else None
         report.full = bool(read and read.full)
         if used and not force and self._settled(calendar_id, rooms):
             return
@@ -201,6 +201,20 @@ class BlocksSync:
         if not used:
             self.channels.stop(calendar_id)
             self.feed_store.forget(calendar_id)
+
+    def _read(self, calendar_id: str) -> FeedRead:
+        """Open or renew the calendar's push channel, then read: a channel pushes only the
+        changes made after it opened, so a read that starts after it leaves no gap between
+        the two (Google's sync guide advises the same). The read is recorded against that
+        channel; until then the calendar is not counted as pushed (``Channels.pushed``)."""
+        try:
+            channel = self.channels.ensure(calendar_id)
+        except SyncError as exc:  # Google down: the read below fails too, or polling covers it
+            logs.event("blocks.push", outcome="ensure_failed", reason=type(exc).__name__)
+            channel = self.channels.store.current(calendar_id)
+        read = self.feed.read(calendar_id)
+        self.channels.store.mark_read(calendar_id, channel)
+        return read
 
     def _settled(self, calendar_id: str, rooms: tuple[int, ...]) -> bool:
         """Whether the last plan still holds: no change read since (the feed drops the mark),

@@ -11,6 +11,11 @@ can arrive before its answer does, and the receiver must know the channel by the
 Google refuses any address but HTTPS (and unverified domains): the refusal is recorded on
 the calendar's state so the status page can say "push refused: polling", and it is not
 asked again for an hour.
+
+A channel covers only the changes made after it opened, so a calendar counts as pushed
+(read only as a safety net) once a read has *started* under its current channel
+(``mark_read``, ``pushed``): the sync job opens or renews the channel right before it reads,
+as Google's sync guide advises, and a change made before the channel opened is in that read.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ REFUSED_RETRY_S = 3600
 CURRENT_FIELD = "channel_id"
 REFUSED_AT_FIELD = "push_refused_at"
 REFUSED_FIELD = "push_refused"
+READ_WITH_FIELD = "read_with_channel"
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ class ChannelStore:
         raw = self.redis.hget(self.keys.blocks_calendar(calendar_id), CURRENT_FIELD)
         if not raw:
             return None
-        return self.get(raw.decode() if isinstance(raw, bytes) else str(raw))
+        return self.get(_text(raw))
 
     def set_current(self, calendar_id: str, channel_id: str | None) -> None:
         key = self.keys.blocks_calendar(calendar_id)
@@ -103,7 +109,7 @@ class ChannelStore:
         )
         if not at:
             return None
-        return float(at), why.decode() if isinstance(why, bytes) else str(why or "")
+        return float(at), _text(why or "")
 
     def record_refused(self, calendar_id: str, reason: str) -> None:
         self.redis.hset(
@@ -113,6 +119,29 @@ class ChannelStore:
 
     def clear_refused(self, calendar_id: str) -> None:
         self.redis.hdel(self.keys.blocks_calendar(calendar_id), REFUSED_AT_FIELD, REFUSED_FIELD)
+
+    def mark_read(self, calendar_id: str, channel: Channel | None) -> None:
+        """A read that started while ``channel`` was the current one has succeeded."""
+        key = self.keys.blocks_calendar(calendar_id)
+        if channel is None:
+            self.redis.hdel(key, READ_WITH_FIELD)
+        else:
+            self.redis.hset(key, READ_WITH_FIELD, channel.id)
+
+    def live(self, calendar_id: str, now: float | None = None) -> Channel | None:
+        """The current channel if it has not expired."""
+        current = self.current(calendar_id)
+        return current if current is not None and current.seconds_left(now) > 0 else None
+
+    def pushed(self, calendar_id: str, now: float | None = None) -> bool:
+        """Whether Google pushes every change the last read did not see: the current channel
+        is live and a read has started since it opened. A channel replaced (renewed, or
+        opened after the old one expired) counts only after the read that follows it."""
+        current = self.live(calendar_id, now)
+        if current is None:
+            return False
+        read_with = self.redis.hget(self.keys.blocks_calendar(calendar_id), READ_WITH_FIELD)
+        return read_with is not None and _text(read_with) == current.id
 
 
 class Channels:
@@ -129,17 +158,24 @@ class Channels:
         scheme (Google says whether it accepts it)."""
         return f"{self.settings.public_url}{WEBHOOK_PATH}"
 
+    def due(self, calendar_id: str, now: float | None = None) -> bool:
+        """Whether ``ensure`` would ask Google for a channel now: there is none, or it has
+        under a day left, and there is a ``PUBLIC_URL`` Google has not refused this hour."""
+        now = time.time() if now is None else now
+        current = self.store.current(calendar_id)
+        if current is not None and current.seconds_left(now) > RENEW_BEFORE_S:
+            return False
+        if not self.settings.public_url:
+            return False
+        refused = self.store.refused(calendar_id)
+        return refused is None or now - refused[0] >= REFUSED_RETRY_S
+
     def ensure(self, calendar_id: str) -> Channel | None:
         """The calendar's live channel: the current one, or a new one when it has under a
         day left or there is none. None while Google refuses the address (asked again after
         an hour) or without a ``PUBLIC_URL`` to give it."""
         current = self.store.current(calendar_id)
-        if current is not None and current.seconds_left() > RENEW_BEFORE_S:
-            return current
-        if not self.settings.public_url:
-            return current
-        refused = self.store.refused(calendar_id)
-        if refused is not None and time.time() - refused[0] < REFUSED_RETRY_S:
+        if not self.due(calendar_id):
             return current
         fresh = self.create(calendar_id)
         if fresh is not None and current is not None:
@@ -201,3 +237,7 @@ class Channels:
         finally:
             with contextlib.suppress(redis.RedisError):
                 self.store.delete(channel.id)
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
