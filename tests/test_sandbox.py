@@ -27,6 +27,7 @@ from werkzeug.wrappers import Request, Response
 
 from tests.conftest import ADMIN_PASSWORD, WEBHOOK_SECRET
 from tests.test_web import csrf_from, log_in
+from worker import cli as cli_module
 from worker import devserver
 from worker.config import load_settings
 from worker.keys import DEFAULT
@@ -235,8 +236,11 @@ def dev_sandbox(redis_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         "LOCKME_CLIENT_ID": "a-real-lockme-app",
         "RETRY_BACKOFF_SCALE": "0.05",
         "PYTHONPATH": str(ROOT),
+        # Where ``dev`` records its sandbox: this test's own, not the user's.
+        "XDG_RUNTIME_DIR": str(tmp_path / "run"),
     }
     env.pop("PUBLIC_URL", None)
+    (tmp_path / "run").mkdir()
     log = (tmp_path / "dev.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "worker.cli", "dev", "--sandbox", "--port", str(port)],
@@ -373,6 +377,54 @@ def test_status_check_and_routes_read_the_running_sandbox(dev_sandbox: dict[str,
     # With client ids set it reads REDIS_URL, and says that this is not the sandbox's data.
     real = cli("status", "--json", LOCKME_CLIENT_ID="a-real-lockme-app")
     assert "a sandbox is running, but client ids are set" in real.stderr
+
+
+def test_every_command_reads_the_sandbox_from_a_terminal_with_another_redis(
+    dev_sandbox: dict[str, Any],
+) -> None:
+    """A second terminal whose REDIS_URL names a Redis that is not there finds the sandbox
+    through the file ``dev`` records it in: blocks listed, previewed and a room routed."""
+    run = dev_sandbox
+    assert sandbox_cli(run, "connect").returncode == 0
+    env = {k: v for k, v in run["env"].items() if not k.endswith("_CLIENT_ID")}
+    env.pop("SANDBOX_REDIS_URL")
+    env["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    record = Path(env["XDG_RUNTIME_DIR"]) / "lockme-sync" / "sandbox.json"
+    assert json.loads(record.read_text())["redis_url"] == run["env"]["SANDBOX_REDIS_URL"]
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "worker.cli", *args],
+            cwd=run["cwd"], env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    listed = cli("blocks")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == [
+        f"5101\t{BLOCKS_CALENDAR_ID}",
+        f"5102\t{BLOCKS_CALENDAR_ID}",
+    ]
+    assert listed.stderr.startswith("note  the running sandbox's data")
+    preview = cli("blocks", "5103", BLOCKS_CALENDAR_ID, "--dry-run")
+    assert preview.returncode == 0, preview.stderr
+    assert "nothing changed" in preview.stdout
+    routed = cli("route", "5103", "primary", "--duration", "90")
+    assert routed.returncode == 0, routed.stderr
+    assert routed.stdout.startswith("5103\tprimary\t90\tHaunted Manor")
+    assert sandbox_cli(run, "rooms").returncode == 0
+    # With no record and nothing at REDIS_URL, the note says where it looked.
+    env["XDG_RUNTIME_DIR"] = str(run["cwd"])
+    alone = cli("status", "--json")
+    assert "no sandbox is running (looked in Redis redis://127.0.0.1:1/15 (from REDIS_URL;" in (
+        alone.stderr
+    )
+    assert f"nothing recorded in {run['cwd']}/lockme-sync/sandbox.json" in alone.stderr
+
+
+def test_cli_reads_the_sandbox_for_every_command_that_reads_data() -> None:
+    """A command added later is sandbox-aware unless it starts processes (or is ``sandbox``)."""
+    commands = set(cli_module.parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    assert commands - set(cli_module.SANDBOX_AWARE) == {"worker", "dev", "sandbox"}
 
 
 def test_sandbox_commands_refuse_bad_input_in_one_line(dev_sandbox: dict[str, Any]) -> None:
