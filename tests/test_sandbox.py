@@ -15,9 +15,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -34,6 +36,7 @@ from worker.keys import DEFAULT
 from worker.sandbox import FakeGoogle, FakeLockme, control
 from worker.sandbox.address import published, sandbox_redis_url
 from worker.sandbox.client import SandboxClient
+from worker.sandbox.commands import day
 from worker.sandbox.delivery import GIVE_UP_AFTER_S, MAX_INTERVAL_S, Delivery, intervals
 from worker.sandbox.demo import BLOCKS_CALENDAR_ID, SandboxError
 from worker.sandbox.runner import Sandbox
@@ -52,6 +55,11 @@ def eventually(check: Callable[[], Any], timeout: float = 20.0, every: float = 0
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s; last: {result!r}")
         time.sleep(every)
+
+
+def tomorrow() -> str:
+    """The venue's tomorrow: blocks close future slots only, so a fixed date would expire."""
+    return day("tomorrow", ZoneInfo("Europe/Warsaw"))
 
 
 # --- consent screens ----------------------------------------------------------------------
@@ -725,7 +733,7 @@ def test_staff_events_block_the_demo_rooms_slots_through_push(
     """The demo's Closed calendar blocks the front-desk rooms once connected: a staff event
     added, moved and deleted with the commands closes and opens their Lockme slots, and a
     customer's booking under one stays as it is."""
-    run, day = dev_sandbox, "2026-12-03"
+    run, day = dev_sandbox, tomorrow()  # blocks close future slots only
     assert sandbox_cli(run, "connect").returncode == 0
     customer = sandbox_cli(run, "book", "--room", "5101", "--date", day, "--hour", "19:00")
     assert customer.returncode == 0, customer.stderr
@@ -768,7 +776,7 @@ def _bookings(run: dict[str, Any]) -> list[dict[str, Any]]:
 def test_sandbox_pages_add_move_and_delete_a_staff_event(dev_sandbox: dict[str, Any]) -> None:
     """The forms as a browser without JavaScript posts them: the staff event is drawn apart
     from booking events, and the sandbox page shows the slot it blocks."""
-    run, web, day = dev_sandbox, requests.Session(), "2026-12-04"
+    run, web, day = dev_sandbox, requests.Session(), tomorrow()
     token = csrf_from(web.get(run["base"] + "/login").text)
     web.post(run["base"] + "/login", data={"password": ADMIN_PASSWORD, "csrf_token": token})
     assert sandbox_cli(run, "connect").returncode == 0
@@ -809,3 +817,15 @@ def test_sandbox_pages_add_move_and_delete_a_staff_event(dev_sandbox: dict[str, 
         data={"csrf_token": form["csrf_token"]},
     )
     assert f"no staff event {event_id}" in refused.text
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("tomorrow", "2026-12-07"), ("Today", "2026-12-06"), ("2026-12-24", "2026-12-24")],
+)
+def test_sandbox_dates_may_be_today_or_tomorrow_in_the_venues_zone(
+    given: str, expected: str
+) -> None:
+    # 23:30 UTC on the 5th is already the 6th in Warsaw.
+    late = datetime(2026, 12, 5, 23, 30, tzinfo=UTC)
+    assert day(given, ZoneInfo("Europe/Warsaw"), now=late) == expected
