@@ -12,7 +12,8 @@ from flask import Blueprint, current_app, g, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, SecurityError
 from werkzeug.wrappers import Response
 
-LANGUAGES = ("en", "pl")
+from worker.wording import HISTORY_WORDS, LANGUAGES
+
 COOKIE = "lang"
 COOKIE_MAX_AGE_S = 365 * 24 * 3600
 
@@ -294,25 +295,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "booked_for": "Booked for",
         "open_in_google": "Open in Google Calendar",
         "primary_calendar": "Primary calendar",
-        "action_add": "new booking",
-        "action_edit": "changed",
-        "action_delete": "cancelled",
-        "action_test": "test message",
-        "action_invalid": "unreadable message",
-        "action_fail": "failed",
-        "result_created": "added to calendar",
-        "result_updated": "updated",
-        "result_moved": "moved to the room's calendar",
-        "result_restored": "restored",
-        "result_deleted": "removed from calendar",
-        "result_absent": "was not in the calendar",
-        "result_unchanged": "already up to date",
-        "result_stale": "skipped (a newer change came first)",
-        "result_ignored": "skipped (cancelled in Lockme)",
-        "result_tested": "test received",
-        "result_duplicate": "already done",
-        "result_failed": "failed",
-        "result_hidden": "unpaid hold, left out of the calendar",
         "chart_syncs": "Syncs per day by outcome",
         "chart_latency": "Time from Lockme's message to the calendar",
         "chart_empty": "No syncs in these days",
@@ -499,12 +481,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "blocks_titles_help": ("Event titles show only for rooms whose privacy level shows names."),
         "blocks_more": "{count} more are not shown; lockme-sync status --json lists them all.",
         "blocks_none": "No blocks in Lockme yet.",
-        "action_block": "block a slot",
-        "action_unblock": "free a slot",
-        "result_blocked": "blocked in Lockme",
-        "result_freed": "block removed from Lockme",
-        "result_conflict": "left alone: a customer holds the slot",
-        "result_own_block": "the app's own block: nothing to change in the calendar",
         "blocks_rooms_intro": (
             "Busy events in a room's blocks calendar close the Lockme slots they cover, so "
             "customers cannot book them. Several rooms may share one calendar. Preview first: "
@@ -855,25 +831,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "booked_for": "Termin",
         "open_in_google": "Otwórz w Kalendarzu Google",
         "primary_calendar": "Kalendarz główny",
-        "action_add": "nowa rezerwacja",
-        "action_edit": "zmiana",
-        "action_delete": "odwołanie",
-        "action_test": "wiadomość testowa",
-        "action_invalid": "nieczytelna wiadomość",
-        "action_fail": "błąd",
-        "result_created": "dodano do kalendarza",
-        "result_updated": "zaktualizowano",
-        "result_moved": "przeniesiono do kalendarza pokoju",
-        "result_restored": "przywrócono",
-        "result_deleted": "usunięto z kalendarza",
-        "result_absent": "nie było w kalendarzu",
-        "result_unchanged": "już aktualne",
-        "result_stale": "pominięto (nowsza zmiana była pierwsza)",
-        "result_ignored": "pominięto (odwołana w Lockme)",
-        "result_tested": "test odebrany",
-        "result_duplicate": "już zrobione",
-        "result_failed": "błąd",
-        "result_hidden": "nieopłacona blokada, pominięta w kalendarzu",
         "chart_syncs": "Synchronizacje dziennie według wyniku",
         "chart_latency": "Czas od wiadomości Lockme do kalendarza",
         "chart_empty": "Brak synchronizacji w tych dniach",
@@ -1076,12 +1033,6 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Nie pokazano kolejnych: {count}; wszystkie wypisuje lockme-sync status --json."
         ),
         "blocks_none": "Brak blokad w Lockme.",
-        "action_block": "blokada terminu",
-        "action_unblock": "zwolnienie terminu",
-        "result_blocked": "zablokowano w Lockme",
-        "result_freed": "usunięto blokadę z Lockme",
-        "result_conflict": "bez zmian: termin zajęty przez klienta",
-        "result_own_block": "własna blokada aplikacji: bez zmian w kalendarzu",
         "blocks_rooms_intro": (
             "Zajęte wydarzenia w kalendarzu blokad pokoju zamykają terminy w Lockme, które "
             "obejmują, więc klienci nie mogą ich zarezerwować. Kilka pokoi może mieć wspólny "
@@ -1156,6 +1107,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
     },
 }
+
+# History's words are the terminal's too, so they live with the worker.
+for _language in LANGUAGES:
+    MESSAGES[_language].update(HISTORY_WORDS[_language])
 
 
 def language() -> str:

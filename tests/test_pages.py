@@ -100,7 +100,10 @@ def test_history_search_by_customer_name_day_and_room(
     web_runtime.store.set_route(Route(103, privacy="time_only"))
     other, mid = fake_lockme.create_reservation(102, "2026-05-03", "10:00:00", surname="Nowak")
     hidden, mid2 = fake_lockme.create_reservation(103, "2026-05-03", "11:00:00", surname="Nowak")
-    for message in (mid, mid2):
+    polish, mid3 = fake_lockme.create_reservation(
+        102, "2026-05-04", "12:00:00", name="Łucja", surname="Wiśniewska"
+    )
+    for message in (mid, mid2, mid3):
         deliver(client, message)
     drain(web_runtime)
 
@@ -116,6 +119,8 @@ def test_history_search_by_customer_name_day_and_room(
     assert found("day=2026-05-03") == {str(other), str(hidden)}
     assert found("day=2026-05-03&room=103") == {str(hidden)}
     assert found("q=nobody") == set()
+    # Neither case nor diacritics matter: typed on any keyboard, or as heard on the phone.
+    assert found("q=wisniewska") == found("q=LUCJA+WIŚNIEWSKA") == {str(polish)}
 
 
 # --- honest numbers ------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from worker.names import room_label
 from worker.reconcile import Change, Step
+from worker.stores.history import without_echoes
+from worker.wording import history_word
 
 BAR_WIDTH = 30
 # C0 and C1 controls, DEL, the Unicode line and paragraph separators and the bidi overrides:
@@ -92,16 +94,18 @@ def status_lines(
             f"{printable(failure['reason'])} ({attempts} attempt{'s' if attempts != 1 else ''})"
         )
     lines.append(f"Recent syncs (times in {tz.key}):")
-    if not data["recent"]:
+    shown = without_echoes(data["recent"])
+    if not shown:
         lines.append("  nothing synced yet")
-    for entry in data["recent"][:recent]:
-        booking = entry.get("reservation_id")
+    for entry in shown[:recent]:
+        reservation, message = entry.get("reservation_id"), entry.get("message_id")
         when = f" for {entry['date']} {entry.get('hour', '')}".rstrip() if entry.get("date") else ""
         parts = [
             venue_time(entry.get("at"), tz),
-            f"booking {booking}" if booking else f"message {entry.get('message_id')}",
+            f"booking {reservation}" if reservation else f"message {message}" if message else "",
             printable(room_label(rooms, entry.get("room_id"))),
-            f"{entry.get('action')} → {entry.get('result')}{when}",
+            f"{history_word('action', entry.get('action'))}: "
+            f"{history_word('result', entry.get('result'))}{when}",
             _calendar(calendars, entry.get("calendar_id")),
         ]
         lines.append("  " + "  ".join(part for part in parts if part))
