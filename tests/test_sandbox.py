@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -829,3 +829,42 @@ def test_sandbox_dates_may_be_today_or_tomorrow_in_the_venues_zone(
     # 23:30 UTC on the 5th is already the 6th in Warsaw.
     late = datetime(2026, 12, 5, 23, 30, tzinfo=UTC)
     assert day(given, ZoneInfo("Europe/Warsaw"), now=late) == expected
+
+
+def test_sandbox_pages_show_what_was_just_done(dev_sandbox: dict[str, Any]) -> None:
+    """The form's defaults sit on the room's slots; a booking links to its week, which the
+    calendar page opens on by itself; a hold reads as a hold; the staff events' hint names
+    the rooms that take blocks now."""
+    run, web = dev_sandbox, requests.Session()
+    token = csrf_from(web.get(run["base"] + "/login").text)
+    web.post(run["base"] + "/login", data={"password": ADMIN_PASSWORD, "csrf_token": token})
+    assert sandbox_cli(run, "connect").returncode == 0
+    page = web.get(run["base"] + "/sandbox").text
+    default = re.search(r'id="new-hour" name="hour" type="time" required value="([^"]*)"', page)
+    assert default is not None and default[1] in slot_hours(run, tomorrow(), 5101)
+    later = (date.fromisoformat(tomorrow()) + timedelta(days=15)).isoformat()
+    form = {"csrf_token": csrf_from(page), "room": "5103", "date": later, "hour": "19:00"}
+    booked = web.post(run["base"] + "/sandbox/book", data={**form, "name": "Ewa Lis"})
+    assert f'href="/sandbox/calendar?week={later}"' in booked.text
+    eventually(lambda: "Haunted Manor: Ewa Lis" in web.get(run["base"] + "/sandbox/calendar").text)
+    hold = {**form, "room": "5101", "hour": "13:00", "name": "Olga Hold", "paid": "no"}
+    assert web.post(run["base"] + "/sandbox/book", data=hold).status_code == 200
+    slots = web.get(run["base"] + "/sandbox", params={"day": later}).text
+    assert re.search(r'id="slot-5101-1300" class="[^"]*" data-state="held"', slots)
+    assert "Held, unpaid — Olga Hold" in slots
+    calendar = web.get(run["base"] + "/sandbox/calendar").text
+    assert "Closed calendar blocks the covered Lockme slots of Pharaoh's Tomb, Prison Break" in (
+        calendar.replace("&#39;", "'")
+    )
+    off = subprocess.run(
+        [sys.executable, "-m", "worker.cli", "blocks", "5101", "--off"],
+        cwd=run["cwd"], env=run["env"] | {"LOCKME_CLIENT_ID": ""}, capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    assert off.returncode == 0, off.stderr
+    calendar = web.get(run["base"] + "/sandbox/calendar").text
+    assert "Lockme slots of Prison Break;" in calendar
+
+
+def slot_hours(run: dict[str, Any], day: str, room: int) -> list[str]:
+    return [hour for (room_id, hour) in slot_states(run, day) if room_id == room]
