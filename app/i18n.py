@@ -96,7 +96,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "holds_hide": "Leave out until paid",
         "holds_help": (
             "Unpaid holds: a lock.me booking not paid yet holds the slot for about 20 "
-            "minutes. Shown, it is a tentative event titled “⏳ Unpaid hold · …” that turns "
+            "minutes. Shown, it is a tentative event titled “{marker}…” that turns "
             "into a normal event when paid; left out, it gets an event only once paid."
         ),
         "save": "Save",
@@ -628,7 +628,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "holds_help": (
             "Nieopłacone blokady: rezerwacja z lock.me, która nie jest jeszcze opłacona, "
             "trzyma termin przez około 20 minut. Pokazana, jest wstępnym wydarzeniem "
-            "„⏳ Unpaid hold · …”, które po opłaceniu staje się zwykłym; pominięta, dostaje "
+            "„{marker}…”, które po opłaceniu staje się zwykłym; pominięta, dostaje "
             "wydarzenie dopiero po opłaceniu."
         ),
         "save": "Zapisz",

@@ -60,6 +60,7 @@ from worker.queue import enqueue_reconcile, enqueue_replay
 from worker.redisutil import text
 from worker.stores.tokens import PROVIDERS
 from worker.tokens import PROVIDER_NAMES
+from worker.wording import VENUE_WORDS
 
 bp = Blueprint("setup", __name__)
 
@@ -444,7 +445,7 @@ def rooms() -> str | tuple[str, int] | Response:
                 rt.store.set_route(route)
             flash(t("routes_saved", count=len(parsed)), "ok")
             return redirect(url_for("setup.rooms", moved=",".join(moved) or None))
-    samples = _samples()
+    samples = _samples(rt.settings.venue_language)
     html = render_template(
         "rooms.html",
         rows=rows,
@@ -463,6 +464,7 @@ def rooms() -> str | tuple[str, int] | Response:
         default_duration=rt.settings.default_duration_minutes,
         blocks_rooms=blocks.rooms_section(rt, found),
         blocks_options=found.readable,
+        hold_marker=VENUE_WORDS[rt.settings.venue_language].hold_marker,
     )
     return (html, 400) if errors else html
 
@@ -483,11 +485,13 @@ SAMPLE_BOOKING = Booking(
 )
 
 
-def _samples() -> dict[str, dict[str, str]]:
+def _samples(language: str) -> dict[str, dict[str, str]]:
     """The sample booking's title fields at each privacy level (``{room}`` left for the
     page to fill per room), so the preview shows exactly what the sync would write."""
     return {
-        level: template_values(SAMPLE_BOOKING, Route(0, privacy=level, room_name="{room}"))
+        level: template_values(
+            SAMPLE_BOOKING, Route(0, privacy=level, room_name="{room}"), language
+        )
         for level in PRIVACY_LEVELS
     }
 

@@ -14,12 +14,15 @@ import pytest
 from tests.conftest import drain
 from worker.blocks.flow import BlocksSync, booking_changed
 from worker.blocks.rooms import BlockRooms
-from worker.blocks.rules import BLOCK_LABEL, GUARD_MAX_FREES
+from worker.blocks.rules import GUARD_MAX_FREES
 from worker.identity import is_block_extid
 from worker.queue import enqueue_message
 from worker.reconcile import Reconciler
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
+from worker.wording import VENUE_WORDS
+
+BLOCK_LABEL = VENUE_WORDS["en"].block_label
 
 CAL = "blocks@group.calendar.google.com"
 ROOM, OTHER = 101, 102

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from worker.blocks.ledger import BlockRecord
 from worker.blocks.rules import (
-    BLOCK_LABEL,
     GUARD_MAX_FREES,
     Rehome,
     Snapshot,
@@ -23,6 +22,10 @@ from worker.blocks.rules import (
     slot_start,
 )
 from worker.identity import block_extid, is_block_extid, private_properties
+from worker.wording import VENUE_WORDS
+
+BLOCK_LABEL = VENUE_WORDS["en"].block_label
+
 
 TZ = ZoneInfo("Europe/Warsaw")
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

@@ -47,6 +47,14 @@ def test_invalid_timezone_and_duration_are_rejected():
         load_settings(env={"DEFAULT_DURATION_MINUTES": "0"})
 
 
+def test_venue_language_defaults_from_the_time_zone():
+    assert load_settings(env={}).venue_language == "pl"  # Europe/Warsaw
+    assert load_settings(env={"VENUE_TIMEZONE": "Europe/Berlin"}).venue_language == "en"
+    assert load_settings(env={"VENUE_LANGUAGE": "EN"}).venue_language == "en"
+    with pytest.raises(ConfigError, match="VENUE_LANGUAGE"):
+        load_settings(env={"VENUE_LANGUAGE": "de"})
+
+
 def test_dotenv_is_read_and_environment_wins(monkeypatch, tmp_path):
     (tmp_path / ".env").write_text(
         "VENUE_TIMEZONE=Europe/Berlin\nPUBLIC_URL='https://x.example/'\n"

@@ -347,7 +347,9 @@ def test_dev_sandbox_end_to_end_through_the_sandbox_commands(dev_sandbox: dict[s
     assert held.returncode == 0, held.stderr
     hold = held.stdout.strip()
     [event] = eventually(lambda: events_of(run, hold))
-    assert event["status"] == "tentative" and event["summary"].startswith("⏳ Unpaid hold · ")
+    # The venue's language follows VENUE_TIMEZONE (Europe/Warsaw, unset here): Polish.
+    assert event["status"] == "tentative"
+    assert event["summary"].startswith("⏳ Rezerwacja nieopłacona · ")
     assert sandbox_cli(run, "edit", hold, "--pay").returncode == 0
     [event] = eventually(lambda: confirmed(run, hold))
     assert event["summary"] == "Pharaoh's Tomb: Anna Nowak"
@@ -510,7 +512,7 @@ def test_sandbox_pages_book_and_show_the_booking(dev_sandbox: dict[str, Any]) ->
 
     classes, title = eventually(olga)
     assert "tentative" in classes.split()
-    assert title == "⏳ Unpaid hold · Pharaoh&#39;s Tomb: Olga Hold"
+    assert title == "⏳ Rezerwacja nieopłacona · Pharaoh&#39;s Tomb: Olga Hold"
     page = web.get(run["base"] + "/sandbox").text
     pay_url = re.search(r'action="(/sandbox/bookings/\d+/pay)"', page)
     assert pay_url is not None and "unpaid hold" in page

@@ -3,11 +3,85 @@
 The terminal prints history, and the status page shows it, in the same plain words: they
 live here, where both can read them (``app`` imports ``worker``, never the reverse), and
 ``app.i18n`` adds them to the pages' texts.
+
+What leaves the app (event titles' markers and description labels in Google Calendar, the
+label of a block in Lockme's panel) is read by the venue's staff where the app cannot
+translate it per reader: it follows the venue's language, ``VENUE_LANGUAGE``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 LANGUAGES = ("en", "pl")
+# A venue's language when VENUE_LANGUAGE is not set: its time zone's country's, where that
+# is a language the texts exist in, else English.
+LANGUAGE_OF_TIMEZONE = {"Europe/Warsaw": "pl"}
+
+
+def default_language(timezone: str) -> str:
+    """The language of a venue in ``timezone`` (an IANA name) unless one is chosen."""
+    return LANGUAGE_OF_TIMEZONE.get(timezone, "en")
+
+
+@dataclass(frozen=True)
+class VenueWords:
+    """The texts the app writes into Google Calendar and Lockme, in one language.
+
+    Polish keeps two words apart that English keeps apart too: an unpaid hold is a
+    *rezerwacja nieopłacona*, a slot closed from a calendar a *blokada z kalendarza*.
+    """
+
+    hold_marker: str
+    block_label: str
+    reservation: str
+    people: str
+    phone: str
+    email: str
+    price: str
+    payment: str
+    source: str
+    paid: str
+    unpaid: str
+    comment_heading: str
+    room: str  # with {id}: a room whose name is not known
+    booking: str  # with {id}: a title left empty by its template
+
+
+VENUE_WORDS = {
+    "en": VenueWords(
+        hold_marker="⏳ Unpaid hold · ",
+        block_label="Blocked in Google Calendar",
+        reservation="Lockme reservation",
+        people="People",
+        phone="Phone",
+        email="Email",
+        price="Price",
+        payment="Payment",
+        source="Source",
+        paid="paid",
+        unpaid="unpaid",
+        comment_heading="Customer's comment (as written):",
+        room="Room {id}",
+        booking="Booking {id}",
+    ),
+    "pl": VenueWords(
+        hold_marker="⏳ Rezerwacja nieopłacona · ",
+        block_label="Blokada z kalendarza Google",
+        reservation="Rezerwacja Lockme",
+        people="Osoby",
+        phone="Telefon",
+        email="E-mail",
+        price="Cena",
+        payment="Płatność",
+        source="Źródło",
+        paid="opłacona",
+        unpaid="nieopłacona",
+        comment_heading="Komentarz klienta (dosłownie):",
+        room="Pokój {id}",
+        booking="Rezerwacja {id}",
+    ),
+}
 
 # What a history entry's ``action`` and ``result`` codes mean, as ``action_<code>`` and
 # ``result_<code>``.

@@ -110,6 +110,7 @@ class BlocksSync:
             until=until,
             explained=explained,
             force=force,
+            language=self.rt.settings.venue_language,
         )
 
     def sync(self, calendar_id: str, *, force: bool = False) -> SyncReport:
@@ -200,6 +201,7 @@ class BlocksSync:
             now=now,
             until=until,
             force=True,
+            language=self.rt.settings.venue_language,
         )
         return result.create
 
