@@ -447,6 +447,14 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Google refused to send changes to this app's address (it must be https), so the "
             "app asks Google for changes every 30 seconds."
         ),
+        "blocks_via_reconnect": (
+            "Reading this calendar is stopped until Google is reconnected (see above); its "
+            "changes wait until then."
+        ),
+        "blocks_via_down": (
+            "Google is not answering (see above): the calendar's changes are read again when "
+            "it is back."
+        ),
         "blocks_read_at": "Last read: {at}.",
         "blocks_never_read": "Not read yet.",
         "blocks_error_calendar_forbidden": (
@@ -993,6 +1001,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "blocks_via_push_refused": (
             "Google odmówił wysyłania zmian na adres aplikacji (musi to być https), więc "
             "aplikacja co 30 sekund pyta Google o zmiany."
+        ),
+        "blocks_via_reconnect": (
+            "Odczyt tego kalendarza jest wstrzymany do ponownego połączenia z Google (zob. "
+            "wyżej); jego zmiany poczekają do tego czasu."
+        ),
+        "blocks_via_down": (
+            "Google nie odpowiada (zob. wyżej): zmiany w kalendarzu zostaną odczytane, gdy "
+            "znów zacznie odpowiadać."
         ),
         "blocks_read_at": "Ostatni odczyt: {at}.",
         "blocks_never_read": "Jeszcze nie odczytano.",

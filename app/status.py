@@ -92,7 +92,7 @@ def index() -> str:
         tz=rt.settings.venue_timezone,
         answer_shapes=answer_shapes(rt.redis, rt.keys),
         digest=_live_digest(rt),
-        blocks=blocks.status_section(rt, rooms, calendars),
+        blocks=blocks.status_section(rt, rooms, calendars, health["states"]["google"]),
     )
 
 

@@ -109,6 +109,16 @@ def test_status_lists_blocks_by_room_name_and_hides_titles_at_time_only(
     assert "Holidays" in cards and HOLIDAYS not in cards  # a read-only calendar, named
     assert "Rooms: Pharaoh's Tomb, Bank Heist" in cards
     assert "every 30 seconds (polling)" in cards and "Last read: " in cards
+    # While Google is out, the section agrees with the banner above it.
+    web_runtime.store.note_outage("google")
+    page = client.get("/status").get_data(as_text=True)
+    cards = _text(_section(page, 'id="blocks-calendars"', "</ul>"))
+    assert "Google is not answering (see above)" in cards and "(polling)" not in cards
+    web_runtime.store.end_outage("google")
+    web_runtime.store.set_connection("google", error="Google refused the grant (invalid_grant)")
+    page = client.get("/status").get_data(as_text=True)
+    cards = _text(_section(page, 'id="blocks-calendars"', "</ul>"))
+    assert "stopped until Google is reconnected" in cards and "(polling)" not in cards
     # History rows of the writes read as words.
     history = _text(_section(page, 'id="recent"', "</table>"))
     assert history.count("block a slot") == 4 and history.count("blocked in Lockme") == 4
