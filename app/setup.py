@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import time
+from dataclasses import asdict
 from datetime import UTC, date
 from datetime import time as dt_time
 from typing import Any
@@ -122,6 +123,11 @@ def _lockme_account() -> str:
     return str(me.get("nick") or me.get("userid") or "") if isinstance(me, dict) else ""
 
 
+# The calendar test's results, kept in the session from the POST to the page it redirects to.
+TESTED_KEY = "calendar_test"
+TESTED_ERROR_CHARS = 300  # the session is a cookie: an API's long error text is cut
+
+
 # --- pages --------------------------------------------------------------------------------
 @bp.route("/")
 def index() -> Response:
@@ -130,7 +136,8 @@ def index() -> Response:
 
 @bp.route("/setup")
 def page() -> str:
-    return _render_setup()
+    tested = session.pop(TESTED_KEY, None)
+    return _render_setup(tested=[CheckResult(**r) for r in tested] if tested else None)
 
 
 def _render_setup(
@@ -158,13 +165,19 @@ def _render_setup(
 
 
 @bp.route("/setup/test-calendars", methods=["POST"])
-def test_calendars() -> str:
-    """Write and remove a test event in every calendar bookings may go to."""
+def test_calendars() -> Response:
+    """Write and remove a test event in every calendar bookings may go to; the results
+    are shown by the setup page the browser is sent to, so that reloading it does not
+    write the test events again (nor ask to re-send the form)."""
     rt = runtime()
     if rt.store.load_token("google") is None:
         flash(t("test_needs_google"), "error")
-        return _render_setup()
-    return _render_setup(tested=check_all(rt))
+    else:
+        session[TESTED_KEY] = [
+            {**asdict(result), "error": result.error[:TESTED_ERROR_CHARS]}
+            for result in check_all(rt)
+        ]
+    return redirect(url_for("setup.page") + "#calendar-test")
 
 
 @bp.route("/setup/check", methods=["POST"])
