@@ -316,7 +316,7 @@ def test_dev_sandbox_end_to_end_through_the_sandbox_commands(dev_sandbox: dict[s
     assert connected.returncode == 0 and "connected" in connected.stdout, connected.stderr
 
     booked = sandbox_cli(
-        run, "book", "--room", "Pharaoh's Tomb", "--date", "2026-12-03", "--hour", "18:00",
+        run, "book", "--room", "Pharaoh's Tomb", "--date", "2026-12-03", "--hour", "17:30",
         "--name", "Anna Nowak",
     )  # fmt: skip
     assert booked.returncode == 0, booked.stderr
@@ -326,14 +326,14 @@ def test_dev_sandbox_end_to_end_through_the_sandbox_commands(dev_sandbox: dict[s
     [event] = eventually(lambda: confirmed(run, reservation))
     assert event["calendar"] == tomb["calendar"]
     assert event["summary"] == "Pharaoh's Tomb: Anna Nowak"
-    assert event["start"].startswith("2026-12-03T18:00:00")
+    assert event["start"].startswith("2026-12-03T17:30:00")
 
-    moved = sandbox_cli(run, "edit", reservation, "--room", str(manor["id"]), "--hour", "19:30")
+    moved = sandbox_cli(run, "edit", reservation, "--room", str(manor["id"]), "--hour", "19:00")
     assert moved.returncode == 0, moved.stderr
     [event] = eventually(
         lambda: [e for e in confirmed(run, reservation) if e["calendar"] == manor["calendar"]]
     )
-    assert event["start"].startswith("2026-12-03T19:30:00")
+    assert event["start"].startswith("2026-12-03T19:00:00")
     assert confirmed(run, reservation) == [event]  # it left the old room's calendar
 
     cancelled = sandbox_cli(run, "cancel", reservation)
@@ -476,7 +476,7 @@ def test_sandbox_pages_book_and_show_the_booking(dev_sandbox: dict[str, Any]) ->
             "csrf_token": csrf_from(page.text),
             "room": "5103",
             "date": "2026-12-04",
-            "hour": "20:00",
+            "hour": "20:30",
             "name": "Ewa Zielińska",
             "people": "5",
             "phone": "+48 600 700 800",
@@ -497,7 +497,7 @@ def test_sandbox_pages_book_and_show_the_booking(dev_sandbox: dict[str, Any]) ->
     # An unpaid lock.me hold shows as a tentative event until the customer pays.
     page = web.get(run["base"] + "/sandbox")
     hold = {"csrf_token": csrf_from(page.text), "room": "5101", "date": "2026-12-04"}
-    hold |= {"hour": "17:00", "name": "Olga Hold", "paid": "no"}
+    hold |= {"hour": "17:30", "name": "Olga Hold", "paid": "no"}
     assert web.post(run["base"] + "/sandbox/book", data=hold).status_code == 200
 
     def olga() -> tuple[str, str] | None:
@@ -573,13 +573,18 @@ def test_control_api_books_edits_cancels_and_refuses_bad_input(
     sandbox: tuple[Sandbox, SandboxClient],
 ) -> None:
     running, client = sandbox
-    made = client.book(room="prison break", date="2026-12-03", hour="17:15", name="Jan Kos")
+    made = client.book(room="prison break", date="2026-12-03", hour="17:30", name="Jan Kos")
     reservation = running.lockme.live_reservations()[made["reservationId"]]
     assert (reservation["roomid"], reservation["hour"], reservation["surname"]) == (
         5102,
-        "17:15:00",
+        "17:30:00",
         "Kos",
     )
+    # An hour off the room's slots is refused, as a customer on lock.me cannot pick one.
+    with pytest.raises(SandboxError, match="17:15 is not a slot of Prison Break on 2026-12-03"):
+        client.book(room="5102", date="2026-12-03", hour="17:15")
+    with pytest.raises(SandboxError, match="its slots are 10:00, 11:30, 13:00"):
+        client.edit(made["reservationId"], hour="18:00")
     message = client.edit(made["reservationId"], room="5101", people="6")["messageId"]
     assert running.lockme.messages[message]["roomid"] == 5101
     assert running.lockme.messages[message]["data"]["people"] == 6
@@ -615,7 +620,7 @@ def test_control_api_books_an_unpaid_hold_and_pays_it(
     sandbox: tuple[Sandbox, SandboxClient],
 ) -> None:
     running, client = sandbox
-    paid = client.book(room="5101", date="2026-12-03", hour="17:00")["reservationId"]
+    paid = client.book(room="5101", date="2026-12-03", hour="17:30")["reservationId"]
     hold = client.book(room="5101", date="2026-12-03", hour="19:00", paid="no")["reservationId"]
     reservations = running.lockme.live_reservations()
     assert (reservations[paid]["status"], reservations[hold]["status"]) == (1, 0)
@@ -699,9 +704,10 @@ def test_control_api_refuses_bad_staff_events_and_leaves_the_calendars_alone(
 def test_slots_show_free_booked_and_the_rooms_blocks_calendar(
     sandbox: tuple[Sandbox, SandboxClient],
 ) -> None:
-    _, client = sandbox
+    running, client = sandbox
     made = client.book(room="5101", date="2026-12-03", hour="13:00", name="Ewa Lis")
-    client.book(room="5103", date="2026-12-03", hour="18:15", name="Off Slot")
+    # Lockme's panel allows an hour off the slots (the sandbox's form does not).
+    running.lockme.create_reservation(5103, "2026-12-03", "18:15:00", name="Off Slot")
     board = {room["room"]: room["slots"] for room in client.slots("2026-12-03")}
     assert set(board) == {5101, 5102, 5103}
     tomb = {slot["hour"]: slot for slot in board[5101]}

@@ -120,7 +120,7 @@ def test_sandbox_walkthrough(
     page.locator("#sandbox-banner").get_by_role("link", name=text["nav_sandbox"]).click()
     page.locator("#new-room").select_option("5101")
     page.locator("#new-date").fill(day)
-    page.locator("#new-hour").fill("18:00")
+    page.locator("#new-hour").fill("17:30")
     page.locator("#new-name").fill(customer)
     page.locator("#new-booking button[type=submit]").click()
     flash = page.locator(".flash.ok")
@@ -131,7 +131,7 @@ def test_sandbox_walkthrough(
 
     event = _event(calendar, FRONT_DESK, reservation)
     expect(event).to_contain_text(f"Pharaoh's Tomb: {customer}", timeout=SYNC_MS)
-    expect(event).to_contain_text("18:00")
+    expect(event).to_contain_text("17:30")
     if shots:
         page.reload()  # the webhooks table, with the booking acknowledged
         page.screenshot(path=SCREENSHOTS / "sandbox.png", full_page=True)
@@ -147,27 +147,27 @@ def test_sandbox_walkthrough(
     page.goto(f"{base}/sandbox")
     booking.locator("summary").click()
     booking.locator(f"#edit-{reservation}-room").select_option("5103")
-    booking.locator(f"#edit-{reservation}-hour").fill("19:30")
+    booking.locator(f"#edit-{reservation}-hour").fill("19:00")
     booking.locator("form.edit-booking button[type=submit]").click()
     expect(page.locator(".flash.ok")).to_contain_text(reservation)
     moved = _event(calendar, HAUNTED_MANOR, reservation)
-    expect(moved).to_contain_text("19:30", timeout=SYNC_MS)
+    expect(moved).to_contain_text("19:00", timeout=SYNC_MS)
     expect(_event(calendar, FRONT_DESK, reservation)).to_have_count(0)
 
     # Google fails: a change waits (Lockme keeps redelivering), then arrives once it ends.
     page.locator('button[name=kind][value="google_down"]').click()
     expect(page.locator('#active-trouble [data-kind="google_down"]')).to_be_visible()
     booking.locator("summary").click()
-    booking.locator(f"#edit-{reservation}-hour").fill("20:00")
+    booking.locator(f"#edit-{reservation}-hour").fill("22:00")
     booking.locator("form.edit-booking button[type=submit]").click()
     expect(page.locator(".flash.ok")).to_contain_text(reservation)
     listed = sandbox_cli(dev_sandbox, "events", "--json")
-    assert listed.returncode == 0 and f"{day}T20:00" not in listed.stdout  # Google is down
+    assert listed.returncode == 0 and f"{day}T22:00" not in listed.stdout  # Google is down
     latest = page.locator("#webhooks tbody tr").first
     expect(latest).to_contain_text(text["waiting"])  # not acknowledged, so Lockme resends it
     page.locator('button[name=kind][value="clear"]').click()
     expect(page.locator("#active-trouble [data-kind]")).to_have_count(0)
-    expect(moved).to_contain_text("20:00", timeout=SYNC_MS)
+    expect(moved).to_contain_text("22:00", timeout=SYNC_MS)
     page.reload()
     expect(latest).to_contain_text(f"✓ {text['yes']}")
 
