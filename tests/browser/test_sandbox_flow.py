@@ -44,6 +44,8 @@ VIEWPORTS: dict[str, ViewportSize] = {
 }
 FRONT_DESK = "front-desk@sandbox.example"
 HAUNTED_MANOR = "haunted-manor@sandbox.example"
+# The demo rooms' slots: every 90 minutes from 10:00.
+SLOT_HOURS = r"^(10:00|11:30|13:00|14:30|16:00|17:30|19:00|20:30|22:00)$"
 # Sync is seconds, redelivery after an outage up to ~20 s (RETRY_BACKOFF_SCALE is small).
 SYNC_MS = 30_000
 
@@ -118,6 +120,10 @@ def test_sandbox_walkthrough(
 
     # Book on the sandbox page.
     page.locator("#sandbox-banner").get_by_role("link", name=text["nav_sandbox"]).click()
+    # The form's defaults sit on the room's slots; its Unpaid box sits beside its label.
+    expect(page.locator("#new-hour")).to_have_value(re.compile(SLOT_HOURS))
+    unpaid = page.locator("#new-unpaid").bounding_box()
+    assert unpaid is not None and unpaid["width"] < 40
     page.locator("#new-room").select_option("5101")
     page.locator("#new-date").fill(day)
     page.locator("#new-hour").fill("17:30")
@@ -128,6 +134,14 @@ def test_sandbox_walkthrough(
     reservation = re.search(r"\d{6,}", flash.inner_text())[0]  # type: ignore[index]
     booking = page.locator(f"#booking-{reservation}")
     expect(booking).to_contain_text(customer)
+    # The confirmation links to the booking's week, where the calendar page now opens.
+    see = page.locator("#see-booking a")
+    expect(see).to_contain_text(text["see_in_calendar"].split("{date}")[0].strip())
+    expect(see).to_have_attribute("href", f"/sandbox/calendar?week={day}")
+    opened = context.new_page()
+    opened.goto(f"{base}/sandbox/calendar")
+    expect(_event(opened, FRONT_DESK, reservation)).to_have_count(1, timeout=SYNC_MS)
+    opened.close()
 
     event = _event(calendar, FRONT_DESK, reservation)
     expect(event).to_contain_text(f"Pharaoh's Tomb: {customer}", timeout=SYNC_MS)
