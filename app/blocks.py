@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.explain import ConnectionState, cause_of
+from app.explain import ConnectionState
 from app.i18n import t, t_known
 from app.runtime import runtime
 from app.sources import Sources, sources
@@ -24,6 +24,7 @@ from worker.blocks import control, report
 from worker.blocks.ledger import Ledger
 from worker.blocks.rooms import BlockRooms
 from worker.blocks.rules import MADE, SlotPlan
+from worker.causes import cause_of
 from worker.errors import SyncError
 from worker.names import calendar_names, room_label, room_names
 from worker.runtime import Runtime

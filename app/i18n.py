@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, g, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, SecurityError
 from werkzeug.wrappers import Response
 
-from worker.wording import HISTORY_WORDS, LANGUAGES
+from worker.wording import FAILURE_WORDS, HISTORY_WORDS, LANGUAGES
 
 COOKIE = "lang"
 COOKIE_MAX_AGE_S = 365 * 24 * 3600
@@ -202,13 +202,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "reconcile_never": "Has not run yet.",
         "reconcile_next": "Next nightly run: {at}.",
         "reconcile_unscheduled": "Next run: when the worker starts.",
-        "why_bad_message": "Lockme sent a booking message the app cannot read.",
-        "why_message_gone": "Lockme no longer has this message.",
-        "why_rate_limited": "Google asked the app to slow down.",
-        "why_calendar_forbidden": "The connected Google account may not write to this calendar.",
-        "why_calendar_missing": "The room's calendar no longer exists or is not shared any more.",
-        "why_unreachable": "Lockme or Google did not answer, even after several tries.",
-        "why_unknown": "The booking could not be synced.",
         "next_bad_message": (
             "Open the booking in Lockme and correct it; saving it sends a new message. Or retry "
             "after the fix."
@@ -740,15 +733,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "reconcile_never": "Jeszcze się nie odbyła.",
         "reconcile_next": "Następna nocna: {at}.",
         "reconcile_unscheduled": "Następna: po uruchomieniu procesu roboczego.",
-        "why_bad_message": (
-            "Lockme przysłał wiadomość o rezerwacji, której aplikacja nie potrafi odczytać."
-        ),
-        "why_message_gone": "Lockme nie ma już tej wiadomości.",
-        "why_rate_limited": "Google poprosił aplikację o zwolnienie tempa.",
-        "why_calendar_forbidden": "Połączone konto Google nie może zapisywać w tym kalendarzu.",
-        "why_calendar_missing": "Kalendarz pokoju już nie istnieje albo przestał być udostępniony.",
-        "why_unreachable": "Lockme albo Google nie odpowiedział mimo kilku prób.",
-        "why_unknown": "Nie udało się zsynchronizować rezerwacji.",
         "next_bad_message": (
             "Otwórz rezerwację w Lockme i popraw ją; zapisanie wyśle nową wiadomość. Albo ponów "
             "po poprawce."
@@ -1124,9 +1108,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
-# History's words are the terminal's too, so they live with the worker.
+# History's and failures' words are the terminal's too, so they live with the worker.
 for _language in LANGUAGES:
-    MESSAGES[_language].update(HISTORY_WORDS[_language])
+    MESSAGES[_language].update(HISTORY_WORDS[_language], **FAILURE_WORDS[_language])
 
 
 def language() -> str:

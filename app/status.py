@@ -22,7 +22,7 @@ from app.charts import (
     quantile_bound,
     syncs_chart,
 )
-from app.explain import CAUSES, CONNECTION_CAUSES, GUIDES, explain, guide_url
+from app.explain import CONNECTION_CAUSES, GUIDES, explain, guide_url
 from app.health import connection_health
 from app.history import ROWS_SHOWN, Search, clock, history_rows, underway_rows
 from app.i18n import t
@@ -30,6 +30,7 @@ from app.live import digest as live_digest
 from app.live import digest_response
 from app.runtime import runtime
 from worker import underway
+from worker.causes import CAUSES
 from worker.memory import redis_memory
 from worker.names import calendar_names, room_names
 from worker.runtime import Runtime

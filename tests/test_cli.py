@@ -220,6 +220,7 @@ def test_status_says_blocks_in_words_and_folds_their_echoes(env, runtime, capsys
     echo = {"action": "add", "room_id": 5, "result": "own_block", "reservation_id": 71}
     runtime.store.record_sync({**echo, "message_id": 901})
     runtime.store.record_sync({**echo, "reservation_id": 72, "message_id": 902})  # no row
+    runtime.store.record_failure(7012, "Lockme GET /message/7012: 404", kind="permanent")
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     recent = out.split("Recent syncs")[1]
@@ -229,6 +230,8 @@ def test_status_says_blocks_in_words_and_folds_their_echoes(env, runtime, capsys
     assert "booking 72  #5  new booking: the app's own block" in recent
     for code in ("None", "own_block", "→", "conflict"):
         assert code not in recent, code
+    # A failure says its cause as the page does; the API's own text stays beside it.
+    assert "message 7012: Lockme no longer has this message. (Lockme GET /message/7012" in out
 
 
 def test_closed_pipe_is_one_line_and_non_zero(env, tmp_path):

@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from worker.causes import cause_of
 from worker.names import room_label
 from worker.reconcile import Change, Step
 from worker.stores.history import without_echoes
-from worker.wording import history_word
+from worker.wording import FAILURE_WORDS, history_word
 
 BAR_WIDTH = 30
 # C0 and C1 controls, DEL, the Unicode line and paragraph separators and the bidi overrides:
@@ -89,9 +90,11 @@ def status_lines(
     for failure in data["failures"]:
         booking = f", booking {failure['reservation_id']}" if failure.get("reservation_id") else ""
         attempts = failure.get("attempts") or 1
+        why = FAILURE_WORDS["en"][f"why_{cause_of(failure)}"]
         lines.append(
             f"  {venue_time(failure.get('at'), tz)}  message {failure['message_id']}{booking}: "
-            f"{printable(failure['reason'])} ({attempts} attempt{'s' if attempts != 1 else ''})"
+            f"{why} ({printable(failure['reason'])}; "
+            f"{attempts} attempt{'s' if attempts != 1 else ''})"
         )
     lines.append(f"Recent syncs (times in {tz.key}):")
     shown = without_echoes(data["recent"])

@@ -143,6 +143,31 @@ HISTORY_WORDS: dict[str, dict[str, str]] = {
 }
 
 
+# Why a message failed, per ``worker.causes.CAUSES``, as ``why_<cause>``.
+FAILURE_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "why_bad_message": "Lockme sent a booking message the app cannot read.",
+        "why_message_gone": "Lockme no longer has this message.",
+        "why_rate_limited": "Google asked the app to slow down.",
+        "why_calendar_forbidden": "The connected Google account may not write to this calendar.",
+        "why_calendar_missing": "The room's calendar no longer exists or is not shared any more.",
+        "why_unreachable": "Lockme or Google did not answer, even after several tries.",
+        "why_unknown": "The booking could not be synced.",
+    },
+    "pl": {
+        "why_bad_message": (
+            "Lockme przysłał wiadomość o rezerwacji, której aplikacja nie potrafi odczytać."
+        ),
+        "why_message_gone": "Lockme nie ma już tej wiadomości.",
+        "why_rate_limited": "Google poprosił aplikację o zwolnienie tempa.",
+        "why_calendar_forbidden": "Połączone konto Google nie może zapisywać w tym kalendarzu.",
+        "why_calendar_missing": "Kalendarz pokoju już nie istnieje albo przestał być udostępniony.",
+        "why_unreachable": "Lockme albo Google nie odpowiedział mimo kilku prób.",
+        "why_unknown": "Nie udało się zsynchronizować rezerwacji.",
+    },
+}
+
+
 def history_word(kind: str, code: object, language: str = "en") -> str:
     """An action's or result's words (``kind`` is ``action`` or ``result``); an unknown
     code (one a later release records) is shown as it is."""
