@@ -117,6 +117,14 @@ def test_sandbox_walkthrough(
                 dev_sandbox, "book", "--room", room, "--date", day, "--hour", hour, "--name", name
             )
             assert made.returncode == 0, made.stderr
+        # An unpaid hold and a staff event in the Closed calendar, for blocks in the pictures.
+        for args in (
+            ("book", "--room", "5102", "--date", day, "--hour", "19:00", "--name", "Jan Nowicki"),
+            ("staff-event", "add", "--title", "Boiler repair", "--date", day),
+        ):
+            more = ("--unpaid",) if args[0] == "book" else ("--from", "12:30", "--to", "14:00")
+            made = sandbox_cli(dev_sandbox, *args, *more)
+            assert made.returncode == 0, made.stderr
 
     # Book on the sandbox page.
     page.locator("#sandbox-banner").get_by_role("link", name=text["nav_sandbox"]).click()
@@ -148,6 +156,9 @@ def test_sandbox_walkthrough(
     expect(event).to_contain_text("17:30")
     if shots:
         page.reload()  # the webhooks table, with the booking acknowledged
+        expect(page.locator("#slot-5101-1300")).to_have_attribute(
+            "data-state", "blocked", timeout=SYNC_MS
+        )
         page.screenshot(path=SCREENSHOTS / "sandbox.png", full_page=True)
         calendar.screenshot(path=SCREENSHOTS / "sandbox-calendar.png", full_page=True)
 
