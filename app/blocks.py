@@ -16,11 +16,12 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.explain import cause_of
+from app.explain import ConnectionState
 from app.i18n import t, t_known
 from app.runtime import runtime
 from app.sources import Sources, sources
 from worker.domain.block_rules import GUARD_MAX_CREATES, MADE, SlotPlan
+from worker.domain.causes import cause_of
 from worker.domain.errors import SyncError
 from worker.flows.blocks import control
 from worker.ops import blocks_report as report
@@ -66,10 +67,14 @@ def _error_words(error: str) -> str:
 
 # --- status page ------------------------------------------------------------------------
 def status_section(
-    rt: Runtime, rooms: dict[int, str], calendars: dict[str, str]
+    rt: Runtime, rooms: dict[int, str], calendars: dict[str, str], google: ConnectionState
 ) -> dict[str, Any] | None:
     """The "Blocks" section of the status page, or None when no room uses blocks and
-    nothing of them is left (``report.snapshot`` has already applied privacy)."""
+    nothing of them is left (``report.snapshot`` has already applied privacy).
+
+    ``google`` is the connection as the banner reads it: while it is stopped, how each
+    calendar is read says so, instead of the push or poll that would run were it working.
+    """
     data = report.snapshot(rt)
     if not (data["rooms"] or data["list"] or data["conflicts"] or data["held"]):
         return None
@@ -105,7 +110,7 @@ def status_section(
             {
                 "name": calendar(c["calendar_id"]),
                 "rooms": ", ".join(_name(rooms, r) for r in users.get(c["calendar_id"], [])),
-                "via": t_known(f"blocks_via_{c['changes_via']}", c["changes_by"]),
+                "via": _via(c, google),
                 "synced_at": c["synced_at"],
                 "error": _error_words(c["error"]) if c["error"] else "",
                 "raw_error": c["error"] or "",
@@ -152,6 +157,13 @@ def _held_button(held: dict[str, Any]) -> str:
     if creates:
         return t("blocks_held_confirm_creates", count=creates)
     return t("blocks_held_confirm", count=frees)
+
+
+def _via(calendar: dict[str, Any], google: ConnectionState) -> str:
+    """How a calendar's changes reach the app, in words that agree with the banner."""
+    if google.state in ("reconnect", "down"):
+        return t(f"blocks_via_{google.state}")
+    return t_known(f"blocks_via_{calendar['changes_via']}", calendar["changes_by"])
 
 
 def _room_field(raw: str | None) -> int:

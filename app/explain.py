@@ -3,29 +3,20 @@
 A failure record keeps the API's own text (``reason``), which is right for a developer and
 for replay but reads like "Lockme GET /message/7012: 404" to the person at the desk. Each
 record is matched to one of a few known causes; each cause has a plain sentence, a next
-step (both translated in ``app.i18n`` as ``why_<cause>`` and ``next_<cause>``) and an entry
+step (``why_<cause>`` in ``worker.domain.wording``, which the terminal reads too, and
+``next_<cause>``
+in ``app.i18n``) and an entry
 on the help page and in ``docs/troubleshooting.md`` under the same anchor. The raw text
 stays available behind "details".
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from worker.domain.causes import cause_of
 from worker.domain.errors import AuthError, SyncError, TransientError
-
-# (cause, pattern on the recorded reason), first match wins; kind "malformed" is checked
-# before these, and anything unmatched is "unknown".
-_CAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("message_gone", re.compile(r"Lockme\b.*/message/\d+.*\b(404|410)\b")),
-    ("rate_limited", re.compile(r"\b429\b|rateLimitExceeded|userRateLimitExceeded")),
-    ("calendar_forbidden", re.compile(r"Google\b.*\b403\b|forbidden", re.IGNORECASE)),
-    ("calendar_missing", re.compile(r"Google\b.*\b(404|410)\b")),
-    ("unreachable", re.compile(r"timed? ?out|Timeout|Connection|\b5\d\d\b", re.IGNORECASE)),
-)
-CAUSES = ("bad_message", *(cause for cause, _ in _CAUSES), "unknown")
 
 
 @dataclass(frozen=True)
@@ -38,14 +29,6 @@ class Explained:
     room_id: int | None
     date: str | None
     hour: str | None
-
-
-def cause_of(failure: dict[str, Any]) -> str:
-    """The known cause a failure record matches (see ``CAUSES``)."""
-    if failure.get("kind") == "malformed":
-        return "bad_message"
-    reason = str(failure.get("reason") or "")
-    return next((cause for cause, pattern in _CAUSES if pattern.search(reason)), "unknown")
 
 
 def explain(failure: dict[str, Any]) -> Explained:

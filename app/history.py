@@ -12,6 +12,7 @@ the cost is bounded whatever the venue's size.
 from __future__ import annotations
 
 import contextlib
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -28,7 +29,7 @@ from worker.domain.booking import Route
 from worker.jobs.queue import job_id
 from worker.runtime import Runtime
 from worker.stores import underway
-from worker.stores.history import HISTORY_LIMIT
+from worker.stores.history import HISTORY_LIMIT, without_echoes
 
 ROWS_SHOWN = 50
 SEARCH_CHARS = 100
@@ -74,16 +75,27 @@ class Search:
             return True
         if self.text.isdigit():
             return str(row.get("reservation_id") or "") == self.text
-        return self.text.casefold() in (row.get("customer") or "").casefold()
+        return plain(self.text) in plain(row.get("customer") or "")
+
+
+# Letters that carry no combining mark to drop: ł is not l plus a mark.
+_BASE_LETTERS = str.maketrans({"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ø": "o", "Ø": "O"})
+
+
+def plain(value: str) -> str:
+    """``value`` without case or diacritics: staff type "wisniewska" for "Wiśniewska"
+    (a phone's keyboard, a guest's spelling on the phone)."""
+    decomposed = unicodedata.normalize("NFKD", value.translate(_BASE_LETTERS))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def history_rows(
     rt: Runtime, search: Search, rooms: dict[int, str], calendars: dict[str, str]
 ) -> list[dict[str, Any]]:
     """The newest synced rows (at most ``ROWS_SHOWN``) that fit ``search``."""
-    entries = [
-        e for e in rt.store.history.recent(HISTORY_LIMIT) if e.get("action") != _PARKED_ENTRY
-    ]
+    entries = without_echoes(
+        [e for e in rt.store.history.recent(HISTORY_LIMIT) if e.get("action") != _PARKED_ENTRY]
+    )
     routes = rt.store.routes.routes()
     known: dict[Any, dict[str, Any]] = {}
     for entry in reversed(entries):  # oldest first: a booking's details before its cancel

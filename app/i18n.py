@@ -12,7 +12,8 @@ from flask import Blueprint, current_app, g, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, SecurityError
 from werkzeug.wrappers import Response
 
-LANGUAGES = ("en", "pl")
+from worker.domain.wording import FAILURE_WORDS, HISTORY_WORDS, LANGUAGES
+
 COOKIE = "lang"
 COOKIE_MAX_AGE_S = 365 * 24 * 3600
 
@@ -95,7 +96,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "holds_hide": "Leave out until paid",
         "holds_help": (
             "Unpaid holds: a lock.me booking not paid yet holds the slot for about 20 "
-            "minutes. Shown, it is a tentative event titled “⏳ Unpaid hold · …” that turns "
+            "minutes. Shown, it is a tentative event titled “{marker}…” that turns "
             "into a normal event when paid; left out, it gets an event only once paid."
         ),
         "save": "Save",
@@ -201,13 +202,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "reconcile_never": "Has not run yet.",
         "reconcile_next": "Next nightly run: {at}.",
         "reconcile_unscheduled": "Next run: when the worker starts.",
-        "why_bad_message": "Lockme sent a booking message the app cannot read.",
-        "why_message_gone": "Lockme no longer has this message.",
-        "why_rate_limited": "Google asked the app to slow down.",
-        "why_calendar_forbidden": "The connected Google account may not write to this calendar.",
-        "why_calendar_missing": "The room's calendar no longer exists or is not shared any more.",
-        "why_unreachable": "Lockme or Google did not answer, even after several tries.",
-        "why_unknown": "The booking could not be synced.",
         "next_bad_message": (
             "Open the booking in Lockme and correct it; saving it sends a new message. Or retry "
             "after the fix."
@@ -294,25 +288,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "booked_for": "Booked for",
         "open_in_google": "Open in Google Calendar",
         "primary_calendar": "Primary calendar",
-        "action_add": "new booking",
-        "action_edit": "changed",
-        "action_delete": "cancelled",
-        "action_test": "test message",
-        "action_invalid": "unreadable message",
-        "action_fail": "failed",
-        "result_created": "added to calendar",
-        "result_updated": "updated",
-        "result_moved": "moved to the room's calendar",
-        "result_restored": "restored",
-        "result_deleted": "removed from calendar",
-        "result_absent": "was not in the calendar",
-        "result_unchanged": "already up to date",
-        "result_stale": "skipped (a newer change came first)",
-        "result_ignored": "skipped (cancelled in Lockme)",
-        "result_tested": "test received",
-        "result_duplicate": "already done",
-        "result_failed": "failed",
-        "result_hidden": "unpaid hold, left out of the calendar",
         "chart_syncs": "Syncs per day by outcome",
         "chart_latency": "Time from Lockme's message to the calendar",
         "chart_empty": "No syncs in these days",
@@ -479,6 +454,14 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Google refused to send changes to this app's address (it must be https), so the "
             "app asks Google for changes every 30 seconds."
         ),
+        "blocks_via_reconnect": (
+            "Reading this calendar is stopped until Google is reconnected (see above); its "
+            "changes wait until then."
+        ),
+        "blocks_via_down": (
+            "Google is not answering (see above): the calendar's changes are read again when "
+            "it is back."
+        ),
         "blocks_read_at": "Last read: {at}.",
         "blocks_never_read": "Not read yet.",
         "blocks_error_calendar_forbidden": (
@@ -521,12 +504,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "blocks_titles_help": ("Event titles show only for rooms whose privacy level shows names."),
         "blocks_more": "{count} more are not shown; lockme-sync status --json lists them all.",
         "blocks_none": "No blocks in Lockme yet.",
-        "action_block": "block a slot",
-        "action_unblock": "free a slot",
-        "result_blocked": "blocked in Lockme",
-        "result_freed": "block removed from Lockme",
-        "result_conflict": "left alone: a customer holds the slot",
-        "result_own_block": "the app's own block: nothing to change in the calendar",
         "blocks_rooms_intro": (
             "Busy events in a room's blocks calendar close the Lockme slots they cover, so "
             "customers cannot book them. Several rooms may share one calendar. Preview first: "
@@ -679,7 +656,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "holds_help": (
             "Nieopłacone blokady: rezerwacja z lock.me, która nie jest jeszcze opłacona, "
             "trzyma termin przez około 20 minut. Pokazana, jest wstępnym wydarzeniem "
-            "„⏳ Unpaid hold · …”, które po opłaceniu staje się zwykłym; pominięta, dostaje "
+            "„{marker}…”, które po opłaceniu staje się zwykłym; pominięta, dostaje "
             "wydarzenie dopiero po opłaceniu."
         ),
         "save": "Zapisz",
@@ -783,15 +760,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "reconcile_never": "Jeszcze się nie odbyła.",
         "reconcile_next": "Następna nocna: {at}.",
         "reconcile_unscheduled": "Następna: po uruchomieniu procesu roboczego.",
-        "why_bad_message": (
-            "Lockme przysłał wiadomość o rezerwacji, której aplikacja nie potrafi odczytać."
-        ),
-        "why_message_gone": "Lockme nie ma już tej wiadomości.",
-        "why_rate_limited": "Google poprosił aplikację o zwolnienie tempa.",
-        "why_calendar_forbidden": "Połączone konto Google nie może zapisywać w tym kalendarzu.",
-        "why_calendar_missing": "Kalendarz pokoju już nie istnieje albo przestał być udostępniony.",
-        "why_unreachable": "Lockme albo Google nie odpowiedział mimo kilku prób.",
-        "why_unknown": "Nie udało się zsynchronizować rezerwacji.",
         "next_bad_message": (
             "Otwórz rezerwację w Lockme i popraw ją; zapisanie wyśle nową wiadomość. Albo ponów "
             "po poprawce."
@@ -882,25 +850,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "booked_for": "Termin",
         "open_in_google": "Otwórz w Kalendarzu Google",
         "primary_calendar": "Kalendarz główny",
-        "action_add": "nowa rezerwacja",
-        "action_edit": "zmiana",
-        "action_delete": "odwołanie",
-        "action_test": "wiadomość testowa",
-        "action_invalid": "nieczytelna wiadomość",
-        "action_fail": "błąd",
-        "result_created": "dodano do kalendarza",
-        "result_updated": "zaktualizowano",
-        "result_moved": "przeniesiono do kalendarza pokoju",
-        "result_restored": "przywrócono",
-        "result_deleted": "usunięto z kalendarza",
-        "result_absent": "nie było w kalendarzu",
-        "result_unchanged": "już aktualne",
-        "result_stale": "pominięto (nowsza zmiana była pierwsza)",
-        "result_ignored": "pominięto (odwołana w Lockme)",
-        "result_tested": "test odebrany",
-        "result_duplicate": "już zrobione",
-        "result_failed": "błąd",
-        "result_hidden": "nieopłacona blokada, pominięta w kalendarzu",
         "chart_syncs": "Synchronizacje dziennie według wyniku",
         "chart_latency": "Czas od wiadomości Lockme do kalendarza",
         "chart_empty": "Brak synchronizacji w tych dniach",
@@ -1076,6 +1025,14 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Google odmówił wysyłania zmian na adres aplikacji (musi to być https), więc "
             "aplikacja co 30 sekund pyta Google o zmiany."
         ),
+        "blocks_via_reconnect": (
+            "Odczyt tego kalendarza jest wstrzymany do ponownego połączenia z Google (zob. "
+            "wyżej); jego zmiany poczekają do tego czasu."
+        ),
+        "blocks_via_down": (
+            "Google nie odpowiada (zob. wyżej): zmiany w kalendarzu zostaną odczytane, gdy "
+            "znów zacznie odpowiadać."
+        ),
         "blocks_read_at": "Ostatni odczyt: {at}.",
         "blocks_never_read": "Jeszcze nie odczytano.",
         "blocks_error_calendar_forbidden": (
@@ -1122,12 +1079,6 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Nie pokazano kolejnych: {count}; wszystkie wypisuje lockme-sync status --json."
         ),
         "blocks_none": "Brak blokad w Lockme.",
-        "action_block": "blokada terminu",
-        "action_unblock": "zwolnienie terminu",
-        "result_blocked": "zablokowano w Lockme",
-        "result_freed": "usunięto blokadę z Lockme",
-        "result_conflict": "bez zmian: termin zajęty przez klienta",
-        "result_own_block": "własna blokada aplikacji: bez zmian w kalendarzu",
         "blocks_rooms_intro": (
             "Zajęte wydarzenia w kalendarzu blokad pokoju zamykają terminy w Lockme, które "
             "obejmują, więc klienci nie mogą ich zarezerwować. Kilka pokoi może mieć wspólny "
@@ -1208,6 +1159,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
     },
 }
+
+# History's and failures' words are the terminal's too, so they live with the worker.
+for _language in LANGUAGES:
+    MESSAGES[_language].update(HISTORY_WORDS[_language], **FAILURE_WORDS[_language])
 
 
 def language() -> str:

@@ -73,6 +73,14 @@ def _form_fields(names: tuple[str, ...] = BOOKING_FIELDS) -> dict[str, str]:
     return {key: request.form.get(key, "").strip() for key in names}
 
 
+def _valid_day(raw: str) -> str:
+    """``raw`` when it is a ``YYYY-MM-DD`` date, else ""."""
+    try:
+        return date.fromisoformat(raw).isoformat()
+    except ValueError:
+        return ""
+
+
 def _day_arg(raw: str | None, default: date) -> date:
     """A ``YYYY-MM-DD`` query argument, or ``default`` when it is missing or no date."""
     try:
@@ -92,6 +100,7 @@ def page() -> str:
     except SandboxError as exc:
         flash(st("unreachable", error=exc), "error")
         rooms, bookings, state, slots, calendars = [], [], {"troubles": {}}, [], []
+    default_slots = slots if day == tomorrow else _slots_or_none(sandbox, tomorrow)
     store = runtime().store
     connected = all(store.tokens.load_token(provider) for provider in ("lockme", "google"))
     names = {calendar["id"]: calendar["name"] for calendar in calendars}
@@ -104,14 +113,42 @@ def page() -> str:
         webhooks=state.get("webhooks", []),
         connected=connected,
         default_date=tomorrow.isoformat(),
+        default_hour=_first_free_hour(default_slots, rooms[0]["id"] if rooms else None),
+        booked_week=_valid_day(request.args.get("booked", "")),
         slots_day=day.isoformat(),
         slot_rooms=[{**room, "blocksFrom": blocks.get(room["room"], "")} for room in slots],
     )
 
 
+def _slots_or_none(sandbox: SandboxClient, day: date) -> list[dict[str, Any]]:
+    try:
+        return sandbox.slots(day.isoformat())
+    except SandboxError:
+        return []
+
+
+def _first_free_hour(board: list[dict[str, Any]], room_id: int | None) -> str:
+    """The form's default hour: the room's first free slot that day, so that the default
+    sits on the room's grid as a customer's choice on lock.me does."""
+    for room in board:
+        if room["room"] == room_id:
+            free = [slot["hour"] for slot in room["slots"] if slot["state"] == "free"]
+            return free[0] if free else room["slots"][0]["hour"] if room["slots"] else ""
+    return ""
+
+
 @bp.route("/sandbox/book", methods=["POST"])
 def book() -> Response:
-    return _act(lambda: st("booked", id=client().book(**_form_fields())["reservationId"]))
+    """Make the booking; the page then links to the calendar's week of it (booking for
+    tomorrow on a Sunday lands in a week the calendar page would not open on)."""
+    fields = _form_fields()
+    try:
+        made = client().book(**fields)
+    except SandboxError as exc:
+        flash(st("unreachable", error=exc), "error")
+        return redirect(url_for("sandbox.page"))
+    flash(st("booked", id=made["reservationId"]), "ok")
+    return redirect(url_for("sandbox.page", booked=fields["date"]))
 
 
 @bp.route("/sandbox/bookings/<int:reservation_id>", methods=["POST"])
@@ -274,13 +311,14 @@ def _week_events(events: list[dict[str, Any]], monday: date) -> list[dict[str, A
 def calendar() -> str:
     tz = runtime().settings.tz
     today = datetime.now(tz).date()
-    monday = _week_start(request.args.get("week"), today)
     sandbox = client()
     try:
         events, calendars, rooms = sandbox.events(), sandbox.calendars(), sandbox.rooms()
+        bookings = sandbox.bookings()
     except SandboxError as exc:
         flash(st("unreachable", error=exc), "error")
-        events, calendars, rooms = [], [], []
+        events, calendars, rooms, bookings = [], [], [], []
+    monday = _week_start(request.args.get("week") or _latest_booking_day(bookings), today)
     colours = {str(room["id"]): room["colorId"] for room in rooms}
     names = {calendar["id"]: calendar["name"] for calendar in calendars}
     return render_template(
@@ -303,7 +341,25 @@ def calendar() -> str:
         next_week=(monday + timedelta(days=7)).isoformat(),
         digest=_digest(events),
         rooms=rooms,
+        staff_help=_staff_help(rooms, names),
     )
+
+
+def _latest_booking_day(bookings: list[dict[str, Any]]) -> str:
+    """The date of the booking made last (the highest id), where the calendar page opens:
+    the form books tomorrow, which on a Sunday is in next week."""
+    made = [b for b in bookings if not b.get("block")]
+    return str(max(made, key=lambda b: int(b["reservationid"]))["date"]) if made else ""
+
+
+def _staff_help(rooms: list[dict[str, Any]], names: dict[str, str]) -> str:
+    """The staff events' hint, naming the rooms that take blocks from the Closed calendar
+    now (the rooms page may have changed them)."""
+    calendar = names.get(BLOCKS_CALENDAR_ID, BLOCKS_CALENDAR_ID)
+    taking = [room["name"] for room in rooms if room.get("blocksCalendar") == BLOCKS_CALENDAR_ID]
+    if not taking:
+        return st("staff_help_none", calendar=calendar)
+    return st("staff_help", calendar=calendar, rooms=", ".join(taking))
 
 
 @bp.route("/sandbox/calendar/digest")

@@ -103,12 +103,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "no_blocks": "No blocks calendar",
         "slot_free": "Free",
         "slot_booked": "Booked — {name}",
+        "slot_held": "Held, unpaid — {name}",
+        "see_in_calendar": "See it in the sandbox calendars (week of {date})",
         "slot_blocked": "Blocked — Google Calendar",
         "no_slots": "No slots that day.",
         "staff_events": "Staff events",
         "staff_help": (
-            "Act as staff in Google Calendar: a busy event in the Closed calendar blocks the"
-            " covered Lockme slots of Pharaoh's Tomb and Prison Break; a free one blocks nothing."
+            "Act as staff in Google Calendar: a busy event in the {calendar} calendar blocks the"
+            " covered Lockme slots of {rooms}; a free one blocks nothing."
+        ),
+        "staff_help_none": (
+            "Act as staff in Google Calendar. No room takes blocks from the {calendar} calendar"
+            " now (the rooms page turns them on), so its events block nothing."
         ),
         "staff_calendar": "Calendar",
         "staff_title": "Title",
@@ -223,13 +229,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "no_blocks": "Bez kalendarza blokad",
         "slot_free": "Wolny",
         "slot_booked": "Zarezerwowany — {name}",
+        "slot_held": "Rezerwacja nieopłacona — {name}",
+        "see_in_calendar": "Zobacz ją w kalendarzach piaskownicy (tydzień {date})",
         "slot_blocked": "Zablokowany — Kalendarz Google",
         "no_slots": "Brak slotów tego dnia.",
         "staff_events": "Wydarzenia personelu",
         "staff_help": (
-            "Działaj jak personel w Kalendarzu Google: zajęte wydarzenie w kalendarzu Closed"
-            " blokuje objęte nim sloty Lockme pokojów Pharaoh's Tomb i Prison Break; wolne nie"
-            " blokuje niczego."
+            "Działaj jak personel w Kalendarzu Google: zajęte wydarzenie w kalendarzu {calendar}"
+            " blokuje objęte nim sloty Lockme pokojów: {rooms}; wolne nie blokuje niczego."
+        ),
+        "staff_help_none": (
+            "Działaj jak personel w Kalendarzu Google. Żaden pokój nie bierze teraz blokad z"
+            " kalendarza {calendar} (włącza je strona pokoi), więc jego wydarzenia niczego nie"
+            " blokują."
         ),
         "staff_calendar": "Kalendarz",
         "staff_title": "Tytuł",

@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import time
+from dataclasses import asdict
 from datetime import UTC, date
 from datetime import time as dt_time
 from typing import Any
@@ -51,6 +52,7 @@ from worker.domain.booking import (
     unknown_placeholders,
 )
 from worker.domain.errors import PermanentError, SyncError
+from worker.domain.wording import VENUE_WORDS
 from worker.flows.blocks import control as blocks_control
 from worker.gateways.google_calendar import SCOPES
 from worker.gateways.token_refresh import PROVIDER_NAMES
@@ -121,6 +123,11 @@ def _lockme_account() -> str:
     return str(me.get("nick") or me.get("userid") or "") if isinstance(me, dict) else ""
 
 
+# The calendar test's results, kept in the session from the POST to the page it redirects to.
+TESTED_KEY = "calendar_test"
+TESTED_ERROR_CHARS = 300  # the session is a cookie: an API's long error text is cut
+
+
 # --- pages --------------------------------------------------------------------------------
 @bp.route("/")
 def index() -> Response:
@@ -129,7 +136,8 @@ def index() -> Response:
 
 @bp.route("/setup")
 def page() -> str:
-    return _render_setup()
+    tested = session.pop(TESTED_KEY, None)
+    return _render_setup(tested=[CheckResult(**r) for r in tested] if tested else None)
 
 
 def _render_setup(
@@ -157,13 +165,19 @@ def _render_setup(
 
 
 @bp.route("/setup/test-calendars", methods=["POST"])
-def test_calendars() -> str:
-    """Write and remove a test event in every calendar bookings may go to."""
+def test_calendars() -> Response:
+    """Write and remove a test event in every calendar bookings may go to; the results
+    are shown by the setup page the browser is sent to, so that reloading it does not
+    write the test events again (nor ask to re-send the form)."""
     rt = runtime()
     if rt.store.tokens.load_token("google") is None:
         flash(t("test_needs_google"), "error")
-        return _render_setup()
-    return _render_setup(tested=check_all(rt))
+    else:
+        session[TESTED_KEY] = [
+            {**asdict(result), "error": result.error[:TESTED_ERROR_CHARS]}
+            for result in check_all(rt)
+        ]
+    return redirect(url_for("setup.page") + "#calendar-test")
 
 
 @bp.route("/setup/check", methods=["POST"])
@@ -444,7 +458,7 @@ def rooms() -> str | tuple[str, int] | Response:
                 rt.store.routes.set_route(route)
             flash(t("routes_saved", count=len(parsed)), "ok")
             return redirect(url_for("setup.rooms", moved=",".join(moved) or None))
-    samples = _samples()
+    samples = _samples(rt.settings.venue_language)
     html = render_template(
         "rooms.html",
         rows=rows,
@@ -463,6 +477,7 @@ def rooms() -> str | tuple[str, int] | Response:
         default_duration=rt.settings.default_duration_minutes,
         blocks_rooms=blocks.rooms_section(rt, found),
         blocks_options=found.readable,
+        hold_marker=VENUE_WORDS[rt.settings.venue_language].hold_marker,
     )
     return (html, 400) if errors else html
 
@@ -483,11 +498,13 @@ SAMPLE_BOOKING = Booking(
 )
 
 
-def _samples() -> dict[str, dict[str, str]]:
+def _samples(language: str) -> dict[str, dict[str, str]]:
     """The sample booking's title fields at each privacy level (``{room}`` left for the
     page to fill per room), so the preview shows exactly what the sync would write."""
     return {
-        level: template_values(SAMPLE_BOOKING, Route(0, privacy=level, room_name="{room}"))
+        level: template_values(
+            SAMPLE_BOOKING, Route(0, privacy=level, room_name="{room}"), language
+        )
         for level in PRIVACY_LEVELS
     }
 

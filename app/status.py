@@ -22,13 +22,14 @@ from app.charts import (
     quantile_bound,
     syncs_chart,
 )
-from app.explain import CAUSES, CONNECTION_CAUSES, GUIDES, explain, guide_url
+from app.explain import CONNECTION_CAUSES, GUIDES, explain, guide_url
 from app.health import connection_health
 from app.history import ROWS_SHOWN, Search, clock, history_rows, underway_rows
 from app.i18n import t
 from app.live import digest as live_digest
 from app.live import digest_response
 from app.runtime import runtime
+from worker.domain.causes import CAUSES
 from worker.gateways.lockme_shapes import recorded as answer_shapes
 from worker.jobs.messages import replay as replay_messages
 from worker.ops.names import calendar_names, room_names
@@ -94,7 +95,7 @@ def index() -> str:
         tz=rt.settings.venue_timezone,
         answer_shapes=answer_shapes(rt.redis, rt.keys),
         digest=_live_digest(rt),
-        blocks=blocks.status_section(rt, rooms, calendars),
+        blocks=blocks.status_section(rt, rooms, calendars, health["states"]["google"]),
     )
 
 

@@ -82,6 +82,9 @@ def make_settings(redis_url: str, lockme: FakeLockme, google: FakeGoogle, **extr
         "SECRET_KEY": "test-secret-key-of-32-characters-or-more",
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
         "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        # The tests read the texts that leave the app in English; the Polish ones are
+        # tested where a test chooses them.
+        "VENUE_LANGUAGE": "en",
         **service_environment(lockme, google),
         **extra,
     }
@@ -132,6 +135,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "GOOGLE_TOKEN_URI": settings.google_token_uri,
         "GOOGLE_CALENDAR_API_URL": settings.google_calendar_api_url,
         "RETRY_BACKOFF_SCALE": str(settings.retry_backoff_scale),
+        "VENUE_LANGUAGE": settings.venue_language,
         "GOOGLE_RATE_LIMIT_PER_S": str(settings.google_rate_limit_per_s),
         "PUBLIC_URL": settings.public_url,
     }

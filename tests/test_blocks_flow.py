@@ -12,14 +12,17 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import drain
-from worker.domain.block_rules import BLOCK_LABEL, GUARD_MAX_FREES
+from worker.domain.block_rules import GUARD_MAX_FREES
 from worker.domain.identity import is_block_extid
+from worker.domain.wording import VENUE_WORDS
 from worker.flows.blocks.calendar_sync import BlocksSync, booking_changed
 from worker.flows.reconcile import Reconciler
 from worker.jobs.queue import enqueue_message
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.stores.block_rooms import BlockRooms
+
+BLOCK_LABEL = VENUE_WORDS["en"].block_label
 
 CAL = "blocks@group.calendar.google.com"
 ROOM, OTHER = 101, 102

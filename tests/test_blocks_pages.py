@@ -109,6 +109,18 @@ def test_status_lists_blocks_by_room_name_and_hides_titles_at_time_only(
     assert "Holidays" in cards and HOLIDAYS not in cards  # a read-only calendar, named
     assert "Rooms: Pharaoh's Tomb, Bank Heist" in cards
     assert "every 30 seconds (polling)" in cards and "Last read: " in cards
+    # While Google is out, the section agrees with the banner above it.
+    web_runtime.store.outages.note_outage("google")
+    page = client.get("/status").get_data(as_text=True)
+    cards = _text(_section(page, 'id="blocks-calendars"', "</ul>"))
+    assert "Google is not answering (see above)" in cards and "(polling)" not in cards
+    web_runtime.store.outages.end_outage("google")
+    web_runtime.store.connections.set_connection(
+        "google", error="Google refused the grant (invalid_grant)"
+    )
+    page = client.get("/status").get_data(as_text=True)
+    cards = _text(_section(page, 'id="blocks-calendars"', "</ul>"))
+    assert "stopped until Google is reconnected" in cards and "(polling)" not in cards
     # History rows of the writes read as words.
     history = _text(_section(page, 'id="recent"', "</table>"))
     assert history.count("block a slot") == 4 and history.count("blocked in Lockme") == 4
@@ -231,7 +243,7 @@ def test_a_held_creation_reads_in_plain_words_and_its_button_blocks_the_slots(
     assert "would be blocked at once" not in after
 
 
-def test_the_echo_of_a_block_reads_as_the_apps_own_block(
+def test_the_echo_of_a_block_folds_into_the_blocks_own_row(
     staff: Staff, web_runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
 ) -> None:
     client, _ = staff
@@ -247,7 +259,9 @@ def test_the_echo_of_a_block_reads_as_the_apps_own_block(
         deliver(client, mid)
     drain(web_runtime)
     history = _text(client.get("/status").get_data(as_text=True).split('id="recent"')[1])
-    assert "the app's own block: nothing to change in the calendar" in history
+    # One row per block; Lockme's echo of it adds none (it flooded the last fifty).
+    assert history.count("blocked in Lockme") == len(echoes)
+    assert "the app's own block" not in history
 
 
 # --- rooms page ----------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from worker.domain.block_rules import (
-    BLOCK_LABEL,
     GUARD_MAX_CREATES,
     GUARD_MAX_FREES,
     Rehome,
@@ -24,7 +23,11 @@ from worker.domain.block_rules import (
     slot_start,
 )
 from worker.domain.identity import block_extid, is_block_extid, private_properties
+from worker.domain.wording import VENUE_WORDS
 from worker.stores.block_ledger import BlockRecord
+
+BLOCK_LABEL = VENUE_WORDS["en"].block_label
+
 
 TZ = ZoneInfo("Europe/Warsaw")
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

@@ -48,6 +48,14 @@ def test_invalid_timezone_and_duration_are_rejected():
         load_settings(env={"DEFAULT_DURATION_MINUTES": "0"})
 
 
+def test_venue_language_defaults_from_the_time_zone():
+    assert load_settings(env={}).venue_language == "pl"  # Europe/Warsaw
+    assert load_settings(env={"VENUE_TIMEZONE": "Europe/Berlin"}).venue_language == "en"
+    assert load_settings(env={"VENUE_LANGUAGE": "EN"}).venue_language == "en"
+    with pytest.raises(ConfigError, match="VENUE_LANGUAGE"):
+        load_settings(env={"VENUE_LANGUAGE": "de"})
+
+
 def test_dotenv_is_read_and_environment_wins(monkeypatch, tmp_path):
     (tmp_path / ".env").write_text(
         "VENUE_TIMEZONE=Europe/Berlin\nPUBLIC_URL='https://x.example/'\n"
@@ -198,9 +206,33 @@ def test_status_reads_well_for_a_person(env, client, runtime, fake_lockme, fake_
     assert "Google: not set up (connect it on the setup page)" in out
     assert "Recent syncs (times in Europe/Warsaw):" in out
     line = next(line for line in out.splitlines() if "Bunker (#5)" in line)
-    assert "add → created for 2026-04-10 17:00" in line
+    assert "new booking: added to calendar for 2026-04-10 17:00" in line
     stamp = runtime.store.history.recent(1)[0]["at"]
     assert report.venue_time(stamp, ZoneInfo("Europe/Warsaw")) in line  # venue time, not UTC
+
+
+def test_status_says_blocks_in_words_and_folds_their_echoes(env, runtime, capsys):
+    """The terminal uses the page's words, and a block's echo adds no line of its own."""
+    conflict = {"action": "block", "room_id": 5, "date": "2026-04-10", "hour": "13:00"}
+    runtime.store.history.record_sync({**conflict, "result": "conflict", "reservation_id": None})
+    runtime.store.history.record_sync(
+        {**conflict, "hour": "14:30", "result": "blocked", "reservation_id": 71}
+    )
+    echo = {"action": "add", "room_id": 5, "result": "own_block", "reservation_id": 71}
+    runtime.store.history.record_sync({**echo, "message_id": 901})
+    runtime.store.history.record_sync({**echo, "reservation_id": 72, "message_id": 902})  # no row
+    runtime.store.failures.record_failure(7012, "Lockme GET /message/7012: 404", kind="permanent")
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    recent = out.split("Recent syncs")[1]
+    assert "block a slot: left alone: a customer holds the slot for 2026-04-10 13:00" in recent
+    assert "booking 71  #5  block a slot: blocked in Lockme for 2026-04-10 14:30" in recent
+    assert "message 901" not in recent and "booking 71" in recent
+    assert "booking 72  #5  new booking: the app's own block" in recent
+    for code in ("None", "own_block", "→", "conflict"):
+        assert code not in recent, code
+    # A failure says its cause as the page does; the API's own text stays beside it.
+    assert "message 7012: Lockme no longer has this message. (Lockme GET /message/7012" in out
 
 
 def test_closed_pipe_is_one_line_and_non_zero(env, tmp_path):

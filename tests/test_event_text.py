@@ -9,7 +9,11 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from worker.domain.booking import COMMENT_HEADING, PRIVACY_LEVELS, Booking, Route, event_body
+from worker.domain.block_rules import block_label
+from worker.domain.booking import PRIVACY_LEVELS, Booking, Route, event_body
+from worker.domain.wording import VENUE_WORDS
+
+COMMENT_HEADING = VENUE_WORDS["en"].comment_heading
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 LABELS = ("Lockme reservation", "People", "Phone", "Email", "Price", "Payment", "Source")
@@ -85,3 +89,22 @@ def test_fuzz_customer_text_never_forges_a_field(
         assert privacy == "full"
         assert text.split("\n").index(COMMENT_HEADING) == len(lines) - 1
     assert "<" not in text and html.unescape(text).count("\n") == text.count("\n")
+
+
+def test_a_polish_venue_reads_its_calendar_in_polish() -> None:
+    """The hold's marker and the labels follow the venue's language; a hold and a block
+    have words of their own (a hold is not a "blokada")."""
+    hold = Booking(7, 1, date(2026, 5, 2), time(18), name="Ewa", people=4, paid=False)
+    hold = Booking(**{**hold.__dict__, "source": "web"})
+    body = event_body(hold, Route(1, room_name="Bunker"), WARSAW, 60, 1, "pl")
+    assert body["summary"].startswith("⏳ Rezerwacja nieopłacona · Bunker")
+    assert our_lines(body["description"]) == [
+        "Rezerwacja Lockme: 7",
+        "Osoby: 4",
+        "Płatność: nieopłacona",
+        "Źródło: web",
+    ]
+    assert (
+        block_label("Przegląd kotła", "full", "pl") == "Blokada z kalendarza Google: Przegląd kotła"
+    )
+    assert "blokad" not in VENUE_WORDS["pl"].hold_marker.casefold()

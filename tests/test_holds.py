@@ -8,10 +8,13 @@ from datetime import date, time
 from typing import Any
 
 from tests.conftest import deliver, drain
-from worker.domain.booking import HOLD_MARKER, Booking, Route, event_body, event_id
+from worker.domain.booking import Booking, Route, event_body, event_id
+from worker.domain.wording import VENUE_WORDS
 from worker.flows.reconcile import Reconciler
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle
+
+HOLD_MARKER = VENUE_WORDS["en"].hold_marker
 
 DAY = "2026-05-02"
 ROOM = 5

@@ -100,7 +100,10 @@ def test_history_search_by_customer_name_day_and_room(
     web_runtime.store.routes.set_route(Route(103, privacy="time_only"))
     other, mid = fake_lockme.create_reservation(102, "2026-05-03", "10:00:00", surname="Nowak")
     hidden, mid2 = fake_lockme.create_reservation(103, "2026-05-03", "11:00:00", surname="Nowak")
-    for message in (mid, mid2):
+    polish, mid3 = fake_lockme.create_reservation(
+        102, "2026-05-04", "12:00:00", name="Łucja", surname="Wiśniewska"
+    )
+    for message in (mid, mid2, mid3):
         deliver(client, message)
     drain(web_runtime)
 
@@ -116,6 +119,8 @@ def test_history_search_by_customer_name_day_and_room(
     assert found("day=2026-05-03") == {str(other), str(hidden)}
     assert found("day=2026-05-03&room=103") == {str(hidden)}
     assert found("q=nobody") == set()
+    # Neither case nor diacritics matter: typed on any keyboard, or as heard on the phone.
+    assert found("q=wisniewska") == found("q=LUCJA+WIŚNIEWSKA") == {str(polish)}
 
 
 # --- honest numbers ------------------------------------------------------------------------
@@ -252,8 +257,12 @@ def test_checklist_marks_each_step(
         "test": "todo",
     }
     _connect_and_book(client, web_runtime, fake_lockme, fake_google)
-    html = client.post("/setup/test-calendars", data={"csrf_token": token}).get_data(as_text=True)
+    posted = client.post("/setup/test-calendars", data={"csrf_token": token})
+    # Post/redirect/get: a reload of the page shown shows the page, writing nothing again.
+    assert posted.status_code == 302 and posted.location.endswith("/setup#calendar-test")
+    html = client.get("/setup").get_data(as_text=True)
     assert "✓ Rooms Kraków: a test event was written and removed." in html
+    assert 'id="calendar-test"' not in client.get("/setup").get_data(as_text=True)
     assert all(state == "done" for key, state in states().items() if key != "webhook")
     test_events = [
         e
@@ -262,7 +271,9 @@ def test_checklist_marks_each_step(
     ]
     assert len(test_events) == 1 and test_events[0]["status"] == "cancelled"
     web_runtime.store.routes.set_route(Route(102, calendar_id=HOLIDAYS))  # read-only calendar
-    html = client.post("/setup/test-calendars", data={"csrf_token": token}).get_data(as_text=True)
+    html = client.post(
+        "/setup/test-calendars", data={"csrf_token": token}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "✗ Holidays:" in html and "403" in html  # a read-only calendar is named too
     assert states()["test"] == "todo"
 
@@ -444,3 +455,15 @@ def test_pages_have_a_skip_link_and_no_inline_script_or_style(
         assert " style=" not in html, path
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), path
         assert not re.search(r"\son[a-z]+=", html), path
+
+
+def test_pages_carry_their_icon_and_mark_destructive_buttons(
+    staff: Staff, web_runtime: Runtime, fake_lockme: FakeLockme, fake_google: FakeGoogle
+) -> None:
+    """The icon is inline (a browser asked /favicon.ico on every page: a 404 each time), and
+    Disconnect reads as what it is, not as the page's main action."""
+    client, _ = staff
+    _connect_and_book(client, web_runtime, fake_lockme, fake_google)
+    html = client.get("/setup").get_data(as_text=True)
+    assert '<link rel="icon" href="data:image/svg+xml,' in html
+    assert '<button type="submit" class="secondary danger">Disconnect</button>' in html

@@ -3,6 +3,7 @@ cleaned, its reservation lease lapses. (The end-to-end timings are in ``tests/ch
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -75,6 +76,36 @@ def test_a_live_schedulers_lock_is_left_alone(queue: Queue) -> None:
     scheduler_of(queue, "alive", pid=os.getppid())
     assert rqseam.take_over_dead_scheduler(queue.connection, [queue.name]) == []
     assert lock_holder(queue) == b"alive"
+
+
+def test_a_workers_own_scheduler_is_not_taken_over_before_it_first_beats(queue: Queue) -> None:
+    """A worker takes the lock in its own process, then starts the scheduler's, which
+    writes the heartbeat: in between, only another worker may read the holder as dead."""
+    scheduler = RQScheduler([queue], connection=queue.connection, name="starting")
+    assert scheduler.acquire_locks() == {queue.name}  # no heartbeat written yet
+    assert rqseam.take_over_dead_scheduler(queue.connection, [queue.name], "starting") == []
+    assert lock_holder(queue) == b"starting"
+    assert rqseam.take_over_dead_scheduler(queue.connection, [queue.name]) == [queue.name]
+
+
+def test_rqs_routine_maintenance_lines_are_debug() -> None:
+    """RQ's "cleaning registries" lines every few seconds show only at DEBUG."""
+    routine = logging.LogRecord(
+        "rq.worker", logging.INFO, "", 0, "Worker %s: cleaning group registries", ("w",), None
+    )
+    other = logging.LogRecord(
+        "rq.worker", logging.INFO, "", 0, "Acquired lock for %s", ("q",), None
+    )
+    root = logging.getLogger()
+    before = root.level
+    try:
+        root.setLevel(logging.INFO)
+        assert not rqseam._ROUTINE_MAINTENANCE.filter(routine)
+        assert rqseam._ROUTINE_MAINTENANCE.filter(other) and other.levelno == logging.INFO
+        root.setLevel(logging.DEBUG)
+        assert rqseam._ROUTINE_MAINTENANCE.filter(routine) and routine.levelname == "DEBUG"
+    finally:
+        root.setLevel(before)
 
 
 def test_maintenance_takes_the_dead_schedulers_place(queue: Queue) -> None:

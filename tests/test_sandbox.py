@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -30,11 +30,13 @@ from werkzeug.wrappers import Request, Response
 from tests.conftest import ADMIN_PASSWORD, WEBHOOK_SECRET
 from tests.test_web import csrf_from, log_in
 from worker.config import load_settings
+from worker.ops import cli as cli_module
 from worker.ops import devserver
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.sandbox import trouble as control
 from worker.sandbox.address import published, sandbox_redis_url
 from worker.sandbox.client import SandboxClient
+from worker.sandbox.commands import day
 from worker.sandbox.delivery import GIVE_UP_AFTER_S, MAX_INTERVAL_S, Delivery, intervals
 from worker.sandbox.demo import BLOCKS_CALENDAR_ID, SandboxError
 from worker.sandbox.runner import Sandbox
@@ -42,12 +44,6 @@ from worker.stores.keys import DEFAULT
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "sandbox-test-secret-key-0123456789abcdef"
-
-
-def days_ahead(days: int) -> str:
-    """A date ``days`` ahead in the demo venue's zone. Blocks count from now on, so a fixed
-    date in a blocks test passes into the past and the test starts failing on its own."""
-    return (datetime.now(ZoneInfo("Europe/Warsaw")).date() + timedelta(days=days)).isoformat()
 
 
 def eventually(check: Callable[[], Any], timeout: float = 20.0, every: float = 0.2) -> Any:
@@ -60,6 +56,11 @@ def eventually(check: Callable[[], Any], timeout: float = 20.0, every: float = 0
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s; last: {result!r}")
         time.sleep(every)
+
+
+def tomorrow() -> str:
+    """The venue's tomorrow: blocks close future slots only, so a fixed date would expire."""
+    return day("tomorrow", ZoneInfo("Europe/Warsaw"))
 
 
 # --- consent screens ----------------------------------------------------------------------
@@ -244,8 +245,11 @@ def dev_sandbox(redis_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         "LOCKME_CLIENT_ID": "a-real-lockme-app",
         "RETRY_BACKOFF_SCALE": "0.05",
         "PYTHONPATH": str(ROOT),
+        # Where ``dev`` records its sandbox: this test's own, not the user's.
+        "XDG_RUNTIME_DIR": str(tmp_path / "run"),
     }
     env.pop("PUBLIC_URL", None)
+    (tmp_path / "run").mkdir()
     log = (tmp_path / "dev.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "worker.ops.cli", "dev", "--sandbox", "--port", str(port)],
@@ -313,7 +317,7 @@ def test_dev_sandbox_end_to_end_through_the_sandbox_commands(dev_sandbox: dict[s
     assert connected.returncode == 0 and "connected" in connected.stdout, connected.stderr
 
     booked = sandbox_cli(
-        run, "book", "--room", "Pharaoh's Tomb", "--date", "2026-12-03", "--hour", "18:00",
+        run, "book", "--room", "Pharaoh's Tomb", "--date", "2026-12-03", "--hour", "17:30",
         "--name", "Anna Nowak",
     )  # fmt: skip
     assert booked.returncode == 0, booked.stderr
@@ -323,14 +327,14 @@ def test_dev_sandbox_end_to_end_through_the_sandbox_commands(dev_sandbox: dict[s
     [event] = eventually(lambda: confirmed(run, reservation))
     assert event["calendar"] == tomb["calendar"]
     assert event["summary"] == "Pharaoh's Tomb: Anna Nowak"
-    assert event["start"].startswith("2026-12-03T18:00:00")
+    assert event["start"].startswith("2026-12-03T17:30:00")
 
-    moved = sandbox_cli(run, "edit", reservation, "--room", str(manor["id"]), "--hour", "19:30")
+    moved = sandbox_cli(run, "edit", reservation, "--room", str(manor["id"]), "--hour", "19:00")
     assert moved.returncode == 0, moved.stderr
     [event] = eventually(
         lambda: [e for e in confirmed(run, reservation) if e["calendar"] == manor["calendar"]]
     )
-    assert event["start"].startswith("2026-12-03T19:30:00")
+    assert event["start"].startswith("2026-12-03T19:00:00")
     assert confirmed(run, reservation) == [event]  # it left the old room's calendar
 
     cancelled = sandbox_cli(run, "cancel", reservation)
@@ -344,7 +348,9 @@ def test_dev_sandbox_end_to_end_through_the_sandbox_commands(dev_sandbox: dict[s
     assert held.returncode == 0, held.stderr
     hold = held.stdout.strip()
     [event] = eventually(lambda: events_of(run, hold))
-    assert event["status"] == "tentative" and event["summary"].startswith("⏳ Unpaid hold · ")
+    # The venue's language follows VENUE_TIMEZONE (Europe/Warsaw, unset here): Polish.
+    assert event["status"] == "tentative"
+    assert event["summary"].startswith("⏳ Rezerwacja nieopłacona · ")
     assert sandbox_cli(run, "edit", hold, "--pay").returncode == 0
     [event] = eventually(lambda: confirmed(run, hold))
     assert event["summary"] == "Pharaoh's Tomb: Anna Nowak"
@@ -382,6 +388,54 @@ def test_status_check_and_routes_read_the_running_sandbox(dev_sandbox: dict[str,
     # With client ids set it reads REDIS_URL, and says that this is not the sandbox's data.
     real = cli("status", "--json", LOCKME_CLIENT_ID="a-real-lockme-app")
     assert "a sandbox is running, but client ids are set" in real.stderr
+
+
+def test_every_command_reads_the_sandbox_from_a_terminal_with_another_redis(
+    dev_sandbox: dict[str, Any],
+) -> None:
+    """A second terminal whose REDIS_URL names a Redis that is not there finds the sandbox
+    through the file ``dev`` records it in: blocks listed, previewed and a room routed."""
+    run = dev_sandbox
+    assert sandbox_cli(run, "connect").returncode == 0
+    env = {k: v for k, v in run["env"].items() if not k.endswith("_CLIENT_ID")}
+    env.pop("SANDBOX_REDIS_URL")
+    env["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    record = Path(env["XDG_RUNTIME_DIR"]) / "lockme-sync" / "sandbox.json"
+    assert json.loads(record.read_text())["redis_url"] == run["env"]["SANDBOX_REDIS_URL"]
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "worker.ops.cli", *args],
+            cwd=run["cwd"], env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    listed = cli("blocks")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == [
+        f"5101\t{BLOCKS_CALENDAR_ID}",
+        f"5102\t{BLOCKS_CALENDAR_ID}",
+    ]
+    assert listed.stderr.startswith("note  the running sandbox's data")
+    preview = cli("blocks", "5103", BLOCKS_CALENDAR_ID, "--dry-run")
+    assert preview.returncode == 0, preview.stderr
+    assert "nothing changed" in preview.stdout
+    routed = cli("route", "5103", "primary", "--duration", "90")
+    assert routed.returncode == 0, routed.stderr
+    assert routed.stdout.startswith("5103\tprimary\t90\tHaunted Manor")
+    assert sandbox_cli(run, "rooms").returncode == 0
+    # With no record and nothing at REDIS_URL, the note says where it looked.
+    env["XDG_RUNTIME_DIR"] = str(run["cwd"])
+    alone = cli("status", "--json")
+    assert "no sandbox is running (looked in Redis redis://127.0.0.1:1/15 (from REDIS_URL;" in (
+        alone.stderr
+    )
+    assert f"nothing recorded in {run['cwd']}/lockme-sync/sandbox.json" in alone.stderr
+
+
+def test_cli_reads_the_sandbox_for_every_command_that_reads_data() -> None:
+    """A command added later is sandbox-aware unless it starts processes (or is ``sandbox``)."""
+    commands = set(cli_module.parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    assert commands - set(cli_module.SANDBOX_AWARE) == {"worker", "dev", "sandbox"}
 
 
 def test_sandbox_commands_refuse_bad_input_in_one_line(dev_sandbox: dict[str, Any]) -> None:
@@ -423,7 +477,7 @@ def test_sandbox_pages_book_and_show_the_booking(dev_sandbox: dict[str, Any]) ->
             "csrf_token": csrf_from(page.text),
             "room": "5103",
             "date": "2026-12-04",
-            "hour": "20:00",
+            "hour": "20:30",
             "name": "Ewa Zielińska",
             "people": "5",
             "phone": "+48 600 700 800",
@@ -444,7 +498,7 @@ def test_sandbox_pages_book_and_show_the_booking(dev_sandbox: dict[str, Any]) ->
     # An unpaid lock.me hold shows as a tentative event until the customer pays.
     page = web.get(run["base"] + "/sandbox")
     hold = {"csrf_token": csrf_from(page.text), "room": "5101", "date": "2026-12-04"}
-    hold |= {"hour": "17:00", "name": "Olga Hold", "paid": "no"}
+    hold |= {"hour": "17:30", "name": "Olga Hold", "paid": "no"}
     assert web.post(run["base"] + "/sandbox/book", data=hold).status_code == 200
 
     def olga() -> tuple[str, str] | None:
@@ -459,7 +513,7 @@ def test_sandbox_pages_book_and_show_the_booking(dev_sandbox: dict[str, Any]) ->
 
     classes, title = eventually(olga)
     assert "tentative" in classes.split()
-    assert title == "⏳ Unpaid hold · Pharaoh&#39;s Tomb: Olga Hold"
+    assert title == "⏳ Rezerwacja nieopłacona · Pharaoh&#39;s Tomb: Olga Hold"
     page = web.get(run["base"] + "/sandbox").text
     pay_url = re.search(r'action="(/sandbox/bookings/\d+/pay)"', page)
     assert pay_url is not None and "unpaid hold" in page
@@ -520,13 +574,18 @@ def test_control_api_books_edits_cancels_and_refuses_bad_input(
     sandbox: tuple[Sandbox, SandboxClient],
 ) -> None:
     running, client = sandbox
-    made = client.book(room="prison break", date="2026-12-03", hour="17:15", name="Jan Kos")
+    made = client.book(room="prison break", date="2026-12-03", hour="17:30", name="Jan Kos")
     reservation = running.lockme.live_reservations()[made["reservationId"]]
     assert (reservation["roomid"], reservation["hour"], reservation["surname"]) == (
         5102,
-        "17:15:00",
+        "17:30:00",
         "Kos",
     )
+    # An hour off the room's slots is refused, as a customer on lock.me cannot pick one.
+    with pytest.raises(SandboxError, match="17:15 is not a slot of Prison Break on 2026-12-03"):
+        client.book(room="5102", date="2026-12-03", hour="17:15")
+    with pytest.raises(SandboxError, match="its slots are 10:00, 11:30, 13:00"):
+        client.edit(made["reservationId"], hour="18:00")
     message = client.edit(made["reservationId"], room="5101", people="6")["messageId"]
     assert running.lockme.messages[message]["roomid"] == 5101
     assert running.lockme.messages[message]["data"]["people"] == 6
@@ -562,7 +621,7 @@ def test_control_api_books_an_unpaid_hold_and_pays_it(
     sandbox: tuple[Sandbox, SandboxClient],
 ) -> None:
     running, client = sandbox
-    paid = client.book(room="5101", date="2026-12-03", hour="17:00")["reservationId"]
+    paid = client.book(room="5101", date="2026-12-03", hour="17:30")["reservationId"]
     hold = client.book(room="5101", date="2026-12-03", hour="19:00", paid="no")["reservationId"]
     reservations = running.lockme.live_reservations()
     assert (reservations[paid]["status"], reservations[hold]["status"]) == (1, 0)
@@ -646,9 +705,10 @@ def test_control_api_refuses_bad_staff_events_and_leaves_the_calendars_alone(
 def test_slots_show_free_booked_and_the_rooms_blocks_calendar(
     sandbox: tuple[Sandbox, SandboxClient],
 ) -> None:
-    _, client = sandbox
+    running, client = sandbox
     made = client.book(room="5101", date="2026-12-03", hour="13:00", name="Ewa Lis")
-    client.book(room="5103", date="2026-12-03", hour="18:15", name="Off Slot")
+    # Lockme's panel allows an hour off the slots (the sandbox's form does not).
+    running.lockme.create_reservation(5103, "2026-12-03", "18:15:00", name="Off Slot")
     board = {room["room"]: room["slots"] for room in client.slots("2026-12-03")}
     assert set(board) == {5101, 5102, 5103}
     tomb = {slot["hour"]: slot for slot in board[5101]}
@@ -682,7 +742,7 @@ def test_staff_events_block_the_demo_rooms_slots_through_push(
     """The demo's Closed calendar blocks the front-desk rooms once connected: a staff event
     added, moved and deleted with the commands closes and opens their Lockme slots, and a
     customer's booking under one stays as it is."""
-    run, day = dev_sandbox, days_ahead(2)
+    run, day = dev_sandbox, tomorrow()  # blocks close future slots only
     assert sandbox_cli(run, "connect").returncode == 0
     customer = sandbox_cli(run, "book", "--room", "5101", "--date", day, "--hour", "19:00")
     assert customer.returncode == 0, customer.stderr
@@ -725,7 +785,7 @@ def _bookings(run: dict[str, Any]) -> list[dict[str, Any]]:
 def test_sandbox_pages_add_move_and_delete_a_staff_event(dev_sandbox: dict[str, Any]) -> None:
     """The forms as a browser without JavaScript posts them: the staff event is drawn apart
     from booking events, and the sandbox page shows the slot it blocks."""
-    run, web, day = dev_sandbox, requests.Session(), days_ahead(3)
+    run, web, day = dev_sandbox, requests.Session(), tomorrow()
     token = csrf_from(web.get(run["base"] + "/login").text)
     web.post(run["base"] + "/login", data={"password": ADMIN_PASSWORD, "csrf_token": token})
     assert sandbox_cli(run, "connect").returncode == 0
@@ -766,3 +826,54 @@ def test_sandbox_pages_add_move_and_delete_a_staff_event(dev_sandbox: dict[str, 
         data={"csrf_token": form["csrf_token"]},
     )
     assert f"no staff event {event_id}" in refused.text
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("tomorrow", "2026-12-07"), ("Today", "2026-12-06"), ("2026-12-24", "2026-12-24")],
+)
+def test_sandbox_dates_may_be_today_or_tomorrow_in_the_venues_zone(
+    given: str, expected: str
+) -> None:
+    # 23:30 UTC on the 5th is already the 6th in Warsaw.
+    late = datetime(2026, 12, 5, 23, 30, tzinfo=UTC)
+    assert day(given, ZoneInfo("Europe/Warsaw"), now=late) == expected
+
+
+def test_sandbox_pages_show_what_was_just_done(dev_sandbox: dict[str, Any]) -> None:
+    """The form's defaults sit on the room's slots; a booking links to its week, which the
+    calendar page opens on by itself; a hold reads as a hold; the staff events' hint names
+    the rooms that take blocks now."""
+    run, web = dev_sandbox, requests.Session()
+    token = csrf_from(web.get(run["base"] + "/login").text)
+    web.post(run["base"] + "/login", data={"password": ADMIN_PASSWORD, "csrf_token": token})
+    assert sandbox_cli(run, "connect").returncode == 0
+    page = web.get(run["base"] + "/sandbox").text
+    default = re.search(r'id="new-hour" name="hour" type="time" required value="([^"]*)"', page)
+    assert default is not None and default[1] in slot_hours(run, tomorrow(), 5101)
+    later = (date.fromisoformat(tomorrow()) + timedelta(days=15)).isoformat()
+    form = {"csrf_token": csrf_from(page), "room": "5103", "date": later, "hour": "19:00"}
+    booked = web.post(run["base"] + "/sandbox/book", data={**form, "name": "Ewa Lis"})
+    assert f'href="/sandbox/calendar?week={later}"' in booked.text
+    eventually(lambda: "Haunted Manor: Ewa Lis" in web.get(run["base"] + "/sandbox/calendar").text)
+    hold = {**form, "room": "5101", "hour": "13:00", "name": "Olga Hold", "paid": "no"}
+    assert web.post(run["base"] + "/sandbox/book", data=hold).status_code == 200
+    slots = web.get(run["base"] + "/sandbox", params={"day": later}).text
+    assert re.search(r'id="slot-5101-1300" class="[^"]*" data-state="held"', slots)
+    assert "Held, unpaid — Olga Hold" in slots
+    calendar = web.get(run["base"] + "/sandbox/calendar").text
+    assert "Closed calendar blocks the covered Lockme slots of Pharaoh's Tomb, Prison Break" in (
+        calendar.replace("&#39;", "'")
+    )
+    off = subprocess.run(
+        [sys.executable, "-m", "worker.ops.cli", "blocks", "5101", "--off"],
+        cwd=run["cwd"], env=run["env"] | {"LOCKME_CLIENT_ID": ""}, capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    assert off.returncode == 0, off.stderr
+    calendar = web.get(run["base"] + "/sandbox/calendar").text
+    assert "Lockme slots of Prison Break;" in calendar
+
+
+def slot_hours(run: dict[str, Any], day: str, room: int) -> list[str]:
+    return [hour for (room_id, hour) in slot_states(run, day) if room_id == room]

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from worker.domain.wording import LANGUAGES, default_language
 from worker.stores.keys import PREFIX
 
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
@@ -53,6 +54,7 @@ class Settings:
     google_token_uri: str = "https://oauth2.googleapis.com/token"
     google_calendar_api_url: str = "https://www.googleapis.com/calendar/v3/"
     venue_timezone: str = "Europe/Warsaw"
+    venue_language: str = "pl"
     default_duration_minutes: int = 60
     google_rate_limit_per_s: float = 8.0
     public_url: str = ""
@@ -156,6 +158,9 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
         ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"VENUE_TIMEZONE {tz_name!r} is not an IANA time zone") from None
+    language = get("VENUE_LANGUAGE", default_language(tz_name)).lower()
+    if language not in LANGUAGES:
+        raise ConfigError(f"VENUE_LANGUAGE must be one of {', '.join(LANGUAGES)}")
     duration_raw = get("DEFAULT_DURATION_MINUTES", "60")
     if not duration_raw.isdigit() or not 1 <= int(duration_raw) <= 24 * 60:
         raise ConfigError("DEFAULT_DURATION_MINUTES must be a whole number from 1 to 1440")
@@ -201,6 +206,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
         google_token_uri=get("GOOGLE_TOKEN_URI", Settings.google_token_uri),
         google_calendar_api_url=api_url if api_url.endswith("/") else api_url + "/",
         venue_timezone=tz_name,
+        venue_language=language,
         default_duration_minutes=int(duration_raw),
         google_rate_limit_per_s=rate,
         public_url=get("PUBLIC_URL").rstrip("/"),

@@ -90,10 +90,10 @@ def test_status_page_shows_what_happens_while_it_happens(
     google = status.locator("#state-card-google .conn-state")
     expect(google).to_have_attribute("data-state", "ok")
     _trouble(sandbox, "google_down")
-    waiting = _book(sandbox, day, "18:00", first)
+    waiting = _book(sandbox, day, "17:30", first)
     row = status.locator(f'tr.underway:has(a:text-is("{waiting}"))')
     expect(row).to_contain_text(first, timeout=OUTAGE_MS)
-    expect(row).to_contain_text(f"{day} 18:00")
+    expect(row).to_contain_text(f"{day} 17:30")
     expect(row).to_contain_text(text["state_retrying"])
     expect(google).to_have_attribute("data-state", "down")
     expect(google).to_contain_text(text["conn_down_since"].split("{")[0] or "Google")
@@ -107,7 +107,7 @@ def test_status_page_shows_what_happens_while_it_happens(
 
     # The grant is revoked: the booking waits for a reconnect, which the page offers.
     _trouble(sandbox, "google_revoked")
-    parked = _book(sandbox, day, "20:00", second)
+    parked = _book(sandbox, day, "20:30", second)
     row = status.locator(f'tr.underway:has(a:text-is("{parked}"))')
     expect(row).to_contain_text(second, timeout=OUTAGE_MS)
     expect(row).to_contain_text(text["state_parked"])

@@ -103,6 +103,8 @@ def test_staff_events_block_and_free_lockme_slots(
     # Staff close 12:30–14:00 in the Closed calendar: the 13:00 slots of both rooms close.
     page.goto(f"{base}/sandbox/calendar?week={day}")
     expect(page.locator("#staff-calendar")).to_have_value("closed@sandbox.example")
+    # The hint names the rooms that take blocks from Closed now (the settings, not a text).
+    expect(page.locator("#staff-help")).to_contain_text("Pharaoh's Tomb, Prison Break")
     page.locator("#staff-title-input").fill("Boiler repair")
     page.locator("#staff-date").fill(day)
     fill_times(page, "staff", "12:30", "14:00")

@@ -44,6 +44,8 @@ VIEWPORTS: dict[str, ViewportSize] = {
 }
 FRONT_DESK = "front-desk@sandbox.example"
 HAUNTED_MANOR = "haunted-manor@sandbox.example"
+# The demo rooms' slots: every 90 minutes from 10:00.
+SLOT_HOURS = r"^(10:00|11:30|13:00|14:30|16:00|17:30|19:00|20:30|22:00)$"
 # Sync is seconds, redelivery after an outage up to ~20 s (RETRY_BACKOFF_SCALE is small).
 SYNC_MS = 30_000
 
@@ -115,12 +117,24 @@ def test_sandbox_walkthrough(
                 dev_sandbox, "book", "--room", room, "--date", day, "--hour", hour, "--name", name
             )
             assert made.returncode == 0, made.stderr
+        # An unpaid hold and a staff event in the Closed calendar, for blocks in the pictures.
+        for args in (
+            ("book", "--room", "5102", "--date", day, "--hour", "19:00", "--name", "Jan Nowicki"),
+            ("staff-event", "add", "--title", "Boiler repair", "--date", day),
+        ):
+            more = ("--unpaid",) if args[0] == "book" else ("--from", "12:30", "--to", "14:00")
+            made = sandbox_cli(dev_sandbox, *args, *more)
+            assert made.returncode == 0, made.stderr
 
     # Book on the sandbox page.
     page.locator("#sandbox-banner").get_by_role("link", name=text["nav_sandbox"]).click()
+    # The form's defaults sit on the room's slots; its Unpaid box sits beside its label.
+    expect(page.locator("#new-hour")).to_have_value(re.compile(SLOT_HOURS))
+    unpaid = page.locator("#new-unpaid").bounding_box()
+    assert unpaid is not None and unpaid["width"] < 40
     page.locator("#new-room").select_option("5101")
     page.locator("#new-date").fill(day)
-    page.locator("#new-hour").fill("18:00")
+    page.locator("#new-hour").fill("17:30")
     page.locator("#new-name").fill(customer)
     page.locator("#new-booking button[type=submit]").click()
     flash = page.locator(".flash.ok")
@@ -128,12 +142,23 @@ def test_sandbox_walkthrough(
     reservation = re.search(r"\d{6,}", flash.inner_text())[0]  # type: ignore[index]
     booking = page.locator(f"#booking-{reservation}")
     expect(booking).to_contain_text(customer)
+    # The confirmation links to the booking's week, where the calendar page now opens.
+    see = page.locator("#see-booking a")
+    expect(see).to_contain_text(text["see_in_calendar"].split("{date}")[0].strip())
+    expect(see).to_have_attribute("href", f"/sandbox/calendar?week={day}")
+    opened = context.new_page()
+    opened.goto(f"{base}/sandbox/calendar")
+    expect(_event(opened, FRONT_DESK, reservation)).to_have_count(1, timeout=SYNC_MS)
+    opened.close()
 
     event = _event(calendar, FRONT_DESK, reservation)
     expect(event).to_contain_text(f"Pharaoh's Tomb: {customer}", timeout=SYNC_MS)
-    expect(event).to_contain_text("18:00")
+    expect(event).to_contain_text("17:30")
     if shots:
         page.reload()  # the webhooks table, with the booking acknowledged
+        expect(page.locator("#slot-5101-1300")).to_have_attribute(
+            "data-state", "blocked", timeout=SYNC_MS
+        )
         page.screenshot(path=SCREENSHOTS / "sandbox.png", full_page=True)
         calendar.screenshot(path=SCREENSHOTS / "sandbox-calendar.png", full_page=True)
 
@@ -147,27 +172,27 @@ def test_sandbox_walkthrough(
     page.goto(f"{base}/sandbox")
     booking.locator("summary").click()
     booking.locator(f"#edit-{reservation}-room").select_option("5103")
-    booking.locator(f"#edit-{reservation}-hour").fill("19:30")
+    booking.locator(f"#edit-{reservation}-hour").fill("19:00")
     booking.locator("form.edit-booking button[type=submit]").click()
     expect(page.locator(".flash.ok")).to_contain_text(reservation)
     moved = _event(calendar, HAUNTED_MANOR, reservation)
-    expect(moved).to_contain_text("19:30", timeout=SYNC_MS)
+    expect(moved).to_contain_text("19:00", timeout=SYNC_MS)
     expect(_event(calendar, FRONT_DESK, reservation)).to_have_count(0)
 
     # Google fails: a change waits (Lockme keeps redelivering), then arrives once it ends.
     page.locator('button[name=kind][value="google_down"]').click()
     expect(page.locator('#active-trouble [data-kind="google_down"]')).to_be_visible()
     booking.locator("summary").click()
-    booking.locator(f"#edit-{reservation}-hour").fill("20:00")
+    booking.locator(f"#edit-{reservation}-hour").fill("22:00")
     booking.locator("form.edit-booking button[type=submit]").click()
     expect(page.locator(".flash.ok")).to_contain_text(reservation)
     listed = sandbox_cli(dev_sandbox, "events", "--json")
-    assert listed.returncode == 0 and f"{day}T20:00" not in listed.stdout  # Google is down
+    assert listed.returncode == 0 and f"{day}T22:00" not in listed.stdout  # Google is down
     latest = page.locator("#webhooks tbody tr").first
     expect(latest).to_contain_text(text["waiting"])  # not acknowledged, so Lockme resends it
     page.locator('button[name=kind][value="clear"]').click()
     expect(page.locator("#active-trouble [data-kind]")).to_have_count(0)
-    expect(moved).to_contain_text("20:00", timeout=SYNC_MS)
+    expect(moved).to_contain_text("22:00", timeout=SYNC_MS)
     page.reload()
     expect(latest).to_contain_text(f"✓ {text['yes']}")
 

@@ -32,10 +32,11 @@ from zoneinfo import ZoneInfo
 
 from worker.domain.identity import block_extid, is_ours
 from worker.domain.printable import printable
+from worker.domain.wording import VENUE_WORDS
 
-# What the reservation says in Lockme's panel, so staff know where it comes from and where
-# to change it; the event's title follows it where the room's privacy level names people.
-BLOCK_LABEL = "Blocked in Google Calendar"
+# What the reservation says in Lockme's panel (``VenueWords.block_label``, in the venue's
+# language), so staff know where it comes from and where to change it; the event's title
+# follows it where the room's privacy level names people.
 TITLE_LIMIT = 100
 # Privacy levels at which the event's title may appear in Lockme (see booking.PRIVACY_LEVELS).
 TITLED_PRIVACY = ("full", "no_contact")
@@ -242,10 +243,11 @@ def one_line(text: Any, limit: int = TITLE_LIMIT) -> str:
     return printable(cleaned)[:limit]
 
 
-def block_label(title: str, privacy: str) -> str:
+def block_label(title: str, privacy: str, language: str = "en") -> str:
     """The reservation's name in Lockme: the label, and the title where privacy allows."""
     shown = one_line(title) if privacy in TITLED_PRIVACY else ""
-    return f"{BLOCK_LABEL}: {shown}" if shown else BLOCK_LABEL
+    label = VENUE_WORDS[language].block_label
+    return f"{label}: {shown}" if shown else label
 
 
 @dataclass(frozen=True)
@@ -292,6 +294,7 @@ def plan(
     sudden: set[str] | None = None,
     waiting: set[str] | None = None,
     force: bool = False,
+    language: str = "en",
 ) -> Plan:
     """What to write so that Lockme's blocks of ``rooms`` (room id → privacy level) equal
     the slots the calendar's blocking ``events`` cover.
@@ -307,6 +310,7 @@ def plan(
     removal guard weighs. ``sudden`` names the events a read saw appear or change: their
     new blocks are what the creation guard weighs. ``waiting`` names events whose creates
     an earlier plan held and no read has changed since: they keep waiting.
+    ``language`` is the venue's, that of the blocks' label.
     """
     covering: dict[str, list[tuple[Snapshot, int, date, time]]] = {}
     for event in sorted(events, key=lambda e: (e.span.start, e.event_id)):
@@ -336,7 +340,8 @@ def plan(
         owner = here.get(record.event_id, candidates[0])
         if record.state != MADE:
             event, room_id, day, hour = owner
-            result.create.append(_slot_plan(record.extid, calendar_id, owner, rooms[room_id]))
+            label = block_label(event.title, rooms[room_id], language)
+            result.create.append(_slot_plan(record.extid, calendar_id, owner, label))
         elif record.event_id not in here:
             result.rehome.append(Rehome(record.extid, owner[0].event_id))
     for key, candidates in covering.items():
@@ -344,7 +349,8 @@ def plan(
             continue
         event, room_id, day, hour = candidates[0]
         extid = block_extid(calendar_id, event.event_id, room_id, day, hour)
-        result.create.append(_slot_plan(extid, calendar_id, candidates[0], rooms[room_id]))
+        label = block_label(event.title, rooms[room_id], language)
+        result.create.append(_slot_plan(extid, calendar_id, candidates[0], label))
     result.create.sort(key=lambda p: (p.day, p.hour, p.room_id))
     if not force:
         result.held = guard(result.free, future, explained or set())
@@ -377,7 +383,7 @@ def _hold_creates(result: Plan, sudden: set[str], waiting: set[str]) -> None:
 
 
 def _slot_plan(
-    extid: str, calendar_id: str, covering: tuple[Snapshot, int, date, time], privacy: str
+    extid: str, calendar_id: str, covering: tuple[Snapshot, int, date, time], label: str
 ) -> SlotPlan:
     event, room_id, day, hour = covering
     return SlotPlan(
@@ -387,7 +393,7 @@ def _slot_plan(
         hour=hour,
         calendar_id=calendar_id,
         event_id=event.event_id,
-        label=block_label(event.title, privacy),
+        label=label,
     )
 
 

@@ -12,7 +12,8 @@ The end is the start plus the room's duration in *elapsed* minutes, computed in 
 
 Unpaid holds: a booking made on lock.me (``source: "web"``) with ``status`` 0 is a hold that
 Lockme releases after about 20 minutes unless the customer pays. It is written as a
-``tentative`` event whose summary starts with :data:`HOLD_MARKER` (at every privacy level, the
+``tentative`` event whose summary starts with a marker (``VenueWords.hold_marker``, in the
+venue's language; at every privacy level, the
 room's title template after it); the edit that pays it (``status`` 1) makes it ``confirmed``
 without the marker, and the release arrives as a delete like any other. Only ``web`` holds:
 a ``panel``, ``widget`` or ``api`` booking with ``status`` 0 is a booking to be paid later
@@ -31,12 +32,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from worker.domain.identity import private_properties
+from worker.domain.wording import VENUE_WORDS, VenueWords
 
 ACTIONS = ("add", "edit", "delete", "test")
 PRIVACY_LEVELS = ("full", "no_contact", "time_only")
 # How a room shows unpaid holds: ``show`` as tentative, marked events; ``hide`` not at all.
 HOLDS_SETTINGS = ("show", "hide")
-HOLD_MARKER = "⏳ Unpaid hold · "
 HOLD_SOURCE = "web"
 DEFAULT_TITLE = "{room}: {name} {surname}"
 MAX_ID = 10**18
@@ -59,7 +60,6 @@ _HOUR = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-COMMENT_HEADING = "Customer's comment (as written):"
 
 
 class MalformedMessage(ValueError):
@@ -307,10 +307,11 @@ def local_span(day: date, hour: time, tz: ZoneInfo, minutes: int) -> tuple[datet
     return start, end
 
 
-def render_title(template: str, values: dict[str, str]) -> str:
+def render_title(template: str, values: dict[str, str], language: str = "en") -> str:
     """Fill ``{field}`` placeholders; unknown ones stay literal (no format-string tricks)."""
     text = _PLACEHOLDER.sub(lambda m: values.get(m[1], m[0]), template or DEFAULT_TITLE)
-    return re.sub(r"\s+", " ", text).strip(" :-") or f"Booking {values['reservation']}"
+    empty = VENUE_WORDS[language].booking.format(id=values["reservation"])
+    return re.sub(r"\s+", " ", text).strip(" :-") or empty
 
 
 def unknown_placeholders(template: str) -> list[str]:
@@ -318,22 +319,24 @@ def unknown_placeholders(template: str) -> list[str]:
     return [name for name in _PLACEHOLDER.findall(template) if name not in TEMPLATE_FIELDS]
 
 
-def template_values(booking: Booking, route: Route) -> dict[str, str]:
-    """Booking fields visible at the route's privacy level (hidden ones render empty).
+def template_values(booking: Booking, route: Route, language: str = "en") -> dict[str, str]:
+    """Booking fields visible at the route's privacy level (hidden ones render empty), in
+    the venue's ``language`` where the app supplies the words.
 
     The comment is free text in which customers often leave a phone number or an e-mail
     address, so it is shown only at ``full``: the levels below promise no contact data."""
     full = route.privacy == "full"
     named = route.privacy in ("full", "no_contact")
+    words = VENUE_WORDS[language]
     return {
-        "room": route.room_name or f"Room {booking.room_id}",
+        "room": route.room_name or words.room.format(id=booking.room_id),
         "name": booking.name if named else "",
         "surname": booking.surname if named else "",
         "people": "" if booking.people is None else str(booking.people),
         "phone": booking.phone if full else "",
         "email": booking.email if full else "",
         "price": booking.price if full else "",
-        "status": "paid" if booking.paid else "unpaid",
+        "status": words.paid if booking.paid else words.unpaid,
         "source": booking.source,
         "reservation": str(booking.reservation_id),
         "comment": booking.comment if full else "",
@@ -345,7 +348,9 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def describe(booking: Booking, values: dict[str, str]) -> str:
+def describe(
+    booking: Booking, values: dict[str, str], words: VenueWords = VENUE_WORDS["en"]
+) -> str:
     """Event description: one ``Label: value`` line per field, then the customer's comment.
 
     Customers write the name and the comment, so neither may forge a line that staff would
@@ -354,39 +359,46 @@ def describe(booking: Booking, values: dict[str, str]) -> str:
     are HTML-escaped because Google renders descriptions as HTML.
     """
     rows = [
-        ("Lockme reservation", values["reservation"]),
-        ("People", values["people"]),
-        ("Phone", values["phone"]),
-        ("Email", values["email"]),
-        ("Price", values["price"]),
-        ("Payment", values["status"]),
-        ("Source", values["source"]),
+        (words.reservation, values["reservation"]),
+        (words.people, values["people"]),
+        (words.phone, values["phone"]),
+        (words.email, values["email"]),
+        (words.price, values["price"]),
+        (words.payment, values["status"]),
+        (words.source, values["source"]),
     ]
     lines = [f"{label}: {html.escape(_one_line(value))}" for label, value in rows if value]
     comment = [line.strip() for line in values["comment"].splitlines() if line.strip()]
     if comment:
-        lines.append(COMMENT_HEADING)
+        lines.append(words.comment_heading)
         lines += [f"> {html.escape(line)}" for line in comment]
     return "\n".join(lines)
 
 
 def event_body(
-    booking: Booking, route: Route, tz: ZoneInfo, default_minutes: int, stamp: int
+    booking: Booking,
+    route: Route,
+    tz: ZoneInfo,
+    default_minutes: int,
+    stamp: int,
+    language: str = "en",
 ) -> dict[str, Any]:
     """The full event resource (used with insert and update, which replaces every field).
 
     ``stamp`` is the id of the message whose state this is; it is stored on the event so
-    that ordering survives the loss of the store.
+    that ordering survives the loss of the store. ``language`` is the venue's: staff read
+    the marker and labels in their own calendar.
     """
     minutes = route.duration_minutes or default_minutes
     start, end = local_span(booking.date, booking.hour, tz, minutes)
-    values = template_values(booking, route)
-    title = render_title(route.title_template, values)
+    values = template_values(booking, route, language)
+    title = render_title(route.title_template, values, language)
+    words = VENUE_WORDS[language]
     body: dict[str, Any] = {
         "id": event_id(booking.reservation_id),
         "status": "tentative" if booking.is_hold else "confirmed",
-        "summary": ((HOLD_MARKER if booking.is_hold else "") + title)[:FIELD_LIMIT],
-        "description": describe(booking, values),
+        "summary": ((words.hold_marker if booking.is_hold else "") + title)[:FIELD_LIMIT],
+        "description": describe(booking, values, words),
         "start": {"dateTime": start.isoformat(), "timeZone": tz.key},
         "end": {"dateTime": end.isoformat(), "timeZone": tz.key},
         "extendedProperties": {

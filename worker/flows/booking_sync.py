@@ -408,7 +408,12 @@ class Syncer:
             unknown = [target] if mapping is None and sweep else []
             return self._hide(booking, stamp, mapping, route, [*elsewhere, *unknown])
         body = event_body(
-            booking, route, self.settings.tz, self.settings.default_duration_minutes, stamp
+            booking,
+            route,
+            self.settings.tz,
+            self.settings.default_duration_minutes,
+            stamp,
+            self.settings.venue_language,
         )
         previous = mapping.calendars() if mapping else []
         if previous and target not in previous:
@@ -575,7 +580,12 @@ class Syncer:
             if not route.shows(fresh):
                 return Result.HIDDEN, None  # a hold the room leaves out: stays cancelled
             body = event_body(
-                fresh, route, self.settings.tz, self.settings.default_duration_minutes, stamp
+                fresh,
+                route,
+                self.settings.tz,
+                self.settings.default_duration_minutes,
+                stamp,
+                self.settings.venue_language,
             )
         written = self.calendar.update(calendar_id, eid, _with_id(body, eid))
         if written is None:

@@ -192,7 +192,14 @@ class Reconciler:
         mapping = store.mappings.mapping(booking.reservation_id)
         stamp = max([mapping.stamp if mapping else 0, *(stamp_of(e) for _, e in copies)])
         settings = self.rt.settings
-        body = event_body(booking, route, settings.tz, settings.default_duration_minutes, stamp)
+        body = event_body(
+            booking,
+            route,
+            settings.tz,
+            settings.default_duration_minutes,
+            stamp,
+            settings.venue_language,
+        )
         current = next((e for c, e in copies if c == route.calendar_id), None)
         others = [c for c, _ in copies if c != route.calendar_id]
         # A hold the room leaves out is right with no copy at all.

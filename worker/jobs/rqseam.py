@@ -112,12 +112,17 @@ def _dead(hostname: str | None, pid: int | None, name: str, own_name: str) -> bo
     return False
 
 
-def take_over_dead_scheduler(connection: redis.Redis, queue_names: list[str]) -> list[str]:
+def take_over_dead_scheduler(
+    connection: redis.Redis, queue_names: list[str], own: str = ""
+) -> list[str]:
     """Free the scheduler locks held by a dead scheduler; returns the queues freed.
 
     RQ lets a scheduler's lock lapse on its own, up to 61 s after its worker died, and
     until then no retry of any job is enqueued. A holder is dead when its heartbeat is
-    older than ``SCHEDULER_SILENT_S`` or, on this host, its process is gone.
+    older than ``SCHEDULER_SILENT_S`` or, on this host, its process is gone. ``own`` is
+    the calling worker's scheduler, never dead while the worker runs: it takes the lock
+    before its process writes the heartbeat, and taking it over then warned at every
+    start that it was "gone" (and RQ that the lock "had expired").
     """
     freed = []
     for queue_name in queue_names:
@@ -126,6 +131,8 @@ def take_over_dead_scheduler(connection: redis.Redis, queue_names: list[str]) ->
         if holder is None:
             continue
         name = text(holder)
+        if name == own:
+            continue
         if _scheduler_dead(connection, name) and release_lock(connection, key, name):
             log.warning("scheduler %s of queue %s is gone; taking over its lock", name, queue_name)
             freed.append(queue_name)
@@ -162,7 +169,8 @@ class DeadPeers(BaseWorker):
 
     def run_maintenance_tasks(self) -> None:
         try:
-            take_over_dead_scheduler(self.connection, [q.name for q in self.queues])
+            own = self.scheduler.name if self.scheduler else ""
+            take_over_dead_scheduler(self.connection, [q.name for q in self.queues], own)
         except (redis.ResponseError, ValueError) as exc:
             # Never a reason to stop the worker: RQ's own lapse of the lock still works.
             log.warning("scheduler takeover skipped: %s", exc)
@@ -291,6 +299,28 @@ class _PerJobLines(logging.Filter):
 _PER_JOB_LINES = _PerJobLines()
 
 
+class _RoutineMaintenance(logging.Filter):
+    """Makes RQ's lines for its routine maintenance (every ``MAINTENANCE_INTERVAL_S``)
+    DEBUG lines: at INFO they were half of a development log, and say nothing an operator
+    acts on. They still show with ``LOG_LEVEL=DEBUG``."""
+
+    TEMPLATES = frozenset(
+        {
+            "Worker %s: cleaning registries for queue: %s",
+            "Worker %s: cleaning group registries",
+        }
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or record.msg not in self.TEMPLATES:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+_ROUTINE_MAINTENANCE = _RoutineMaintenance()
+
+
 class _ExpectedFailures(logging.Filter):
     """Drops RQ's ERROR line, with its whole traceback, for a job that failed in a way the
     product expects and handles: a service not answering (retried with backoff) or a
@@ -370,6 +400,7 @@ def run_worker(
     Redis answers again.
     """
     logging.getLogger("rq.worker").addFilter(_PER_JOB_LINES)
+    logging.getLogger("rq.worker").addFilter(_ROUTINE_MAINTENANCE)
     logging.getLogger("rq.worker").addFilter(_EXPECTED_FAILURES)
     while True:
         worker = worker_class(

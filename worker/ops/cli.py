@@ -28,8 +28,18 @@ from worker.sandbox.address import running_settings
 from worker.stores.token_vault import PROVIDERS
 
 DEFAULT_PORT = 5000
-# Commands that read the product's data, and so read the running sandbox's when there is one.
-SANDBOX_AWARE = ("status", "check", "routes")
+# Commands that read the product's data, and so read the running sandbox's when there is one:
+# every command but the two that start processes and ``sandbox`` (which finds it itself).
+SANDBOX_AWARE = (
+    "status",
+    "check",
+    "routes",
+    "route",
+    "alerts",
+    "reconcile",
+    "replay",
+    "blocks",
+)
 
 
 def _runtime(settings: Settings) -> Runtime:

@@ -24,6 +24,7 @@ from urllib.parse import urlparse
 import redis
 
 from worker.config import Settings, load_settings, read_dotenv
+from worker.sandbox import address
 from worker.sandbox import trouble as control
 from worker.sandbox.demo import SandboxError
 from worker.stores.redisutil import connect_redis
@@ -118,6 +119,8 @@ def run(port: int = 5000, sandbox: bool = False) -> int:
         except SandboxError as exc:
             raise SystemExit(f"sandbox: {exc}") from None
         env.update(demo[0].environment())
+        # Another terminal, whatever its REDIS_URL, finds this sandbox through the record.
+        recorded = address.record(demo[0].redis_url)
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "app:create_app()"],
         env=env,
@@ -131,6 +134,7 @@ def run(port: int = 5000, sandbox: bool = False) -> int:
         print(f"sandbox: a demo Lockme and Google Calendar (data in {where})", flush=True)
         print(f"       connect both at {base}/setup, then book at {base}/sandbox", flush=True)
         print(f"       and watch {base}/sandbox/calendar", flush=True)
+        print(f"       (terminal commands find it through {recorded})", flush=True)
     else:
         print(f"hook:  {base}/webhooks/lockme?secret=<WEBHOOK_SECRET from .env>", flush=True)
     stop = threading.Event()
@@ -149,6 +153,7 @@ def run(port: int = 5000, sandbox: bool = False) -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
     if demo is not None:
+        address.forget()
         control.stop(*demo)
     if isinstance(redis_handle, subprocess.Popen):
         redis_handle.terminate()

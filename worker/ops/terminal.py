@@ -12,9 +12,12 @@ from datetime import datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from worker.domain.causes import cause_of
 from worker.domain.printable import printable
+from worker.domain.wording import FAILURE_WORDS, history_word
 from worker.flows.reconcile import Change, ReadStep
 from worker.ops.names import room_label
+from worker.stores.history import without_echoes
 
 BAR_WIDTH = 30
 
@@ -76,21 +79,25 @@ def status_lines(
     for failure in data["failures"]:
         booking = f", booking {failure['reservation_id']}" if failure.get("reservation_id") else ""
         attempts = failure.get("attempts") or 1
+        why = FAILURE_WORDS["en"][f"why_{cause_of(failure)}"]
         lines.append(
             f"  {venue_time(failure.get('at'), tz)}  message {failure['message_id']}{booking}: "
-            f"{printable(failure['reason'])} ({attempts} attempt{'s' if attempts != 1 else ''})"
+            f"{why} ({printable(failure['reason'])}; "
+            f"{attempts} attempt{'s' if attempts != 1 else ''})"
         )
     lines.append(f"Recent syncs (times in {tz.key}):")
-    if not data["recent"]:
+    shown = without_echoes(data["recent"])
+    if not shown:
         lines.append("  nothing synced yet")
-    for entry in data["recent"][:recent]:
-        booking = entry.get("reservation_id")
+    for entry in shown[:recent]:
+        reservation, message = entry.get("reservation_id"), entry.get("message_id")
         when = f" for {entry['date']} {entry.get('hour', '')}".rstrip() if entry.get("date") else ""
         parts = [
             venue_time(entry.get("at"), tz),
-            f"booking {booking}" if booking else f"message {entry.get('message_id')}",
+            f"booking {reservation}" if reservation else f"message {message}" if message else "",
             printable(room_label(rooms, entry.get("room_id"))),
-            f"{entry.get('action')} → {entry.get('result')}{when}",
+            f"{history_word('action', entry.get('action'))}: "
+            f"{history_word('result', entry.get('result'))}{when}",
             _calendar(calendars, entry.get("calendar_id")),
         ]
         lines.append("  " + "  ".join(part for part in parts if part))

@@ -9,12 +9,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from worker.config import Settings
 from worker.sandbox.address import published
 from worker.sandbox.client import SandboxClient
 from worker.sandbox.demo import SandboxError
+
+RELATIVE_DAYS = {"today": 0, "tomorrow": 1}
+DATE_HELP = "YYYY-MM-DD, today or tomorrow (the venue's)"
+
+
+def day(value: str, tz: ZoneInfo, now: datetime | None = None) -> str:
+    """``today`` and ``tomorrow`` as the venue's dates; anything else as given (the sandbox
+    checks it). Examples that name a fixed date fall into the past, where a booking lands
+    without a word and a staff event blocks nothing."""
+    offset = RELATIVE_DAYS.get(value.strip().casefold())
+    if offset is None:
+        return value
+    today: date = (now or datetime.now(tz)).astimezone(tz).date()
+    return (today + timedelta(days=offset)).isoformat()
 
 
 def _client(settings: Settings) -> SandboxClient:
@@ -117,7 +133,7 @@ def _slots(client: SandboxClient, args: argparse.Namespace) -> str:
 
 def _when_options(parser: argparse.ArgumentParser) -> None:
     """The options a staff event's time takes, the same for add and move."""
-    parser.add_argument("--date", required=True, help="YYYY-MM-DD")
+    parser.add_argument("--date", required=True, help=DATE_HELP)
     parser.add_argument("--from", dest="start", help="HH:MM (not with --all-day)")
     parser.add_argument("--to", dest="end", help="HH:MM, later than --from")
     parser.add_argument("--all-day", action="store_true", help="the whole day")
@@ -144,6 +160,8 @@ def _add_staff_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if getattr(args, "date", None):
+        args.date = day(args.date, settings.tz)
     try:
         print(args.action(_client(settings), args))
     except SandboxError as exc:
@@ -164,7 +182,7 @@ def add_parser(sub: Any) -> None:
     rooms.set_defaults(action=_rooms)
     book = commands.add_parser("book", help="make a booking; prints its reservation id")
     book.add_argument("--room", required=True, help="room id or name")
-    book.add_argument("--date", required=True, help="YYYY-MM-DD")
+    book.add_argument("--date", required=True, help=DATE_HELP)
     book.add_argument("--hour", required=True, help="HH:MM")
     book.add_argument("--name", default="Anna Nowak", help="the customer's name")
     book.add_argument(
@@ -173,7 +191,7 @@ def add_parser(sub: Any) -> None:
     book.set_defaults(action=_book)
     edit = commands.add_parser("edit", help="change a booking's date, hour or room")
     edit.add_argument("reservation_id", type=int)
-    edit.add_argument("--date")
+    edit.add_argument("--date", help=DATE_HELP)
     edit.add_argument("--hour")
     edit.add_argument("--room")
     edit.add_argument("--name")
@@ -187,6 +205,6 @@ def add_parser(sub: Any) -> None:
     events.set_defaults(action=_events)
     _add_staff_parser(commands)
     slots = commands.add_parser("slots", help="each room's Lockme slots on a day")
-    slots.add_argument("--date", required=True, help="YYYY-MM-DD")
+    slots.add_argument("--date", required=True, help=DATE_HELP)
     slots.add_argument("--json", action="store_true")
     slots.set_defaults(action=_slots)

@@ -41,6 +41,7 @@ from worker.sandbox.demo import (
     SandboxError,
     booking_fields,
 )
+from worker.sandbox.demo import room as demo_room
 from worker.sandbox.endpoints import service_environment
 from worker.sandbox.fake_google import FakeGoogle
 from worker.sandbox.fake_lockme import FakeLockme
@@ -320,9 +321,22 @@ class Sandbox:
         self.google.delete_staff_event(calendar_id, event_id)
         return {"eventId": event_id, "calendar": calendar_id}
 
+    def _on_a_slot(self, roomid: int, day: str, hour: str) -> None:
+        """Refuse an hour that is not one of the room's slots that day: a customer on
+        lock.me can only pick a slot, and the product's blocks close slots, so an
+        off-grid booking showed nothing a newcomer could follow."""
+        slots = self.lockme.slot_hours(roomid, day)
+        if hour not in slots:
+            listed = ", ".join(slot[:5] for slot in slots)
+            raise SandboxError(
+                f"{hour[:5]} is not a slot of {demo_room(roomid).name} on {day}: "
+                f"its slots are {listed}"
+            )
+
     def book(self, fields: dict[str, Any]) -> dict[str, int]:
         changes = booking_fields(fields, required=True)
         roomid = changes.pop("roomid")
+        self._on_a_slot(roomid, changes["date"], changes["hour"])
         rid, mid = self.lockme.create_reservation(
             roomid, changes.pop("date"), changes.pop("hour"), **changes
         )
@@ -334,6 +348,12 @@ class Sandbox:
             raise SandboxError(
                 "nothing to change: give a date, hour, room, name, people, phone or paid"
             )
+        current = self.lockme.live_reservations().get(reservation_id)
+        if current is None:
+            raise SandboxError(f"no live reservation {reservation_id}")
+        if {"roomid", "date", "hour"} & set(changes):
+            moved = {**current, **changes}
+            self._on_a_slot(int(moved["roomid"]), str(moved["date"]), str(moved["hour"]))
         try:
             return {"messageId": self.lockme.edit_reservation(reservation_id, **changes)}
         except KeyError:

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 CHECK_S = 0.5
 FREE, BOOKED, BLOCKED = "free", "booked", "blocked"
+HELD = "held"  # an unpaid lock.me hold: the customer has not paid yet
 
 
 class BlocksSwitch(threading.Thread):
@@ -62,6 +63,11 @@ class BlocksSwitch(threading.Thread):
             runtime.redis.close()
 
 
+def _customers(reservation: dict[str, Any]) -> str:
+    """A customer's reservation: booked, or held while unpaid (Lockme's status 0)."""
+    return HELD if str(reservation.get("status")) == "0" else BOOKED
+
+
 def slot_board(lockme: FakeLockme, day: str) -> list[dict[str, Any]]:
     """Per demo room, its slots on ``day`` as Lockme holds them; a reservation at an hour
     that is not a slot is listed too (Lockme's panel allows one)."""
@@ -80,7 +86,7 @@ def slot_board(lockme: FakeLockme, day: str) -> list[dict[str, Any]]:
             slots.append(
                 {
                     "hour": hour[:5],
-                    "state": BLOCKED if block else BOOKED,
+                    "state": BLOCKED if block else _customers(reservation),
                     "reservationId": reservation["reservationid"],
                     "name": "" if block else name,
                 }

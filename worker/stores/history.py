@@ -17,6 +17,32 @@ DAY_COUNT_DAYS = 35
 LATENCY_BOUNDS = (0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
 
 
+# The Lockme echo of a block the product wrote (``sync.Result.OWN_BLOCK``), and the actions
+# of the block's own history rows.
+ECHO_RESULT = "own_block"
+BLOCK_ACTIONS = ("block", "unblock")
+
+
+def without_echoes(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entries without Lockme's echoes of blocks whose own row is among them.
+
+    Every block the product writes comes back as a Lockme message, acknowledged with no
+    calendar write: one staff event over three rooms made six rows, its delete six more,
+    and pushed real bookings out of the page's last fifty. The block's row says it all;
+    an echo with no row of its own (a block someone removed in Lockme's panel) stays.
+    """
+    written = {
+        entry.get("reservation_id")
+        for entry in entries
+        if entry.get("action") in BLOCK_ACTIONS and entry.get("reservation_id") is not None
+    }
+    return [
+        entry
+        for entry in entries
+        if entry.get("result") != ECHO_RESULT or entry.get("reservation_id") not in written
+    ]
+
+
 class History:
     """What the status page's history, daily table and latency chart read."""
 

@@ -154,6 +154,7 @@ class BlocksSync:
             sudden=sudden,
             waiting=waiting,
             force=force,
+            language=self.rt.settings.venue_language,
         )
 
     def sync(self, calendar_id: str, *, force: bool = False) -> SyncReport:
@@ -298,6 +299,7 @@ class BlocksSync:
             now=now,
             until=until,
             force=True,
+            language=self.rt.settings.venue_language,
         )
         return result.create
 
