@@ -19,7 +19,7 @@ from pathlib import Path
 from bench import freshness, receiver, twoway, workers
 from bench.harness import ROOT, stack
 from worker.flows.blocks.calendar_sync import SETTLED_S
-from worker.jobs.blocks_sync import POLL_S
+from worker.jobs.schedules import POLL_S
 
 QUOTA = 50
 QUOTA_BOOKINGS = 1000

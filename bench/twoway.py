@@ -40,8 +40,9 @@ from bench.workers import LATENCY_S, WORKER, start_workers
 from worker.config import load_settings
 from worker.domain.identity import is_block_extid
 from worker.flows.blocks.calendar_sync import BlocksSync
+from worker.jobs import blocks_runs
 from worker.jobs import blocks_sync as jobs
-from worker.jobs.blocks_sync import SAFETY_NET_S
+from worker.jobs.blocks_runs import SAFETY_NET_S
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import fault_mix
 from worker.stores.block_rooms import BlockRooms
@@ -177,7 +178,7 @@ def measure(*, push: bool, faults: bool, changes: int) -> TwoWay:
         s.lockme.add_room(ROOM, "Pharaoh's Tomb")
         BlockRooms(rt.redis, rt.keys).set(ROOM, CAL)
         # What the poll does at once: the sync that opens the channel (or is refused), reads.
-        for calendar_id in jobs.due_calendars(rt):
+        for calendar_id in blocks_runs.due_calendars(rt):
             jobs.request_sync(rt, calendar_id)
         wait_until(lambda: rt.redis.hexists(rt.keys.blocks_calendar(CAL), "synced_at"), 60)
         wait_until(lambda: idle(rt), 60)

@@ -21,9 +21,11 @@ from tests.test_web import Staff
 from worker import entrypoints
 from worker.domain.block_rules import GUARD_MAX_FREES, MADE
 from worker.flows.blocks import control
-from worker.flows.blocks.adopt import ADOPTED, CHECK_JOB, CHECK_S, Found
+from worker.flows.blocks.adopt import ADOPTED, Found
 from worker.flows.blocks.calendar_sync import BlocksSync
 from worker.jobs import schedules
+from worker.jobs.job_names import CHECK_JOB
+from worker.jobs.schedules import CHECK_S
 from worker.ops import blocks_report
 from worker.ops.status import queue_stats
 from worker.runtime import Runtime

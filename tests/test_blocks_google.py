@@ -25,8 +25,9 @@ from worker.flows.blocks import control
 from worker.flows.blocks.channels import Channels, ChannelStore
 from worker.flows.blocks.feed import Feed, FeedStore
 from worker.gateways.google_calendar import PushRefused, SyncTokenGone
+from worker.jobs import blocks_runs, rqseam
 from worker.jobs import blocks_sync as jobs
-from worker.jobs import rqseam
+from worker.jobs.schedules import POLL_S
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.stores.leases import Leases
@@ -315,19 +316,19 @@ def test_a_calendar_whose_channel_expired_is_read_at_the_poll_that_renews_it(
     assert opened is not None and store.pushed(blocks_cal)
     # Read a minute ago: past the poll interval, well inside the safety net's.
     state = push_runtime.keys.blocks_calendar(blocks_cal)
-    push_runtime.redis.hset(state, "synced_at", time.time() - 2 * jobs.POLL_S)
-    assert jobs.due_calendars(push_runtime) == []  # pushed: only the safety net reads it
+    push_runtime.redis.hset(state, "synced_at", time.time() - 2 * POLL_S)
+    assert blocks_runs.due_calendars(push_runtime) == []  # pushed: only the safety net reads it
 
     store.save(replace(opened, expiration=int(time.time() * 1000) - 1000))
     fake_google.expire_channel(opened.id)
-    assert jobs.due_calendars(push_runtime) == [blocks_cal]
+    assert blocks_runs.due_calendars(push_runtime) == [blocks_cal]
     lists = fake_google.count("GET", r"/events$")
     run_requested(push_runtime, blocks_cal)
     renewed = store.current(blocks_cal)
     assert renewed is not None and renewed.id != opened.id
     assert fake_google.live_channels(blocks_cal) == [renewed.id]
     assert fake_google.count("GET", r"/events$") == lists + 1
-    assert jobs.due_calendars(push_runtime) == []
+    assert blocks_runs.due_calendars(push_runtime) == []
 
 
 def test_a_channel_counts_only_once_a_read_started_under_it(
@@ -342,9 +343,9 @@ def test_a_channel_counts_only_once_a_read_started_under_it(
     open_channel(push_runtime, fake_google, blocks_cal)
     store = ChannelStore(push_runtime.redis, push_runtime.keys)
     assert not store.pushed(blocks_cal)
-    assert jobs.due_calendars(push_runtime) == [blocks_cal]
+    assert blocks_runs.due_calendars(push_runtime) == [blocks_cal]
     run_requested(push_runtime, blocks_cal)
-    assert store.pushed(blocks_cal) and jobs.due_calendars(push_runtime) == []
+    assert store.pushed(blocks_cal) and blocks_runs.due_calendars(push_runtime) == []
     assert fake_google.count("POST", r"/events/watch$") == 1  # the sync kept that channel
 
 
@@ -362,7 +363,7 @@ def test_a_renewed_channel_is_followed_by_a_read(
     first = store.current(blocks_cal)
     assert first is not None
     store.save(replace(first, expiration=int(time.time() * 1000) + 3600_000))
-    assert jobs.due_calendars(push_runtime) == [blocks_cal]
+    assert blocks_runs.due_calendars(push_runtime) == [blocks_cal]
     lists = fake_google.count("GET", r"/events$")
     run_requested(push_runtime, blocks_cal)
     second = store.current(blocks_cal)
@@ -370,7 +371,7 @@ def test_a_renewed_channel_is_followed_by_a_read(
     assert fake_google.count("GET", r"/events$") == lists + 1
 
 
-@pytest.mark.parametrize("read_ago", [jobs.POLL_S - 1.5, jobs.POLL_S + 1])
+@pytest.mark.parametrize("read_ago", [POLL_S - 1.5, POLL_S + 1])
 def test_a_calendar_without_push_is_read_at_every_poll_even_when_the_last_ran_late(
     runtime: Runtime, blocks_cal: str, read_ago: float
 ) -> None:
@@ -381,9 +382,9 @@ def test_a_calendar_without_push_is_read_at_every_poll_even_when_the_last_ran_la
     BlockRooms(runtime.redis, runtime.keys).set(101, blocks_cal)
     now = time.time()
     runtime.redis.hset(runtime.keys.blocks_calendar(blocks_cal), "synced_at", now - read_ago)
-    assert jobs.due_calendars(runtime, now) == [blocks_cal]
+    assert blocks_runs.due_calendars(runtime, now) == [blocks_cal]
     runtime.redis.hset(runtime.keys.blocks_calendar(blocks_cal), "synced_at", now - 5)
-    assert jobs.due_calendars(runtime, now) == []  # read moments ago by something else
+    assert blocks_runs.due_calendars(runtime, now) == []  # read moments ago by something else
 
 
 def test_stop_removes_the_records_even_when_google_fails(
@@ -536,7 +537,7 @@ def test_a_change_just_after_turning_blocks_on_is_pushed_at_once(
         drain(rt)  # the worker runs the sync turning on asked for
         assert fake_google.live_channels(blocks_cal)
         assert fake_google.count("GET", r"/events$") == 1
-        assert jobs.due_calendars(rt) == []  # the next poll: pushed, nothing to read
+        assert blocks_runs.due_calendars(rt) == []  # the next poll: pushed, nothing to read
         # A few seconds later (the read gate has opened), staff add an event.
         rt.redis.delete(rt.keys.blocks_sync(blocks_cal, "gate"))
         fake_google.staff_event(blocks_cal, "Boiler", soon(1, 11), soon(1, 14))
@@ -558,9 +559,9 @@ def test_with_push_refused_a_change_after_turning_on_is_read_at_the_next_poll(
     assert store.refused(blocks_cal) is not None and not store.pushed(blocks_cal)
     fake_google.staff_event(blocks_cal, "Boiler", soon(1, 11), soon(1, 14))
     now = time.time()
-    assert jobs.due_calendars(push_runtime, now) == []  # read moments ago
-    assert jobs.due_calendars(push_runtime, now + jobs.POLL_S) == [blocks_cal]
-    assert jobs.POLL_S <= 60
+    assert blocks_runs.due_calendars(push_runtime, now) == []  # read moments ago
+    assert blocks_runs.due_calendars(push_runtime, now + POLL_S) == [blocks_cal]
+    assert POLL_S <= 60
     run_requested(push_runtime, blocks_cal)
     assert blocked(fake_lockme, soon(1, 0).date()) == ["11:30", "13:00"]
     assert fake_google.count("POST", r"/events/watch$") == 1  # not asked again this hour

@@ -24,7 +24,7 @@ from worker.flows.blocks import control
 from worker.flows.blocks.calendar_sync import BlocksSync
 from worker.flows.blocks.feed import FeedStore
 from worker.gateways import google_calendar as gcal
-from worker.jobs import blocks_sync as jobs
+from worker.jobs import blocks_runs
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.stores.block_rooms import BlockRooms
@@ -167,7 +167,7 @@ def test_a_mistyped_watch_answer_is_malformed_and_the_poll_goes_on(
         with pytest.raises(MalformedAnswer, match="Google watch"):
             rt.calendar.watch(CAL, "c" * 32, "tok", "https://x.example/w", 3600)
         # The poll reads the calendar without push instead of failing on the answer.
-        assert jobs.due_calendars(rt) == [CAL]
+        assert blocks_runs.due_calendars(rt) == [CAL]
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,8 @@ from tests.test_web import connect, log_in
 from worker.config import Settings
 from worker.jobs import intake, runtimes
 from worker.jobs import messages as message_jobs
-from worker.jobs.queue import REPLAY_PARKED, enqueue_message
+from worker.jobs.job_names import REPLAY_PARKED
+from worker.jobs.queue import enqueue_message
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 

@@ -8,7 +8,7 @@ from rq.utils import import_attribute
 
 from tests.conftest import drain
 from worker import entrypoints
-from worker.jobs import queue
+from worker.jobs import job_names
 from worker.jobs.queue import job_id
 from worker.runtime import Runtime
 from worker.sandbox import FakeLockme
@@ -18,20 +18,18 @@ OLD = "worker.tasks."
 
 def test_every_job_is_queued_under_an_entrypoint() -> None:
     paths = [
-        queue.PROCESS_MESSAGE,
-        queue.RECORD_EXHAUSTED_FAILURE,
-        queue.RUN_RECONCILE,
-        queue.RUN_ALERT_CHECK,
-        queue.REPLAY_PARKED,
-        queue.PROBE_OUTAGES,
+        value
+        for name, value in vars(job_names).items()
+        if name.isupper() and isinstance(value, str) and value.startswith("worker.")
     ]
+    assert len(paths) == 9
     for path in paths:
         module, _, name = path.rpartition(".")
         assert module == "worker.entrypoints"
         assert import_attribute(path) is getattr(entrypoints, name)
-    assert sorted(p.rpartition(".")[2] for p in paths) == sorted(
-        p.rpartition(".")[2] for p in entrypoints.EARLIER_PATHS
-    )
+    # Each earlier path names an entry point of the same name.
+    for path in entrypoints.EARLIER_PATHS:
+        assert import_attribute(path) is getattr(entrypoints, path.rpartition(".")[2])
 
 
 def test_jobs_waiting_under_the_earlier_paths_run(

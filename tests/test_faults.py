@@ -19,7 +19,8 @@ from worker.domain.booking import Route
 from worker.flows.booking_sync import LOCK_SECONDS, LOCK_WAIT_S
 from worker.jobs import messages as message_jobs
 from worker.jobs import rqseam, runtimes
-from worker.jobs.queue import PROCESS_MESSAGE, enqueue_message, job_id
+from worker.jobs.job_names import PROCESS_MESSAGE
+from worker.jobs.queue import enqueue_message, job_id
 from worker.ops.status import queue_stats
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme

@@ -46,7 +46,8 @@ from worker import entrypoints
 from worker.config import ConfigError, Settings, load_settings
 from worker.gateways.google_calendar import RETRY_ATTEMPTS
 from worker.jobs import rqseam, runtimes, schedules
-from worker.jobs.queue import ALERT_JOB, enqueue_message, job_id
+from worker.jobs.job_names import ALERT_JOB
+from worker.jobs.queue import enqueue_message, job_id
 from worker.ops import alerts, cli, logs, sentry
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme

@@ -8,7 +8,8 @@ from rq.registry import ScheduledJobRegistry
 from tests.conftest import deliver
 from worker import entrypoints
 from worker.jobs import inbox, rqseam
-from worker.jobs.queue import PROBE_JOB, job_id
+from worker.jobs.job_names import PROBE_JOB
+from worker.jobs.queue import job_id
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 

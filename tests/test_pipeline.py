@@ -16,8 +16,9 @@ from rq.registry import ScheduledJobRegistry
 from tests.conftest import connect_both, deliver, drain, google_record
 from worker.domain.booking import Route, event_id
 from worker.jobs import inbox, intake
+from worker.jobs.job_names import MESSAGE_JOB
 from worker.jobs.messages import replay
-from worker.jobs.queue import MESSAGE_JOB, job_id
+from worker.jobs.queue import job_id
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle
 

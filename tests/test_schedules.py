@@ -21,8 +21,9 @@ from tests.chaos.harness import Workers, wait_for
 from tests.conftest import make_settings
 from worker.flows.reconcile import last_run
 from worker.jobs import rqseam, runtimes, schedules
-from worker.jobs.blocks_sync import POLL_JOB, POLL_S
-from worker.jobs.queue import ALERT_JOB, RECONCILE_JOB, enqueue_reconcile
+from worker.jobs.job_names import ALERT_JOB, POLL_JOB, RECONCILE_JOB
+from worker.jobs.queue import enqueue_reconcile
+from worker.jobs.schedules import POLL_S
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 

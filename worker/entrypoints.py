@@ -20,8 +20,8 @@ from typing import Any
 
 from rq.job import Job
 
+from worker.jobs import blocks_runs, runtimes
 from worker.jobs import messages as message_jobs
-from worker.jobs import runtimes
 
 # What jobs of earlier releases were queued under: each must keep resolving.
 EARLIER_PATHS = (
@@ -65,21 +65,16 @@ def probe_outages() -> list[str]:
 
 
 def sync_blocks_calendar(calendar_id: str) -> None:
-    """A blocks calendar's sync (``worker.jobs.blocks_sync.sync_calendar_job``)."""
-    from worker.jobs import blocks_sync as jobs
-
-    jobs.sync_calendar_job(runtimes.current(), calendar_id)
+    """A blocks calendar's sync (``worker.jobs.blocks_runs.sync_calendar_job``)."""
+    blocks_runs.sync_calendar_job(runtimes.current(), calendar_id)
 
 
 def poll_blocks(reschedule: bool = False) -> list[str]:
-    """The blocks poll (``worker.jobs.blocks_sync.poll_blocks_job``)."""
-    from worker.jobs import blocks_sync as jobs
-
-    return jobs.poll_blocks_job(runtimes.current(), reschedule)
+    """The blocks poll (``worker.jobs.blocks_runs.poll_blocks_job``)."""
+    return blocks_runs.poll_blocks_job(runtimes.current(), reschedule)
 
 
 def check_blocks(reschedule: bool = False) -> dict[str, Any]:
-    """The daily check of the blocks against Lockme (``worker.flows.blocks.adopt.check_job``)."""
-    from worker.flows.blocks import adopt
-
-    return adopt.check_job(runtimes.current(), reschedule)
+    """The daily check of the blocks against Lockme
+    (``worker.jobs.blocks_runs.check_blocks_job``)."""
+    return blocks_runs.check_blocks_job(runtimes.current(), reschedule)

@@ -33,7 +33,7 @@ from tests.databases import CHAOS_DB, TEST_REDIS_URL, claim, with_database, work
 from worker.config import Settings
 from worker.gateways.lockme import token_record
 from worker.jobs import intake
-from worker.jobs.queue import MESSAGE_JOB
+from worker.jobs.job_names import MESSAGE_JOB
 from worker.runtime import Runtime
 from worker.sandbox import FakeGoogle, FakeLockme
 from worker.stores.store import Store

@@ -14,7 +14,8 @@ import pytest
 
 from tests.chaos.harness import Workers, wait_for
 from tests.test_schedules import LIMIT_S, all_scheduled, periodic_ids
-from worker.jobs.blocks_sync import POLL_JOB, POLL_S
+from worker.jobs.job_names import POLL_JOB
+from worker.jobs.schedules import POLL_S
 from worker.runtime import Runtime
 
 pytestmark = pytest.mark.chaos

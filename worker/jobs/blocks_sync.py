@@ -27,21 +27,22 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
-import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 import redis
 from redis.exceptions import LockError
 from rq import get_current_job
 
+from worker.jobs.job_names import (
+    BLOCKS_JOB,
+    SYNC_CALENDAR,
+)
 from worker.jobs.queue import retry_policy
 from worker.runtime import Runtime
 from worker.stores.leases import Leases
 
-SYNC_CALENDAR = "worker.entrypoints.sync_blocks_calendar"
-JOB_PREFIX = "blocks-"
 JOB_TIMEOUT_S = 300
 # A calendar's reads start at least this far apart, whatever asks for them.
 READ_GAP_S = 3.0
@@ -69,7 +70,7 @@ _FORGET = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del'
 
 def job_id(calendar_id: str) -> str:
     """The prefix of the calendar's job ids (each job adds ``-{random}``)."""
-    return f"{JOB_PREFIX}{hashlib.sha1(calendar_id.encode()).hexdigest()[:16]}"
+    return f"{BLOCKS_JOB}{hashlib.sha1(calendar_id.encode()).hexdigest()[:16]}"
 
 
 def _run_lease(calendar_id: str) -> str:
@@ -135,16 +136,14 @@ def request_sync(runtime: Runtime, calendar_id: str) -> str:
     return outcome
 
 
-def sync_calendar_job(runtime: Runtime, calendar_id: str) -> None:
-    """The calendar's sync job: sync it once, then ask for one more run when a request
-    came in meanwhile (see the module doc)."""
+def run_sync(runtime: Runtime, calendar_id: str, sync: Callable[[Runtime, str], object]) -> None:
+    """A calendar's sync job: ``sync`` it once, then ask for one more run when a request
+    came in meanwhile (see the module doc). The sync is handed in by the job's body
+    (``worker.jobs.blocks_runs``): this side of the protocol is also the web tier's, which
+    has no use for the flow and all it imports."""
     _, pending, again, gate = _keys(runtime, calendar_id)
     job = get_current_job()
     jid = job.id if job is not None else ""
-    # Imported here: the use case (worker.flows.blocks.calendar_sync) imports the feed, the
-    # channels and
-    # the Lockme side, none of which the enqueueing side (the web tier) needs.
-    flow = importlib.import_module("worker.flows.blocks.calendar_sync")
     lease = Leases(runtime.redis, runtime.keys, lease_s=RUN_LEASE_S, wait_s=0)
     with contextlib.ExitStack() as held:
         try:
@@ -159,7 +158,7 @@ def sync_calendar_job(runtime: Runtime, calendar_id: str) -> None:
         runtime.redis.delete(again)
         runtime.redis.set(gate, "1", px=int(READ_GAP_S * 1000))
         try:
-            flow.sync_calendar(runtime, calendar_id)
+            sync(runtime, calendar_id)
         except Exception:
             if job is not None and job.retries_left:
                 # RQ retries this job: requests until then wait for it, as for a queued one.
@@ -169,62 +168,3 @@ def sync_calendar_job(runtime: Runtime, calendar_id: str) -> None:
     # while the run held it left ``again``.
     if runtime.redis.exists(again):
         request_sync(runtime, calendar_id)
-
-
-POLL_BLOCKS = "worker.entrypoints.poll_blocks"
-# The poll's job ids: the prefix, then the time slot it runs in.
-POLL_JOB = f"{JOB_PREFIX}poll-"
-# How often the poll looks; a calendar without a live push channel is read at each look,
-# one with a channel only as a safety net (a push Google never sent, or one lost).
-POLL_S = 30
-SAFETY_NET_S = 600
-# A calendar without a live channel is read at a poll unless something else read it this
-# recently. Half an interval, not "almost one": each poll and each sync starts up to a
-# second or more late (the scheduler's tick, a busy worker, a retried list call), so the
-# last poll's read may be a little under one interval old, and skipping it made every
-# other poll a no-op (changes waited a minute; ``python -m bench.twoway``).
-RECENTLY_READ_S = POLL_S / 2
-
-
-def due_calendars(runtime: Runtime, now: float | None = None) -> list[str]:
-    """The calendars to read now: those whose channel is to be opened or renewed (their
-    sync does it, then reads), those not pushed (``ChannelStore.pushed``) at every poll,
-    the rest after ``SAFETY_NET_S``, and calendars no room uses any more that still have
-    blocks (their sync frees them). Redis reads only: Google is called by the syncs."""
-    from worker.flows.blocks.calendar_sync import BlocksSync
-
-    sync = BlocksSync(runtime)
-    if sync.waiting_for():
-        return []
-    now = time.time() if now is None else now
-    used = sync.rooms.calendars()
-    orphans = {r.calendar_id for r in sync.ledger.all()} - set(used)
-    due = sorted(orphans)
-    store = sync.channels.store
-    for calendar_id in used:
-        synced = float(sync.feed_store.state(calendar_id).get("synced_at") or 0)
-        if sync.channels.due(calendar_id, now):
-            wait = 0.0  # its sync opens or renews the channel, then reads
-        elif store.pushed(calendar_id, now):
-            wait = SAFETY_NET_S
-        elif store.live(calendar_id, now):
-            wait = 0.0  # no read has started under it: a change before it reached neither
-        else:
-            wait = RECENTLY_READ_S
-        if now - synced >= wait:
-            due.append(calendar_id)
-    return due
-
-
-def poll_blocks_job(runtime: Runtime, reschedule: bool = False) -> list[str]:
-    """The poll's job: asks for the syncs that are due. ``reschedule``: the
-    run is a periodic slot's, which runs once however many jobs were made for it
-    (``worker.jobs.schedules``, which also keeps the next slot scheduled)."""
-    from worker.jobs import schedules
-
-    if reschedule and not schedules.claim_slot(runtime):
-        return []
-    due = due_calendars(runtime)
-    for calendar_id in due:
-        request_sync(runtime, calendar_id)
-    return due

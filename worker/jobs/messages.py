@@ -15,8 +15,11 @@ from typing import Any
 from rq.job import Job, get_current_job
 
 from worker.domain.errors import AuthError, PermanentError, SyncError, TransientError
+from worker.flows.blocks.calendar_sync import booking_changed
 from worker.flows.booking_sync import Result
+from worker.flows.reconcile import Reconciler
 from worker.jobs import intake, schedules
+from worker.jobs.blocks_sync import request_sync
 from worker.jobs.queue import (
     PROBE_S,
     defer_retry,
@@ -182,9 +185,6 @@ def _free_for_blocks(runtime: Runtime, room_id: int, lost_block: bool) -> None:
     held, or one of the product's blocks was removed in Lockme, the room's blocks calendar
     is synced now instead of at the next poll. Two Redis reads when the room has no blocks
     or no conflicts."""
-    from worker.flows.blocks.calendar_sync import booking_changed
-    from worker.jobs.blocks_sync import request_sync
-
     calendar_id = booking_changed(runtime, room_id, lost_block=lost_block)
     if calendar_id is not None:
         request_sync(runtime, calendar_id)
@@ -284,8 +284,6 @@ def run_reconcile(runtime: Runtime, days: int = 60, reschedule: bool = False) ->
     runs once however many jobs were made for it (``worker.jobs.schedules``)."""
     if reschedule and not schedules.claim_slot(runtime):
         return {}
-    from worker.flows.reconcile import Reconciler
-
     summary = Reconciler(runtime).run(days=days)
     log.info("reconcile: %s", summary)
     return summary.as_dict()

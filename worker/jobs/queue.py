@@ -22,22 +22,19 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
+from worker.jobs.job_names import (
+    MESSAGE_JOB,
+    PROBE_JOB,
+    PROBE_OUTAGES,
+    PROCESS_MESSAGE,
+    RECORD_EXHAUSTED_FAILURE,
+    REPLAY_PARKED,
+    RUN_RECONCILE,
+)
 from worker.runtime import Runtime, started_registry
 from worker.stores.failures import FAILURE_DAYS
 from worker.stores.keys import PREFIX, Keys
 
-PROCESS_MESSAGE = "worker.entrypoints.process_message"
-RECORD_EXHAUSTED_FAILURE = "worker.entrypoints.record_exhausted_failure"
-RUN_RECONCILE = "worker.entrypoints.run_reconcile"
-RUN_ALERT_CHECK = "worker.entrypoints.run_alert_check"
-REPLAY_PARKED = "worker.entrypoints.replay_parked"
-PROBE_OUTAGES = "worker.entrypoints.probe_outages"
-# Job-id prefixes, each followed by what makes the id unique (a message id, a time slot).
-# Queued jobs carry these ids in Redis and duplicates are refused by id, so they never change.
-MESSAGE_JOB = "msg-"
-PROBE_JOB = "probe-"
-RECONCILE_JOB = "reconcile-"
-ALERT_JOB = "alerts-"
 # A message job's meta names its runtime's key prefix, so that its failure callback can
 # count a retry in any process, whether or not that process runs this runtime (a replay
 # in the web process fails over a dead worker's job). Jobs queued before it have none.

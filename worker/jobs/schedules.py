@@ -31,9 +31,16 @@ from rq import get_current_job
 from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
 
-from worker.flows.blocks.adopt import CHECK_BLOCKS, CHECK_JOB, CHECK_S
-from worker.jobs.blocks_sync import POLL_BLOCKS, POLL_JOB, POLL_S
-from worker.jobs.queue import ALERT_JOB, RECONCILE_JOB, RUN_ALERT_CHECK, RUN_RECONCILE
+from worker.jobs.job_names import (
+    ALERT_JOB,
+    CHECK_BLOCKS,
+    CHECK_JOB,
+    POLL_BLOCKS,
+    POLL_JOB,
+    RECONCILE_JOB,
+    RUN_ALERT_CHECK,
+    RUN_RECONCILE,
+)
 from worker.ops import logs
 from worker.runtime import Runtime
 from worker.stores.redisutil import text
@@ -42,6 +49,10 @@ log = logging.getLogger(__name__)
 
 RECONCILE_HOUR = 4
 ALERT_CHECK_S = 300
+# How often the blocks poll looks (``worker.jobs.blocks_runs``), and the daily check of the
+# blocks against Lockme (``worker.flows.blocks.adopt``), at UTC midnight.
+POLL_S = 30
+CHECK_S = 24 * 3600
 # How long a run's claim on its slot is kept. A slot's job is made again only by a pass
 # that took that slot for the next one, so before the slot's time by its own clock: ten
 # minutes outlasts any such pass, and a day's claims of the 30 s poll stay a few KB.
@@ -92,7 +103,6 @@ def nightly(runtime: Runtime, now: float) -> tuple[str, datetime]:
 RECONCILE = Periodic(RECONCILE_JOB, RUN_RECONCILE, (60, True), nightly)
 ALERT_CHECK = Periodic(ALERT_JOB, RUN_ALERT_CHECK, (True,), every(ALERT_CHECK_S))
 BLOCKS_POLL = Periodic(POLL_JOB, POLL_BLOCKS, (True,), every(POLL_S))
-# The daily check of the blocks against Lockme (``worker.flows.blocks.adopt``), at UTC midnight.
 BLOCKS_CHECK = Periodic(CHECK_JOB, CHECK_BLOCKS, (True,), every(CHECK_S))
 PERIODIC = (RECONCILE, ALERT_CHECK, BLOCKS_POLL, BLOCKS_CHECK)
 

@@ -10,12 +10,10 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
-from worker.flows.blocks.adopt import CHECK_JOB
 from worker.flows.reconcile import last_run
 from worker.gateways import lockme_shapes as shapes
 from worker.jobs import intake
-from worker.jobs.blocks_sync import POLL_JOB
-from worker.jobs.queue import ALERT_JOB, PROBE_JOB, RECONCILE_JOB
+from worker.jobs.job_names import ALERT_JOB, CHECK_JOB, POLL_JOB, PROBE_JOB, RECONCILE_JOB
 from worker.ops import blocks_report
 from worker.ops.redis_memory import redis_memory
 from worker.runtime import Runtime

@@ -20,7 +20,8 @@ from worker.config import Settings
 from worker.domain.errors import SyncError
 from worker.domain.identity import is_block_extid
 from worker.flows.blocks.calendar_sync import BlocksSync
-from worker.jobs.blocks_sync import due_calendars, request_sync
+from worker.jobs.blocks_runs import due_calendars
+from worker.jobs.blocks_sync import request_sync
 from worker.runtime import build_runtime
 from worker.sandbox.demo import DEMO_ROOMS
 from worker.sandbox.fake_lockme import FakeLockme

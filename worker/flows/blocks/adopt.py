@@ -49,7 +49,6 @@ from worker.domain.identity import is_block_extid
 from worker.flows.blocks.writer import LockFactory, lock_name
 from worker.gateways.lockme import LockmeClient, reservation_id_of
 from worker.ops import logs
-from worker.runtime import Runtime
 from worker.stores.block_ledger import BlockLedger
 from worker.stores.block_rooms import BlockRooms
 from worker.stores.keys import Keys
@@ -59,10 +58,6 @@ from worker.stores.redisutil import text
 # The event id of an adopted block: the store lost which event made it. Its calendar's
 # next plan hands it to an event covering its slot, or frees it.
 ADOPTED = ""
-CHECK_BLOCKS = "worker.entrypoints.check_blocks"
-# The daily check's job ids: the prefix, then the day's mark it runs at.
-CHECK_JOB = "blocks-check-"
-CHECK_S = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -225,24 +220,3 @@ def last_checked(client: redis.Redis, keys: Keys, room_ids: list[int]) -> float 
     if not all(raws):
         return None
     return min(float(text(raw)) for raw in raws if raw)
-
-
-def check_job(runtime: Runtime, reschedule: bool = False) -> dict[str, Any]:
-    """The daily check's job: checks every blocks room and asks for a sync of
-    each calendar that gained a block (its plan keeps or frees it). ``reschedule``: the run
-    is a periodic slot's, which runs once however many jobs were made for it
-    (``worker.jobs.schedules``, which also keeps the next slot scheduled)."""
-    from worker.flows.blocks.calendar_sync import BlocksSync
-    from worker.jobs import schedules
-    from worker.jobs.blocks_sync import request_sync
-
-    if reschedule and not schedules.claim_slot(runtime):
-        return {"skipped": "the slot ran already"}
-    sync = BlocksSync(runtime)
-    waiting = sync.waiting_for()
-    if waiting:
-        return {"skipped": f"{waiting} is not connected"}
-    report = sync.check.check(sorted(sync.rooms.all()))
-    for calendar_id in sorted(report.calendars):
-        request_sync(runtime, calendar_id)
-    return report.as_dict()

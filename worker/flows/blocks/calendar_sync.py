@@ -333,13 +333,3 @@ def _within(stamp: Any, span: timedelta) -> bool:
     except ValueError:
         return False
     return datetime.now(UTC) - moment < span
-
-
-def sync_calendar(runtime: Runtime, calendar_id: str) -> dict[str, Any]:
-    """What the job runs: one sync, and a follow-up run queued when writes were left."""
-    from worker.jobs.blocks_sync import request_sync
-
-    report = BlocksSync(runtime).sync(calendar_id)
-    if report.more:
-        request_sync(runtime, calendar_id)
-    return report.as_dict()
