@@ -13,13 +13,12 @@ from urllib.parse import urlsplit
 
 from app.explain import ConnectionState
 from app.health import connection_health
-from app.i18n import t
-from app.sandbox_texts import st
+from app.i18n import st, t
 from worker.ops.calendar_check import last_results
 from worker.runtime import Runtime
 
 LOCAL_SUFFIXES = (".local", ".localhost", ".internal", ".lan")
-# The checklist's texts that the sandbox words its own way (``app.sandbox_texts``).
+# The checklist's texts that the sandbox words its own way (``app.texts.sandbox``).
 SANDBOX_WORDED = ("step_webhook", "todo_first_message")
 
 

@@ -27,9 +27,9 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from app.i18n import st
 from app.live import digest
 from app.runtime import runtime
-from app.sandbox_texts import st
 from worker.sandbox.client import SandboxClient
 from worker.sandbox.demo import BLOCKS_CALENDAR_ID, SandboxError
 

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from flask.testing import FlaskClient
 
-from app.i18n import MESSAGES
+from app.texts import PAGES
 from tests import test_web
 from tests.conftest import deliver, drain
 from tests.test_web import Staff, connect
@@ -339,7 +339,7 @@ def _english_leftovers(text: str) -> list[str]:
     page that should be Polish."""
     new = {
         k: v
-        for k, v in MESSAGES["en"].items()
+        for k, v in PAGES.table("en").items()
         if k.startswith("blocks_")
         or k in ("action_block", "action_unblock", "cancel")
         or k in ("result_blocked", "result_freed", "result_conflict", "result_own_block")

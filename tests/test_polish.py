@@ -3,8 +3,8 @@ written into a template) shows in English, and this test names it.
 
 The pages are walked as staff meet them in the sandbox (``lockme-sync dev``): setup, rooms,
 status with a synced booking, a failure and a booking under way, help, the sandbox pages
-and both consent screens. Each English text of the tables (``app.i18n``,
-``app.sandbox_texts``, ``worker.sandbox.consent_texts``) that differs from its Polish one
+and both consent screens. Each English text of the catalogs (``app.texts``' pages and
+sandbox, ``worker.sandbox.consent_texts``) that differs from its Polish one
 must appear nowhere in them, neither in what is read nor in labels for screen readers.
 """
 
@@ -14,17 +14,19 @@ import html
 import re
 from typing import Any
 
+import pytest
 import requests
 
-from app import i18n, sandbox_texts
+from app.texts import PAGES, SANDBOX
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_sandbox import csrf_from, dev_sandbox, eventually, sandbox_cli  # noqa: F401
 from worker.sandbox import consent_texts
+from worker.texts import Catalog
 
-TABLES = {
-    "app.i18n": i18n.MESSAGES,
-    "app.sandbox_texts": sandbox_texts.MESSAGES,
-    "worker.sandbox.consent_texts": consent_texts.TEXTS,
+CATALOGS = {
+    "app.texts (pages)": PAGES,
+    "app.texts (sandbox)": SANDBOX,
+    "worker.sandbox.consent_texts": consent_texts.CATALOG,
 }
 # Read by people: attribute values included (screen readers, phone labels, tooltips).
 _ATTRIBUTES = re.compile(r'\b(?:aria-label|data-label|title|placeholder|alt|value)="([^"]*)"')
@@ -40,9 +42,10 @@ def _english_fragments() -> dict[str, str]:
     """Each English text (split at its ``{placeholders}``) → the key it comes from, where
     the Polish text differs; fragments short enough to be names or numbers are left out."""
     found = {}
-    for table, messages in TABLES.items():
-        for key, english in messages["en"].items():
-            if messages["pl"].get(key) == english:
+    for table, catalog in CATALOGS.items():
+        polish = catalog.table("pl")
+        for key, english in catalog.table("en").items():
+            if polish[key] == english:
                 continue
             for part in re.split(r"\{[^}]*\}", english):
                 part = part.strip(" .:,()·–-")
@@ -52,9 +55,20 @@ def _english_fragments() -> dict[str, str]:
 
 
 def test_every_text_has_its_polish_one() -> None:
-    for table, messages in TABLES.items():
-        missing = sorted(set(messages["en"]) - set(messages["pl"]))
-        assert not missing, f"{table} has no Polish for {missing}"
+    for name, catalog in CATALOGS.items():
+        english, polish = catalog.table("en"), catalog.table("pl")
+        assert set(english) == set(polish), name
+        assert all(polish.values()), f"{name} has an empty Polish text"
+
+
+def test_a_catalog_refuses_a_text_without_polish_or_defined_twice() -> None:
+    with pytest.raises(ValueError, match="needs en and pl"):
+        Catalog({"greeting": ("Hello", "")})
+    with pytest.raises(ValueError, match="defined twice"):
+        Catalog({"greeting": ("Hello", "Cześć")}, {"greeting": ("Hi", "Hej")})
+    one = Catalog({"greeting": ("Hello {name}", "Cześć {name}")})
+    assert one.text("greeting", "pl", name="Ola") == "Cześć Ola"
+    assert one.text("greeting", "de", name="Jo") == "Hello Jo"  # a language it lacks
 
 
 def test_polish_pages_show_no_english_text(dev_sandbox: dict[str, Any]) -> None:  # noqa: F811

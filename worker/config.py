@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
-from worker.domain.wording import LANGUAGES, default_language
+from worker.domain.wording import default_language
 from worker.stores.keys import PREFIX
+from worker.texts import LANGUAGES
 
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 REQUIRED = ("SECRET_KEY", "ADMIN_PASSWORD", "WEBHOOK_SECRET")

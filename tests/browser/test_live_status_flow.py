@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from app.i18n import MESSAGES
+from app.texts import PAGES
 from tests.browser.test_sandbox_flow import SCREENSHOTS, VIEWPORTS, browser  # noqa: F401
 from tests.browser.test_setup_flow import CHROMIUM
 from tests.conftest import ADMIN_PASSWORD
@@ -64,7 +64,7 @@ def test_status_page_shows_what_happens_while_it_happens(
     lang: str,
     width: str,
 ) -> None:
-    base, text = dev_sandbox["base"], MESSAGES[lang]
+    base, text = dev_sandbox["base"], PAGES.table(lang)
     shots = width == "desktop" or lang == "en"
     suffix = {("en", "desktop"): "", ("pl", "desktop"): "-pl"}.get((lang, width), "-phone")
     context = browser.new_context(

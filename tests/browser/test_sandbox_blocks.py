@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from app.sandbox_texts import MESSAGES
+from app.texts import SANDBOX
 from tests.browser.test_sandbox_flow import (  # noqa: F401 (browser: a fixture)
     SCREENSHOTS,
     browser,
@@ -77,7 +77,7 @@ def test_staff_events_block_and_free_lockme_slots(
     lang: str,
     width: str,
 ) -> None:
-    base, text = dev_sandbox["base"], MESSAGES[lang]
+    base, text = dev_sandbox["base"], SANDBOX.table(lang)
     context = new_context(browser, lang, width)
     page = context.new_page()
     day = (date.today() + timedelta(days=2)).isoformat()

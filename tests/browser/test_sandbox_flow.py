@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from app.sandbox_texts import MESSAGES
+from app.texts import SANDBOX
 from tests.browser.test_setup_flow import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_sandbox import dev_sandbox, sandbox_cli  # noqa: F401 (a fixture)
@@ -73,7 +73,7 @@ def log_in_and_connect(page: Page, base: str, lang: str) -> None:
     page.goto(f"{base}/setup?lang={lang}")
     page.locator("input[name=password]").fill(ADMIN_PASSWORD)
     page.locator("form:has(input[name=password]) button[type=submit]").click()
-    expect(page.locator("#sandbox-banner")).to_contain_text(MESSAGES[lang]["banner"][:40])
+    expect(page.locator("#sandbox-banner")).to_contain_text(SANDBOX.table(lang)["banner"][:40])
     for provider, account in (("lockme", "escape-sandbox"), ("google", "staff@sandbox.example")):
         page.locator(f'a[href$="/setup/{provider}/connect"]').first.click()
         page.locator("#allow").click()
@@ -94,7 +94,7 @@ def test_sandbox_walkthrough(
     lang: str,
     width: str,
 ) -> None:
-    base, text = dev_sandbox["base"], MESSAGES[lang]
+    base, text = dev_sandbox["base"], SANDBOX.table(lang)
     shots = lang == "en" and width == "desktop"
     context = new_context(browser, lang, width)
     page = context.new_page()

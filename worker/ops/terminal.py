@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from worker.domain.causes import cause_of
 from worker.domain.printable import printable
-from worker.domain.wording import FAILURE_WORDS, history_word
+from worker.domain.wording import FAILURES, history_word
 from worker.flows.reconcile import Change, ReadStep
 from worker.ops.names import room_label
 from worker.stores.history import without_echoes
@@ -79,7 +79,7 @@ def status_lines(
     for failure in data["failures"]:
         booking = f", booking {failure['reservation_id']}" if failure.get("reservation_id") else ""
         attempts = failure.get("attempts") or 1
-        why = FAILURE_WORDS["en"][f"why_{cause_of(failure)}"]
+        why = FAILURES.text(f"why_{cause_of(failure)}", "en")
         lines.append(
             f"  {venue_time(failure.get('at'), tz)}  message {failure['message_id']}{booking}: "
             f"{why} ({printable(failure['reason'])}; "

@@ -28,7 +28,7 @@ from urllib.parse import unquote_to_bytes, urlencode, urlsplit, urlunsplit
 
 from werkzeug.wrappers import Request, Response
 
-from worker.sandbox.consent_texts import LANGUAGES, TEXTS
+from worker.sandbox.consent_texts import CATALOG, LANGUAGES
 
 JSON_CONTENT_TYPE = "application/json; charset=UTF-8"
 
@@ -183,32 +183,31 @@ def consent_page(
     """
     asked = params.get("hl", "")
     lang = asked if asked in LANGUAGES else request.accept_languages.best_match(LANGUAGES, "en")
-    text = TEXTS[lang]
     hidden = "".join(
         f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
         for k, v in params.items()
         if k != CONSENT_ANSWER
     )
-    title = escape(text["title"].format(service=service))
-    allow, deny = escape(text["allow"]), escape(text["deny"])
+    title = escape(CATALOG.text("title", lang, service=service))
+    allow, deny = escape(CATALOG.text("allow", lang)), escape(CATALOG.text("deny", lang))
     page = f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>{_CONSENT_STYLE}</style></head>
 <body>
-<p class="sandbox-banner" id="sandbox-banner">{escape(text["banner"])}</p>
+<p class="sandbox-banner" id="sandbox-banner">{escape(CATALOG.text("banner", lang))}</p>
 <main>
 <h1>{title}</h1>
-<p>{escape(text["signed_in"].format(account=account))}</p>
-<p>{escape(text["asks"])}</p>
-<ul><li>{escape(text["scope_" + scope])}
-<span class="help">{escape(text["scope_" + scope + "_name"])}</span></li></ul>
+<p>{escape(CATALOG.text("signed_in", lang, account=account))}</p>
+<p>{escape(CATALOG.text("asks", lang))}</p>
+<ul><li>{escape(CATALOG.text(f"scope_{scope}", lang))}
+<span class="help">{escape(CATALOG.text(f"scope_{scope}_name", lang))}</span></li></ul>
 <form method="get">{hidden}
 <button type="submit" name="{CONSENT_ANSWER}" value="yes" id="allow">{allow}</button>
 <button type="submit" name="{CONSENT_ANSWER}" value="no" id="deny" class="secondary">{deny}</button>
 </form>
-<p class="help">{escape(text["deny_help"])}</p>
+<p class="help">{escape(CATALOG.text("deny_help", lang))}</p>
 </main></body></html>"""
     return Response(page, content_type="text/html; charset=utf-8")
 
