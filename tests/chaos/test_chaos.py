@@ -365,7 +365,7 @@ def lose_store(env: Env) -> None:
         pipe.flushdb()
         for room, calendar_id in ROOMS.items():
             if calendar_id:
-                Store(pipe, env.runtime.keys, "").set_route(
+                Store(pipe, env.runtime.keys, "").routes.set_route(
                     Route(room_id=room, calendar_id=calendar_id)
                 )
         pipe.execute()
