@@ -30,6 +30,17 @@ def configure(runtime: Runtime | None) -> None:
         _runtimes[runtime.queue.name] = runtime
 
 
+def serves(queue_name: str) -> bool:
+    """Whether a runtime is set for jobs of ``queue_name``."""
+    return queue_name in _runtimes
+
+
+def keep_only(queue_names: set[str]) -> None:
+    """Forget the runtimes of every queue but these (a venue removed while workers run)."""
+    for name in set(_runtimes) - queue_names:
+        _runtimes.pop(name, None)
+
+
 def served() -> list[Runtime]:
     """Every runtime set in this process, as it stands at this call: the worker's
     maintenance asks at each pass, so a runtime set while it runs gets its periodic jobs."""
