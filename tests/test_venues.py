@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 import redis
+from rq.scheduler import RQScheduler
 from werkzeug.security import check_password_hash
 
 from app import create_app
 from tests.conftest import WEBHOOK_SECRET, connect_both, deliver, establish, make_settings
 from tests.test_two_runtimes import contents
-from worker import inbox, rqseam, runtimes, venues
+from worker import inbox, rqseam, runtimes, schedules, venues
 from worker.cli import main
 from worker.config import Settings
 from worker.keys import PREFIX, VENUES, venue_prefix
@@ -413,12 +414,17 @@ def test_venues_remove_leaves_no_key_of_the_venue_and_every_key_of_the_default(
     rqseam.SyncWorker(
         [runtime.queue, north.queue], connection=runtime.redis, serializer=north.queue.serializer
     ).run_maintenance_tasks()  # a worker's pass schedules each venue's periodic jobs
-    from worker import schedules
-
     schedules.ensure_all([north])
     own = [k for k in runtime.redis.scan_iter("*") if k not in before and b"north" in k]
     assert len([k for k in own if k.startswith(b"lmv:north:")]) > 10
     assert any(k.startswith(b"rq:") for k in own)  # its queue, registries and jobs
+    # RQ's keys named by the queue (a scheduler's lock), and a venue whose slug begins alike.
+    runtime.redis.set(RQScheduler.get_locking_key(north.queue.name), "a-worker")
+    neighbour = build_runtime(registry.settings(registry.add("north-2").venue), runtime.redis)
+    schedules.ensure_all([neighbour])
+    runtime.redis.set(RQScheduler.get_locking_key(neighbour.queue.name), "a-worker")
+    neighbours = {k for k in runtime.redis.scan_iter("*") if b"north-2" in k}
+    assert len(neighbours) > 4
     default_before = contents(runtime.redis, PREFIX)
 
     assert main(["venues", "remove", "north"]) == 2  # no --yes
@@ -430,10 +436,11 @@ def test_venues_remove_leaves_no_key_of_the_venue_and_every_key_of_the_default(
 
     assert main(["venues", "remove", "north", "--yes"]) == 0
     assert "removed venue north" in capsys.readouterr().out
-    assert [k for k in runtime.redis.scan_iter("*") if b"north" in k] == []
-    # Only the deployment's own worker bookkeeping is new (the workers of this test).
-    new = set(runtime.redis.scan_iter("*")) - before
-    assert all(k.startswith((b"rq:worker", b"rq:clean")) for k in new)
+    assert {k for k in runtime.redis.scan_iter("*") if b"north" in k} == neighbours
+    # Only the deployment's own bookkeeping is new (this test's workers, the queues' set).
+    new = set(runtime.redis.scan_iter("*")) - before - neighbours - {VENUES.encode()}
+    assert all(k.startswith((b"rq:worker", b"rq:clean", b"rq:queues")) for k in new), new
+    assert b"rq:queue:lockme:north" not in runtime.redis.smembers("rq:queues")
     assert contents(runtime.redis, PREFIX) == default_before
     assert registry.get("north") is None
 
@@ -478,3 +485,28 @@ def test_a_redis_client_is_shared_by_every_venue_runtime(
     assert len(served) == 4
     assert {id(rt.redis) for rt in served} == {id(runtime.redis)}
     assert isinstance(runtime.redis, redis.Redis)
+
+
+def test_check_reseals_the_venues_secrets_and_tokens_while_secret_key_rotates(
+    env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    registry: Venues,
+    runtime: Runtime,
+    settings: Settings,
+    other_fakes: tuple[FakeLockme, FakeGoogle],
+) -> None:
+    created = registry.add("north")
+    venue_runtime(runtime, created.venue, *other_fakes)  # its two tokens, under the old key
+    new_key = "n" * 40
+    monkeypatch.setenv("SECRET_KEY", new_key)
+    monkeypatch.setenv("SECRET_KEY_FALLBACKS", settings.secret_key)
+    main(["check"])
+    assert "ok    venues: 3 secret(s) and token(s) re-encrypted" in capsys.readouterr().out
+
+    rotated = Venues(runtime.redis, make_settings_with_key(settings, new_key))
+    venue = rotated.get("north")
+    assert venue is not None and rotated.secret_matches(venue, created.webhook_secret)
+    north = build_runtime(rotated.settings(venue), runtime.redis)
+    assert north.store.load_token("lockme") is not None
+    assert north.store.load_token("google") is not None

@@ -106,6 +106,10 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
             # The release phase runs this, so a SECRET_KEY rotation completes on deploy.
             count = runtime.store.reencrypt_tokens()
             print(f"ok    tokens: {count} re-encrypted with the current SECRET_KEY")
+            registry = venues.Venues(runtime.redis, settings)
+            if registry.all():
+                count = registry.reencrypt()
+                print(f"ok    venues: {count} secret(s) and token(s) re-encrypted")
         for provider in PROVIDERS:
             if runtime.store.unreadable_token(provider):
                 problems.append(

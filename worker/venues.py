@@ -20,6 +20,7 @@ its staff password as a werkzeug password hash.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import re
@@ -48,7 +49,7 @@ from worker.config import Settings
 from worker.keys import VENUES, Keys, venue_prefix
 from worker.redisutil import text
 from worker.runtime import Runtime, build_runtime, make_queue
-from worker.stores.tokens import cipher
+from worker.stores.tokens import TokenVault, cipher
 
 DEFAULT = "default"
 SLUG = re.compile(r"[a-z][a-z0-9-]{0,31}")
@@ -220,6 +221,24 @@ class Venues:
             deleted += int(self.redis.unlink(*own[start : start + 500]))
         return deleted
 
+    def reencrypt(self) -> int:
+        """Seal every venue's webhook secret and tokens under the current SECRET_KEY (they
+        were readable with a fallback key); returns how many were rewritten. ``check``
+        does it with the default venue's tokens, so the fallback can then be removed."""
+        rewritten = 0
+        for venue in self.all():
+            if self._crypto is not None:
+                with contextlib.suppress(InvalidToken):
+                    sealed = self._crypto.rotate(venue.sealed_secret.encode()).decode()
+                    resealed = replace(venue, sealed_secret=sealed)
+                    self.redis.hset(VENUES, venue.slug, resealed.to_json())
+                    rewritten += 1
+            vault = TokenVault(
+                self.redis, venue.keys, self.base.secret_key, self.base.secret_key_fallbacks
+            )
+            rewritten += vault.reencrypt_tokens()
+        return rewritten
+
     def _existing(self, slug: str) -> Venue:
         venue = self.get(slug)
         if venue is None:
@@ -257,7 +276,13 @@ def _delete_queue(client: redis.Redis, settings: Settings) -> int:
     for job in Job.fetch_many(sorted(job_ids), connection=client, serializer=queue.serializer):
         if job is not None:
             job.delete(remove_from_queue=False)
-    names = [queue.key, *(r.key for r in registries)]
+    # RQ's other keys of the queue (its intermediate list, its scheduler's lock, …) end
+    # in ``:<queue name>`` or hold ``:<queue name>:``; a slug holds no ``:``, so no other
+    # venue's queue name is matched.
+    name = re.sub(r"([*?\[\]\\])", r"\\\1", queue.name)
+    names = {queue.key, *(r.key for r in registries)}
+    for pattern in (f"rq:*:{name}", f"rq:*:{name}:*"):
+        names.update(text(k) for k in client.scan_iter(match=pattern, count=500))
     gone = int(client.delete(*names))
     client.srem(queue.redis_queues_keys, queue.key)
     return gone + len(job_ids)
