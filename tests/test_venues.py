@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -27,7 +28,7 @@ from worker.config import Settings
 from worker.keys import PREFIX, VENUES, venue_prefix
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme
-from worker.venues import Venue, VenueError, Venues
+from worker.venues import Created, Venue, VenueError, Venues
 
 ROOM = 1398
 
@@ -41,6 +42,26 @@ def registry(runtime: Runtime, settings: Settings) -> Venues:
 def other_fakes() -> Iterator[tuple[FakeLockme, FakeGoogle]]:
     with FakeLockme() as lockme, FakeGoogle() as google:
         yield lockme, google
+
+
+@dataclass
+class North:
+    """The venue ``north``, connected to its own fakes and served by this process."""
+
+    created: Created
+    runtime: Runtime
+    lockme: FakeLockme
+    google: FakeGoogle
+
+    @property
+    def webhook(self) -> str:
+        return f"/webhooks/lockme/north?secret={self.created.webhook_secret}"
+
+
+@pytest.fixture
+def north(registry: Venues, runtime: Runtime, other_fakes: tuple[FakeLockme, FakeGoogle]) -> North:
+    created = registry.add("north", timezone="Europe/London")
+    return North(created, venue_runtime(runtime, created.venue, *other_fakes), *other_fakes)
 
 
 def venue_runtime(
@@ -200,55 +221,45 @@ def test_the_venues_webhook_answers_503_when_redis_is_unreachable(
 
 
 def test_a_booking_at_a_venues_webhook_syncs_with_its_accounts_only(
-    registry: Venues,
     runtime: Runtime,
     settings: Settings,
     fake_lockme: FakeLockme,
     fake_google: FakeGoogle,
-    other_fakes: tuple[FakeLockme, FakeGoogle],
+    north: North,
 ) -> None:
-    lockme_n, google_n = other_fakes
-    created = registry.add("north", timezone="Europe/London")
-    north = venue_runtime(runtime, created.venue, lockme_n, google_n)
     web = create_app(settings, runtime).test_client()
     default_before = contents(runtime.redis, PREFIX)
 
-    reservation_id, message_id = lockme_n.create_reservation(ROOM, "2026-03-15", "18:30:00")
-    path = f"/webhooks/lockme/north?secret={created.webhook_secret}"
-    assert post(web, path, str(message_id)).status_code == 200
-    work([runtime, north])
+    reservation_id, message_id = north.lockme.create_reservation(ROOM, "2026-03-15", "18:30:00")
+    assert post(web, north.webhook, str(message_id)).status_code == 200
+    work([runtime, north.runtime])
 
-    assert message_id in lockme_n.acked and not fake_lockme.acked
-    events = google_n.events("primary")
+    assert message_id in north.lockme.acked and not fake_lockme.acked
+    events = north.google.events("primary")
     assert [e["start"]["timeZone"] for e in events] == ["Europe/London"]
     assert fake_google.events("primary") == []
-    assert north.store.mapping(reservation_id) is not None
+    assert north.runtime.store.mapping(reservation_id) is not None
     assert fake_lockme.requests == [] and fake_google.requests == []
     assert contents(runtime.redis, PREFIX) == default_before
 
 
 def test_a_message_posted_to_the_wrong_venue_is_fetched_with_that_venues_token_only(
-    registry: Venues,
     runtime: Runtime,
     settings: Settings,
     fake_lockme: FakeLockme,
-    other_fakes: tuple[FakeLockme, FakeGoogle],
+    north: North,
 ) -> None:
-    lockme_n, google_n = other_fakes
-    created = registry.add("north")
-    north = venue_runtime(runtime, created.venue, lockme_n, google_n)
     fake_lockme.create_reservation(ROOM, "2026-03-14", "18:30:00")
     _, message_id = fake_lockme.create_reservation(ROOM, "2026-03-14", "19:30:00")
     web = create_app(settings, runtime).test_client()
 
-    path = f"/webhooks/lockme/north?secret={created.webhook_secret}"
-    assert post(web, path, str(message_id)).status_code == 200
-    work([runtime, north])
+    assert post(web, north.webhook, str(message_id)).status_code == 200
+    work([runtime, north.runtime])
 
-    fetches = [r for r in lockme_n.requests if r[1].endswith(f"/message/{message_id}")]
+    fetches = [r for r in north.lockme.requests if r[1].endswith(f"/message/{message_id}")]
     assert fetches == [("GET", fetches[0][1], 404)]
     assert fake_lockme.requests == []
-    assert north.redis.zscore(north.keys.unknown_ids, str(message_id)) is not None
+    assert runtime.redis.zscore(north.runtime.keys.unknown_ids, str(message_id)) is not None
     assert runtime.redis.zscore(runtime.keys.unknown_ids, str(message_id)) is None
 
 
@@ -282,32 +293,27 @@ def test_a_running_worker_stops_to_listen_to_a_venue_added_meanwhile(
         worker.run_maintenance_tasks()
     assert worker.queues_changed
     # Its periodic work was scheduled on the way, in its own queue.
-    north = venues.serve(runtime)[1]
-    assert north.queue.scheduled_job_registry.get_job_count(cleanup=False) > 0
+    added = venues.serve(runtime)[1]
+    assert added.queue.scheduled_job_registry.get_job_count(cleanup=False) > 0
 
 
 def test_the_worker_runs_each_venues_jobs_with_its_runtime(
-    registry: Venues,
     runtime: Runtime,
     settings: Settings,
     fake_lockme: FakeLockme,
-    other_fakes: tuple[FakeLockme, FakeGoogle],
+    north: North,
 ) -> None:
-    lockme_n, google_n = other_fakes
-    created = registry.add("north")
-    north = venue_runtime(runtime, created.venue, lockme_n, google_n)
     _, mid_default = fake_lockme.create_reservation(ROOM, "2026-03-14", "18:30:00")
-    _, mid_north = lockme_n.create_reservation(ROOM, "2026-03-16", "18:30:00")
+    _, mid_north = north.lockme.create_reservation(ROOM, "2026-03-16", "18:30:00")
     web = create_app(settings, runtime).test_client()
     assert deliver(web, mid_default).status_code == 200
-    path = f"/webhooks/lockme/north?secret={created.webhook_secret}"
-    assert post(web, path, str(mid_north)).status_code == 200
+    assert post(web, north.webhook, str(mid_north)).status_code == 200
 
     inbox.dispatch_all(venues.serve(runtime))
     rqseam.run_worker(runtime, burst=True, served=lambda: venues.serve(runtime))
 
-    assert mid_default in fake_lockme.acked and mid_north in lockme_n.acked
-    assert runtime.queue.count == 0 and north.queue.count == 0
+    assert mid_default in fake_lockme.acked and mid_north in north.lockme.acked
+    assert runtime.queue.count == 0 and north.runtime.queue.count == 0
 
 
 # --- the commands -----------------------------------------------------------------------
@@ -400,26 +406,19 @@ def test_venues_remove_leaves_no_key_of_the_venue_and_every_key_of_the_default(
     runtime: Runtime,
     settings: Settings,
     fake_lockme: FakeLockme,
-    other_fakes: tuple[FakeLockme, FakeGoogle],
+    north: North,
 ) -> None:
-    lockme_n, google_n = other_fakes
-    before = set(runtime.redis.scan_iter("*"))
-    created = registry.add("north")
-    north = venue_runtime(runtime, created.venue, lockme_n, google_n)
-    _, message_id = lockme_n.create_reservation(ROOM, "2026-03-15", "18:30:00")
+    before = {k for k in runtime.redis.scan_iter("*") if b"north" not in k}
+    _, message_id = north.lockme.create_reservation(ROOM, "2026-03-15", "18:30:00")
     web = create_app(settings, runtime).test_client()
-    assert post(web, f"/webhooks/lockme/north?secret={created.webhook_secret}", str(message_id))
-    work([runtime, north])
-    venues.serve(runtime)
-    rqseam.SyncWorker(
-        [runtime.queue, north.queue], connection=runtime.redis, serializer=north.queue.serializer
-    ).run_maintenance_tasks()  # a worker's pass schedules each venue's periodic jobs
-    schedules.ensure_all([north])
-    own = [k for k in runtime.redis.scan_iter("*") if k not in before and b"north" in k]
+    assert post(web, north.webhook, str(message_id)).status_code == 200
+    work([runtime, north.runtime])
+    schedules.ensure_all([north.runtime])  # as a worker's pass does
+    own = [k for k in runtime.redis.scan_iter("*") if b"north" in k]
     assert len([k for k in own if k.startswith(b"lmv:north:")]) > 10
     assert any(k.startswith(b"rq:") for k in own)  # its queue, registries and jobs
     # RQ's keys named by the queue (a scheduler's lock), and a venue whose slug begins alike.
-    runtime.redis.set(RQScheduler.get_locking_key(north.queue.name), "a-worker")
+    runtime.redis.set(RQScheduler.get_locking_key(north.runtime.queue.name), "a-worker")
     neighbour = build_runtime(registry.settings(registry.add("north-2").venue), runtime.redis)
     schedules.ensure_all([neighbour])
     runtime.redis.set(RQScheduler.get_locking_key(neighbour.queue.name), "a-worker")
@@ -429,10 +428,11 @@ def test_venues_remove_leaves_no_key_of_the_venue_and_every_key_of_the_default(
 
     assert main(["venues", "remove", "north"]) == 2  # no --yes
     assert "--yes" in capsys.readouterr().err
-    north.redis.hset(north.keys.blocks_made, "x", "{}")
+    made = north.runtime.keys.blocks_made
+    runtime.redis.hset(made, "x", "{}")
     assert main(["venues", "remove", "north", "--yes"]) == 2
     assert "blocks ROOM --off" in capsys.readouterr().err
-    north.redis.hdel(north.keys.blocks_made, "x")
+    runtime.redis.hdel(made, "x")
 
     assert main(["venues", "remove", "north", "--yes"]) == 0
     assert "removed venue north" in capsys.readouterr().out
@@ -494,10 +494,9 @@ def test_check_reseals_the_venues_secrets_and_tokens_while_secret_key_rotates(
     registry: Venues,
     runtime: Runtime,
     settings: Settings,
-    other_fakes: tuple[FakeLockme, FakeGoogle],
+    north: North,
 ) -> None:
-    created = registry.add("north")
-    venue_runtime(runtime, created.venue, *other_fakes)  # its two tokens, under the old key
+    created = north.created  # its secret and two tokens, under the old key
     new_key = "n" * 40
     monkeypatch.setenv("SECRET_KEY", new_key)
     monkeypatch.setenv("SECRET_KEY_FALLBACKS", settings.secret_key)
