@@ -9,9 +9,13 @@ at them, everything else (prefix, queue, zone, secret) being the venue's.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +24,16 @@ from rq.scheduler import RQScheduler
 from werkzeug.security import check_password_hash
 
 from app import create_app
-from tests.conftest import WEBHOOK_SECRET, connect_both, deliver, establish, make_settings
+from tests.chaos.harness import wait_for
+from tests.conftest import (
+    WEBHOOK_SECRET,
+    connect_both,
+    deliver,
+    establish,
+    make_settings,
+    settings_env,
+)
+from tests.test_ops import ROOT, processes_command, worker_states
 from tests.test_two_runtimes import contents
 from worker import inbox, rqseam, runtimes, schedules, venues
 from worker.cli import main
@@ -323,8 +336,6 @@ def test_the_worker_runs_each_venues_jobs_with_its_runtime(
 def env(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Any, settings: Settings, runtime: Runtime
 ) -> None:
-    from tests.conftest import settings_env
-
     monkeypatch.chdir(tmp_path)
     for key, value in settings_env(settings).items():
         monkeypatch.setenv(key, value)
@@ -509,3 +520,44 @@ def test_check_reseals_the_venues_secrets_and_tokens_while_secret_key_rotates(
     north = build_runtime(rotated.settings(venue), runtime.redis)
     assert north.store.load_token("lockme") is not None
     assert north.store.load_token("google") is not None
+
+
+def test_a_worker_process_serves_a_venue_added_while_it_runs(
+    registry: Venues,
+    runtime: Runtime,
+    settings: Settings,
+    fake_lockme: FakeLockme,
+    fake_google: FakeGoogle,
+    tmp_path: Path,
+) -> None:
+    """``lockme-sync worker`` as the Procfile starts it: a venue added meanwhile is served
+    from a maintenance pass on (its accounts here at the deployment's fakes, with tokens
+    of their own), and the stop signal still ends it at once."""
+    log = (tmp_path / "worker.log").open("wb")
+    env = {**os.environ, **settings_env(settings)}
+    proc = subprocess.Popen(
+        processes_command("worker"), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        assert wait_for(lambda: worker_states(runtime.redis) == ["idle"], timeout=30)
+        created = registry.add("north")
+        north = build_runtime(registry.settings(created.venue), runtime.redis)
+        connect_both(north, fake_lockme, fake_google)
+        establish(north)
+        reservation_id, message_id = fake_lockme.create_reservation(ROOM, "2026-03-15", "18:30")
+        web = create_app(settings, runtime).test_client()
+        path = f"/webhooks/lockme/north?secret={created.webhook_secret}"
+        assert post(web, path, str(message_id)).status_code == 200
+        assert wait_for(lambda: message_id in fake_lockme.acked, timeout=60)
+        assert north.store.mapping(reservation_id) is not None
+        assert runtime.store.mapping(reservation_id) is None
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+    text = (tmp_path / "worker.log").read_text()
+    assert "the venues served changed" in text
+    assert "starting a new one" not in text
