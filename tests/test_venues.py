@@ -439,11 +439,11 @@ def test_venues_remove_leaves_no_key_of_the_venue_and_every_key_of_the_default(
 
     assert main(["venues", "remove", "north"]) == 2  # no --yes
     assert "--yes" in capsys.readouterr().err
-    made = north.runtime.keys.blocks_made
-    runtime.redis.hset(made, "x", "{}")
-    assert main(["venues", "remove", "north", "--yes"]) == 2
-    assert "blocks ROOM --off" in capsys.readouterr().err
-    runtime.redis.hdel(made, "x")
+    for held in (north.runtime.keys.blocks_made, north.runtime.keys.blocks_rooms):
+        runtime.redis.hset(held, "1", "{}")
+        assert main(["venues", "remove", "north", "--yes"]) == 2
+        assert "blocks ROOM --off" in capsys.readouterr().err
+        runtime.redis.hdel(held, "1")
 
     assert main(["venues", "remove", "north", "--yes"]) == 0
     assert "removed venue north" in capsys.readouterr().out

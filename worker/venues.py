@@ -196,23 +196,27 @@ class Venues:
         return self.base if slug == DEFAULT else self.settings(self._existing(slug))
 
     def blocks_in_lockme(self, venue: Venue) -> int:
-        """How many reservations the product made in the venue's Lockme and still holds."""
-        return int(self.redis.hlen(venue.keys.blocks_made))
+        """How many rooms of the venue have blocks on, or reservations the product made in
+        its Lockme and still holds (a room turned off may still be removing them)."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hlen(venue.keys.blocks_rooms)
+        pipe.hlen(venue.keys.blocks_made)
+        return max(int(n) for n in pipe.execute())
 
     def remove(self, slug: str) -> int:
         """Forget the venue and delete every key of it; returns how many were deleted.
 
-        Refused while the product still holds blocks it made in the venue's Lockme: they
-        would stay there, with nothing left that knows to remove them. The registry entry
+        Refused while a room of the venue has blocks on or the product still holds blocks it
+        made in the venue's Lockme: they would stay there (and the calendars' push channels
+        at Google), with nothing left that knows to remove them. The registry entry
         goes first, so the webhook answers 403 and each worker drops the venue's runtime
         at its next maintenance pass; then its queued, scheduled and finished jobs (its
         periodic work among them) and its queue, then its own keys."""
         venue = self._existing(slug)
-        made = self.blocks_in_lockme(venue)
-        if made:
+        if self.blocks_in_lockme(venue):
             raise VenueError(
-                f"venue {slug!r} still has {made} block(s) in Lockme: turn them off first "
-                "(lockme-sync --venue {slug} blocks ROOM --off)".replace("{slug}", slug)
+                f"venue {slug!r} still has blocks in Lockme: turn them off first "
+                f"(lockme-sync --venue {slug} blocks ROOM --off for each room it lists)"
             )
         self.redis.hdel(VENUES, slug)
         deleted = _delete_queue(self.redis, self.settings(venue))
