@@ -85,9 +85,9 @@ def cmd_venues(args: argparse.Namespace, settings: Settings) -> int:
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
     venues = registry(settings)
-    rows: list[dict[str, Any]] = [_row(settings, DEFAULT, "", settings)]
+    rows: list[dict[str, Any]] = [_row(venues, settings, DEFAULT, "")]
     for venue in venues.all():
-        rows.append(_row(venues.settings(venue), venue.slug, venue.name, settings))
+        rows.append(_row(venues, venues.settings(venue), venue.slug, venue.name))
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -100,13 +100,13 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _row(venue_settings: Settings, slug: str, name: str, base: Settings) -> dict[str, Any]:
-    store = build_runtime(venue_settings, connect_redis(base.redis_url)).store
+def _row(venues: Venues, venue_settings: Settings, slug: str, name: str) -> dict[str, Any]:
+    store = build_runtime(venue_settings, venues.redis).store
     return {
         "slug": slug,
         "name": name or slug,
         "timezone": venue_settings.venue_timezone,
-        "webhook_url": webhook_url(base, slug, venue_settings.webhook_secret),
+        "webhook_url": webhook_url(venues.base, slug, venue_settings.webhook_secret),
         "connections": {
             p: {"connected": bool(store.connection(p)["connected"])} for p in PROVIDERS
         },
