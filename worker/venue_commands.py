@@ -29,9 +29,8 @@ def registry(settings: Settings) -> Venues:
 
 def settings_of(settings: Settings, slug: str) -> Settings:
     """The settings of venue ``slug`` (``default``: the deployment's own); raises
-    :class:`VenueError` for a slug that names no venue."""
-    if slug == DEFAULT:
-        return settings
+    :class:`VenueError` for a slug that names no venue. Opening Redis connects nothing
+    until a venue is read, so ``--venue default`` costs nothing."""
     return registry(settings).settings_for(slug)
 
 

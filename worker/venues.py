@@ -25,7 +25,6 @@ import hmac
 import json
 import re
 import secrets
-import time
 from dataclasses import dataclass, replace
 from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -150,7 +149,6 @@ class Venues:
         venue = Venue(slug, name or slug, zone, self._seal(secret), _hash(password))
         if not self.redis.hsetnx(VENUES, slug, venue.to_json()):
             raise VenueError(f"a venue {slug!r} exists already")
-        self.redis.setnx(venue.keys.since, int(time.time()))
         return Created(venue, secret, password)
 
     def renew_password(self, slug: str) -> Created:
