@@ -213,7 +213,8 @@ def test_a_venues_webhook_answers_as_the_default_one_into_the_venues_inbox(
     # Nothing written for a rejected call, the default venue's data least of all.
     assert contents(runtime.redis, PREFIX) == default_before
     assert runtime.redis.zcard(north.inbox_pending) == 2
-    # The default webhook is unchanged, and its secret opens no venue's.
+    # The default webhook is unchanged, and a venue's secret does not open it.
+    assert post(web, f"/webhooks/lockme?secret={created.webhook_secret}").status_code == 403
     assert deliver(web, 9).status_code == 200
     assert runtime.redis.zscore(runtime.keys.inbox_pending, "9") is not None
 
