@@ -562,3 +562,19 @@ def test_a_worker_process_serves_a_venue_added_while_it_runs(
     text = (tmp_path / "worker.log").read_text()
     assert "the venues served changed" in text
     assert "starting a new one" not in text
+
+
+def test_a_venues_job_never_runs_with_another_venues_runtime(
+    registry: Venues, runtime: Runtime
+) -> None:
+    """A process that serves only the default venue (the web process, say) refuses a job of
+    a venue's queue instead of running it with the default's accounts."""
+    venue = registry.add("north").venue
+    north = build_runtime(registry.settings(venue), runtime.redis)
+    job = north.queue.enqueue("worker.entrypoints.probe_outages")
+    assert runtimes.served() == [runtime]
+    with pytest.raises(runtimes.NotConfiguredError):
+        runtimes.current(job)
+    runtimes.configure(north)
+    assert runtimes.current(job) is north
+    assert runtimes.current(runtime.queue.enqueue("worker.entrypoints.probe_outages")) is runtime

@@ -48,13 +48,15 @@ def served() -> list[Runtime]:
 
 
 def current(job: Job | None = None) -> Runtime:
-    """The runtime of ``job``'s queue (by default the job running now), or the process's
-    only one. Never built from the environment here: a process that forgot to configure
-    one would otherwise write with settings nobody chose (a stray .env, say)."""
+    """The runtime of ``job``'s queue (by default the job running now), or outside a job
+    the process's only one. Never built from the environment here: a process that forgot
+    to configure one would otherwise write with settings nobody chose (a stray .env, say).
+    Nor is a job of a queue with no runtime here given another queue's: run so, one
+    venue's booking would be synced with another venue's accounts."""
     job = job or get_current_job()
     if job is not None and job.origin in _runtimes:
         return _runtimes[job.origin]
-    if len(_runtimes) == 1:
+    if len(_runtimes) == 1 and job is None:
         return next(iter(_runtimes.values()))
     raise NotConfiguredError(
         f"no runtime configured for queue {job.origin if job else '(none)'}: "
