@@ -80,7 +80,7 @@ class LockmeWebhook:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         started = time.monotonic()
-        counted: Keys | None = self._keys
+        counted: Keys | None = None  # a 500 is not counted
         try:
             status, answer, message_id, outcome, counted = self._answer(environ)
         except Exception:
@@ -172,7 +172,7 @@ class VenueWebhook(LockmeWebhook):
         return None
 
     def _admit(self, environ: dict[str, Any], secret: str) -> tuple[Intake, Keys] | None:
-        venue = self._venues.get(environ["PATH_INFO"][len(PATH) + 1 :])
+        venue = self._venues.get(environ["PATH_INFO"][len(VENUE_PATH) :])
         if venue is None or not self._venues.secret_matches(venue, secret):
             return None
         intake = self._intakes.get(venue.slug)
@@ -235,8 +235,8 @@ class GoogleWebhook:
 
 
 def mount(app: WSGIApp, rt: Runtime) -> WSGIApp:
-    """``app`` with the webhooks' paths answered by :class:`LockmeWebhook` and
-    :class:`GoogleWebhook` before it."""
+    """``app`` with the webhooks' paths answered by :class:`LockmeWebhook` (a venue's by
+    :class:`VenueWebhook`) and :class:`GoogleWebhook` before it."""
     receiver = LockmeWebhook(rt)
     venues = VenueWebhook(rt)
     google = GoogleWebhook(rt)
