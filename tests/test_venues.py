@@ -9,9 +9,7 @@ at them, everything else (prefix, queue, zone, secret) being the venue's.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -33,7 +31,7 @@ from tests.conftest import (
     make_settings,
     settings_env,
 )
-from tests.test_ops import ROOT, processes_command, worker_states
+from tests.test_ops import worker_process, worker_states
 from tests.test_two_runtimes import contents
 from worker import inbox, rqseam, runtimes, schedules, venues
 from worker.cli import main
@@ -534,12 +532,7 @@ def test_a_worker_process_serves_a_venue_added_while_it_runs(
     """``lockme-sync worker`` as the Procfile starts it: a venue added meanwhile is served
     from a maintenance pass on (its accounts here at the deployment's fakes, with tokens
     of their own), and the stop signal still ends it at once."""
-    log = (tmp_path / "worker.log").open("wb")
-    env = {**os.environ, **settings_env(settings)}
-    proc = subprocess.Popen(
-        processes_command("worker"), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
+    with worker_process(settings, tmp_path / "worker.log") as proc:
         assert wait_for(lambda: worker_states(runtime.redis) == ["idle"], timeout=30)
         created = registry.add("north")
         north = build_runtime(registry.settings(created.venue), runtime.redis)
@@ -554,11 +547,6 @@ def test_a_worker_process_serves_a_venue_added_while_it_runs(
         assert runtime.store.mapping(reservation_id) is None
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=15) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        log.close()
     text = (tmp_path / "worker.log").read_text()
     assert "the venues served changed" in text
     assert "starting a new one" not in text
