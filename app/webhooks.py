@@ -33,8 +33,12 @@ from worker.jobs import blocks_sync as jobs
 from worker.jobs.intake import Intake
 from worker.ops import logs, metrics
 from worker.runtime import Runtime
+from worker.stores.keys import Keys
+from worker.venues import Venues
 
 PATH = "/webhooks/lockme"
+# A registered venue's webhook: ``VENUE_PATH<slug>``.
+VENUE_PATH = PATH + "/"
 # Lockme's documentation does not say which method it uses, so both are accepted.
 METHODS = frozenset({"GET", "POST"})
 # Lockme's body is empty; anything large is not Lockme, and it is never read.
@@ -62,10 +66,23 @@ class LockmeWebhook:
         # Registered once: the script is then called by its hash, in one round trip.
         self._intake = Intake(rt.redis, rt.keys)
 
+    @property
+    def _unadmitted(self) -> Keys | None:
+        """The keys a call rejected before its secret was admitted is counted under."""
+        return self._keys
+
+    def _admit(self, environ: dict[str, Any], secret: str) -> tuple[Intake, Keys] | None:
+        """The inbox a call with ``secret`` goes to and the keys it is counted under, or
+        ``None`` when the secret is wrong."""
+        if not hmac.compare_digest(secret.encode(), self._secret):
+            return None
+        return self._intake, self._keys
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         started = time.monotonic()
+        counted: Keys | None = None  # a 500 is not counted
         try:
-            status, answer, message_id, outcome = self._answer(environ)
+            status, answer, message_id, outcome, counted = self._answer(environ)
         except Exception:
             # Answered here rather than by gunicorn, whose error line would carry the URL
             # with its secret; Lockme redelivers after a 500.
@@ -78,8 +95,8 @@ class LockmeWebhook:
             message_id=message_id,
             duration_ms=logs.elapsed_ms(started),
         )
-        if status not in (200, 500, 503):
-            metrics.incr(self._redis, self._keys, "webhooks", outcome=outcome)
+        if status not in (200, 500, 503) and counted is not None:
+            metrics.incr(self._redis, counted, "webhooks", outcome=outcome)
         body = json.dumps(answer).encode()
         headers = [
             ("Content-Type", "application/json"),
@@ -92,35 +109,76 @@ class LockmeWebhook:
         start_response(f"{status} {HTTPStatus(status).phrase}", headers)
         return [body]
 
-    def _answer(self, environ: dict[str, Any]) -> tuple[int, dict[str, Any], int | None, str]:
-        """(HTTP status, JSON answer, the message id once valid, the logged outcome).
+    def _answer(
+        self, environ: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], int | None, str, Keys | None]:
+        """(HTTP status, JSON answer, the message id once valid, the logged outcome, the
+        keys a rejected call is counted under).
 
         Reads the WSGI environ directly: three values do not warrant a request object."""
         if environ["REQUEST_METHOD"] not in METHODS:
-            return 405, {"error": "use POST"}, None, "bad_method"
+            return 405, {"error": "use POST"}, None, "bad_method", self._unadmitted
         query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         secret = query.get("secret", [""])[0]
-        if not hmac.compare_digest(secret.encode(), self._secret):
-            return 403, {"error": "bad or missing secret"}, None, "forbidden"
+        try:
+            admitted = self._admit(environ, secret)
+        except redis.RedisError as exc:
+            # A venue's record could not be read: Lockme retries as for a full inbox.
+            log.error("webhook not admitted: %s", type(exc).__name__)
+            answer = {"error": "queue unavailable, retry later"}
+            return 503, answer, None, "unavailable", None
+        if admitted is None:
+            return 403, {"error": "bad or missing secret"}, None, "forbidden", self._unadmitted
+        intake, keys = admitted
         length = environ.get("CONTENT_LENGTH", "")
         if length.isdecimal() and int(length) > MAX_BODY:
-            return 413, {"error": "the webhook carries no body"}, None, "too_large"
+            return 413, {"error": "the webhook carries no body"}, None, "too_large", keys
         raw = environ.get("HTTP_X_MESSAGEID")
         if raw is None:
-            return 400, {"error": "missing X-MessageId header"}, None, "missing_id"
+            return 400, {"error": "missing X-MessageId header"}, None, "missing_id", keys
         raw = raw.strip()
         if not MESSAGE_ID.fullmatch(raw) or int(raw) < 1:
-            return 422, {"error": "X-MessageId must be a positive integer"}, None, "bad_id"
+            return 422, {"error": "X-MessageId must be a positive integer"}, None, "bad_id", keys
         message_id = int(raw)
         try:
-            outcome = self._intake.accept(message_id)
+            outcome = intake.accept(message_id)
         except redis.RedisError as exc:
             log.error("webhook %s not queued: %s", message_id, type(exc).__name__)
-            return 503, {"error": "queue unavailable, retry later"}, message_id, "unavailable"
+            answer = {"error": "queue unavailable, retry later"}
+            return 503, answer, message_id, "unavailable", keys
         if outcome == "full":
             # Nothing dropped: Lockme redelivers an unacknowledged message for 24 h.
-            return 503, {"error": "too many messages waiting, retry later"}, message_id, outcome
-        return 200, {"message_id": message_id, "status": outcome}, message_id, outcome
+            answer = {"error": "too many messages waiting, retry later"}
+            return 503, answer, message_id, outcome, keys
+        return 200, {"message_id": message_id, "status": outcome}, message_id, outcome, keys
+
+
+class VenueWebhook(LockmeWebhook):
+    """``POST /webhooks/lockme/SLUG?secret=S``: a registered venue's webhook, with the same
+    answers, into the venue's own inbox (docs/interface.md, "Several venues").
+
+    The venue's record is one Redis read; a malformed slug costs none. An unknown slug is
+    answered as a wrong secret is, and neither is counted: a counter would be a Redis write
+    for every forged call, and a count under the default venue would be another's data."""
+
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(rt)
+        self._venues = Venues(rt.redis, rt.settings)
+        # slug → its inbox script, made on the venue's first accepted call.
+        self._intakes: dict[str, Intake] = {}
+
+    @property
+    def _unadmitted(self) -> Keys | None:
+        return None
+
+    def _admit(self, environ: dict[str, Any], secret: str) -> tuple[Intake, Keys] | None:
+        venue = self._venues.get(environ["PATH_INFO"][len(VENUE_PATH) :])
+        if venue is None or not self._venues.secret_matches(venue, secret):
+            return None
+        intake = self._intakes.get(venue.slug)
+        if intake is None:
+            intake = self._intakes[venue.slug] = Intake(self._redis, venue.keys)
+        return intake, venue.keys
 
 
 class GoogleWebhook:
@@ -177,15 +235,18 @@ class GoogleWebhook:
 
 
 def mount(app: WSGIApp, rt: Runtime) -> WSGIApp:
-    """``app`` with the webhooks' paths answered by :class:`LockmeWebhook` and
-    :class:`GoogleWebhook` before it."""
+    """``app`` with the webhooks' paths answered by :class:`LockmeWebhook` (a venue's by
+    :class:`VenueWebhook`) and :class:`GoogleWebhook` before it."""
     receiver = LockmeWebhook(rt)
+    venues = VenueWebhook(rt)
     google = GoogleWebhook(rt)
 
     def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO")
         if path == PATH:
             return receiver(environ, start_response)
+        if path is not None and path.startswith(VENUE_PATH):
+            return venues(environ, start_response)
         if path == GOOGLE_PATH:
             return google(environ, start_response)
         return app(environ, start_response)

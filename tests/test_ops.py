@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -142,26 +143,33 @@ def test_the_web_process_serves_webhooks_as_the_procfile_starts_it(
 def test_the_worker_stops_at_once_on_sigterm_when_idle(settings: Settings, tmp_path: Path) -> None:
     """The platform's stop signal (Heroku: SIGTERM, then SIGKILL 30 s later) ends an idle
     worker at once; it must not mistake the stop for a lost Redis and start over."""
-    log = (tmp_path / "worker.log").open("wb")
-    env = {**os.environ, **settings_env(settings)}
-    proc = subprocess.Popen(
-        processes_command("worker"), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
     client = redis.Redis.from_url(settings.redis_url)
-    try:
+    with worker_process(settings, tmp_path / "worker.log") as proc:
         # "idle" is set when it first waits for a job, after its signal handlers are in place.
         assert wait_for(lambda: worker_states(client) == ["idle"], timeout=30)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        log.close()
-        client.close()
+    client.close()
     text = (tmp_path / "worker.log").read_text()
     assert "warm shut down requested" in text
     assert "starting a new one" not in text
+
+
+@contextmanager
+def worker_process(settings: Settings, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``lockme-sync worker`` as the Procfile starts it, logging to ``log_path``; killed on
+    the way out unless it has ended."""
+    with log_path.open("wb") as log:
+        env = {**os.environ, **settings_env(settings)}
+        proc = subprocess.Popen(
+            processes_command("worker"), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 def worker_states(client: redis.Redis) -> list[str]:

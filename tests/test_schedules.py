@@ -174,7 +174,10 @@ def test_a_runtime_set_while_the_worker_runs_is_scheduled_at_its_next_pass(
     assert all_scheduled(runtime)
     assert periodic_ids(second_runtime) == {}
     runtimes.configure(second_runtime)
-    pass_of(worker)
+    # The pass schedules it, then stops the worker, which listens to its queue too anew.
+    with pytest.raises(rqseam.StopRequested):
+        pass_of(worker)
+    assert worker.queues_changed
     assert all_scheduled(second_runtime)
     ids = set(periodic_ids(runtime).values()) | set(periodic_ids(second_runtime).values())
     assert len(ids) == 2 * len(schedules.PERIODIC)  # each venue's own jobs

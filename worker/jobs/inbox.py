@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable
 from typing import cast
 
 import redis
@@ -66,18 +67,32 @@ def dispatch(runtime: Runtime, block: float = 0) -> int:
     return moved
 
 
-class Dispatcher(threading.Thread):
-    """Runs :func:`dispatch` in the background of a worker process until stopped."""
+def dispatch_all(served: list[Runtime], block: float = 0) -> int:
+    """:func:`dispatch` for each runtime served (each venue's inbox), after waiting up to
+    ``block`` for a wake-up of any of them: one thread serves every venue's inbox."""
+    if block and served:
+        served[0].redis.blpop([rt.keys.inbox_wake for rt in served], timeout=block)
+    return sum(dispatch(rt) for rt in served)
 
-    def __init__(self, runtime: Runtime) -> None:
+
+class Dispatcher(threading.Thread):
+    """Runs :func:`dispatch` in the background of a worker process until stopped, for
+    ``runtime`` or, with ``served``, for every runtime it returns at each round (a venue
+    added while the worker runs is served from the worker's next maintenance pass)."""
+
+    def __init__(
+        self, runtime: Runtime, served: Callable[[], Iterable[Runtime]] | None = None
+    ) -> None:
         super().__init__(name="inbox-dispatcher", daemon=True)
         self.runtime = runtime
+        self.served = served
         self.stopped = threading.Event()
 
     def run(self) -> None:
         while not self.stopped.is_set():
             try:
-                dispatch(self.runtime, block=DISPATCH_BLOCK_S)
+                served = list(self.served()) if self.served else [self.runtime]
+                dispatch_all(served, block=DISPATCH_BLOCK_S)
             except redis.RedisError as exc:
                 log.warning("inbox dispatch paused: %s", type(exc).__name__)
                 self.stopped.wait(DISPATCH_BLOCK_S)

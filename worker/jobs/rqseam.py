@@ -50,13 +50,14 @@ from types import FrameType
 from typing import cast
 
 import redis
+from rq.exceptions import StopRequested
 from rq.executions import Execution
 from rq.job import Job
 from rq.queue import Queue
 from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
 from rq.scripts import release_lock
 from rq.utils import now, utcparse
-from rq.worker import BaseWorker, SimpleWorker
+from rq.worker import BaseWorker, DequeueStrategy, SimpleWorker
 
 from worker.domain.errors import AuthError, TransientError
 from worker.jobs import schedules
@@ -194,11 +195,20 @@ class PeriodicJobs(BaseWorker):
     at the next pass; every worker process does it, and each slot still runs once."""
 
     served: Callable[[], Iterable[Runtime]] | None = None
+    # Set when the runtimes served no longer match this worker's queues (a venue added or
+    # removed): the worker stops between jobs and :func:`run_worker` starts one that
+    # listens to the queues served now. RQ's worker and scheduler take their queues once.
+    queues_changed = False
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
         if self.served is not None:
-            schedules.ensure_all(self.served())
+            served = list(self.served())
+            schedules.ensure_all(served)
+            if {rt.queue.name for rt in served} != set(self.queue_names()):
+                log.info("the venues served changed; listening to their queues anew")
+                self.queues_changed = True
+                raise StopRequested
 
 
 def forget_lapsed_executions(job: Job) -> int:
@@ -392,7 +402,8 @@ def run_worker(
     served: Callable[[], Iterable[Runtime]] | None = None,
 ) -> None:
     """Work the queue with the scheduler; ``worker_class`` lets the benchmarks compare kinds.
-    ``served`` names the runtimes whose periodic jobs each maintenance pass keeps scheduled.
+    ``served`` names the runtimes whose queues the worker listens to and whose periodic jobs
+    each maintenance pass keeps scheduled (``runtime``'s alone without it).
 
     RQ's worker quits when Redis goes away in the middle of a job. Left to the platform,
     that turns a Redis blip into crash restarts with growing cool-downs (up to 20 minutes
@@ -403,8 +414,9 @@ def run_worker(
     logging.getLogger("rq.worker").addFilter(_ROUTINE_MAINTENANCE)
     logging.getLogger("rq.worker").addFilter(_EXPECTED_FAILURES)
     while True:
+        queues = [rt.queue for rt in served()] if served is not None else [runtime.queue]
         worker = worker_class(
-            [runtime.queue],
+            queues,
             connection=runtime.redis,
             serializer=runtime.queue.serializer,
             job_monitoring_interval=5,
@@ -420,11 +432,19 @@ def run_worker(
             if isinstance(worker, DeadPeers):
                 worker.clean_dead_registrations()
             # Before RQ tries the lock: a restart need not wait out its dead predecessor's.
-            take_over_dead_scheduler(runtime.redis, [runtime.queue.name])
-            worker.work(burst=burst, with_scheduler=True, logging_level=runtime.settings.log_level)
+            take_over_dead_scheduler(runtime.redis, [queue.name for queue in queues])
+            # Round robin: with several venues' queues, each takes its turn.
+            worker.work(
+                burst=burst,
+                with_scheduler=True,
+                logging_level=runtime.settings.log_level,
+                dequeue_strategy=DequeueStrategy.ROUND_ROBIN,
+            )
         # A stop signal came either mid-job (RQ finished the job first) or between jobs.
         if burst or worker.stop_signalled:
             return
+        if isinstance(worker, PeriodicJobs) and worker.queues_changed:
+            continue
         log.warning("worker stopped unasked (Redis unreachable?); starting a new one")
         _wait_for_redis(runtime)
 

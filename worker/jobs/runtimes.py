@@ -30,6 +30,17 @@ def configure(runtime: Runtime | None) -> None:
         _runtimes[runtime.queue.name] = runtime
 
 
+def serves(queue_name: str) -> bool:
+    """Whether a runtime is set for jobs of ``queue_name``."""
+    return queue_name in _runtimes
+
+
+def keep_only(queue_names: set[str]) -> None:
+    """Forget the runtimes of every queue but these (a venue removed while workers run)."""
+    for name in set(_runtimes) - queue_names:
+        _runtimes.pop(name, None)
+
+
 def served() -> list[Runtime]:
     """Every runtime set in this process, as it stands at this call: the worker's
     maintenance asks at each pass, so a runtime set while it runs gets its periodic jobs."""
@@ -37,13 +48,15 @@ def served() -> list[Runtime]:
 
 
 def current(job: Job | None = None) -> Runtime:
-    """The runtime of ``job``'s queue (by default the job running now), or the process's
-    only one. Never built from the environment here: a process that forgot to configure
-    one would otherwise write with settings nobody chose (a stray .env, say)."""
+    """The runtime of ``job``'s queue (by default the job running now), or outside a job
+    the process's only one. Never built from the environment here: a process that forgot
+    to configure one would otherwise write with settings nobody chose (a stray .env, say).
+    Nor is a job of a queue with no runtime here given another queue's: run so, one
+    venue's booking would be synced with another venue's accounts."""
     job = job or get_current_job()
     if job is not None and job.origin in _runtimes:
         return _runtimes[job.origin]
-    if len(_runtimes) == 1:
+    if len(_runtimes) == 1 and job is None:
         return next(iter(_runtimes.values()))
     raise NotConfiguredError(
         f"no runtime configured for queue {job.origin if job else '(none)'}: "

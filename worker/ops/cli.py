@@ -1,4 +1,5 @@
-"""The ``lockme-sync`` command line: worker, dev, check, status, routes, reconcile, replay."""
+"""The ``lockme-sync`` command line: worker, dev, check, status, routes, reconcile, replay,
+venues."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any, NoReturn
 
 import redis
 
+from worker import venues
 from worker.config import TRUSTED_LOCAL_HOSTS, ConfigError, Settings, load_settings
 from worker.domain.booking import HOLDS_SETTINGS
 from worker.domain.errors import AuthError, SyncError
@@ -20,6 +22,7 @@ from worker.jobs import messages as message_jobs
 from worker.ops import alerts, devserver, logs, sentry
 from worker.ops import blocks_cli as blocks_commands
 from worker.ops import terminal as report
+from worker.ops import venues_cli as venue_commands
 from worker.ops.names import calendar_names, room_names
 from worker.ops.status import snapshot
 from worker.runtime import Runtime, build_runtime
@@ -39,6 +42,7 @@ SANDBOX_AWARE = (
     "reconcile",
     "replay",
     "blocks",
+    "venues",
 )
 
 
@@ -50,12 +54,15 @@ def _runtime(settings: Settings) -> Runtime:
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     runtime = _runtime(settings.require())
+    # Every venue's runtime beside the default's; each maintenance pass asks again, so a
+    # venue added or removed while the worker runs is served or dropped at the next one.
+    served = venues.serve(runtime)
     if args.burst:
-        inbox.dispatch(runtime)
+        inbox.dispatch_all(served)
     else:
-        inbox.Dispatcher(runtime).start()
+        inbox.Dispatcher(runtime, served=runtimes.served).start()
     # Each maintenance pass keeps the periodic jobs of every runtime served scheduled.
-    rqseam.run_worker(runtime, burst=args.burst, served=runtimes.served)
+    rqseam.run_worker(runtime, burst=args.burst, served=lambda: venues.serve(runtime))
     return 0
 
 
@@ -103,6 +110,10 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
             # The release phase runs this, so a SECRET_KEY rotation completes on deploy.
             count = runtime.store.tokens.reencrypt_tokens()
             print(f"ok    tokens: {count} re-encrypted with the current SECRET_KEY")
+            registry = venues.Venues(runtime.redis, settings)
+            if registry.all():
+                count = registry.reencrypt()
+                print(f"ok    venues: {count} secret(s) and token(s) re-encrypted")
         for provider in PROVIDERS:
             if runtime.store.tokens.unreadable_token(provider):
                 problems.append(
@@ -240,6 +251,11 @@ class OneLineParser(argparse.ArgumentParser):
 
 def parser() -> argparse.ArgumentParser:
     root = OneLineParser(prog="lockme-sync", description=__doc__)
+    root.add_argument(
+        "--venue",
+        metavar="SLUG",
+        help=f"the venue {', '.join(venue_commands.VENUE_COMMANDS)} act on (default: default)",
+    )
     sub = root.add_subparsers(dest="command", required=True)
     worker = sub.add_parser("worker", help="RQ worker with scheduler (Heroku-safe shutdown)")
     worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
@@ -285,6 +301,7 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("--all", action="store_true")
     rep.set_defaults(func=cmd_replay)
     blocks_commands.add_parser(sub, _runtime)
+    venue_commands.add_parser(sub)
     sandbox_commands.add_parser(sub)
     return root
 
@@ -302,12 +319,18 @@ def main(argv: list[str] | None = None) -> Any:
             settings, note = running_settings(settings)
             if note:
                 print(note, file=sys.stderr)
+        if args.venue is not None:
+            if args.command not in venue_commands.VENUE_COMMANDS:
+                return _fail(f"--venue does not apply to {args.command}", 2)
+            settings = venue_commands.settings_of(settings, args.venue)
         code = args.func(args, settings)
         sys.stdout.flush()  # inside the try: a closed pipe is met here, not at exit
         return code
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    except venues.VenueError as exc:
+        return _fail(str(exc), 2)
     except redis.ConnectionError as exc:
         print(f"Redis is not reachable: {exc}", file=sys.stderr)
         return 3

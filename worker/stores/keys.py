@@ -299,6 +299,19 @@ class Keys:
         return self._k("sandbox")
 
 
+# Every venue added beside the default one keeps its data under ``VENUE_ROOT<slug>:``: never
+# under the default's ``lms:``, so that nothing done to ``lms:*`` reaches a venue's keys,
+# and a slug cannot hold ``:``, so that no venue's ``lmv:<slug>:*`` reaches another's.
+VENUE_ROOT: Final = "lmv:"
+# Hash slug → JSON of a venue (``worker.venues``): the deployment's, outside every venue's.
+VENUES: Final = "lmv-registry"
+
+
+def venue_prefix(slug: str) -> str:
+    """The key prefix of the venue ``slug`` (its ``Keys``)."""
+    return f"{VENUE_ROOT}{slug}:"
+
+
 # The keys of the default prefix, for the little code that has no runtime (tests that pin
 # names or seed a bare client); everything else asks its runtime's ``keys``.
 DEFAULT: Final = Keys()

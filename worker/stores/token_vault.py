@@ -45,6 +45,14 @@ def _fernet(secret: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
+def cipher(secret_key: str, fallback_keys: tuple[str, ...] = ()) -> MultiFernet | None:
+    """What the vault seals secrets with: SECRET_KEY encrypts, the fallback keys still
+    decrypt. ``None`` without a key. Other secrets kept in Redis (a venue's webhook secret)
+    are sealed the same way, so a dump of Redis hands none of them out."""
+    secrets = [secret_key, *fallback_keys] if secret_key else []
+    return MultiFernet([_fernet(k) for k in secrets]) if secrets else None
+
+
 @dataclass(frozen=True)
 class _CachedToken:
     read_at: float
@@ -64,8 +72,7 @@ class TokenVault:
     ) -> None:
         self.redis = client
         self.keys = keys
-        secrets = [secret_key, *fallback_keys] if secret_key else []
-        self._crypto = MultiFernet([_fernet(k) for k in secrets]) if secrets else None
+        self._crypto = cipher(secret_key, fallback_keys)
         # provider → the token last read or written here: see load_token's max_age.
         self._tokens: dict[str, _CachedToken] = {}
         # provider → the newest connection generation seen by this process.
