@@ -121,10 +121,15 @@ def run(port: int = 5000, sandbox: bool = False) -> int:
         env.update(demo[0].environment())
         # Another terminal, whatever its REDIS_URL, finds this sandbox through the record.
         recorded = address.record(demo[0].redis_url)
+    # gunicorn.conf.py turns the control socket off, but gunicorn reads it only from the
+    # working folder: run from anywhere else, two dev servers would share one socket in $HOME.
     web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "app:create_app()"],
+        [
+            sys.executable, "-m", "gunicorn", "--no-control-socket",
+            "--bind", f"127.0.0.1:{port}", "app:create_app()",
+        ],
         env=env,
-    )
+    )  # fmt: skip
     worker = subprocess.Popen([sys.executable, "-m", "worker.ops.cli", "worker"], env=env)
     print(f"web:   {base}/  (log in with ADMIN_PASSWORD from .env)", flush=True)
     if password:
