@@ -14,6 +14,7 @@ processes ever share the sandbox's database 15.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,6 +45,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 WEBHOOK_SECRET = "hook-secret-123"
 ADMIN_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A folder of this test process's own for ``$XDG_RUNTIME_DIR``.
+
+    ``lockme-sync dev`` records its sandbox there for other terminals to find
+    (``worker.sandbox.address``), and every command run meanwhile notes it. Test processes
+    run side by side: sharing the user's folder, a sandbox one test started made another
+    test's command print that note, and a test of the command's exact output failed."""
+    before = os.environ.get("XDG_RUNTIME_DIR")
+    os.environ["XDG_RUNTIME_DIR"] = str(tmp_path_factory.mktemp("runtime"))
+    yield
+    if before is None:
+        os.environ.pop("XDG_RUNTIME_DIR", None)
+    else:
+        os.environ["XDG_RUNTIME_DIR"] = before
 
 
 @pytest.fixture(scope="session")
