@@ -23,22 +23,15 @@ from collections import deque
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 from dateutil.rrule import rrulestr  # type: ignore[import-untyped]  # no stubs installed
 from werkzeug.wrappers import Request, Response
 
-from worker.sandbox.server import (
-    CONSENT_ANSWER,
-    FakeServer,
-    Faults,
-    consent_page,
-    consent_refused,
-    json_response,
-    utc_now_rfc3339,
-)
+from worker.sandbox.fake_oauth import GOOGLE_OAUTH, FakeOAuth, Grant, OAuthField
+from worker.sandbox.server import FakeServer, Faults, json_response, utc_now_rfc3339
 
 SCOPE_EVENTS = "https://www.googleapis.com/auth/calendar.events"
 SCOPE_CALENDARLIST_READONLY = "https://www.googleapis.com/auth/calendar.calendarlist.readonly"
@@ -84,13 +77,6 @@ _DEFAULT_ERRORS = {
     502: ("backendError", "Backend Error"),
     503: ("backendError", "Backend Error"),
     504: ("backendError", "Backend Error"),
-}
-_OAUTH_DEFAULT_ERRORS = {
-    400: ("invalid_grant", "Bad Request"),
-    401: ("invalid_client", "Unauthorized"),
-    429: ("rate_limit_exceeded", "Rate limit exceeded"),
-    500: ("internal_failure", "Backend Error"),
-    503: ("temporarily_unavailable", "Service Unavailable"),
 }
 # Fields the server owns: kept across update/patch whatever the client sends.
 _SERVER_FIELDS = ("kind", "id", "created", "htmlLink", "iCalUID", "creator", "organizer")
@@ -155,10 +141,6 @@ def _gerr(code: int, reason: str, message: str, status: str | None = None) -> Re
     return json_response(google_error_body(code, reason, message, status), code)
 
 
-def _oauth_error(status: int, error: str, description: str) -> Response:
-    return json_response({"error": error, "error_description": description}, status)
-
-
 class _BadRequest(Exception):
     """Raised inside event validation; carries Google's reason and message for a 400."""
 
@@ -182,6 +164,17 @@ class FakeGoogle(FakeServer):
     OAuth: ``GET /o/oauth2/auth`` and ``POST /token``. API: ``/calendar/v3/...``.
     """
 
+    client_id = OAuthField()
+    client_secret = OAuthField()
+    access_ttl = OAuthField()
+    consent = OAuthField()
+    granted_scopes = OAuthField()
+    rotate_refresh_tokens = OAuthField("rotate")
+    codes = OAuthField()
+    access_tokens = OAuthField()
+    refresh_tokens = OAuthField()
+    last_auth_params = OAuthField("last_params")
+
     def __init__(
         self,
         client_id: str = "g-client",
@@ -204,28 +197,26 @@ class FakeGoogle(FakeServer):
         self.max_channel_ttl_s: int = CHANNEL_TTL_S
         """The longest life a watch is granted, whatever its ``params.ttl`` asks (Google's
         cap is about a week); a test shortens it to see channels renewed and expiring."""
-        self.consent = consent
-        """Show a consent screen at the auth endpoint (the sandbox) instead of approving at
-        once (the tests, which walk the redirects without a browser)."""
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.access_ttl = access_ttl
-        self.email = email
-        self.granted_scopes: list[str] = list(
-            granted_scopes
-            if granted_scopes is not None
-            else [SCOPE_EVENTS, SCOPE_CALENDARLIST_READONLY]
+        self.lock = threading.RLock()
+        self.oauth = FakeOAuth(
+            GOOGLE_OAUTH,
+            client_id,
+            client_secret,
+            signed_in=email,
+            access_ttl=access_ttl,
+            granted_scopes=list(
+                granted_scopes
+                if granted_scopes is not None
+                else [SCOPE_EVENTS, SCOPE_CALENDARLIST_READONLY]
+            ),
+            rotate=rotate_refresh_tokens,
+            consent=consent,
+            lock=self.lock,
         )
-        self.rotate_refresh_tokens = rotate_refresh_tokens
+        self.email = email
         self.time_zone = time_zone
         self.rate_limit_per_s: float | None = rate_limit_per_s
         """Calendar API requests allowed per user in any 1 s window; ``None`` = no limit."""
-        self.lock = threading.RLock()
-        self.access_tokens: dict[str, dict[str, Any]] = {}
-        """access token -> {"expiry", "scopes", "user"}."""
-        self.refresh_tokens: dict[str, dict[str, Any]] = {}
-        self.codes: dict[str, dict[str, Any]] = {}
-        self.last_auth_params: dict[str, str] | None = None
         self.calendars: dict[str, dict[str, Any]] = {}
         """calendar id -> {"summary", "accessRole", "timeZone", "events": {id: event}}."""
         self._etag_counter = int(time.time() * 1000)
@@ -249,42 +240,17 @@ class FakeGoogle(FakeServer):
 
     # -- tokens --------------------------------------------------------------------
 
-    def _mint_access(self, scopes: list[str]) -> str:
-        token = "ya29." + secrets.token_urlsafe(32)
-        with self.lock:
-            self.access_tokens[token] = {
-                "expiry": time.time() + self.access_ttl,
-                "scopes": list(scopes),
-                "user": self.email,
-            }
-        return token
-
-    def _mint_refresh(self, scopes: list[str]) -> str:
-        token = "1//" + secrets.token_urlsafe(32)
-        with self.lock:
-            self.refresh_tokens[token] = {"client_id": self.client_id, "scopes": list(scopes)}
-        return token
-
     def issue_token(self) -> dict[str, Any]:
         """A valid access/refresh pair with the granted scopes, for seeding tests."""
-        scopes = list(self.granted_scopes)
-        return {
-            "access_token": self._mint_access(scopes),
-            "refresh_token": self._mint_refresh(scopes),
-            "expires_in": self.access_ttl,
-        }
+        return self.oauth.issue()
 
     def expire_access_tokens(self) -> None:
         """Expire every access token; refresh tokens keep working."""
-        with self.lock:
-            for info in self.access_tokens.values():
-                info["expiry"] = time.time() - 1
+        self.oauth.expire()
 
     def revoke(self) -> None:
         """Invalidate all grants, like the user removing the app from their account."""
-        with self.lock:
-            self.access_tokens.clear()
-            self.refresh_tokens.clear()
+        self.oauth.revoke()
 
     # -- calendars and helpers -----------------------------------------------------
 
@@ -663,146 +629,31 @@ class FakeGoogle(FakeServer):
 
     def default_error_body(self, status: int, path: str) -> Any:
         if path == "/token" or path.startswith("/o/oauth2"):
-            error, description = _OAUTH_DEFAULT_ERRORS.get(status, ("server_error", "Error"))
-            return {"error": error, "error_description": description}
+            return GOOGLE_OAUTH.fault_body(status)
         reason, message = _DEFAULT_ERRORS.get(status, ("backendError", "Backend Error"))
         return google_error_body(status, reason, message, form=self.error_form)
 
     def dispatch(self, request: Request) -> Response:
         path = request.path
         if path in ("/o/oauth2/auth", "/o/oauth2/v2/auth"):
-            return self._auth(request)
+            return self.oauth.authorize(request, self.email)
         if path == "/token":
             if request.method != "POST":
                 return _gerr(405, "httpMethodNotAllowed", "Method Not Allowed")
-            return self._token(request)
+            return self.oauth.token(request)
         if path.startswith("/calendar/v3/"):
             return self._calendar_api(request, path[len("/calendar/v3/") :])
         return _gerr(404, "notFound", "Not Found")
 
-    # -- OAuth ---------------------------------------------------------------------
-
-    def _auth(self, request: Request) -> Response:
-        params = request.args.to_dict()
-        with self.lock:
-            self.last_auth_params = params
-        if params.get("client_id") != self.client_id:
-            return _oauth_error(401, "invalid_client", "The OAuth client was not found.")
-        if params.get("response_type") != "code":
-            return _oauth_error(400, "unsupported_response_type", "Invalid response_type")
-        redirect_uri = params.get("redirect_uri")
-        if not redirect_uri:
-            return _oauth_error(400, "invalid_request", "Missing required parameter: redirect_uri")
-        challenge = params.get("code_challenge")
-        method = params.get("code_challenge_method", "plain" if challenge else None)
-        if challenge and method not in ("plain", "S256"):
-            return _oauth_error(400, "invalid_request", "Invalid code_challenge_method")
-        if self.consent:
-            answer = params.pop(CONSENT_ANSWER, None)
-            if answer is None:
-                return consent_page("Google", self.email, "calendar", params, request)
-            if answer != "yes":
-                return consent_refused(redirect_uri, params)
-        code = "4/" + secrets.token_urlsafe(32)
-        with self.lock:
-            self.codes[code] = {
-                "client_id": params["client_id"],
-                "redirect_uri": redirect_uri,
-                "code_challenge": challenge,
-                "code_challenge_method": method,
-                "offline": params.get("access_type") == "offline",
-                "scopes": list(self.granted_scopes),
-            }
-        query = {"code": code}
-        if "state" in params:
-            query["state"] = params["state"]
-        query["scope"] = " ".join(self.granted_scopes)
-        parts = urlsplit(redirect_uri)
-        joined = f"{parts.query}&{urlencode(query)}" if parts.query else urlencode(query)
-        return Response(status=302, headers={"Location": urlunsplit(parts._replace(query=joined))})
-
-    def _client_credentials(self, request: Request) -> tuple[str | None, str | None]:
-        header = request.headers.get("Authorization", "")
-        if header.lower().startswith("basic "):
-            try:
-                cid, _, secret = base64.b64decode(header[6:].strip()).decode().partition(":")
-                return cid, secret
-            except (ValueError, UnicodeDecodeError):
-                return None, None
-        return request.form.get("client_id"), request.form.get("client_secret")
-
-    def _token(self, request: Request) -> Response:
-        cid, secret = self._client_credentials(request)
-        if cid != self.client_id:
-            return _oauth_error(401, "invalid_client", "The OAuth client was not found.")
-        if secret != self.client_secret:
-            return _oauth_error(401, "invalid_client", "Unauthorized")
-        grant = request.form.get("grant_type")
-        if grant == "authorization_code":
-            return self._exchange_code(request)
-        if grant == "refresh_token":
-            return self._refresh(request)
-        return _oauth_error(400, "unsupported_grant_type", "Invalid grant_type: " + str(grant))
-
-    def _exchange_code(self, request: Request) -> Response:
-        with self.lock:
-            info = self.codes.pop(request.form.get("code", ""), None)
-        if info is None:
-            return _oauth_error(400, "invalid_grant", "Malformed auth code.")
-        if info["redirect_uri"] != request.form.get("redirect_uri"):
-            return _oauth_error(400, "redirect_uri_mismatch", "Bad Request")
-        if info["code_challenge"]:
-            verifier = request.form.get("code_verifier")
-            if not verifier:
-                return _oauth_error(400, "invalid_grant", "Missing code verifier.")
-            if info["code_challenge_method"] == "S256":
-                digest = hashlib.sha256(verifier.encode("ascii")).digest()
-                computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-            else:
-                computed = verifier
-            if computed != info["code_challenge"]:
-                return _oauth_error(400, "invalid_grant", "Invalid code verifier.")
-        scopes = info["scopes"]
-        body = self._token_body(scopes)
-        if info["offline"]:
-            body["refresh_token"] = self._mint_refresh(scopes)
-        return json_response(body)
-
-    def _token_body(self, scopes: list[str]) -> dict[str, Any]:
-        """A token endpoint answer with a fresh access token (Google's field names)."""
-        return {
-            "access_token": self._mint_access(scopes),
-            "expires_in": self.access_ttl,
-            "scope": " ".join(scopes),
-            "token_type": "Bearer",
-        }
-
-    def _refresh(self, request: Request) -> Response:
-        refresh = request.form.get("refresh_token", "")
-        with self.lock:
-            info = self.refresh_tokens.get(refresh)
-            if info is None:
-                return _oauth_error(400, "invalid_grant", "Token has been expired or revoked.")
-            scopes = info["scopes"]
-            body = self._token_body(scopes)
-            if self.rotate_refresh_tokens:
-                del self.refresh_tokens[refresh]
-                body["refresh_token"] = self._mint_refresh(scopes)
-        return json_response(body)
-
     # -- Calendar API --------------------------------------------------------------
 
-    def _authenticate(self, request: Request) -> tuple[dict[str, Any] | None, Response | None]:
-        header = request.headers.get("Authorization", "")
-        info = None
-        if header.lower().startswith("bearer "):
-            with self.lock:
-                info = self.access_tokens.get(header[7:].strip())
-        if info is None or info["expiry"] <= time.time():
+    def _authenticate(self, request: Request) -> Grant | Response:
+        grant = self.oauth.bearer(request)
+        if isinstance(grant, str):
             response = _gerr(401, "authError", "Invalid Credentials", "UNAUTHENTICATED")
             response.headers["WWW-Authenticate"] = 'Bearer realm="https://accounts.google.com/"'
-            return None, response
-        return info, None
+            return response
+        return grant
 
     def _over_rate_limit(self, user: str) -> bool:
         limit = self.rate_limit_per_s
@@ -819,15 +670,15 @@ class FakeGoogle(FakeServer):
             return False
 
     def _calendar_api(self, request: Request, sub: str) -> Response:
-        token, denied = self._authenticate(request)
-        if denied is not None or token is None:
-            return denied or _gerr(401, "authError", "Invalid Credentials")
-        if self._over_rate_limit(token["user"]):
+        grant = self._authenticate(request)
+        if isinstance(grant, Response):
+            return grant
+        if self._over_rate_limit(grant.account):
             body = google_error_body(
                 403, "rateLimitExceeded", "Rate Limit Exceeded", form=self.error_form
             )
             return json_response(body, 403)
-        scopes = set(token["scopes"])
+        scopes = set(grant.scopes)
         method = request.method
         parts = sub.split("/")
         if parts[:3] == ["users", "me", "calendarList"] and len(parts) in (3, 4):

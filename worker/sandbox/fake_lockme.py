@@ -19,31 +19,21 @@ of them rather than against the one guessed.
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import re
-import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Request, Response
 
-from worker.sandbox.server import (
-    CONSENT_ANSWER,
-    JSON_CONTENT_TYPE,
-    FakeServer,
-    Faults,
-    consent_page,
-    consent_refused,
-    json_response,
-)
+from worker.sandbox.fake_oauth import LOCKME_OAUTH, FakeOAuth, OAuthField
+from worker.sandbox.server import JSON_CONTENT_TYPE, FakeServer, Faults, json_response
 
 _RESERVATION_FIELDS = (
     "roomid",
@@ -78,12 +68,6 @@ _REASONS = {
     502: "Bad Gateway",
     503: "Service Unavailable",
     504: "Gateway Timeout",
-}
-_OAUTH_ERRORS = {
-    400: "invalid_request",
-    401: "invalid_client",
-    500: "server_error",
-    503: "temporarily_unavailable",
 }
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _HOUR_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
@@ -213,13 +197,18 @@ def _message(status: int, message: str | None = None) -> Response:
     return json_response({"message": message or _REASONS.get(status, "Error")}, status)
 
 
-def _oauth_error(status: int, error: str, description: str) -> Response:
-    return json_response({"error": error, "error_description": description}, status)
-
-
 class FakeLockme(FakeServer):
     """Fake ``https://api.lock.me``: OAuth at ``/authorize`` and ``/access_token``,
     the API under ``/{version}/``."""
+
+    client_id = OAuthField()
+    client_secret = OAuthField()
+    access_ttl = OAuthField()
+    consent = OAuthField()
+    codes = OAuthField()
+    access_tokens = OAuthField()
+    refresh_tokens = OAuthField()
+    last_authorize_params = OAuthField("last_params")
 
     def __init__(
         self,
@@ -235,22 +224,22 @@ class FakeLockme(FakeServer):
         consent: bool = False,
     ) -> None:
         super().__init__(faults)
-        self.consent = consent
-        """Show a consent screen at ``/authorize`` (the sandbox) instead of approving at
-        once (the tests, which walk the redirects without a browser)."""
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.access_ttl = access_ttl
+        self.lock = threading.RLock()
+        self.dialect = Dialect()
+        self.oauth = FakeOAuth(
+            LOCKME_OAUTH,
+            client_id,
+            client_secret,
+            signed_in=nick,
+            access_ttl=access_ttl,
+            consent=consent,
+            expiry_fields=self._expiry_fields,
+            lock=self.lock,
+        )
         self.version = version
         self.nick = nick
         self.userid = userid
         self._tz = ZoneInfo(timezone)
-        self.lock = threading.RLock()
-        self.access_tokens: dict[str, float] = {}
-        """access token -> expiry (unix time)."""
-        self.refresh_tokens: set[str] = set()
-        self.codes: dict[str, dict[str, str]] = {}
-        self.last_authorize_params: dict[str, str] | None = None
         self.rooms: dict[int, dict[str, Any]] = {}
         self.reservations: dict[int, dict[str, Any]] = {}
         """reservation id -> current state, including a ``deleted`` flag."""
@@ -260,7 +249,6 @@ class FakeLockme(FakeServer):
         self.ack_count: dict[int, int] = {}
         self._next_rid = 48211930
         self._next_mid = 7000
-        self.dialect = Dialect()
         self.day_slots: dict[int, dict[int, list[str]]] = {}
         """room id -> weekday (0 = Monday) -> its slot hours, where a test set them."""
         self.date_slots: dict[int, dict[str, list[str]]] = {}
@@ -270,43 +258,26 @@ class FakeLockme(FakeServer):
 
     # -- tokens --------------------------------------------------------------------
 
-    def _new_token_pair(self) -> dict[str, Any]:
-        access = secrets.token_urlsafe(24)
-        refresh = secrets.token_urlsafe(32)
-        expires = int(time.time() + self.access_ttl)
-        with self.lock:
-            self.access_tokens[access] = time.time() + self.access_ttl
-            self.refresh_tokens.add(refresh)
-        pair: dict[str, Any] = {
-            "access_token": access,
-            "refresh_token": refresh,
-            "token_type": "Bearer",
-        }
+    def _expiry_fields(self, ttl: int) -> dict[str, Any]:
+        """How a token answer states the access token's life, in the dialect's form."""
         form = self.dialect.token_expires
-        if form in ("both", "expires_in"):
-            pair["expires_in"] = self.access_ttl
-        if form in ("both", "absolute"):
-            pair["expires"] = expires
-        if form == "relative":
-            pair["expires"] = self.access_ttl
-        return pair
+        if form == "both":
+            return {"expires_in": ttl, "expires": int(time.time() + ttl)}
+        if form == "expires_in":
+            return {"expires_in": ttl}
+        return {"expires": ttl if form == "relative" else int(time.time() + ttl)}
 
     def issue_token(self) -> dict[str, Any]:
         """A valid token response, as if the OAuth dance had happened (for seeding tests)."""
-        return self._new_token_pair()
+        return self.oauth.issue()
 
     def expire_access_tokens(self) -> None:
         """Make every current access token expired; refresh tokens stay valid."""
-        with self.lock:
-            past = time.time() - 1
-            for token in self.access_tokens:
-                self.access_tokens[token] = past
+        self.oauth.expire()
 
     def revoke(self) -> None:
         """Invalidate every token, like a user revoking the app in the Lockme panel."""
-        with self.lock:
-            self.access_tokens.clear()
-            self.refresh_tokens.clear()
+        self.oauth.revoke()
 
     # -- rooms, reservations, messages ---------------------------------------------
 
@@ -521,10 +492,7 @@ class FakeLockme(FakeServer):
 
     def default_error_body(self, status: int, path: str) -> Any:
         if path in ("/access_token", "/authorize"):
-            return {
-                "error": _OAUTH_ERRORS.get(status, "server_error"),
-                "error_description": _REASONS.get(status, "Error"),
-            }
+            return LOCKME_OAUTH.fault_body(status)
         return {"message": _REASONS.get(status, "Error")}
 
     def dispatch(self, request: Request) -> Response:
@@ -532,98 +500,22 @@ class FakeLockme(FakeServer):
         if path == "/authorize":
             if request.method != "GET":
                 return _message(405)
-            return self._authorize(request)
+            return self.oauth.authorize(request, self.nick)
         if path == "/access_token":
             if request.method != "POST":
                 return _message(405)
-            return self._access_token(request)
+            return self.oauth.token(request)
         prefix = f"/{self.version}/"
         if not path.startswith(prefix):
             return _message(404)
         return self._api(request, path[len(prefix) :])
 
-    def _authorize(self, request: Request) -> Response:
-        params = request.args.to_dict()
-        with self.lock:
-            self.last_authorize_params = params
-        if params.get("client_id") != self.client_id:
-            return _oauth_error(400, "invalid_client", "Client authentication failed")
-        if params.get("response_type") != "code":
-            return _oauth_error(
-                400,
-                "unsupported_response_type",
-                "The authorization server does not support obtaining an authorization "
-                "code using this method.",
-            )
-        redirect_uri = params.get("redirect_uri")
-        if not redirect_uri:
-            return _oauth_error(400, "invalid_request", 'Check the "redirect_uri" parameter.')
-        if self.consent:
-            answer = params.pop(CONSENT_ANSWER, None)
-            if answer is None:
-                return consent_page("Lockme", self.nick, "rooms_manage", params, request)
-            if answer != "yes":
-                return consent_refused(redirect_uri, params)
-        code = secrets.token_urlsafe(24)
-        with self.lock:
-            self.codes[code] = {"client_id": params["client_id"], "redirect_uri": redirect_uri}
-        query = {"code": code}
-        if "state" in params:
-            query["state"] = params["state"]
-        parts = urlsplit(redirect_uri)
-        joined = f"{parts.query}&{urlencode(query)}" if parts.query else urlencode(query)
-        location = urlunsplit(parts._replace(query=joined))
-        return Response(status=302, headers={"Location": location})
-
-    def _client_credentials(self, request: Request) -> tuple[str | None, str | None]:
-        header = request.headers.get("Authorization", "")
-        if header.lower().startswith("basic "):
-            try:
-                decoded = base64.b64decode(header[6:].strip()).decode()
-                cid, _, secret = decoded.partition(":")
-                return cid, secret
-            except (ValueError, UnicodeDecodeError):
-                return None, None
-        return request.form.get("client_id"), request.form.get("client_secret")
-
-    def _access_token(self, request: Request) -> Response:
-        cid, secret = self._client_credentials(request)
-        if cid != self.client_id or secret != self.client_secret:
-            return _oauth_error(401, "invalid_client", "Client authentication failed")
-        grant = request.form.get("grant_type")
-        if grant == "authorization_code":
-            code = request.form.get("code", "")
-            with self.lock:
-                info = self.codes.pop(code, None)
-            if info is None:
-                return _oauth_error(
-                    400, "invalid_grant", "Authorization code is invalid or was already used"
-                )
-            if info["redirect_uri"] != request.form.get("redirect_uri"):
-                return _oauth_error(400, "invalid_grant", "Redirect URI does not match")
-            return json_response(self._new_token_pair())
-        if grant == "refresh_token":
-            refresh = request.form.get("refresh_token", "")
-            with self.lock:
-                if refresh not in self.refresh_tokens:
-                    return _oauth_error(400, "invalid_grant", "The refresh token is invalid.")
-                self.refresh_tokens.discard(refresh)
-                return json_response(self._new_token_pair())
-        return _oauth_error(
-            400, "unsupported_grant_type", "The authorization grant type is not supported."
-        )
-
     def _authenticate(self, request: Request) -> Response | None:
-        header = request.headers.get("Authorization", "")
-        if not header.lower().startswith("bearer "):
-            return _message(401, "Unauthorized")
-        token = header[7:].strip()
-        with self.lock:
-            expiry = self.access_tokens.get(token)
-        if expiry is None:
-            return _message(401, "Unauthorized")
-        if expiry <= time.time():
+        grant = self.oauth.bearer(request)
+        if grant == "expired":
             return _message(401, "Access token expired")
+        if isinstance(grant, str):
+            return _message(401, "Unauthorized")
         return None
 
     def _api(self, request: Request, sub: str) -> Response:
