@@ -24,7 +24,7 @@ from worker.gateways.google_calendar import (
     until_quota_reset,
 )
 from worker.jobs.queue import job_id
-from worker.sandbox.fake_google import ERROR_FORMS, google_error_body
+from worker.sandbox.google_errors import ERROR_FORMS, google_error_body
 
 EVENTS = r"/events$"
 PACIFIC = ZoneInfo("America/Los_Angeles")

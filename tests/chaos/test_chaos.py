@@ -44,7 +44,7 @@ from worker.domain.booking import Route, event_id
 from worker.jobs.queue import enqueue_message, job_id
 from worker.runtime import Runtime, build_runtime
 from worker.sandbox import FakeGoogle, FakeLockme, Faults
-from worker.sandbox.fake_google import google_error_body
+from worker.sandbox.google_errors import google_error_body
 from worker.stores.store import Store
 
 pytestmark = pytest.mark.chaos

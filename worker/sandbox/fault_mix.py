@@ -10,8 +10,9 @@ on Lockme's reservation writes for the two-way runs (``tests/chaos/test_blocks_c
 
 from __future__ import annotations
 
-from worker.sandbox.fake_google import FakeGoogle, google_error_body
+from worker.sandbox.fake_google import FakeGoogle
 from worker.sandbox.fake_lockme import FakeLockme
+from worker.sandbox.google_errors import google_error_body
 
 EVENTS = r"/calendar/v3/calendars/[^/]+/events"
 MESSAGES = r"/message/\d+$"
