@@ -130,7 +130,7 @@ def quiet_sync(events: int) -> Quiet:
 
 def slot(index: int) -> tuple[date, str]:
     """The ``index``-th slot from tomorrow on (the fake's default nine a day)."""
-    from worker.sandbox.fake_lockme import DEFAULT_SLOTS
+    from worker.sandbox.lockme_slots import DEFAULT_SLOTS
 
     day = datetime.now(TZ).date() + timedelta(days=1 + index // len(DEFAULT_SLOTS))
     return day, DEFAULT_SLOTS[index % len(DEFAULT_SLOTS)]

@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from worker.sandbox import FakeLockme
-from worker.sandbox.fake_lockme import DEFAULT_SLOTS, PAID_TEXT, TAKEN_TEXT
+from worker.sandbox.lockme_api import PAID_TEXT, TAKEN_TEXT
+from worker.sandbox.lockme_slots import DEFAULT_SLOTS
 
 ROOM = 5101
 DAY = "2026-12-07"  # a Monday
