@@ -123,10 +123,20 @@ def google_record(token: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def connect_both(rt: Runtime, lockme: FakeLockme, google: FakeGoogle) -> None:
-    rt.lockme.connect(lockme.issue_token())
-    rt.store.connections.set_connection("lockme", account=lockme.nick)
-    rt.calendar.connect(google_record(google.issue_token()), account=google.email)
+def connect_both(
+    rt: Runtime,
+    lockme: FakeLockme,
+    google: FakeGoogle,
+    *,
+    account: str | None = None,
+    user: str | None = None,
+) -> None:
+    """Connect the runtime's venue to a Lockme account and a Google user of the fakes (the
+    first of each unless named: ``lockme.add_account``, ``google.add_user``)."""
+    rt.lockme.connect(lockme.issue_token(account))
+    rt.store.connections.set_connection("lockme", account=account or lockme.nick)
+    user = user or google.email
+    rt.calendar.connect(google_record(google.issue_token(user)), account=user)
 
 
 def establish(rt: Runtime) -> None:
@@ -161,12 +171,18 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 @contextmanager
 def connected_runtime(
-    settings: Settings, lockme: FakeLockme, google: FakeGoogle
+    settings: Settings,
+    lockme: FakeLockme,
+    google: FakeGoogle,
+    *,
+    account: str | None = None,
+    user: str | None = None,
 ) -> Iterator[Runtime]:
-    """A runtime of an established installation with both services connected."""
+    """A runtime of an established installation with both services connected (to the
+    named Lockme account and Google user, else the fakes' first)."""
     rt = build_runtime(settings)
     runtimes.configure(rt)
-    connect_both(rt, lockme, google)
+    connect_both(rt, lockme, google, account=account, user=user)
     establish(rt)
     yield rt
     runtimes.configure(None)

@@ -101,17 +101,24 @@ class FakeGoogle(StaffActions, EventListing, CalendarList):
         self._rate_windows: dict[str, deque[float]] = {}
         self.add_calendar(email, email, "owner")
 
-    def issue_token(self) -> dict[str, Any]:
-        """A valid access/refresh pair with the granted scopes, for seeding tests."""
-        return self.oauth.issue()
+    def issue_token(self, user: str | None = None) -> dict[str, Any]:
+        """A valid access/refresh pair of a user (the first by default) with the granted
+        scopes, for seeding tests."""
+        return self.oauth.issue(self._user(user))
 
-    def expire_access_tokens(self) -> None:
-        """Expire every access token; refresh tokens keep working."""
-        self.oauth.expire()
+    def sign_in(self, user: str) -> None:
+        """The browser signs in to Google as this user: the consent screen names them, and
+        the codes issued from now on grant their calendars."""
+        self.oauth.signed_in = self._user(user)
 
-    def revoke(self) -> None:
-        """Invalidate all grants, like the user removing the app from their account."""
-        self.oauth.revoke()
+    def expire_access_tokens(self, user: str | None = None) -> None:
+        """Expire the access tokens (of one user, or all); refresh tokens keep working."""
+        self.oauth.expire(user)
+
+    def revoke(self, user: str | None = None) -> None:
+        """Invalidate the grants (of one user, or all), like removing the app from the
+        account."""
+        self.oauth.revoke(user)
 
     def default_error_body(self, status: int, path: str) -> Any:
         if path == "/token" or path.startswith("/o/oauth2"):
@@ -121,7 +128,7 @@ class FakeGoogle(StaffActions, EventListing, CalendarList):
     def dispatch(self, request: Request) -> Response:
         path = request.path
         if path in ("/o/oauth2/auth", "/o/oauth2/v2/auth"):
-            return self.oauth.authorize(request, self.email)
+            return self.oauth.authorize(request, self.oauth.signed_in)
         if path == "/token":
             if request.method != "POST":
                 return gerr(405, "httpMethodNotAllowed", "Method Not Allowed")
@@ -171,46 +178,48 @@ class FakeGoogle(StaffActions, EventListing, CalendarList):
                 return gerr(405, "httpMethodNotAllowed", "Method Not Allowed")
             with self.lock:
                 if len(parts) == 3:
-                    return self._calendar_list(request)
-                return self._calendar_list_entry(parts[3])
+                    return self._calendar_list(request, grant.account)
+                return self._calendar_list_entry(parts[3], grant.account)
         if parts == ["channels", "stop"]:
             if not scopes & _EVENT_READ_SCOPES:
                 return insufficient_scopes()
             if method != "POST":
                 return gerr(405, "httpMethodNotAllowed", "Method Not Allowed")
             with self.lock:
-                return self._stop_channel(request)
+                return self._stop_channel(request, grant.account)
         if parts[0] == "calendars" and len(parts) >= 2:
             watch = parts[2:] == ["events", "watch"]
             write = method not in ("GET", "HEAD") and not watch
             if not scopes & (_EVENT_WRITE_SCOPES if write else _EVENT_READ_SCOPES):
                 return insufficient_scopes()
             with self.lock:
-                cid = self._resolve(parts[1])
+                cid = self._resolve(parts[1], grant.account)
                 calendar = self.calendars.get(cid)
-                if calendar is None:
-                    return gerr(404, "notFound", "Not Found")
+                role = None if calendar is None else calendar["acl"].get(grant.account)
+                if calendar is None or role is None:
+                    return gerr(404, "notFound", "Not Found")  # no access answers as none
                 if len(parts) == 2 and method == "GET":
                     return self._calendar_answer(cid, calendar)
                 if watch and method == "POST":
-                    return self._watch(request, cid)
+                    return self._watch(request, cid, grant.account)
                 if len(parts) in (3, 4) and parts[2] == "events":
-                    return self._events(request, cid, calendar, parts[3:])
+                    return self._events(request, cid, calendar, parts[3:], grant.account)
         return gerr(404, "notFound", "Not Found")
 
     def _events(
-        self, request: Request, cid: str, calendar: dict[str, Any], rest: list[str]
+        self, request: Request, cid: str, calendar: dict[str, Any], rest: list[str], user: str
     ) -> Response:
         """The events collection (list, insert) or one event, for a user who may write
         the calendar or only read it."""
         method = request.method
-        writable = ROLE_RANK[calendar["accessRole"]] >= ROLE_RANK["writer"]
+        role = calendar["acl"][user]
+        writable = ROLE_RANK[role] >= ROLE_RANK["writer"]
         if method != "GET" and not writable:
             return gerr(403, "forbidden", "You need to have writer access to this calendar.")
         if rest:
             return self._event(request, cid, calendar, rest[0])
         if method == "GET":
-            return self._list_events(request, cid, calendar)
+            return self._list_events(request, cid, calendar, role)
         if method == "POST":
-            return self._insert(request, cid, calendar)
+            return self._insert(request, cid, calendar, user)
         return gerr(405, "httpMethodNotAllowed", "Method Not Allowed")

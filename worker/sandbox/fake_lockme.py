@@ -62,17 +62,25 @@ class FakeLockme(LockmeApi):
         )
         self.version = version
 
-    def issue_token(self) -> dict[str, Any]:
-        """A valid token response, as if the OAuth dance had happened (for seeding tests)."""
-        return self.oauth.issue()
+    def issue_token(self, account: str | None = None) -> dict[str, Any]:
+        """A valid token response for an account (the first by default), as if the OAuth
+        dance had happened (for seeding tests)."""
+        return self.oauth.issue(self._account(account))
 
-    def expire_access_tokens(self) -> None:
-        """Make every current access token expired; refresh tokens stay valid."""
-        self.oauth.expire()
+    def sign_in(self, account: str) -> None:
+        """The browser's user signs in to Lockme as this account: the consent screen names
+        it, and the codes issued from now on grant it."""
+        self.oauth.signed_in = self._account(account)
 
-    def revoke(self) -> None:
-        """Invalidate every token, like a user revoking the app in the Lockme panel."""
-        self.oauth.revoke()
+    def expire_access_tokens(self, account: str | None = None) -> None:
+        """Make the current access tokens (of one account, or all) expired; refresh tokens
+        stay valid."""
+        self.oauth.expire(account)
+
+    def revoke(self, account: str | None = None) -> None:
+        """Invalidate every token (of one account, or all), like a user revoking the app in
+        the Lockme panel."""
+        self.oauth.revoke(account)
 
     def default_error_body(self, status: int, path: str) -> Any:
         if path in ("/access_token", "/authorize"):
@@ -84,7 +92,7 @@ class FakeLockme(LockmeApi):
         if path == "/authorize":
             if request.method != "GET":
                 return lockme_message(405)
-            return self.oauth.authorize(request, self.nick)
+            return self.oauth.authorize(request, self.oauth.signed_in)
         if path == "/access_token":
             if request.method != "POST":
                 return lockme_message(405)
@@ -94,19 +102,13 @@ class FakeLockme(LockmeApi):
             return lockme_message(404)
         return self._api(request, path[len(prefix) :])
 
-    def _authenticate(self, request: Request) -> Response | None:
+    def _api(self, request: Request, sub: str) -> Response:
         grant = self.oauth.bearer(request)
         if grant == "expired":
             return lockme_message(401, "Access token expired")
         if isinstance(grant, str):
             return lockme_message(401, "Unauthorized")
-        return None
-
-    def _api(self, request: Request, sub: str) -> Response:
-        denied = self._authenticate(request)
-        if denied is not None:
-            return denied
-        response = self._resource(request, sub)
+        response = self._resource(request, sub, grant.account)
         echo = request.environ.get("fakes.echo")
         listener = self.echo_listener
         if echo is not None and listener is not None and self.dialect.echo == "before":

@@ -40,8 +40,8 @@ class PushChannels(GoogleWorld):
         """The longest life a watch is granted, whatever its ``params.ttl`` asks (Google's
         cap is about a week); a test shortens it to see channels renewed and expiring."""
         self.channels: dict[str, dict[str, Any]] = {}
-        """channel id -> {"calendar_id", "resource_id", "token", "address", "expiration"
-        (ms), "number" (the last message number), "stopped"}."""
+        """channel id -> {"calendar_id", "user" (who opened it), "resource_id", "token",
+        "address", "expiration" (ms), "number" (the last message number), "stopped"}."""
         self.pushes: list[dict[str, Any]] = []
         """Every push delivery attempt: {"channel_id", "state", "number", "status"}."""
         self._push_queue: queue.Queue[tuple[dict[str, str], str] | None] = queue.Queue()
@@ -150,7 +150,7 @@ class PushChannels(GoogleWorld):
             thread.join(timeout=PUSH_TIMEOUT_S * 2 + 1)
         super().stop()
 
-    def _watch(self, request: Request, cid: str) -> Response:
+    def _watch(self, request: Request, cid: str, user: str) -> Response:
         """``events.watch``: open a push channel on the calendar's events."""
         body = json_body(request)
         if isinstance(body, Response):
@@ -178,6 +178,7 @@ class PushChannels(GoogleWorld):
         channel = {
             "id": channel_id,
             "calendar_id": cid,
+            "user": user,
             "resource_id": self._resource_id(cid),
             "resource_uri": (
                 f"https://www.googleapis.com/calendar/v3/calendars/{quote(cid)}/events?alt=json"
@@ -201,7 +202,7 @@ class PushChannels(GoogleWorld):
         self._push(channel, "sync")
         return json_response(answer)
 
-    def _stop_channel(self, request: Request) -> Response:
+    def _stop_channel(self, request: Request, user: str) -> Response:
         """``channels.stop``: the channel delivers nothing more."""
         body = json_body(request)
         if isinstance(body, Response):
@@ -211,6 +212,7 @@ class PushChannels(GoogleWorld):
             channel is None
             or channel["stopped"]
             or channel["resource_id"] != body.get("resourceId")
+            or channel["user"] != user
         ):
             return gerr(404, "notFound", f"Channel '{body.get('id')}' not found for project")
         channel["stopped"] = True

@@ -30,7 +30,9 @@ _FULL_SYNC = "Sync token is no longer valid, a full sync is required."
 class EventListing(ChangeLog):
     """The list endpoint over the calendars and their change log."""
 
-    def _list_events(self, request: Request, cid: str, calendar: dict[str, Any]) -> Response:
+    def _list_events(
+        self, request: Request, cid: str, calendar: dict[str, Any], role: str
+    ) -> Response:
         """``events.list``: a window's events, or with ``syncToken`` what changed since.
 
         The last page carries ``nextSyncToken``, naming the change the first page saw (the
@@ -132,7 +134,7 @@ class EventListing(ChangeLog):
             "summary": calendar["summary"],
             "updated": utc_now_rfc3339(),
             "timeZone": calendar["timeZone"],
-            "accessRole": calendar["accessRole"],
+            "accessRole": role,
             "defaultReminders": [],
             "items": items,
         }

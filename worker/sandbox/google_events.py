@@ -117,7 +117,7 @@ class EventStore(ChangeLog):
                 merged[key] = copy.deepcopy(value)
         return merged
 
-    def _insert(self, request: Request, cid: str, calendar: dict[str, Any]) -> Response:
+    def _insert(self, request: Request, cid: str, calendar: dict[str, Any], user: str) -> Response:
         body = json_body(request)
         if isinstance(body, Response):
             return body
@@ -133,14 +133,20 @@ class EventStore(ChangeLog):
         else:
             event_id = secrets.token_hex(13)
         try:
-            stored = self._new_event(cid, calendar, event, event_id)
+            stored = self._new_event(cid, calendar, event, event_id, creator=user)
         except BadRequest as exc:
             return gerr(400, exc.reason, exc.message)
         self._touch(cid, event_id, None)
         return json_response(stored)
 
     def _new_event(
-        self, cid: str, calendar: dict[str, Any], event: dict[str, Any], event_id: str
+        self,
+        cid: str,
+        calendar: dict[str, Any],
+        event: dict[str, Any],
+        event_id: str,
+        *,
+        creator: str | None = None,
     ) -> dict[str, Any]:
         """Validate and store a new event with the fields the server owns; raises
         :class:`BadRequest`."""
@@ -156,13 +162,13 @@ class EventStore(ChangeLog):
                 "htmlLink": f"https://www.google.com/calendar/event?eid={eid}",
                 "created": now,
                 "updated": now,
-                "creator": {"email": self.email, "self": True},
+                "creator": {"email": creator or self.email, "self": True},
                 "organizer": {"email": cid, "self": True},
                 "iCalUID": event.get("iCalUID") or f"{event_id}@google.com",
                 "sequence": 0,
             }
         )
-        if cid != self.email:
+        if cid not in self.users:
             event["organizer"]["displayName"] = calendar["summary"]
         event.setdefault("reminders", {"useDefault": True})
         event.setdefault("eventType", "default")

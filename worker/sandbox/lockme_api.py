@@ -49,7 +49,9 @@ class LockmeApi(SlotSettings):
         self.echo_listener: Callable[[int], None] | None = None
         """Called with the echo's message id before an API write answers (``echo=before``)."""
 
-    def _resource(self, request: Request, sub: str) -> Response:
+    def _resource(self, request: Request, sub: str, account: str) -> Response:
+        """One API call of ``account`` (the token's): it sees its own rooms, their
+        reservations and its messages, and another account's as unknown ids."""
         method = request.method
         parts = sub.strip("/").split("/")
         with self.lock:
@@ -57,27 +59,25 @@ class LockmeApi(SlotSettings):
                 return self._only(method, "GET") or test_answer(self.dialect)
             if parts == ["me"]:
                 return self._only(method, "GET") or json_response(
-                    {"userid": self.userid, "nick": self.nick}
+                    {"userid": self.accounts[account], "nick": account}
                 )
             if parts == ["rooms"]:
                 return self._only(method, "GET") or collection(
-                    self.dialect, list(self.rooms.values()), "roomid"
+                    self.dialect, self.rooms_of(account), "roomid"
                 )
             if len(parts) == 2 and parts[0] == "message":
-                return self._message_endpoint(method, parts[1])
+                return self._message_endpoint(method, parts[1], account)
             if parts[0] == "room" and len(parts) >= 2:
-                return self._room_endpoint(request, parts[1], parts[2:])
+                return self._room_endpoint(request, parts[1], parts[2:], account)
         return lockme_message(404)
 
     @staticmethod
     def _only(method: str, allowed: str) -> Response | None:
         return None if method == allowed else lockme_message(405)
 
-    def _message_endpoint(self, method: str, raw_id: str) -> Response:
-        if not raw_id.isdigit():
-            return lockme_message(404, "Message not found")
-        mid = int(raw_id)
-        if mid not in self.messages:
+    def _message_endpoint(self, method: str, raw_id: str, account: str) -> Response:
+        mid = int(raw_id) if raw_id.isdigit() else None
+        if mid not in self.messages or self.account_of_message(mid) != account:
             return lockme_message(404, "Message not found")
         if method == "GET":
             body = self.messages[mid]
@@ -90,9 +90,13 @@ class LockmeApi(SlotSettings):
             return ack_answer(self.dialect)
         return lockme_message(405)
 
-    def _room_endpoint(self, request: Request, raw_room: str, rest: list[str]) -> Response:
+    def _room_endpoint(
+        self, request: Request, raw_room: str, rest: list[str], account: str
+    ) -> Response:
         method = request.method
         if not raw_room.isdigit() or int(raw_room) not in self.rooms:
+            return lockme_message(404, "Room not found")
+        if self.account_of_room(int(raw_room)) != account:
             return lockme_message(404, "Room not found")
         roomid = int(raw_room)
         if not rest:
