@@ -7,6 +7,7 @@ codes, error bodies, token expiry and refresh-token rotation.
 
 from worker.sandbox.fake_google import FakeGoogle
 from worker.sandbox.fake_lockme import FakeLockme
-from worker.sandbox.server import FakeServer, FaultRule, Faults
+from worker.sandbox.faults import FaultRule, Faults
+from worker.sandbox.server import FakeServer
 
 __all__ = ["FakeGoogle", "FakeLockme", "FakeServer", "FaultRule", "Faults"]

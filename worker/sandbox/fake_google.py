@@ -19,12 +19,13 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from worker.sandbox.fake_oauth import GOOGLE_OAUTH, FakeOAuth, Grant, OAuthField
+from worker.sandbox.faults import Faults
 from worker.sandbox.google_calendars import CalendarList
 from worker.sandbox.google_errors import fault_body, gerr, google_error_body, insufficient_scopes
 from worker.sandbox.google_event_list import EventListing
 from worker.sandbox.google_staff import StaffActions
 from worker.sandbox.google_world import ROLE_RANK
-from worker.sandbox.server import Faults, json_response
+from worker.sandbox.server import json_response
 
 SCOPE_EVENTS = "https://www.googleapis.com/auth/calendar.events"
 SCOPE_CALENDARLIST_READONLY = "https://www.googleapis.com/auth/calendar.calendarlist.readonly"

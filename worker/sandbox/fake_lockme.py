@@ -17,10 +17,11 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from worker.sandbox.fake_oauth import LOCKME_OAUTH, FakeOAuth, OAuthField
+from worker.sandbox.faults import Faults
 from worker.sandbox.lockme_api import LockmeApi
 from worker.sandbox.lockme_bodies import REASONS, lockme_message
 from worker.sandbox.lockme_dialect import expiry_fields
-from worker.sandbox.server import Faults, json_response
+from worker.sandbox.server import json_response
 
 
 class FakeLockme(LockmeApi):

@@ -17,9 +17,10 @@ from urllib.parse import quote, urlsplit
 import requests
 from werkzeug.wrappers import Request, Response
 
+from worker.sandbox.faults import Faults
 from worker.sandbox.google_errors import gerr, json_body
 from worker.sandbox.google_world import GoogleWorld
-from worker.sandbox.server import Faults, json_response
+from worker.sandbox.server import json_response
 
 # A channel lives this long when the watch asks for nothing (or more): about a week, as
 # observed of Calendar channels (docs two-way-prior-art.md).

@@ -11,10 +11,10 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from worker.sandbox.faults import Faults
 from worker.sandbox.google_channels import PushChannels
 from worker.sandbox.google_errors import gerr
 from worker.sandbox.google_recurrence import instances
-from worker.sandbox.server import Faults
 
 
 class ChangeLog(PushChannels):

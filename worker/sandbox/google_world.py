@@ -18,7 +18,8 @@ import threading
 import time
 from typing import Any
 
-from worker.sandbox.server import FakeServer, Faults
+from worker.sandbox.faults import Faults
+from worker.sandbox.server import FakeServer
 
 ROLE_RANK = {"freeBusyReader": 0, "reader": 1, "writer": 2, "owner": 3}
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from worker.sandbox.faults import Faults
 from worker.sandbox.lockme_bodies import (
     DATE_RE,
     hhmmss,
@@ -27,7 +28,7 @@ from worker.sandbox.lockme_dialect import (
 )
 from worker.sandbox.lockme_reservations import public
 from worker.sandbox.lockme_slots import SlotSettings
-from worker.sandbox.server import JSON_CONTENT_TYPE, Faults, json_response
+from worker.sandbox.server import JSON_CONTENT_TYPE, json_response
 
 # What an integration's create or edit may set (the rest is Lockme's own).
 _WRITABLE = ("name", "surname", "email", "phone", "people", "price", "pricer", "comment")

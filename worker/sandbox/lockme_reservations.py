@@ -17,8 +17,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from worker.sandbox.faults import Faults
 from worker.sandbox.lockme_dialect import Dialect
-from worker.sandbox.server import FakeServer, Faults
+from worker.sandbox.server import FakeServer
 
 _RESERVATION_FIELDS = (
     "roomid",

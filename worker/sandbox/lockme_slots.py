@@ -9,10 +9,10 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from worker.sandbox.faults import Faults
 from worker.sandbox.lockme_bodies import DATE_RE, hhmmss, lockme_message
 from worker.sandbox.lockme_dialect import nothing, slots_answer
 from worker.sandbox.lockme_reservations import LockmeBook, public
-from worker.sandbox.server import Faults
 
 # A room's slots unless a test sets others: every day 10:00 to 22:00, every 90 minutes.
 DEFAULT_SLOTS = tuple(
