@@ -365,7 +365,7 @@ def test_rooms_page_sets_whether_holds_show(
     assert '<select id="holds-101" name="holds-101"' in html
     assert re.search(r'<option value="show" selected>Show as tentative', html)
     assert "Unpaid holds" in client.get("/setup/rooms?lang=en").get_data(as_text=True)
-    assert "Nieopłacone blokady" in client.get("/setup/rooms?lang=pl").get_data(as_text=True)
+    assert "Rezerwacje nieopłacone" in client.get("/setup/rooms?lang=pl").get_data(as_text=True)
     form = {"csrf_token": token}
     for rid in ("101", "102"):
         form |= {f"calendar-{rid}": "primary", f"privacy-{rid}": "no_contact"}

@@ -105,11 +105,11 @@ TEXTS: dict[str, Text] = {
     ),
     "unpaid": (
         "Unpaid: a lock.me hold for about 20 minutes",
-        "Nieopłacona: blokada z lock.me na około 20 minut",
+        "Nieopłacona: lock.me trzyma termin przez około 20 minut",
     ),
     "unpaid_short": (
         "unpaid hold",
-        "nieopłacona blokada",
+        "rezerwacja nieopłacona",
     ),
     "pay": (
         "Customer pays",
