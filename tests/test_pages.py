@@ -12,6 +12,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from app import create_app
+from app.explain import DOCS_URL
 from tests import test_web
 from tests.conftest import deliver, drain, make_settings
 from tests.test_web import Staff, connect, log_in
@@ -201,17 +202,25 @@ def test_a_lockme_404_and_a_google_403_read_as_their_causes(
 
 def test_help_speaks_in_symptoms_and_links_the_guides(staff: Staff) -> None:
     client, _ = staff
-    docs = (Path(__file__).resolve().parent.parent / "docs" / "troubleshooting.md").read_text()
-    for lang in ("en", "pl"):
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    guides = {"en": docs / "troubleshooting.md", "pl": docs / "pl" / "troubleshooting.md"}
+    for lang, guide in guides.items():
         html = client.get(f"/help?lang={lang}").get_data(as_text=True)
         anchors = re.findall(r'<section class="card" id="([a-z-]+)"', html)
         assert {"grant-revoked", "service-down", "unreachable"} <= set(anchors)
         for anchor in anchors:
             if anchor not in ("oauth-apps", "public-url", "guides"):
-                assert f'<a id="{anchor}"></a>' in docs, anchor  # the guide has it too
+                assert f'<a id="{anchor}"></a>' in guide.read_text(), anchor  # the guide's too
+                if anchor != "blocks-lockme":  # a cause: it links the guide in the page's language
+                    link = f'href="{DOCS_URL}{guide.relative_to(docs)}#{anchor}"'
+                    assert link in html, (lang, anchor)
         text = _text(html[html.index("<main") :])
         assert not re.search(r"\b(HTTP|[45]\d\d|5xx)\b|docs/", text), lang
         assert html.count('href="https://github.com/') >= 5
+        # A guide with no Polish version says it is English, rather than surprise.
+        assert ("(po angielsku)" in text) is (lang == "pl"), lang
+    english = re.findall(r'<a id="[a-z-]+"></a>', guides["en"].read_text())
+    assert re.findall(r'<a id="[a-z-]+"></a>', guides["pl"].read_text()) == english
 
 
 # --- chart ---------------------------------------------------------------------------------
