@@ -185,6 +185,15 @@ TEXTS: dict[str, Text] = {
         "The sandbox does not answer: {error}",
         "Piaskownica nie odpowiada: {error}",
     ),
+    "refused": (
+        "The sandbox refused it: {error}",
+        "Piaskownica odmówiła: {error}",
+    ),
+    "off_slot": (
+        "{room} has no slot at {hour} on {day}; as on lock.me, pick one of its slots: {slots}.",
+        "Pokój {room} nie ma slotu o {hour} w dniu {day}; jak na lock.me wybierz jeden z jego "
+        "slotów: {slots}.",
+    ),
     "calendar_title": (
         "Sandbox calendars",
         "Kalendarze piaskownicy",
