@@ -112,7 +112,7 @@ GUIDES = (
 
 
 # The guides read in Polish too: ``docs/pl/<guide>.md``, under the English one's anchors.
-POLISH_GUIDES = frozenset({"troubleshooting"})
+POLISH_GUIDES = frozenset({"troubleshooting", "blocks"})
 
 
 def guide_url(guide: str, anchor: str = "", lang: str = "en") -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.explain import DOCS_URL
+from app.explain import DOCS_URL, POLISH_GUIDES
 from tests import test_web
 from tests.conftest import deliver, drain, make_settings
 from tests.test_web import Staff, connect, log_in
@@ -221,6 +221,12 @@ def test_help_speaks_in_symptoms_and_links_the_guides(staff: Staff) -> None:
         assert ("(po angielsku)" in text) is (lang == "pl"), lang
     english = re.findall(r'<a id="[a-z-]+"></a>', guides["en"].read_text())
     assert re.findall(r'<a id="[a-z-]+"></a>', guides["pl"].read_text()) == english
+    # Every guide the help page calls Polish is there; the blocks guide is one of them.
+    html = client.get("/help?lang=pl").get_data(as_text=True)
+    for guide in POLISH_GUIDES:
+        assert (docs / "pl" / f"{guide}.md").is_file(), guide
+        assert f'href="{DOCS_URL}pl/{guide}.md"' in html, guide
+    assert "blocks" in POLISH_GUIDES
 
 
 # --- chart ---------------------------------------------------------------------------------
