@@ -28,10 +28,22 @@ BOTTOM = 26
 TOP = 10
 FONT = 14
 
-# Outcome groups in stacking order (bottom first) and the results each one counts.
+# Outcome groups in stacking order (bottom first) and the results each one counts. A block
+# made or freed in Lockme is a write; Lockme's echo of it (``own_block``) and a slot left to
+# the customer who holds it (``conflict``) write nothing, so one block counts once.
 GROUPS: dict[str, tuple[str, ...]] = {
-    "written": ("created", "updated", "moved", "restored", "deleted"),
-    "nothing": ("unchanged", "absent", "stale", "ignored", "hidden", "tested", "duplicate"),
+    "written": ("created", "updated", "moved", "restored", "deleted", "blocked", "freed"),
+    "nothing": (
+        "unchanged",
+        "absent",
+        "stale",
+        "ignored",
+        "hidden",
+        "tested",
+        "duplicate",
+        "own_block",
+        "conflict",
+    ),
     "waiting": ("parked",),
     "failed": ("failed",),
 }

@@ -6,7 +6,8 @@ record is matched to one of a few known causes; each cause has a plain sentence,
 step (``why_<cause>`` in ``worker.domain.wording``, which the terminal reads too, and
 ``next_<cause>``
 in ``app.i18n``) and an entry
-on the help page and in ``docs/troubleshooting.md`` under the same anchor. The raw text
+on the help page and in ``docs/troubleshooting.md`` (in Polish ``docs/pl/``) under the
+same anchor. The raw text
 stays available behind "details".
 """
 
@@ -110,9 +111,20 @@ GUIDES = (
 )
 
 
-def guide_url(guide: str, anchor: str = "") -> str:
-    """Where a guide (one of ``GUIDES``) is read, at ``anchor`` if given."""
-    return f"{DOCS_URL}{guide}.md" + (f"#{anchor}" if anchor else "")
+# The guides read in Polish too: ``docs/pl/<guide>.md``, under the English one's anchors.
+POLISH_GUIDES = frozenset({"troubleshooting", "blocks"})
+
+
+def guide_url(guide: str, anchor: str = "", lang: str = "en") -> str:
+    """Where a guide (one of ``GUIDES``) is read in ``lang``, at ``anchor`` if given: a
+    Polish page's link opens the Polish version where there is one."""
+    folder = "pl/" if lang == "pl" and guide in POLISH_GUIDES else ""
+    return f"{DOCS_URL}{folder}{guide}.md" + (f"#{anchor}" if anchor else "")
+
+
+def guide_in(guide: str, lang: str) -> bool:
+    """Whether ``guide`` is written in ``lang`` (a link to one that is not says so)."""
+    return lang == "en" or (lang == "pl" and guide in POLISH_GUIDES)
 
 
 def problem_key(exc: SyncError) -> str:

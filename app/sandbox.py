@@ -65,7 +65,7 @@ def _act(action: Callable[[], str], back: str | None = None) -> Response:
     try:
         flash(action(), "ok")
     except SandboxError as exc:
-        flash(st("unreachable", error=exc), "error")
+        flash(_refusal(exc), "error")
     return redirect(back or url_for("sandbox.page"))
 
 
@@ -98,7 +98,7 @@ def page() -> str:
         rooms, bookings, state = sandbox.rooms(), sandbox.bookings(), sandbox.state()
         slots, calendars = sandbox.slots(day.isoformat()), sandbox.calendars()
     except SandboxError as exc:
-        flash(st("unreachable", error=exc), "error")
+        flash(_refusal(exc), "error")
         rooms, bookings, state, slots, calendars = [], [], {"troubles": {}}, [], []
     default_slots = slots if day == tomorrow else _slots_or_none(sandbox, tomorrow)
     store = runtime().store
@@ -127,6 +127,12 @@ def _slots_or_none(sandbox: SandboxClient, day: date) -> list[dict[str, Any]]:
         return []
 
 
+def _refusal(exc: SandboxError) -> str:
+    """Why the sandbox did not do it, in the page's language where the sandbox named its
+    words (an hour off the room's slots), else with the sandbox's own reason."""
+    return st(exc.key, **exc.values) if exc.key else st("unreachable", error=exc)
+
+
 def _first_free_hour(board: list[dict[str, Any]], room_id: int | None) -> str:
     """The form's default hour: the room's first free slot that day, so that the default
     sits on the room's grid as a customer's choice on lock.me does."""
@@ -145,7 +151,7 @@ def book() -> Response:
     try:
         made = client().book(**fields)
     except SandboxError as exc:
-        flash(st("unreachable", error=exc), "error")
+        flash(_refusal(exc), "error")
         return redirect(url_for("sandbox.page"))
     flash(st("booked", id=made["reservationId"]), "ok")
     return redirect(url_for("sandbox.page", booked=fields["date"]))
@@ -316,7 +322,7 @@ def calendar() -> str:
         events, calendars, rooms = sandbox.events(), sandbox.calendars(), sandbox.rooms()
         bookings = sandbox.bookings()
     except SandboxError as exc:
-        flash(st("unreachable", error=exc), "error")
+        flash(_refusal(exc), "error")
         events, calendars, rooms, bookings = [], [], [], []
     monday = _week_start(request.args.get("week") or _latest_booking_day(bookings), today)
     colours = {str(room["id"]): room["colorId"] for room in rooms}

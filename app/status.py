@@ -22,7 +22,7 @@ from app.charts import (
     quantile_bound,
     syncs_chart,
 )
-from app.explain import CONNECTION_CAUSES, GUIDES, explain, guide_url
+from app.explain import CONNECTION_CAUSES, GUIDES, explain, guide_in, guide_url
 from app.health import connection_health
 from app.history import ROWS_SHOWN, Search, clock, history_rows, underway_rows
 from app.i18n import t
@@ -151,7 +151,11 @@ def _daily_table(rt: Any, days: list[str]) -> list[dict[str, Any]]:
 def help() -> str:
     """What each failure means and what to do, under the anchors the status page links."""
     return render_template(
-        "help.html", causes=(*CONNECTION_CAUSES, *CAUSES), guides=GUIDES, guide_url=guide_url
+        "help.html",
+        causes=(*CONNECTION_CAUSES, *CAUSES),
+        guides=GUIDES,
+        guide_url=guide_url,
+        guide_in=guide_in,
     )
 
 

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from flask.testing import FlaskClient
 
+from app.charts import group_counts
 from app.texts import PAGES
 from tests import test_web
 from tests.conftest import deliver, drain
@@ -262,6 +263,10 @@ def test_the_echo_of_a_block_folds_into_the_blocks_own_row(
     # One row per block; Lockme's echo of it adds none (it flooded the last fifty).
     assert history.count("blocked in Lockme") == len(echoes)
     assert "the app's own block" not in history
+    # Nor does the day's chart count a block twice: the echo wrote nothing.
+    day = web_runtime.store.history.recent(1)[0]["at"][:10]
+    grouped = group_counts(web_runtime.store.history.daily_counts([day])[day])
+    assert grouped["written"] == len(echoes) and grouped["nothing"] == len(echoes)
 
 
 # --- rooms page ----------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""The README's and docs/blocks.md's sandbox examples, run as written against a running
-sandbox: an example that names a date in the past, an hour off the rooms' slots or a
-command that changed fails here, not in a newcomer's first ten minutes."""
+"""The README's, docs/blocks.md's and its Polish version's sandbox examples, run as written
+against a running sandbox: an example that names a date in the past, an hour off the rooms'
+slots or a command that changed fails here, not in a newcomer's first ten minutes."""
 
 from __future__ import annotations
 
@@ -34,6 +34,16 @@ PROMISES = {
             r"Pharaoh's Tomb: .*13:00 free.*16:00 blocked"
         ),
         "lockme-sync sandbox slots --date tomorrow          # every": r"\A(?!.*blocked)",
+    },
+    "docs/pl/blocks.md": {
+        "lockme-sync sandbox slots --date tomorrow          # 13:00": (
+            r"Pharaoh's Tomb: .*13:00 blocked.*\nPrison Break: .*13:00 blocked"
+        ),
+        "lockme-sync sandbox events": r"Przegląd kotła  \(staff event \w+, busy\)",
+        "lockme-sync sandbox slots --date tomorrow          # teraz": (
+            r"Pharaoh's Tomb: .*13:00 free.*16:00 blocked"
+        ),
+        "lockme-sync sandbox slots --date tomorrow          # wszystkie": r"\A(?!.*blocked)",
     },
 }
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.texts import PAGES, SANDBOX
 from worker.domain.block_rules import block_label
 from worker.domain.booking import PRIVACY_LEVELS, Booking, Route, event_body
 from worker.domain.wording import VENUE_WORDS
@@ -108,3 +109,19 @@ def test_a_polish_venue_reads_its_calendar_in_polish() -> None:
         block_label("Przegląd kotła", "full", "pl") == "Blokada z kalendarza Google: Przegląd kotła"
     )
     assert "blokad" not in VENUE_WORDS["pl"].hold_marker.casefold()
+
+
+def test_no_polish_page_calls_an_unpaid_hold_a_blokada() -> None:
+    """On the rooms page an unpaid hold's setting sits above the blocks calendar's: were
+    both a "blokada", staff could not tell which one a text means. Every Polish text that
+    speaks of an unpaid booking says "rezerwacja nieopłacona", never "blokada"."""
+    unpaid = [
+        (key, polish)
+        for catalog in (PAGES, SANDBOX)
+        for (key, english), polish in zip(
+            catalog.table("en").items(), catalog.table("pl").values(), strict=True
+        )
+        if "unpaid" in english.casefold() or "nieopłac" in polish.casefold()
+    ]
+    assert {"holds", "holds_help", "unpaid", "unpaid_short"} <= {key for key, _ in unpaid}
+    assert [key for key, polish in unpaid if "blokad" in polish.casefold()] == []

@@ -12,6 +12,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from app import create_app
+from app.explain import DOCS_URL, POLISH_GUIDES
 from tests import test_web
 from tests.conftest import deliver, drain, make_settings
 from tests.test_web import Staff, connect, log_in
@@ -201,17 +202,31 @@ def test_a_lockme_404_and_a_google_403_read_as_their_causes(
 
 def test_help_speaks_in_symptoms_and_links_the_guides(staff: Staff) -> None:
     client, _ = staff
-    docs = (Path(__file__).resolve().parent.parent / "docs" / "troubleshooting.md").read_text()
-    for lang in ("en", "pl"):
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    guides = {"en": docs / "troubleshooting.md", "pl": docs / "pl" / "troubleshooting.md"}
+    for lang, guide in guides.items():
         html = client.get(f"/help?lang={lang}").get_data(as_text=True)
         anchors = re.findall(r'<section class="card" id="([a-z-]+)"', html)
         assert {"grant-revoked", "service-down", "unreachable"} <= set(anchors)
         for anchor in anchors:
             if anchor not in ("oauth-apps", "public-url", "guides"):
-                assert f'<a id="{anchor}"></a>' in docs, anchor  # the guide has it too
+                assert f'<a id="{anchor}"></a>' in guide.read_text(), anchor  # the guide's too
+                if anchor != "blocks-lockme":  # a cause: it links the guide in the page's language
+                    link = f'href="{DOCS_URL}{guide.relative_to(docs)}#{anchor}"'
+                    assert link in html, (lang, anchor)
         text = _text(html[html.index("<main") :])
         assert not re.search(r"\b(HTTP|[45]\d\d|5xx)\b|docs/", text), lang
         assert html.count('href="https://github.com/') >= 5
+        # A guide with no Polish version says it is English, rather than surprise.
+        assert ("(po angielsku)" in text) is (lang == "pl"), lang
+    english = re.findall(r'<a id="[a-z-]+"></a>', guides["en"].read_text())
+    assert re.findall(r'<a id="[a-z-]+"></a>', guides["pl"].read_text()) == english
+    # Every guide the help page calls Polish is there; the blocks guide is one of them.
+    html = client.get("/help?lang=pl").get_data(as_text=True)
+    for guide in POLISH_GUIDES:
+        assert (docs / "pl" / f"{guide}.md").is_file(), guide
+        assert f'href="{DOCS_URL}pl/{guide}.md"' in html, guide
+    assert "blocks" in POLISH_GUIDES
 
 
 # --- chart ---------------------------------------------------------------------------------
@@ -365,7 +380,7 @@ def test_rooms_page_sets_whether_holds_show(
     assert '<select id="holds-101" name="holds-101"' in html
     assert re.search(r'<option value="show" selected>Show as tentative', html)
     assert "Unpaid holds" in client.get("/setup/rooms?lang=en").get_data(as_text=True)
-    assert "Nieopłacone blokady" in client.get("/setup/rooms?lang=pl").get_data(as_text=True)
+    assert "Rezerwacje nieopłacone" in client.get("/setup/rooms?lang=pl").get_data(as_text=True)
     form = {"csrf_token": token}
     for rid in ("101", "102"):
         form |= {f"calendar-{rid}": "primary", f"privacy-{rid}": "no_contact"}

@@ -582,8 +582,20 @@ def test_control_api_books_edits_cancels_and_refuses_bad_input(
         "Kos",
     )
     # An hour off the room's slots is refused, as a customer on lock.me cannot pick one.
-    with pytest.raises(SandboxError, match="17:15 is not a slot of Prison Break on 2026-12-03"):
+    with pytest.raises(
+        SandboxError, match="17:15 is not a slot of Prison Break on 2026-12-03"
+    ) as off:
         client.book(room="5102", date="2026-12-03", hour="17:15")
+    # The page says it in its own language: the refusal names its words and their values.
+    assert (off.value.key, off.value.values["hour"], off.value.values["room"]) == (
+        "off_slot",
+        "17:15",
+        "Prison Break",
+    )
+    assert off.value.values["slots"].startswith("10:00, 11:30, 13:00")
+    with pytest.raises(SandboxError, match=r"no live reservation 1$") as gone:
+        client.cancel(1)
+    assert (gone.value.key, gone.value.values) == ("refused", {"error": "no live reservation 1"})
     with pytest.raises(SandboxError, match="its slots are 10:00, 11:30, 13:00"):
         client.edit(made["reservationId"], hour="18:00")
     message = client.edit(made["reservationId"], room="5101", people="6")["messageId"]

@@ -62,6 +62,10 @@ TEXTS: dict[str, Text] = {
         "Guides for whoever runs the app:",
         "Poradniki dla osoby utrzymującej aplikację:",
     ),
+    "guide_in_english": (
+        "(in English)",
+        "(po angielsku)",
+    ),
     "guide_troubleshooting": (
         "Troubleshooting, by what staff see",
         "Rozwiązywanie problemów, według tego, co widzi obsługa",

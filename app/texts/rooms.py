@@ -52,7 +52,7 @@ TEXTS: dict[str, Text] = {
     ),
     "holds": (
         "Unpaid holds",
-        "Nieopłacone blokady",
+        "Rezerwacje nieopłacone",
     ),
     "holds_show": (
         "Show as tentative",
@@ -69,8 +69,9 @@ TEXTS: dict[str, Text] = {
             "when paid; left out, it gets an event only once paid."
         ),
         (
-            "Nieopłacone blokady: rezerwacja z lock.me, która nie jest jeszcze opłacona, trzyma "
-            "termin przez około 20 minut. Pokazana, jest wstępnym wydarzeniem „{marker}…”, które "
+            "Rezerwacja nieopłacona to rezerwacja z lock.me, za którą klient jeszcze nie "
+            "zapłacił; trzyma termin przez około 20 minut. Pokazana, jest wstępnym wydarzeniem "
+            "„{marker}…”, które "
             "po opłaceniu staje się zwykłym; pominięta, dostaje wydarzenie dopiero po opłaceniu."
         ),
     ),

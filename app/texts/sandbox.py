@@ -105,11 +105,11 @@ TEXTS: dict[str, Text] = {
     ),
     "unpaid": (
         "Unpaid: a lock.me hold for about 20 minutes",
-        "Nieopłacona: blokada z lock.me na około 20 minut",
+        "Nieopłacona: lock.me trzyma termin przez około 20 minut",
     ),
     "unpaid_short": (
         "unpaid hold",
-        "nieopłacona blokada",
+        "rezerwacja nieopłacona",
     ),
     "pay": (
         "Customer pays",
@@ -184,6 +184,15 @@ TEXTS: dict[str, Text] = {
     "unreachable": (
         "The sandbox does not answer: {error}",
         "Piaskownica nie odpowiada: {error}",
+    ),
+    "refused": (
+        "The sandbox refused it: {error}",
+        "Piaskownica odmówiła: {error}",
+    ),
+    "off_slot": (
+        "{room} has no slot at {hour} on {day}; as on lock.me, pick one of its slots: {slots}.",
+        "Pokój {room} nie ma slotu o {hour} w dniu {day}; jak na lock.me wybierz jeden z jego "
+        "slotów: {slots}.",
     ),
     "calendar_title": (
         "Sandbox calendars",

@@ -150,7 +150,7 @@ TEXTS: dict[str, Text] = {
     ),
     "bad_holds": (
         "{room}: choose whether unpaid holds are shown.",
-        "{room}: wybierz, czy pokazywać nieopłacone blokady.",
+        "{room}: wybierz, czy pokazywać rezerwacje nieopłacone.",
     ),
     "bad_template": (
         "{room}: unknown placeholder {{{field}}}.",

@@ -1,8 +1,10 @@
 """In headless Chromium against ``lockme-sync dev`` with its sandbox, what staff see while
 the sync works: a Google outage shown on the status page as it happens and cleared by
 itself, with the booking waiting as a row of its own; a revoked grant, reconnected from the
-status page, leaving no anonymous history row; and a search of the history by a customer's
-name. The status page is never reloaded by the test: it updates itself.
+status page, leaving no anonymous history row; the Blocks section saying, as the banner does,
+that reading the blocks calendar has stopped; and a search of the history by a customer's
+name typed without its Polish letters. The status page is never reloaded by the test: it
+updates itself.
 
 Walked in English and Polish, at desktop and phone widths. Run with
 ``SCREENSHOTS_DIR=docs/screenshots`` to refresh the README's pictures of the status page.
@@ -11,6 +13,7 @@ Walked in English and Polish, at desktop and phone widths. Run with
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, timedelta
 from typing import Any
 
@@ -97,6 +100,10 @@ def test_status_page_shows_what_happens_while_it_happens(
     expect(row).to_contain_text(text["state_retrying"])
     expect(google).to_have_attribute("data-state", "down")
     expect(google).to_contain_text(text["conn_down_since"].split("{")[0] or "Google")
+    # The Blocks section does not promise a push within seconds while Google is out.
+    blocks = status.locator("#blocks")
+    expect(blocks).to_contain_text(text["blocks_via_down"])
+    expect(blocks).not_to_contain_text(text["blocks_via_push"])
     if shots:
         status.screenshot(path=SCREENSHOTS / f"live-outage{suffix}.png", full_page=True)
     _trouble(sandbox, "clear")
@@ -104,6 +111,7 @@ def test_status_page_shows_what_happens_while_it_happens(
     expect(synced).to_contain_text(first, timeout=OUTAGE_MS)
     expect(row).to_have_count(0)
     expect(google).to_have_attribute("data-state", "ok", timeout=OUTAGE_MS)
+    expect(blocks).to_contain_text(text["blocks_via_push"])
 
     # The grant is revoked: the booking waits for a reconnect, which the page offers.
     _trouble(sandbox, "google_revoked")
@@ -114,6 +122,8 @@ def test_status_page_shows_what_happens_while_it_happens(
     expect(google).to_have_attribute("data-state", "reconnect")
     reconnect = text["reconnect"].format(provider="Google")
     expect(status.locator("#reconnect-banner")).to_contain_text(reconnect)
+    expect(blocks).to_contain_text(text["blocks_via_reconnect"])
+    expect(blocks).not_to_contain_text(text["blocks_via_push"])
     if shots:
         status.screenshot(path=SCREENSHOTS / f"live-revoked{suffix}.png", full_page=True)
     status.locator("#state-card-google").get_by_role("link", name=reconnect).click()
@@ -130,8 +140,9 @@ def test_status_page_shows_what_happens_while_it_happens(
     if shots:
         status.screenshot(path=SCREENSHOTS / f"live-synced{suffix}.png", full_page=True)
 
-    # Find a booking by its customer's name.
-    status.locator("#q").fill(first.split()[1].lower())
+    # Find a booking by its customer's name, typed in capitals without its Polish letters.
+    typed = unicodedata.normalize("NFKD", first.split()[1]).encode("ascii", "ignore").decode()
+    status.locator("#q").fill(typed.upper())
     status.locator("form.search button[type=submit]").click()
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(first)

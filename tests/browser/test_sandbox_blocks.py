@@ -1,8 +1,9 @@
 """Blocks end to end in headless Chromium, as a newcomer tries them in the sandbox: a busy
 staff event added on the sandbox calendar page closes the covered Lockme slots of the
 rooms whose blocks calendar it is in; moving it opens the old slot and closes the new one;
-deleting it opens the slot again; and an event over a customer's booking leaves the booking
-as it is.
+deleting it opens the slot again; an event over a customer's booking leaves the booking
+as it is; and the status page's history has a row per block made or freed, none for Lockme's
+echo of it.
 
 Walked in English and Polish, at desktop and phone widths (``SCREENSHOTS_DIR`` keeps the
 English pictures). The app works on its own (a push
@@ -164,4 +165,10 @@ def test_staff_events_block_and_free_lockme_slots(
     blocks = page.locator("#blocks")
     if blocks.count():  # the status page's Blocks section, where there is one
         expect(blocks).to_contain_text("Pharaoh's Tomb")
+    # The history has one row per block made (13:00 twice, 16:00 twice, 19:00 once) and
+    # freed (13:00 and 16:00 twice each); Lockme's echo of each adds none.
+    history = page.locator("#recent tbody")
+    expect(history.locator("tr.result-blocked")).to_have_count(5)
+    expect(history.locator("tr.result-freed")).to_have_count(4)
+    expect(history.locator("tr.result-own_block")).to_have_count(0)
     context.close()

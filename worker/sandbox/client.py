@@ -40,8 +40,13 @@ class SandboxClient:
         except ValueError:
             payload = None
         if response.status >= 400:
-            error = payload.get("error") if isinstance(payload, dict) else None
-            raise SandboxError(error or f"the sandbox answered HTTP {response.status}")
+            body = payload if isinstance(payload, dict) else {}
+            error = str(body.get("error") or f"the sandbox answered HTTP {response.status}")
+            values = body.get("values") if isinstance(body.get("values"), dict) else None
+            if not body.get("key") or values is None:  # refused, in the terminal's words
+                raise SandboxError(error, "refused", error=error)
+            words = {str(name): str(value) for name, value in values.items()}
+            raise SandboxError(error, str(body["key"]), **words)
         return payload
 
     def state(self) -> dict[str, Any]:

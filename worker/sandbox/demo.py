@@ -14,7 +14,16 @@ from typing import Any
 
 
 class SandboxError(Exception):
-    """The sandbox cannot start or cannot do what was asked; the message says why."""
+    """The sandbox cannot start or cannot do what was asked; the message says why.
+
+    A refusal a person meets on the sandbox page also names its text there (``key``, with
+    ``values``), so the page says it in its own language; the message is the terminal's.
+    """
+
+    def __init__(self, message: str, key: str = "", **values: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values
 
 
 @dataclass(frozen=True)

@@ -328,9 +328,14 @@ class Sandbox:
         slots = self.lockme.slot_hours(roomid, day)
         if hour not in slots:
             listed = ", ".join(slot[:5] for slot in slots)
+            room = demo_room(roomid).name
             raise SandboxError(
-                f"{hour[:5]} is not a slot of {demo_room(roomid).name} on {day}: "
-                f"its slots are {listed}"
+                f"{hour[:5]} is not a slot of {room} on {day}: its slots are {listed}",
+                "off_slot",
+                hour=hour[:5],
+                room=room,
+                day=day,
+                slots=listed,
             )
 
     def book(self, fields: dict[str, Any]) -> dict[str, int]:

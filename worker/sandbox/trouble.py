@@ -48,7 +48,8 @@ class ControlServer(FakeServer):
             return self._route(self.sandbox, request)
         except SandboxError as exc:
             status = 404 if str(exc).startswith(NOT_FOUND) else 400
-            return json_response({"error": str(exc)}, status)
+            named = {"key": exc.key, "values": exc.values} if exc.key else {}
+            return json_response({"error": str(exc), **named}, status)
 
     @staticmethod
     def _route(sandbox: Sandbox, request: Request) -> Response:
